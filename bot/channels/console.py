@@ -1,0 +1,105 @@
+"""The console channel: a real channel in the terminal (or driven by a pipe).
+
+Buttons are shown numbered; answer with the number or the label. Extra console commands:
+  /as NAME        type as another person (a streamer, a unit contact, an admin...)
+  /photo NAME     send a picture (evidence, a product attachment)
+  /contact PHONE  share a phone number as a contact
+  /sticker        send a sticker (anything that is not text)
+  /quit           leave
+Messages for other people (notices, reminders) are printed with their recipient.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from bot.core.dispatcher import Core
+from bot.core.messages import Incoming, Outgoing, Reply
+from bot.core.outbox import OutboxDispatcher
+
+CHANNEL = "console"
+
+
+class ConsoleSender:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    async def send(self, message: Outgoing) -> None:
+        who = message.recipient_name or message.chat_id
+        self.out.write(f"📨 → {who} [{message.chat_id}]:\n")
+        self.out.write(render([message.reply], indent="   "))
+
+
+def render(replies: Iterable[Reply], indent: str = "") -> str:
+    """Replies as the console shows them; buttons are numbered across one step, exactly as
+    the core counts them when a number is typed."""
+    lines: list[str] = []
+    n = 0
+    for reply in replies:
+        lines += [indent + line for line in reply.text.splitlines()] or [indent]
+        labels = []
+        for button in reply.flat_buttons():
+            n += 1
+            labels.append(f"[{n}] {button.label}" if reply.numbered else f"[{button.label}]")
+        if labels:
+            lines.append(indent + "  " + "  ".join(labels))
+        if reply.request_contact:
+            lines.append(indent + "  (/contact 13800000000 shares a phone number)")
+    return "\n".join(lines) + "\n"
+
+
+def parse_line(line: str, user: str) -> Incoming | None:
+    text = line.rstrip("\n")
+    if text.startswith("/photo"):
+        name = text[6:].strip() or "photo"
+        return Incoming(CHANNEL, user, user, photo=f"console:{name}", display_name=user)
+    if text.startswith("/contact"):
+        return Incoming(CHANNEL, user, user, contact=text[8:].strip(), display_name=user)
+    if text.strip() == "/sticker":
+        return Incoming(CHANNEL, user, user, unsupported="sticker", display_name=user)
+    return Incoming.from_text(CHANNEL, user, text, display_name=user)
+
+
+class ConsoleChannel:
+    def __init__(self, core: Core, user: str, out: TextIO = sys.stdout) -> None:
+        self.core = core
+        self.user = user
+        self.out = out
+        self.outbox = OutboxDispatcher(core.sessions, core.clock, {CHANNEL: ConsoleSender(out)})
+
+    async def handle_line(self, line: str) -> None:
+        if line.startswith("/as "):
+            self.user = line[4:].strip() or self.user
+            self.out.write(f"(now typing as {self.user})\n")
+            return
+        inc = parse_line(line, self.user)
+        if inc is None:
+            return
+        replies = await self.core.process(inc)
+        self.out.write(render(replies))
+        while await self.outbox.run_once():
+            pass
+
+    async def run(self, stream: TextIO = sys.stdin) -> None:
+        interactive = stream.isatty()
+        loop = asyncio.get_running_loop()
+        if interactive:
+            self.out.write("点亮原产地 console chat. /start to begin, /quit to leave.\n")
+        while True:
+            if interactive:
+                self.out.write(f"{self.user}> ")
+                self.out.flush()
+            line = await loop.run_in_executor(None, stream.readline)
+            if not line:
+                break
+            line = line.rstrip("\n")
+            if not interactive:
+                self.out.write(f"{self.user}> {line}\n")
+            if line.strip() in ("/quit", "/exit"):
+                break
+            if line.strip():
+                await self.handle_line(line)
+            self.out.flush()

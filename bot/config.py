@@ -1,0 +1,268 @@
+"""config.yaml loaded into nested pydantic models, validated once at start.
+
+The config object is passed explicitly to whatever needs it; there is no module-level global.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the key path and the reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FestivalInfo(_Strict):
+    name: str
+    name_en: str
+    topic_tag: str
+    year: int
+
+
+class LocaleConfig(_Strict):
+    default: Literal["zh_CN", "en"] = "zh_CN"
+    available: list[Literal["zh_CN", "en"]] = ["zh_CN", "en"]
+
+
+class Calendar(_Strict):
+    timezone: str = "Asia/Shanghai"
+    registration_deadline: dt.date
+    review_until: dt.date
+    warmup_start: dt.date
+    warmup_end: dt.date
+    launch: dt.datetime
+    live_start: dt.date
+    live_end: dt.date
+    feedback_deadline: dt.date
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Calendar:
+        if not self.warmup_start <= self.warmup_end:
+            raise ValueError("warmup_start must not be after warmup_end")
+        if not self.live_start <= self.live_end:
+            raise ValueError("live_start must not be after live_end")
+        if not self.registration_deadline <= self.live_start:
+            raise ValueError("registration_deadline must be before live_start")
+        if not self.live_end <= self.feedback_deadline:
+            raise ValueError("feedback_deadline must not be before live_end")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Quota(_Strict):
+    min: int = Field(ge=0)
+    max: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _range(self) -> Quota:
+        if self.max is not None and self.max < self.min:
+            raise ValueError("max must not be below min")
+        return self
+
+
+UnitKind = Literal["city", "county", "provincial_university", "other_university", "provincial_unit"]
+
+
+class UnitKindConfig(_Strict):
+    label: str
+    streamers: Quota
+    products: Quota
+
+
+class ExtraUnit(_Strict):
+    code: str = Field(min_length=1, max_length=20)
+    name: str = Field(min_length=1, max_length=60)
+    kind: Literal["provincial_university", "other_university", "provincial_unit"]
+
+
+class UnitsConfig(_Strict):
+    kinds: dict[UnitKind, UnitKindConfig]
+    extra: list[ExtraUnit] = []
+
+    @model_validator(mode="after")
+    def _all_kinds(self) -> UnitsConfig:
+        missing = {"city", "county"} - set(self.kinds)
+        if missing:
+            raise ValueError(f"quotas missing for unit kinds: {sorted(missing)}")
+        codes = [u.code for u in self.extra]
+        if len(codes) != len(set(codes)):
+            raise ValueError("extra unit codes must be unique")
+        return self
+
+
+Declaration = Literal["experience", "good_record", "planning", "teamwork"]
+
+
+class Eligibility(_Strict):
+    min_followers: int = Field(ge=0)
+    declarations: list[Declaration] = ["experience", "good_record", "planning", "teamwork"]
+
+
+class Revenue(_Strict):
+    streamer_commission_rate: Decimal = Field(ge=0, le=1)
+    donation_rate: Decimal = Field(ge=0, le=1)
+    directed_donation_threshold_yuan: int = Field(ge=0)
+    directed_donation_share_above_threshold: Decimal = Field(ge=0, le=1)
+
+
+class StreamerAward(_Strict):
+    key: str
+    label: str
+    count: int = Field(ge=0)
+
+
+class EnterpriseAward(_Strict):
+    key: str
+    label: str
+    min_donation_yuan: int = Field(ge=0)
+
+
+class ScoreWeights(_Strict):
+    gmv: Decimal = Field(ge=0)
+    live_days: Decimal = Field(ge=0)
+    avg_daily_hours: Decimal = Field(ge=0)
+    viewers: Decimal = Field(ge=0)
+    likes: Decimal = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _sum_one(self) -> ScoreWeights:
+        total = self.gmv + self.live_days + self.avg_daily_hours + self.viewers + self.likes
+        if abs(total - 1) > Decimal("0.0001"):
+            raise ValueError(f"weights must sum to 1, not {total}")
+        return self
+
+
+class Awards(_Strict):
+    streamer: list[StreamerAward]
+    organisation_count: int = Field(ge=0)
+    enterprise: list[EnterpriseAward]
+    score_weights: ScoreWeights
+
+
+class Scoring(_Strict):
+    max_hours_per_day: int = Field(default=12, gt=0, le=24)
+    min_minutes_per_day: int = Field(default=30, ge=0, le=24 * 60)
+
+
+class Leaderboard(_Strict):
+    top_n: int = Field(default=20, gt=0, le=200)
+    weekday: int = Field(default=1, ge=1, le=7)
+    hour: int = Field(default=10, ge=0, le=23)
+
+
+class Reports(_Strict):
+    backfill_days: int = Field(default=1, ge=0, le=31)
+    evidence_required: bool = False
+    only_in_live_period: bool = True
+    max_hours_per_report: int = Field(default=24, gt=0, le=24)
+    max_gmv_yuan: int = Field(default=100_000_000, gt=0)
+
+
+class Choice(_Strict):
+    key: str = Field(min_length=1, max_length=20, pattern=r"^[a-z0-9_]+$")
+    label: str = Field(min_length=1, max_length=20)
+
+
+class Products(_Strict):
+    categories: list[str] = Field(min_length=1)
+    priority_tags: list[Choice]
+    max_per_enterprise: int = Field(default=20, gt=0, le=100)
+
+
+class CommitteeContact(_Strict):
+    department: str
+    name: str
+    phone: str
+
+
+class AdminIdentity(_Strict):
+    channel: Literal["console", "telegram", "wechat"]
+    user_id: str = Field(min_length=1)
+    name: str = ""
+
+
+class Committee(_Strict):
+    contacts: list[CommitteeContact] = []
+    admins: list[AdminIdentity] = []
+
+
+class GroupChat(_Strict):
+    channel: Literal["console", "telegram", "wechat", "wecom"]
+    chat_id: str
+    name: str = ""
+
+
+class ConversationConfig(_Strict):
+    text_max_len: int = Field(default=100, gt=0, le=1000)
+    message_max_len: int = Field(default=2000, gt=0, le=10000)
+    stale_after_hours: int = Field(default=72, gt=0)
+
+
+class FestivalConfig(_Strict):
+    festival: FestivalInfo
+    locale: LocaleConfig = LocaleConfig()
+    calendar: Calendar
+    units: UnitsConfig
+    eligibility: Eligibility
+    revenue: Revenue
+    awards: Awards
+    scoring: Scoring = Scoring()
+    leaderboard: Leaderboard = Leaderboard()
+    reports: Reports = Reports()
+    products: Products
+    platforms: list[Choice] = Field(min_length=1)
+    committee: Committee = Committee()
+    group_chats: list[GroupChat] = []
+    conversation: ConversationConfig = ConversationConfig()
+
+    def platform_label(self, key: str) -> str:
+        return next((p.label for p in self.platforms if p.key == key), key)
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"{path}: {err['msg']}")
+    return "; ".join(lines)
+
+
+def parse_config(data: object, source: str = "config") -> FestivalConfig:
+    try:
+        return FestivalConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_describe(exc)}") from exc
+
+
+def load_config(path: str | Path) -> FestivalConfig:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    return parse_config(data, str(path))

@@ -1,0 +1,59 @@
+"""The one clock. Everything that asks "what time is it" asks this, so tests and the
+rehearsal mode can move time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from zoneinfo import ZoneInfo
+
+
+class Clock:
+    """Real time, optionally shifted so that 'now' started at a chosen instant (rehearsal)."""
+
+    def __init__(self, tz: ZoneInfo, start_at: dt.datetime | None = None) -> None:
+        self.tz = tz
+        self._offset = dt.timedelta(0)
+        if start_at is not None:
+            self._offset = start_at - dt.datetime.now(dt.UTC)
+
+    def now(self) -> dt.datetime:
+        """Aware UTC."""
+        return dt.datetime.now(dt.UTC) + self._offset
+
+    def local_now(self) -> dt.datetime:
+        return self.now().astimezone(self.tz)
+
+    def today(self) -> dt.date:
+        """Today in the festival's time zone (Asia/Shanghai), not the server's."""
+        return self.local_now().date()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class FixedClock(Clock):
+    """A clock that only moves when told to (tests)."""
+
+    def __init__(self, tz: ZoneInfo, at: dt.datetime) -> None:
+        super().__init__(tz)
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=tz)
+        self._now = at.astimezone(dt.UTC)
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def set(self, at: dt.datetime) -> None:
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=self.tz)
+        self._now = at.astimezone(dt.UTC)
+
+    def advance(self, **delta: float) -> None:
+        self._now += dt.timedelta(**delta)
+
+
+def parse_start(value: str, tz: ZoneInfo) -> dt.datetime:
+    """BOT_CLOCK=2020-11-02T20:00 (local time unless an offset is given)."""
+    at = dt.datetime.fromisoformat(value)
+    return at if at.tzinfo else at.replace(tzinfo=tz)

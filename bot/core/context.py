@@ -1,0 +1,66 @@
+"""What a handler gets for one step: the session, the config, the clock, who is writing and
+their conversation state. One Ctx per incoming update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from bot.config import FestivalConfig
+from bot.core.clock import Clock
+from bot.core.i18n import translate
+from bot.core.messages import Button, Incoming, Reply
+
+if TYPE_CHECKING:
+    from bot.core.engine import FormEngine
+    from bot.core.outbox import Outbox
+
+
+@dataclass
+class State:
+    """The stored conversation state of one identity: the active flow and its data."""
+
+    flow: str | None
+    data: dict[str, Any]
+    version: int
+
+    def clear(self) -> None:
+        """Leave the flow; drafts survive a cancel."""
+        drafts = self.data.get("drafts")
+        self.flow = None
+        self.data = {"drafts": drafts} if drafts else {}
+
+
+@dataclass
+class Ctx:
+    session: Session
+    config: FestivalConfig
+    clock: Clock
+    outbox: Outbox
+    forms: FormEngine
+    incoming: Incoming
+    person_id: int
+    identity_id: int
+    locale: str
+    privacy_accepted: bool
+    state: State
+    is_admin: bool = False
+    action: str | None = None  # the pressed (or typed) button's action, version stripped
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def t(self, key: str, **params: object) -> str:
+        return translate(self.locale, key, **params)
+
+    def reply(self, key: str, **params: object) -> Reply:
+        return Reply(self.t(key, **params))
+
+    def button(self, label_key: str, action: str, **params: object) -> Button:
+        """A button whose press is only valid while the state is unchanged (see dispatcher)."""
+        return Button(self.t(label_key, **params), self.stamp(action))
+
+    def stamp(self, action: str) -> str:
+        # The version the state will have once this step is stored: a press of this button
+        # after any later step is recognised as stale.
+        return f"{self.state.version + 1}:{action}"

@@ -1,0 +1,293 @@
+"""The core's one entry point: an Incoming in, the replies out, the step stored.
+
+Each step is one transaction in one worker thread (one hop off the event loop): load who is
+writing and their state, route, run the handler, store the state with a version check, commit.
+Replies are returned only after the commit, so a reply that fails to send never leaves the
+stored state behind what the user saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import FestivalConfig
+from bot.core.clock import Clock
+from bot.core.context import Ctx, State
+from bot.core.engine import FormEngine
+from bot.core.forms import Form
+from bot.core.i18n import translate
+from bot.core.messages import Incoming, Reply
+from bot.core.outbox import Outbox
+from bot.core.parsers import normalize
+from models import DialogState, Identity, Person, Role
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Ctx], list[Reply]]
+
+
+class StaleStep(Exception):
+    """Another writer stored this identity's state first (second process, double tap)."""
+
+
+@dataclass
+class Routes:
+    """The routing table the app hands to the core (the core never imports handlers/)."""
+
+    commands: dict[str, Handler]  # "/start" -> handler; also reachable as button "cmd:start"
+    flows: dict[str, Handler]  # non-form flows: active flow name -> handler of the input
+    forms: dict[str, Form]
+    fallback: Handler  # free text outside any flow
+    group_commands: frozenset[str] = frozenset({"help", "top", "start"})
+    interrupting: frozenset[str] = field(default_factory=frozenset)  # keep the form open
+
+
+class Core:
+    def __init__(
+        self, config: FestivalConfig, engine: Engine, clock: Clock, routes: Routes
+    ) -> None:
+        self.config = config
+        self.db = engine
+        self.sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
+        self.clock = clock
+        self.routes = routes
+        self.forms = FormEngine(routes.forms)
+        # SQLite has one writer: one worker thread avoids lock waits. PostgreSQL takes more.
+        workers = 1 if engine.dialect.name == "sqlite" else 8
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="step")
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    async def process(self, inc: Incoming) -> list[Reply]:
+        """Handle one update; updates of one user strictly in order, others concurrently."""
+        key = (inc.channel, inc.user_id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(self.executor, self.process_sync, inc)
+        finally:
+            if not lock.locked() and self._locks.get(key) is lock:
+                del self._locks[key]
+
+    def process_sync(self, inc: Incoming) -> list[Reply]:
+        for attempt in range(3):
+            try:
+                with self.sessions() as session, session.begin():
+                    return self._step(session, inc)
+            except StaleStep:
+                log.info("stale step for %s:%s (attempt %d)", inc.channel, inc.user_id, attempt)
+            except IntegrityError:
+                # two first messages of a new user raced to create the identity: retry
+                if attempt == 2:
+                    raise
+        return [Reply(translate(None, "err.busy"))]
+
+    # ----- one step -----------------------------------------------------------------------
+    def _step(self, session: Session, inc: Incoming) -> list[Reply]:
+        ident = self._identity(session, inc)
+        ctx = Ctx(
+            session=session,
+            config=self.config,
+            clock=self.clock,
+            outbox=Outbox(session, self.clock),
+            forms=self.forms,
+            incoming=inc,
+            person_id=ident["person_id"],
+            identity_id=ident["identity_id"],
+            locale=ident["locale"] or self.config.locale.default,
+            privacy_accepted=ident["privacy_accepted_at"] is not None,
+            state=State(ident["flow"], dict(ident["data"] or {}), ident["version"]),
+            is_admin=ident["is_admin"],
+        )
+        replies = self._route(ctx)
+        buttons = [b for r in replies for b in r.flat_buttons()]
+        ctx.state.data["_buttons"] = [[b.label, b.data] for b in buttons]
+        ctx.state.data["_numbered"] = any(r.numbered for r in replies)
+        result = session.execute(
+            update(DialogState)
+            .where(
+                DialogState.identity_id == ctx.identity_id,
+                DialogState.version == ctx.state.version,
+            )
+            .values(
+                flow=ctx.state.flow,
+                data=ctx.state.data,
+                version=ctx.state.version + 1,
+                updated_at=self.clock.now(),
+            )
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleStep()
+        return replies
+
+    def _identity(self, session: Session, inc: Incoming) -> dict[str, Any]:
+        """Who is writing, their state; a first message creates the person."""
+        query = (
+            select(
+                Identity.id.label("identity_id"),
+                Identity.person_id,
+                Person.locale,
+                Person.privacy_accepted_at,
+                Person.last_channel,
+                DialogState.flow,
+                DialogState.data,
+                DialogState.version,
+            )
+            .join(Person, Person.id == Identity.person_id)
+            .join(DialogState, DialogState.identity_id == Identity.id)
+            .where(Identity.channel == inc.channel, Identity.user_id == inc.user_id)
+        )
+        row = session.execute(query).mappings().first()
+        if row is None:
+            now = self.clock.now()
+            person_id = session.execute(
+                insert(Person)
+                .values(
+                    display_name=inc.display_name[:100],
+                    created_at=now,
+                    last_channel=inc.channel,
+                    locale=_locale_hint(inc, self.config),
+                )
+                .returning(Person.id)
+            ).scalar_one()
+            identity_id = session.execute(
+                insert(Identity)
+                .values(
+                    person_id=person_id,
+                    channel=inc.channel,
+                    user_id=inc.user_id,
+                    chat_id=inc.chat_id if inc.chat_kind == "private" else inc.user_id,
+                    created_at=now,
+                )
+                .returning(Identity.id)
+            ).scalar_one()
+            session.execute(
+                insert(DialogState).values(
+                    identity_id=identity_id, flow=None, data={}, version=0, updated_at=now
+                )
+            )
+            self._bootstrap_admin(session, inc, person_id)
+            row = session.execute(query).mappings().one()
+        elif row["last_channel"] != inc.channel:
+            session.execute(
+                update(Person).where(Person.id == row["person_id"]).values(last_channel=inc.channel)
+            )
+        info = dict(row)
+        info["is_admin"] = self._is_admin(session, inc, int(row["person_id"]))
+        return info
+
+    def _is_admin(self, session: Session, inc: Incoming, person_id: int) -> bool:
+        if any(
+            a.channel == inc.channel and a.user_id == inc.user_id
+            for a in self.config.committee.admins
+        ):
+            return True
+        return (
+            session.execute(
+                select(Role.id).where(Role.person_id == person_id, Role.role == "admin").limit(1)
+            ).first()
+            is not None
+        )
+
+    def _bootstrap_admin(self, session: Session, inc: Incoming, person_id: int) -> None:
+        for admin in self.config.committee.admins:
+            if admin.channel == inc.channel and admin.user_id == inc.user_id:
+                session.execute(
+                    insert(Role).values(
+                        person_id=person_id, role="admin", unit_id=None, created_at=self.clock.now()
+                    )
+                )
+                if admin.name:
+                    session.execute(
+                        update(Person).where(Person.id == person_id).values(display_name=admin.name)
+                    )
+
+    # ----- routing ------------------------------------------------------------------------
+    def _route(self, ctx: Ctx) -> list[Reply]:
+        inc = ctx.incoming
+        if inc.chat_kind != "private":
+            if inc.command in self.routes.group_commands:
+                return self.routes.commands[inc.command](ctx)
+            return [ctx.reply("group.private_only")] if inc.command else []
+        if inc.text is not None and len(inc.text) > self.config.conversation.message_max_len:
+            return [
+                ctx.reply("err.message_too_long", max=self.config.conversation.message_max_len),
+                *self.reprompt(ctx),
+            ]
+        action = ctx.action = self._action(ctx)
+        if action == "stale":
+            return [ctx.reply("err.stale_button"), *self.reprompt(ctx)]
+        command = inc.command
+        if action and action.startswith("cmd:"):
+            command = action[4:]
+        if command is not None:
+            return self._command(ctx, command)
+        flow = ctx.state.flow
+        if flow in self.routes.forms:
+            return self.forms.handle(ctx, action)
+        if flow in self.routes.flows:
+            return self.routes.flows[flow](ctx)
+        if action:  # a button of a flow that has ended
+            return [ctx.reply("err.stale_button"), *self.routes.fallback(ctx)]
+        return self.routes.fallback(ctx)
+
+    def _command(self, ctx: Ctx, command: str) -> list[Reply]:
+        handler = self.routes.commands.get(command)
+        if handler is None:
+            return [ctx.reply("err.unknown_command", command=command), *self.reprompt(ctx)]
+        if command in self.routes.interrupting:  # answered, then the question again
+            return [*handler(ctx), *self.reprompt(ctx)]
+        if ctx.state.flow is not None:
+            # a new command leaves the current flow; a form's answers stay as a draft
+            ctx.extra["left_flow"] = ctx.state.flow
+            if ctx.state.flow in self.routes.forms:
+                self.forms.cancel(ctx)
+            ctx.state.clear()
+        return handler(ctx)
+
+    def reprompt(self, ctx: Ctx) -> list[Reply]:
+        """The question the user is on, again (after /help, an error, a stale button)."""
+        flow = ctx.state.flow
+        if flow in self.routes.forms:
+            return self.forms.reprompt(ctx)
+        if flow in self.routes.flows:
+            ctx.extra["reprompt"] = True
+            return self.routes.flows[flow](ctx)
+        return []
+
+    def _action(self, ctx: Ctx) -> str | None:
+        """A pressed button, or typed text that names one of the buttons last shown."""
+        inc = ctx.incoming
+        if inc.button:
+            version, _, action = inc.button.partition(":")
+            if version == "*":
+                return action
+            if not version.isdigit() or int(version) != ctx.state.version:
+                return "stale"
+            return action
+        if not inc.text:
+            return None
+        shown: list[list[str]] = ctx.state.data.get("_buttons") or []
+        typed = normalize(inc.text).casefold()
+        for label, data in shown:
+            if typed and typed == normalize(label.removeprefix("✅ ")).casefold():
+                return data.partition(":")[2]
+        if ctx.state.data.get("_numbered") and typed.isdigit() and 1 <= int(typed) <= len(shown):
+            return shown[int(typed) - 1][1].partition(":")[2]
+        return None
+
+
+def _locale_hint(inc: Incoming, config: FestivalConfig) -> str | None:
+    lang = (inc.language or "").lower()
+    if lang.startswith("en") and "en" in config.locale.available:
+        return "en"
+    return None

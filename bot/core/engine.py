@@ -1,0 +1,464 @@
+"""The form engine: asks one field at a time, validates, re-asks with a reason, goes back,
+skips, cancels, shows a summary where any field can be edited, and confirms.
+
+Form state (in State.data["form"]):
+  answers  the values so far            cursor  [field] or [group, index, subfield]
+  stack    cursors visited (for 返回)    mode    ask | edit | item | more | summary | draft
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.core.context import Ctx
+from bot.core.forms import Answers, Field, FieldError, Form, Option
+from bot.core.messages import Button, Reply
+from bot.core.parsers import ParseError, normalize
+
+Cursor = list[Any]
+_SPLIT = re.compile(r"[,，、;；\s]+")
+
+
+class FormEngine:
+    def __init__(self, forms: dict[str, Form]) -> None:
+        self.forms = forms
+
+    # ----- entry points -------------------------------------------------------------------
+    def start(
+        self, ctx: Ctx, form: Form, answers: Answers | None = None, editing: int | None = None
+    ) -> list[Reply]:
+        """Begin `form`; with `answers` and `editing` (the id of a stored registration being
+        edited) go straight to the summary; `answers` alone pre-fills a new form."""
+        draft = ctx.state.data.get("drafts", {}).get(form.name)
+        ctx.state.flow = form.name
+        ctx.state.data["form"] = {"editing": editing}
+        if editing is not None:
+            self._set(ctx, answers=dict(answers or {}), cursor=[], stack=[], mode="summary")
+            return [self._summary(ctx, form)]
+        if draft:
+            merged = {**draft, **(answers or {})}
+            self._set(ctx, answers=merged, cursor=[], stack=[], mode="draft", preset=answers or {})
+            return [
+                Reply(
+                    ctx.t("form.draft_found", title=ctx.t(form.title)),
+                    ((ctx.button("btn.resume", "d:resume"), ctx.button("btn.restart", "d:new")),),
+                    numbered=True,
+                )
+            ]
+        return self._begin(ctx, form, dict(answers or {}))
+
+    def handle(self, ctx: Ctx, action: str | None) -> list[Reply]:
+        """One input inside the active form: a button action, or the incoming text/photo."""
+        form = self.forms[ctx.state.flow or ""]
+        st = ctx.state.data["form"]
+        if action == "nav:cancel":
+            return self.cancel(ctx)
+        mode = st["mode"]
+        if mode == "draft":
+            if action == "d:resume":  # continue at the first question not yet answered
+                return self._ask_next(ctx, form, after=None, mode="ask", resume=True)
+            if action == "d:new":
+                ctx.state.data["drafts"].pop(form.name, None)
+                return self._begin(ctx, form, st.get("preset", {}))
+            return [ctx.reply("err.use_buttons"), *self.reprompt(ctx)]
+        if mode == "summary":
+            return self._on_summary(ctx, form, action)
+        if mode == "more":
+            return self._on_more(ctx, form, action)
+        return self._on_field(ctx, form, action)
+
+    def reprompt(self, ctx: Ctx) -> list[Reply]:
+        """The current question again (after /help, a stale button, a restart)."""
+        form = self.forms[ctx.state.flow or ""]
+        st = ctx.state.data["form"]
+        if st["mode"] == "draft":
+            return self.start(ctx, form)
+        if st["mode"] == "summary":
+            return [self._summary(ctx, form)]
+        if st["mode"] == "more":
+            return [self._more_prompt(ctx, form)]
+        return [self._prompt(ctx, form, st["cursor"])]
+
+    def cancel(self, ctx: Ctx) -> list[Reply]:
+        """Leave the form; what was typed is kept as a draft unless it was an edit."""
+        st = ctx.state.data.get("form", {})
+        name = ctx.state.flow or ""
+        if st.get("answers") and not st.get("editing"):
+            ctx.state.data.setdefault("drafts", {})[name] = st["answers"]
+        ctx.state.clear()
+        return [ctx.reply("form.cancelled")]
+
+    # ----- field input --------------------------------------------------------------------
+    def _on_field(self, ctx: Ctx, form: Form, action: str | None) -> list[Reply]:
+        st = ctx.state.data["form"]
+        cursor: Cursor = st["cursor"]
+        field = self._field_at(form, cursor)
+        if action == "nav:back":
+            return self._back(ctx, form)
+        current = self._get(st["answers"], cursor)
+        if action == "nav:keep" and current is not None:
+            return self._advance(ctx, form)
+        if action == "nav:skip" and field.optional:
+            self._put(st["answers"], cursor, None)
+            return self._advance(ctx, form)
+        try:
+            if field.multi:
+                return self._on_multi(ctx, form, field, action)
+            value = self._read(ctx, field, action, self._scope(st["answers"], cursor))
+        except ParseError as err:
+            return [Reply(ctx.t(err.key, **err.params)), self._prompt(ctx, form, cursor)]
+        self._put(st["answers"], cursor, value)
+        return self._advance(ctx, form)
+
+    def _read(self, ctx: Ctx, field: Field, action: str | None, scope: Answers) -> Any:
+        inc = ctx.incoming
+        if field.options is not None:
+            options = field.options(ctx, scope)
+            if action and action.startswith("o:"):
+                return _pick(options, action[2:])
+            if inc.text:
+                try:
+                    return _match_label(options, inc.text)
+                except ParseError:
+                    if field.parse is None:  # only the buttons are valid answers
+                        raise
+                    return field.parse(inc.text, ctx, scope)
+            raise ParseError("err.use_buttons")
+        if action:
+            raise ParseError("err.stale_choice")
+        if field.accepts_photo:
+            if inc.photo:
+                return inc.photo
+            raise ParseError("err.need_photo")
+        raw = inc.contact if (inc.contact and field.accepts_contact) else inc.text
+        if raw is None or inc.photo or inc.unsupported:
+            raise ParseError("err.need_text")
+        assert field.parse is not None, f"field {field.name} has no parser"
+        return field.parse(raw, ctx, scope)
+
+    def _on_multi(self, ctx: Ctx, form: Form, field: Field, action: str | None) -> list[Reply]:
+        st = ctx.state.data["form"]
+        cursor = st["cursor"]
+        assert field.options is not None
+        options = field.options(ctx, st["answers"])
+        chosen: list[str] = list(self._get(st["answers"], cursor) or [])
+        if action == "nav:done":
+            if not chosen and not field.optional:
+                raise ParseError("err.choose_one")
+            self._put(st["answers"], cursor, chosen)
+            return self._advance(ctx, form)
+        if action and action.startswith("o:"):
+            value = _pick(options, action[2:])
+            chosen = [v for v in chosen if v != value] if value in chosen else [*chosen, value]
+            self._put(st["answers"], cursor, chosen)
+            return [self._prompt(ctx, form, cursor)]
+        if ctx.incoming.text:
+            picked: list[str] = []
+            for part in filter(None, _SPLIT.split(normalize(ctx.incoming.text))):
+                if part.isdigit() and 1 <= int(part) <= len(options):
+                    picked.append(options[int(part) - 1].value)
+                else:
+                    picked.append(_match_label(options, part))
+            self._put(st["answers"], cursor, list(dict.fromkeys(picked)))
+            return self._advance(ctx, form)
+        raise ParseError("err.use_buttons")
+
+    # ----- moving -------------------------------------------------------------------------
+    def _begin(self, ctx: Ctx, form: Form, answers: Answers) -> list[Reply]:
+        self._set(ctx, answers=answers, cursor=[], stack=[], mode="ask")
+        return self._ask_next(ctx, form, after=None, mode="ask")
+
+    def _advance(self, ctx: Ctx, form: Form) -> list[Reply]:
+        st = ctx.state.data["form"]
+        st["stack"].append(st["cursor"])
+        del st["stack"][:-60]  # a long form edited many times must not grow without bound
+        return self._ask_next(ctx, form, after=st["cursor"], mode=st["mode"])
+
+    def _ask_next(
+        self, ctx: Ctx, form: Form, after: Cursor | None, mode: str, resume: bool = False
+    ) -> list[Reply]:
+        st = ctx.state.data["form"]
+        st["mode"] = mode
+        answers = st["answers"]
+        nxt = self._next_cursor(ctx, form, answers, after, "edit" if resume else mode)
+        if nxt is None:
+            st["mode"], st["cursor"] = "summary", []
+            return [self._summary(ctx, form)]
+        if nxt[-1] is None:  # end of a group item: add another one?
+            st["mode"], st["cursor"] = "more", nxt
+            return [self._more_prompt(ctx, form)]
+        st["cursor"] = nxt
+        return [self._prompt(ctx, form, nxt)]
+
+    def _next_cursor(
+        self, ctx: Ctx, form: Form, answers: Answers, after: Cursor | None, mode: str
+    ) -> Cursor | None:
+        fields = form.applicable(answers, ctx)
+        if after and len(after) == 3 and after[2] is not None:
+            group_field = form.field(after[0])
+            assert group_field.group is not None
+            item = answers[after[0]][after[1]]
+            subs = group_field.group.applicable(item, ctx)
+            names = [f.name for f in subs]
+            i = names.index(after[2]) + 1 if after[2] in names else len(names)
+            if i < len(names):
+                return [after[0], after[1], names[i]]
+            if mode == "item":
+                return None
+            if len(answers[after[0]]) >= self._max_items(ctx, group_field):
+                after = [after[0]]
+            else:
+                return [after[0], after[1], None]
+        if mode == "edit":  # from the summary: only what is still unanswered
+            for f in fields:
+                if f.name not in answers:
+                    return self._enter(ctx, f, answers)
+            return None
+        names = [f.name for f in fields]
+        start = names.index(after[0]) + 1 if after and after[0] in names else 0
+        if after and after[0] not in names:
+            start = 0
+            while start < len(names) and names[start] in answers:
+                start += 1
+        for f in fields[start:]:
+            return self._enter(ctx, f, answers)
+        return None
+
+    def _enter(self, ctx: Ctx, field: Field, answers: Answers) -> Cursor:
+        if field.group is None:
+            return [field.name]
+        items = answers.setdefault(field.name, [])
+        if not items:
+            items.append({})
+        return [field.name, len(items) - 1, field.group.fields[0].name]
+
+    def _back(self, ctx: Ctx, form: Form) -> list[Reply]:
+        st = ctx.state.data["form"]
+        if not st["stack"]:
+            return [ctx.reply("form.at_start"), self._prompt(ctx, form, st["cursor"])]
+        prev = st["stack"].pop()
+        if not prev:  # the step was opened from the summary
+            st["mode"], st["cursor"] = "summary", []
+            return [self._summary(ctx, form)]
+        if len(prev) == 3 and prev[2] is None:
+            st["mode"], st["cursor"] = "more", prev
+            return [self._more_prompt(ctx, form)]
+        if st["mode"] in ("summary", "more"):
+            st["mode"] = "ask"
+        st["cursor"] = prev
+        return [self._prompt(ctx, form, prev)]
+
+    def _max_items(self, ctx: Ctx, field: Field) -> int:
+        return field.max_items(ctx) if field.max_items else 50
+
+    # ----- groups: "add another?" ---------------------------------------------------------
+    def _more_prompt(self, ctx: Ctx, form: Form) -> Reply:
+        st = ctx.state.data["form"]
+        name = st["cursor"][0]
+        item = ctx.t(form.field(name).group.item_label)  # type: ignore[union-attr]
+        count = len(st["answers"][name])
+        return Reply(
+            ctx.t("form.more", n=count, item=item),
+            (
+                (ctx.button("btn.add_item", "g:add", item=item), ctx.button("btn.done", "g:done")),
+                (ctx.button("btn.back", "nav:back"), ctx.button("btn.cancel", "nav:cancel")),
+            ),
+            numbered=True,
+        )
+
+    def _on_more(self, ctx: Ctx, form: Form, action: str | None) -> list[Reply]:
+        st = ctx.state.data["form"]
+        name = st["cursor"][0]
+        if action == "nav:back":
+            return self._back(ctx, form)
+        if action == "g:add":
+            st["stack"].append(st["cursor"])
+            items = st["answers"][name]
+            items.append({})
+            group = form.field(name).group
+            assert group is not None
+            st["mode"], st["cursor"] = "ask", [name, len(items) - 1, group.fields[0].name]
+            return [self._prompt(ctx, form, st["cursor"])]
+        if action == "g:done":
+            st["stack"].append(st["cursor"])
+            return self._ask_next(ctx, form, after=[name], mode="ask")
+        return [ctx.reply("err.use_buttons"), self._more_prompt(ctx, form)]
+
+    # ----- the summary --------------------------------------------------------------------
+    def _summary(self, ctx: Ctx, form: Form) -> Reply:
+        st = ctx.state.data["form"]
+        answers = form.prune(st["answers"], ctx)
+        st["answers"] = answers
+        lines = [ctx.t(form.title), ""]
+        rows: list[tuple[Button, ...]] = []
+        edit_buttons: list[Button] = []
+        for f in form.applicable(answers, ctx):
+            if f.group is not None:
+                item_label = ctx.t(f.group.item_label)
+                for i, item in enumerate(answers.get(f.name, []), start=1):
+                    lines.append(f"{item_label} {i}:")
+                    for sub in f.group.applicable(item, ctx):
+                        lines.append(f"  · {ctx.t(sub.label)}: {self._show(ctx, sub, item)}")
+                    edit_buttons.append(
+                        ctx.button("btn.edit_item", f"s:gi:{f.name}:{i - 1}", item=item_label, n=i)
+                    )
+                    if len(answers[f.name]) > 1:
+                        edit_buttons.append(
+                            ctx.button(
+                                "btn.del_item", f"s:gd:{f.name}:{i - 1}", item=item_label, n=i
+                            )
+                        )
+                if len(answers.get(f.name, [])) < self._max_items(ctx, f):
+                    edit_buttons.append(
+                        ctx.button("btn.add_item", f"s:ga:{f.name}", item=item_label)
+                    )
+                continue
+            lines.append(f"{ctx.t(f.label)}: {self._show(ctx, f, answers)}")
+            edit_buttons.append(ctx.button("btn.edit_field", f"s:e:{f.name}", label=ctx.t(f.label)))
+        lines += ["", ctx.t("form.summary_hint")]
+        rows.append((ctx.button("btn.confirm", "s:ok"), ctx.button("btn.cancel", "nav:cancel")))
+        rows += [tuple(edit_buttons[i : i + 2]) for i in range(0, len(edit_buttons), 2)]
+        return Reply("\n".join(lines), tuple(rows), numbered=True)
+
+    def _show(self, ctx: Ctx, field: Field, answers: Answers) -> str:
+        value = answers.get(field.name)
+        if value is None or value == []:
+            return ctx.t("form.empty_value")
+        if field.show is not None:
+            return field.show(value, ctx)
+        if field.options is not None:
+            labels = {o.value: o.label for o in field.options(ctx, answers)}
+            values = value if isinstance(value, list) else [value]
+            return "、".join(labels.get(v, str(v)) for v in values)
+        return str(value)
+
+    def _on_summary(self, ctx: Ctx, form: Form, action: str | None) -> list[Reply]:
+        st = ctx.state.data["form"]
+        answers = st["answers"]
+        if action == "s:ok":
+            return self._confirm(ctx, form)
+        if action == "nav:back":
+            return self._back(ctx, form)
+        parts = (action or "").split(":")
+        if parts[:2] == ["s", "e"] and len(parts) == 3 and parts[2] in answers:
+            st["stack"].append([])
+            st["mode"], st["cursor"] = "edit", [parts[2]]
+            return [self._prompt(ctx, form, [parts[2]])]
+        if parts[:2] in (["s", "gi"], ["s", "gd"], ["s", "ga"]) and parts[2] in answers:
+            group = form.field(parts[2]).group
+            assert group is not None
+            items = answers[parts[2]]
+            if parts[1] == "ga":
+                items.append({})
+                index = len(items) - 1
+            else:
+                index = int(parts[3])
+                if not 0 <= index < len(items):
+                    return [ctx.reply("err.stale_choice"), self._summary(ctx, form)]
+            if parts[1] == "gd":
+                if len(items) > 1:
+                    items.pop(index)
+                return [self._summary(ctx, form)]
+            st["stack"].append([])
+            st["mode"], st["cursor"] = "item", [parts[2], index, group.fields[0].name]
+            return [self._prompt(ctx, form, st["cursor"])]
+        return [ctx.reply("err.use_buttons"), self._summary(ctx, form)]
+
+    def _confirm(self, ctx: Ctx, form: Form) -> list[Reply]:
+        st = ctx.state.data["form"]
+        answers = form.prune(st["answers"], ctx)
+        missing = [f for f in form.applicable(answers, ctx) if f.name not in answers]
+        try:
+            if missing:
+                raise FieldError(missing[0].name, "err.missing_field")
+            replies = form.on_confirm(ctx, answers)
+        except FieldError as err:
+            st["stack"].append([])
+            st["mode"], st["cursor"] = "edit", [err.field]
+            return [Reply(ctx.t(err.key, **err.params)), self._prompt(ctx, form, [err.field])]
+        ctx.state.data.get("drafts", {}).pop(form.name, None)
+        ctx.state.clear()
+        return replies
+
+    # ----- prompts ------------------------------------------------------------------------
+    def _prompt(self, ctx: Ctx, form: Form, cursor: Cursor) -> Reply:
+        st = ctx.state.data["form"]
+        field = self._field_at(form, cursor)
+        scope = self._scope(st["answers"], cursor)
+        params = field.prompt_params(ctx, scope) if field.prompt_params else {}
+        text = ctx.t(field.prompt, **params)
+        if len(cursor) == 3:
+            group_label = ctx.t(form.field(cursor[0]).group.item_label)  # type: ignore[union-attr]
+            text = f"[{group_label} {cursor[1] + 1}] {text}"
+        current = self._get(st["answers"], cursor)
+        rows: list[tuple[Button, ...]] = []
+        numbered = False
+        if field.options is not None:
+            numbered = True
+            options = field.options(ctx, scope)
+            chosen = set(current or []) if field.multi else set()
+            buttons = [
+                Button(("✅ " if o.value in chosen else "") + o.label, ctx.stamp(f"o:{i}"))
+                for i, o in enumerate(options)
+            ]
+            width = 3 if len(buttons) > 8 else 2
+            rows += [tuple(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+            if field.multi:
+                rows.append((ctx.button("btn.done", "nav:done"),))
+        if current not in (None, []) and not field.multi:
+            text += "\n" + ctx.t("form.current", value=self._show(ctx, field, scope))
+        nav: list[Button] = []
+        if st["stack"]:
+            nav.append(ctx.button("btn.back", "nav:back"))
+        if field.optional:
+            nav.append(ctx.button("btn.skip", "nav:skip"))
+        if current not in (None, []) and not field.multi:
+            nav.append(ctx.button("btn.keep", "nav:keep"))
+        nav.append(ctx.button("btn.cancel", "nav:cancel"))
+        rows.append(tuple(nav))
+        return Reply(text, tuple(rows), numbered=numbered, request_contact=field.accepts_contact)
+
+    # ----- state helpers ------------------------------------------------------------------
+    @staticmethod
+    def _set(ctx: Ctx, **values: Any) -> None:
+        editing = ctx.state.data.get("form", {}).get("editing", False)
+        ctx.state.data["form"] = {"editing": editing, **values}
+
+    @staticmethod
+    def _field_at(form: Form, cursor: Cursor) -> Field:
+        field = form.field(cursor[0])
+        if len(cursor) == 3:
+            assert field.group is not None
+            return field.group.field(cursor[2])
+        return field
+
+    @staticmethod
+    def _scope(answers: Answers, cursor: Cursor) -> Answers:
+        """The dict a field's value lives in: the form's answers or one group item."""
+        if len(cursor) == 3:
+            item: Answers = answers[cursor[0]][cursor[1]]
+            return item
+        return answers
+
+    def _get(self, answers: Answers, cursor: Cursor) -> Any:
+        if not cursor:
+            return None
+        return self._scope(answers, cursor).get(cursor[-1])
+
+    def _put(self, answers: Answers, cursor: Cursor, value: Any) -> None:
+        self._scope(answers, cursor)[cursor[-1]] = value
+
+
+def _pick(options: list[Option], index: str) -> str:
+    if index.isdigit() and int(index) < len(options):
+        return options[int(index)].value
+    raise ParseError("err.stale_choice")
+
+
+def _match_label(options: list[Option], text: str) -> str:
+    wanted = normalize(text).casefold()
+    for o in options:
+        if normalize(o.label).casefold() == wanted or o.value.casefold() == wanted:
+            return o.value
+    raise ParseError("err.use_buttons")

@@ -1,0 +1,82 @@
+"""Forms are data: a form is a tuple of fields; the engine (engine.py) asks them one by one.
+
+Adding a field to a registration form is one `Field(...)` line in the handler's form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.core.context import Ctx
+    from bot.core.messages import Reply
+
+Answers = dict[str, Any]
+
+
+class FieldError(Exception):
+    """Raised at confirmation: the answer of `field` is not acceptable; ask it again."""
+
+    def __init__(self, field: str, key: str, **params: object) -> None:
+        super().__init__(f"{field}: {key}")
+        self.field = field
+        self.key = key
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str  # what is stored in the answers
+    label: str  # what the user sees (already translated or a proper name)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    prompt: str  # catalog key of the question
+    label: str  # catalog key of the field's name in the summary
+    # Turns typed text into the stored value; raises parsers.ParseError with a catalog key.
+    parse: Callable[[str, Ctx, Answers], Any] | None = None
+    # Choices shown as buttons; the stored value is Option.value (a list of them if multi).
+    options: Callable[[Ctx, Answers], list[Option]] | None = None
+    multi: bool = False
+    optional: bool = False
+    # The field is asked only when this says so (e.g. the shop link only if there is a shop).
+    when: Callable[[Answers, Ctx], bool] | None = None
+    # How the summary shows the stored value.
+    show: Callable[[Any, Ctx], str] | None = None
+    accepts_photo: bool = False  # the answer is a picture (evidence, product attachment)
+    accepts_contact: bool = False  # a shared contact is an answer (the phone field)
+    prompt_params: Callable[[Ctx, Answers], dict[str, object]] | None = None
+    group: Form | None = None  # a repeated sub-form: the answer is a list of dicts
+    max_items: Callable[[Ctx], int] | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    title: str  # catalog key: summary heading
+    fields: tuple[Field, ...]
+    # Stores the confirmed answers; returns the closing replies. May raise FieldError.
+    on_confirm: Callable[[Ctx, Answers], list[Reply]]
+    # The item name used in group buttons ("产品"), catalog key.
+    item_label: str = "form.item"
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def applies(self, field: Field, answers: Answers, ctx: Ctx) -> bool:
+        return field.when is None or field.when(answers, ctx)
+
+    def applicable(self, answers: Answers, ctx: Ctx) -> list[Field]:
+        return [f for f in self.fields if self.applies(f, answers, ctx)]
+
+    def prune(self, answers: Answers, ctx: Ctx) -> Answers:
+        """Drop answers of fields that no longer apply (an earlier answer changed)."""
+        dropped = {f.name for f in self.fields} - {f.name for f in self.applicable(answers, ctx)}
+        return {k: v for k, v in answers.items() if k not in dropped}

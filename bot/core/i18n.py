@@ -1,0 +1,61 @@
+"""Message catalogs (zh_CN first, en second) and the number formats users read."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+DEFAULT_LOCALE = "zh_CN"
+
+
+@cache
+def _catalog(locale: str) -> dict[str, str]:
+    path = LOCALES_DIR / f"{locale}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def available_locales() -> list[str]:
+    return sorted(p.stem for p in LOCALES_DIR.glob("*.yaml"))
+
+
+def translate(locale: str | None, key: str, **params: object) -> str:
+    """The text for key in locale, falling back to zh_CN, then to the key itself."""
+    text = _catalog(locale or DEFAULT_LOCALE).get(key)
+    if text is None:
+        text = _catalog(DEFAULT_LOCALE).get(key, key)
+    if not params:
+        return text
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def fmt_int(value: int | Decimal) -> str:
+    return f"{value:,}"
+
+
+def fmt_yuan(fen: int) -> str:
+    """Integer fen as yuan with separators: 1234560 -> '12,345.60', 1200000 -> '12,000'."""
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    return f"{sign}{yuan:,}" if cents == 0 else f"{sign}{yuan:,}.{cents:02d}"
+
+
+def fmt_minutes(minutes: int, locale: str | None) -> str:
+    hours, mins = divmod(minutes, 60)
+    if hours and mins:
+        return translate(locale, "fmt.hours_minutes", h=hours, m=mins)
+    if hours:
+        return translate(locale, "fmt.hours", h=hours)
+    return translate(locale, "fmt.minutes", m=mins)
+
+
+def mask_phone(phone: str) -> str:
+    """138****8000: enough for a person to recognise their own number, nothing more."""
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"

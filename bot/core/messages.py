@@ -1,0 +1,93 @@
+"""The neutral vocabulary between channels and the core: what came in, what goes out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_COMMAND = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,31})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.S)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a person did: typed text, a command, a button press, a photo or a contact."""
+
+    channel: str  # console | telegram | wechat
+    user_id: str
+    chat_id: str
+    chat_kind: str = "private"  # private | group
+    text: str | None = None
+    command: str | None = None  # lower case, without the slash and any @botname
+    args: str = ""
+    button: str | None = None  # callback data of a pressed button
+    photo: str | None = None  # channel file id of a picture (evidence, attachment)
+    contact: str | None = None  # phone number shared through the channel's contact button
+    unsupported: str | None = None  # sticker, voice, location...: we ask for text instead
+    message_id: str | None = None
+    display_name: str = ""
+    language: str | None = None  # the client's language hint, if the channel has one
+
+    @classmethod
+    def from_text(cls, channel: str, user_id: str, text: str, **kw: Any) -> Incoming:
+        """Text as typed; '/cmd@bot args' becomes a command."""
+        kw.setdefault("chat_id", user_id)
+        match = _COMMAND.match(text.strip())
+        if match:
+            return cls(
+                channel, user_id, command=match[1].lower(), args=(match[2] or "").strip(), **kw
+            )
+        return cls(channel, user_id, text=text, **kw)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # at most 64 bytes (Telegram's limit for callback data)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to show. Channels render buttons natively or as a numbered list."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    numbered: bool = False  # the buttons are choices: a bare number picks one
+    request_contact: bool = False  # offer the channel's "share my phone number" button
+    image_path: str | None = None
+    document_path: str | None = None
+
+    def flat_buttons(self) -> list[Button]:
+        return [b for row in self.buttons for b in row]
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "buttons": [[[b.label, b.data] for b in row] for row in self.buttons],
+            "numbered": self.numbered,
+            "image_path": self.image_path,
+            "document_path": self.document_path,
+        }
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Reply:
+        rows = tuple(tuple(Button(label, d) for label, d in row) for row in data.get("buttons", []))
+        return cls(
+            text=data["text"],
+            buttons=rows,
+            numbered=bool(data.get("numbered")),
+            image_path=data.get("image_path"),
+            document_path=data.get("document_path"),
+        )
+
+
+@dataclass
+class Outgoing:
+    """An outbox message handed to a channel's sender."""
+
+    outbox_id: int
+    channel: str
+    chat_id: str
+    reply: Reply
+    recipient_name: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)

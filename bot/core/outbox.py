@@ -1,0 +1,184 @@
+"""Enqueue messages for other people (in the step's transaction) and deliver them later.
+
+A row is enqueued once per idempotency key; the dispatcher claims due rows (FOR UPDATE SKIP
+LOCKED on PostgreSQL, so several workers never take the same row), hands each to the
+recipient channel's sender and records the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.clock import Clock
+from bot.core.messages import Outgoing, Reply
+from models import Identity, OutboxMessage, OutboxStatus, Person
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+LEASE = dt.timedelta(seconds=120)
+
+
+class PermanentFailure(Exception):
+    """The message can never be delivered (blocked bot, unknown chat): recorded, not retried."""
+
+
+class TemporaryFailure(Exception):
+    """Try again later; `retry_after` seconds if the platform said so."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class Sender(Protocol):
+    async def send(self, message: Outgoing) -> None: ...
+
+
+class Outbox:
+    """Writes outbox rows inside the current step's transaction."""
+
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    def to_person(self, person_id: int, key: str, reply: Reply) -> None:
+        """To a person, on the channel they used last."""
+        person = self.session.get(Person, person_id)
+        identities = self.session.scalars(
+            select(Identity).where(Identity.person_id == person_id).order_by(Identity.id)
+        ).all()
+        if not identities:
+            log.warning("person %s has no channel identity; message %s dropped", person_id, key)
+            return
+        chosen = next(
+            (i for i in identities if person and i.channel == person.last_channel), identities[0]
+        )
+        self._insert(key, person_id, chosen.channel, chosen.chat_id, reply)
+
+    def to_chat(self, channel: str, chat_id: str, key: str, reply: Reply) -> None:
+        self._insert(key, None, channel, chat_id, reply)
+
+    def _insert(
+        self, key: str, person_id: int | None, channel: str, chat_id: str, reply: Reply
+    ) -> None:
+        now = self.clock.now()
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(OutboxMessage).values(
+            idempotency_key=key[:200],
+            person_id=person_id,
+            channel=channel,
+            chat_id=chat_id,
+            payload=reply.to_payload(),
+            status=OutboxStatus.PENDING.value,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        self.session.execute(stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]))
+
+
+class OutboxDispatcher:
+    """Delivers due outbox rows through the senders of the channels this process runs."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        senders: dict[str, Sender],
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.senders = senders
+
+    def _claim(self, limit: int) -> list[tuple[int, str, str, dict[str, object], str]]:
+        now = self.clock.now()
+        with self.sessions() as session, session.begin():
+            ids = session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.status == OutboxStatus.PENDING.value,
+                    OutboxMessage.channel.in_(list(self.senders)),
+                    OutboxMessage.next_attempt_at <= now,
+                    (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not ids:
+                return []
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            )
+            rows = session.execute(
+                select(
+                    OutboxMessage.id,
+                    OutboxMessage.channel,
+                    OutboxMessage.chat_id,
+                    OutboxMessage.payload,
+                    Person.display_name,
+                )
+                .outerjoin(Person, Person.id == OutboxMessage.person_id)
+                .where(OutboxMessage.id.in_(ids))
+                .order_by(OutboxMessage.id)
+            ).all()
+            return [(r[0], r[1], r[2], r[3], r[4] or "") for r in rows]
+
+    def _finish(self, outbox_id: int, error: Exception | None) -> None:
+        now = self.clock.now()
+        with self.sessions() as session, session.begin():
+            row = session.get(OutboxMessage, outbox_id)
+            if row is None:
+                return
+            row.claimed_until = None
+            if error is None:
+                row.status, row.sent_at, row.last_error = OutboxStatus.SENT.value, now, None
+            elif isinstance(error, PermanentFailure) or row.attempts >= MAX_ATTEMPTS:
+                row.status, row.last_error = OutboxStatus.FAILED.value, str(error)[:1000]
+                if isinstance(error, PermanentFailure) and row.person_id:
+                    person = session.get(Person, row.person_id)
+                    if person is not None:
+                        person.unreachable_at = now
+            else:
+                retry = getattr(error, "retry_after", None) or min(2**row.attempts, 600)
+                row.next_attempt_at = now + dt.timedelta(seconds=float(retry))
+                row.last_error = str(error)[:1000]
+
+    async def run_once(self, limit: int = 50) -> int:
+        """Deliver what is due now; returns how many rows were attempted."""
+        loop = asyncio.get_running_loop()
+        claimed = await loop.run_in_executor(None, self._claim, limit)
+        for outbox_id, channel, chat_id, payload, name in claimed:
+            message = Outgoing(outbox_id, channel, chat_id, Reply.from_payload(payload), name)
+            error: Exception | None = None
+            try:
+                await self.senders[channel].send(message)
+            except (PermanentFailure, TemporaryFailure) as exc:
+                error = exc
+            except Exception as exc:  # a sender bug must not stop the other deliveries
+                log.exception("sender %s failed on outbox %s", channel, outbox_id)
+                error = TemporaryFailure(f"{type(exc).__name__}: {exc}")
+            await loop.run_in_executor(None, self._finish, outbox_id, error)
+        return len(claimed)
+
+    async def run_forever(self, interval: float = 1.0) -> None:
+        while True:
+            try:
+                if await self.run_once() == 0:
+                    await asyncio.sleep(interval)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox dispatch failed; retrying")
+                await asyncio.sleep(interval)

@@ -1,0 +1,230 @@
+"""Enterprise registration (附件1 企业报名登记表) with one or more products (产品审核 each).
+
+```mermaid
+flowchart TD
+  start([企业报名]) --> privacy{privacy accepted?} -- yes --> unit[填报单位: city → county, university, provincial]
+  unit --> info[name, industry, main products, contact, mobile] --> shop{has a shop?}
+  shop -- yes --> shopinfo[shop type/platform, shop link] --> product
+  shop -- no --> product[product: name, priority tag, monthly orders,<br/>monthly turnover, stock, attachment?]
+  product --> more{another product?} -- add --> product
+  more -- done --> summary[summary: edit, add or delete products] --> confirm([确认: products 待审核])
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.core.context import Ctx
+from bot.core.forms import Answers, Field, FieldError, Form, Option
+from bot.core.messages import Reply
+from handlers import fields as f
+from handlers import notify
+from handlers.schemas import EnterpriseRegistration
+from models import Enterprise, Product, ReviewStatus, Unit, repo
+
+
+def _industry_options(ctx: Ctx, _a: Answers) -> list[Option]:
+    return [Option(c, c) for c in ctx.config.products.categories]
+
+
+def _tag_options(ctx: Ctx, _a: Answers) -> list[Option]:
+    tags = [Option(t.key, t.label) for t in ctx.config.products.priority_tags]
+    return [*tags, Option("none", ctx.t("opt.no_tag"))]
+
+
+def _show_yes_no(value: Any, ctx: Ctx) -> str:
+    return ctx.t("opt.yes") if value == "yes" else ctx.t("opt.no")
+
+
+def _has_shop(a: Answers, _ctx: Ctx) -> bool:
+    return a.get("has_shop") == "yes"
+
+
+PRODUCT = Form(
+    "product",
+    "enterprise.product_title",
+    (
+        Field("name", "ask.product_name", "label.product_name", parse=f.text(60)),
+        Field("priority_tag", "ask.priority_tag", "label.priority_tag", options=_tag_options),
+        Field(
+            "monthly_orders",
+            "ask.monthly_orders",
+            "label.monthly_orders",
+            parse=f.count(),
+            show=f.show_int,
+        ),
+        Field(
+            "monthly_turnover_fen",
+            "ask.monthly_turnover",
+            "label.monthly_turnover",
+            parse=f.money(),
+            show=f.show_yuan,
+        ),
+        Field("stock", "ask.stock", "label.stock", parse=f.count(), show=f.show_int),
+        Field(
+            "attachment_file_id",
+            "ask.attachment",
+            "label.attachment",
+            accepts_photo=True,
+            optional=True,
+            show=lambda v, c: c.t("form.photo_received"),
+        ),
+    ),
+    on_confirm=lambda _ctx, _a: [],
+    item_label="label.product",
+)
+
+FIELDS = (
+    *f.unit_fields(),
+    Field("name", "ask.enterprise_name", "label.enterprise_name", parse=f.text(60)),
+    Field("industry", "ask.industry", "label.industry", options=_industry_options),
+    Field("main_products", "ask.main_products", "label.main_products", parse=f.text(200)),
+    Field("contact_name", "ask.contact_name", "label.contact_name", parse=f.text(20)),
+    Field("phone", "ask.enterprise_phone", "label.mobile", parse=f.phone, accepts_contact=True),
+    Field(
+        "has_shop",
+        "ask.has_shop",
+        "label.has_shop",
+        options=f.yes_no_options,
+        parse=f.yes_no_parse,
+        show=_show_yes_no,
+    ),
+    Field("shop_type", "ask.shop_type", "label.shop_type", parse=f.text(60), when=_has_shop),
+    Field("shop_link", "ask.shop_link", "label.shop_link", parse=f.url, when=_has_shop),
+    Field(
+        "products",
+        "ask.products",
+        "label.products",
+        group=PRODUCT,
+        max_items=lambda c: c.config.products.max_per_enterprise,
+    ),
+)
+
+
+def _to_model(a: Answers) -> EnterpriseRegistration:
+    data = dict(a)
+    data["unit"] = f.chosen_unit(a)
+    data["has_shop"] = a.get("has_shop") == "yes"
+    data["products"] = [
+        {**p, "priority_tag": None if p.get("priority_tag") == "none" else p.get("priority_tag")}
+        for p in a.get("products", [])
+    ]
+    try:
+        return EnterpriseRegistration.model_validate(data)
+    except ValidationError as exc:
+        name = str(exc.errors()[0]["loc"][0])
+        raise FieldError(name if name in a else "name", "err.invalid_value") from exc
+
+
+def snapshot(ctx: Ctx, ent: Enterprise) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        c: getattr(ent, c) for c in ("name", "industry", "main_products", "contact_name", "phone")
+    }
+    data["has_shop"] = "yes" if ent.has_shop else "no"
+    if ent.has_shop:
+        data["shop_type"], data["shop_link"] = ent.shop_type, ent.shop_link
+    unit = ctx.session.get(Unit, ent.unit_id)
+    if unit is not None:
+        data.update(f.unit_answers(ctx, unit, preset=False))
+    data["products"] = [
+        {
+            "id": p.id,
+            "name": p.name,
+            "priority_tag": p.priority_tag or "none",
+            "monthly_orders": p.monthly_orders,
+            "monthly_turnover_fen": p.monthly_turnover_fen,
+            "stock": p.stock,
+            "attachment_file_id": p.attachment_file_id,
+        }
+        for p in repo.products_of(ctx.session, ent.id)
+        if p.status != ReviewStatus.WITHDRAWN
+    ]
+    return data
+
+
+def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
+    """Stores the enterprise and its products; each product goes to review."""
+    reg = _to_model(a)
+    now = ctx.clock.now()
+    unit = repo.unit_by_code(ctx.session, reg.unit)
+    if unit is None:
+        raise FieldError("unit_group", "err.invalid_value")
+    ent = repo.enterprise_of_person(ctx.session, ctx.person_id)
+    before = snapshot(ctx, ent) if ent else None
+    values = reg.model_dump(exclude={"unit", "products"})
+    if not values["has_shop"]:
+        values["shop_type"] = values["shop_link"] = None
+    status = _initial_status(ctx, unit.id)
+    if ent is None:
+        ent = Enterprise(
+            person_id=ctx.person_id, unit_id=unit.id, created_at=now, updated_at=now, **values
+        )
+        ctx.session.add(ent)
+    else:
+        for key, value in values.items():
+            setattr(ent, key, value)
+        ent.unit_id = unit.id
+    ent.status, ent.submitted_at, ent.updated_at = status, now, now
+    ctx.session.flush()
+    _store_products(ctx, ent, a.get("products", []), reg, status)
+    repo.audit(
+        ctx.session,
+        now,
+        ctx.person_id,
+        "edit" if before else "register",
+        "enterprise",
+        ent.id,
+        before=before,
+        after=snapshot(ctx, ent),
+    )
+    notify.submitted(ctx, "enterprise", ent.id, reg.name, unit.id, status)
+    return [
+        ctx.reply(
+            "enterprise.submitted",
+            name=reg.name,
+            count=len(reg.products),
+            unit=repo.unit_full_name(ctx.session, unit),
+            status=ctx.t(f"status.{status}"),
+        )
+    ]
+
+
+def _store_products(
+    ctx: Ctx, ent: Enterprise, raw: list[Answers], reg: EnterpriseRegistration, status: str
+) -> None:
+    """Keeps product ids stable across edits; a changed product goes back to review."""
+    now = ctx.clock.now()
+    existing = {p.id: p for p in repo.products_of(ctx.session, ent.id)}
+    kept: set[int] = set()
+    for item, entry in zip(raw, reg.products, strict=True):
+        values = entry.model_dump()
+        product = existing.get(item.get("id", -1))
+        if product is None:
+            ctx.session.add(
+                Product(
+                    enterprise_id=ent.id, status=status, created_at=now, updated_at=now, **values
+                )
+            )
+            continue
+        kept.add(product.id)
+        changed = any(getattr(product, k) != v for k, v in values.items())
+        for key, value in values.items():
+            setattr(product, key, value)
+        if changed or product.status in (ReviewStatus.REJECTED, ReviewStatus.WITHDRAWN):
+            product.status, product.reject_reason, product.updated_at = status, None, now
+    for product_id, product in existing.items():
+        if product_id not in kept and product.status != ReviewStatus.WITHDRAWN:
+            product.status, product.updated_at = ReviewStatus.WITHDRAWN.value, now
+    ctx.session.flush()
+
+
+def _initial_status(ctx: Ctx, unit_id: int) -> str:
+    if repo.unit_has_contact(ctx.session, unit_id):
+        return ReviewStatus.PENDING_UNIT.value
+    return ReviewStatus.PENDING_REVIEW.value
+
+
+FORM = Form("enterprise", "enterprise.summary_title", FIELDS, on_confirm)

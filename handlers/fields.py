@@ -1,0 +1,204 @@
+"""Building blocks shared by the festival's forms: parsers bound to config, the unit picker,
+and how values are shown in summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from bot.core import parsers as p
+from bot.core.context import Ctx
+from bot.core.forms import Answers, Field, Option
+from bot.core.i18n import fmt_int, fmt_minutes, fmt_yuan
+from models import Unit, repo
+
+Parse = Callable[[str, Ctx, Answers], Any]
+
+
+# ----- parsers bound to the config ----------------------------------------------------------
+def text(max_len: int | None = None) -> Parse:
+    def parse(raw: str, ctx: Ctx, _a: Answers) -> str:
+        return p.parse_text(raw, max_len=max_len or ctx.config.conversation.text_max_len)
+
+    return parse
+
+
+def count(max_value: int = 10**11) -> Parse:
+    def parse(raw: str, _ctx: Ctx, _a: Answers) -> int:
+        return p.parse_count(raw, max_value=max_value)
+
+    return parse
+
+
+def money(max_yuan: int = 10**10) -> Parse:
+    def parse(raw: str, _ctx: Ctx, _a: Answers) -> int:
+        return p.parse_money_fen(raw, max_yuan=max_yuan)
+
+    return parse
+
+
+def hours(max_hours: int) -> Parse:
+    """A number of hours (one decimal), as in 月均直播有效时长."""
+
+    def parse(raw: str, _ctx: Ctx, _a: Answers) -> str:
+        value = p.parse_number(raw)
+        if value < 0:
+            raise p.ParseError("err.negative")
+        if value > max_hours:
+            raise p.ParseError("err.too_large", max=max_hours)
+        return str(value.quantize(Decimal("0.1")))
+
+    return parse
+
+
+def percent(raw: str, _ctx: Ctx, _a: Answers) -> str:
+    return str(p.parse_percent(raw))
+
+
+def phone(raw: str, _ctx: Ctx, _a: Answers) -> str:
+    return p.parse_cn_mobile(raw)
+
+
+def url(raw: str, _ctx: Ctx, _a: Answers) -> str:
+    return p.parse_url(raw)
+
+
+def yes_no_options(ctx: Ctx, _a: Answers) -> list[Option]:
+    return [Option("yes", ctx.t("opt.yes")), Option("no", ctx.t("opt.no"))]
+
+
+def yes_no_parse(raw: str, _ctx: Ctx, _a: Answers) -> str:
+    answer = p.parse_yes_no(raw)
+    if answer is None:
+        raise p.ParseError("err.use_buttons")
+    return "yes" if answer else "no"
+
+
+# ----- how values are shown -----------------------------------------------------------------
+def show_int(value: Any, _ctx: Ctx) -> str:
+    return fmt_int(int(value))
+
+
+def show_yuan(value: Any, ctx: Ctx) -> str:
+    return ctx.t("fmt.yuan", amount=fmt_yuan(int(value)))
+
+
+def show_minutes(value: Any, ctx: Ctx) -> str:
+    return fmt_minutes(int(value), ctx.locale)
+
+
+def show_hours(value: Any, ctx: Ctx) -> str:
+    return ctx.t("fmt.hours_decimal", h=value)
+
+
+def show_percent(value: Any, _ctx: Ctx) -> str:
+    return f"{value}%"
+
+
+# ----- the unit picker: city -> county (or 市本级), or a university / provincial unit ----------
+UNIT_GROUPS = {
+    "city": ("city", "county"),
+    "university": ("provincial_university", "other_university"),
+    "provincial": ("provincial_unit",),
+}
+
+
+def _group_options(ctx: Ctx, _a: Answers) -> list[Option]:
+    return [
+        Option(key, ctx.t(f"opt.unit_group.{key}"))
+        for key, kinds in UNIT_GROUPS.items()
+        if key == "city" or repo.units_of_kind(ctx.session, *kinds)
+    ]
+
+
+def _city_options(ctx: Ctx, _a: Answers) -> list[Option]:
+    return [Option(u.code, u.name) for u in repo.units_of_kind(ctx.session, "city")]
+
+
+def _county_options(ctx: Ctx, a: Answers) -> list[Option]:
+    own = Option(a["city"], ctx.t("opt.city_level"))
+    return [own] + [Option(u.code, u.name) for u in repo.child_units(ctx.session, a["city"])]
+
+
+def _kind_options(group: str) -> Callable[[Ctx, Answers], list[Option]]:
+    def options(ctx: Ctx, _a: Answers) -> list[Option]:
+        return [
+            Option(u.code, u.name) for u in repo.units_of_kind(ctx.session, *UNIT_GROUPS[group])
+        ]
+
+    return options
+
+
+def show_unit(value: Any, ctx: Ctx) -> str:
+    unit = repo.unit_by_code(ctx.session, str(value))
+    return repo.unit_full_name(ctx.session, unit) if unit else str(value)
+
+
+def _picking(group: str) -> Callable[[Answers, Ctx], bool]:
+    return lambda a, _ctx: "preset_unit" not in a and a.get("unit_group") == group
+
+
+def unit_fields() -> tuple[Field, ...]:
+    """The unit is stored as `unit` (a unit code); a recommendation link presets it."""
+    return (
+        Field(
+            "unit_group",
+            "ask.unit_group",
+            "label.unit_group",
+            options=_group_options,
+            when=lambda a, _c: "preset_unit" not in a,
+        ),
+        Field(
+            "city",
+            "ask.city",
+            "label.city",
+            options=_city_options,
+            when=_picking("city"),
+            show=show_unit,
+        ),
+        Field(
+            "unit_county",
+            "ask.county",
+            "label.unit",
+            options=_county_options,
+            when=lambda a, c: _picking("city")(a, c) and "city" in a,
+            show=show_unit,
+        ),
+        Field(
+            "unit_university",
+            "ask.university",
+            "label.unit",
+            options=_kind_options("university"),
+            when=_picking("university"),
+            show=show_unit,
+        ),
+        Field(
+            "unit_provincial",
+            "ask.provincial",
+            "label.unit",
+            options=_kind_options("provincial"),
+            when=_picking("provincial"),
+            show=show_unit,
+        ),
+    )
+
+
+def chosen_unit(answers: Answers) -> str:
+    for key in ("preset_unit", "unit_county", "unit_university", "unit_provincial"):
+        if answers.get(key):
+            return str(answers[key])
+    raise KeyError("unit")
+
+
+def unit_answers(ctx: Ctx, unit: Unit, preset: bool) -> Answers:
+    """The picker's answers that lead to `unit` (to edit a stored registration)."""
+    if preset:
+        return {"preset_unit": unit.code}
+    if unit.kind in ("city", "county"):
+        parent = ctx.session.get(Unit, unit.parent_id) if unit.parent_id else unit
+        city = parent.code if parent else unit.code
+        return {"unit_group": "city", "city": city, "unit_county": unit.code}
+    if unit.kind == "provincial_unit":
+        return {"unit_group": "provincial", "unit_provincial": unit.code}
+    return {"unit_group": "university", "unit_university": unit.code}

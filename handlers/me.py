@@ -1,0 +1,105 @@
+"""/me: one's own registrations, with edit and withdraw; /reports: one's own daily reports."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.i18n import fmt_int
+from bot.core.messages import Button, Reply
+from handlers import enterprise, report, streamer
+from models import ReviewStatus, Unit, repo
+
+
+def me(ctx: Ctx) -> list[Reply]:
+    """Shows the person's streamer and enterprise registrations and what they can do."""
+    s = repo.streamer_of_person(ctx.session, ctx.person_id)
+    e = repo.enterprise_of_person(ctx.session, ctx.person_id)
+    if s is None and e is None:
+        return [ctx.reply("me.nothing")]
+    replies: list[Reply] = []
+    ctx.state.flow = "me"
+    if s is not None:
+        unit = ctx.session.get(Unit, s.unit_id)
+        accounts = "、".join(
+            f"{ctx.config.platform_label(a.platform)} {a.account_name}"
+            for a in repo.accounts_of(ctx.session, s.id)
+        )
+        text = ctx.t(
+            "me.streamer",
+            accounts=accounts,
+            status=ctx.t(f"status.{s.status}"),
+            unit=repo.unit_full_name(ctx.session, unit) if unit else "",
+            phone=s.phone,
+            followers=fmt_int(s.followers),
+        )
+        if s.status == ReviewStatus.REJECTED and s.reject_reason:
+            text += "\n" + ctx.t("me.reason", reason=s.reject_reason)
+        buttons: list[Button] = [ctx.button("btn.edit", "me:edit_streamer")]
+        if s.status != ReviewStatus.WITHDRAWN:
+            buttons.append(ctx.button("btn.withdraw", "me:withdraw_streamer"))
+        replies.append(Reply(text, (tuple(buttons),), numbered=True))
+    if e is not None:
+        products = repo.products_of(ctx.session, e.id)
+        lines = [ctx.t("me.enterprise", name=e.name, status=ctx.t(f"status.{e.status}"))]
+        lines += [
+            ctx.t("me.product", name=p.name, status=ctx.t(f"status.{p.status}")) for p in products
+        ]
+        buttons = [ctx.button("btn.edit", "me:edit_enterprise")]
+        replies.append(Reply("\n".join(lines), (tuple(buttons),), numbered=True))
+    return replies
+
+
+def me_flow(ctx: Ctx) -> list[Reply]:
+    """Buttons of /me: edit opens the form at its summary; withdraw asks to confirm."""
+    action = ctx.action or ""
+    if ctx.extra.get("reprompt"):
+        ctx.state.clear()
+        return me(ctx)
+    ctx.state.clear()
+    if action == "me:edit_streamer":
+        s = repo.streamer_of_person(ctx.session, ctx.person_id)
+        if s is not None:
+            return ctx.forms.start(ctx, streamer.FORM, streamer.snapshot(ctx, s), editing=s.id)
+    if action == "me:edit_enterprise":
+        e = repo.enterprise_of_person(ctx.session, ctx.person_id)
+        if e is not None:
+            return ctx.forms.start(ctx, enterprise.FORM, enterprise.snapshot(ctx, e), editing=e.id)
+    if action == "me:withdraw_streamer":
+        ctx.state.flow = "me"
+        return [
+            Reply(
+                ctx.t("me.withdraw_confirm"),
+                (
+                    (
+                        ctx.button("btn.withdraw_yes", "me:withdraw_yes"),
+                        ctx.button("btn.keep_registration", "me:keep"),
+                    ),
+                ),
+                numbered=True,
+            )
+        ]
+    if action == "me:withdraw_yes":
+        s = repo.streamer_of_person(ctx.session, ctx.person_id)
+        if s is not None and s.status != ReviewStatus.WITHDRAWN:
+            now = ctx.clock.now()
+            repo.audit(
+                ctx.session,
+                now,
+                ctx.person_id,
+                "withdraw",
+                "streamer",
+                s.id,
+                before={"status": s.status},
+                after={"status": "withdrawn"},
+            )
+            s.status, s.updated_at = ReviewStatus.WITHDRAWN.value, now
+            return [ctx.reply("me.withdrawn")]
+    if action == "me:keep":
+        return [ctx.reply("me.kept")]
+    return me(ctx)
+
+
+def reports(ctx: Ctx) -> list[Reply]:
+    s = repo.streamer_of_person(ctx.session, ctx.person_id)
+    if s is None:
+        return [ctx.reply("report.not_registered")]
+    return report.list_reports(ctx, s)

@@ -1,0 +1,163 @@
+"""/start menu, /help, /lang, /cancel, the privacy notice and free text outside any flow."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.messages import Button, Reply
+from handlers import enterprise, report, streamer
+from models import Person, repo
+
+MENU = (
+    ("menu.streamer", "cmd:register"),
+    ("menu.enterprise", "cmd:enterprise"),
+    ("menu.report", "cmd:report"),
+    ("menu.me", "cmd:me"),
+    ("menu.reports", "cmd:reports"),
+    ("menu.help", "cmd:help"),
+    ("menu.lang", "cmd:lang"),
+)
+
+
+def menu(ctx: Ctx) -> Reply:
+    buttons = [ctx.button(label, action) for label, action in MENU]
+    rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+    return Reply(ctx.t("menu.title", festival=ctx.config.festival.name), rows, numbered=True)
+
+
+def start(ctx: Ctx) -> list[Reply]:
+    """/start [unit_CODE]: greets and shows the menu; a unit's link starts its recommendation."""
+    arg = ctx.incoming.args.strip()
+    if arg.startswith("unit_"):
+        unit = repo.unit_by_code(ctx.session, arg[5:])
+        if unit is None:
+            return [ctx.reply("start.bad_link"), menu(ctx)]
+        ctx.state.data["preset_unit"] = unit.code
+        return register_streamer(ctx)
+    return [menu(ctx)]
+
+
+def help_(ctx: Ctx) -> list[Reply]:
+    """/help: what the bot does; inside a form the question is asked again afterwards."""
+    return [ctx.reply("help.text", festival=ctx.config.festival.name)]
+
+
+def cancel(ctx: Ctx) -> list[Reply]:
+    """/cancel: the core has already left the flow (a form's answers kept as a draft)."""
+    if ctx.extra.get("left_flow"):
+        return [ctx.reply("form.cancelled"), menu(ctx)]
+    return [ctx.reply("cancel.nothing"), menu(ctx)]
+
+
+def fallback(ctx: Ctx) -> list[Reply]:
+    if ctx.incoming.unsupported or ctx.incoming.photo:
+        return [ctx.reply("err.need_text"), menu(ctx)]
+    return [ctx.reply("fallback.text"), menu(ctx)]
+
+
+def lang(ctx: Ctx) -> list[Reply]:
+    """/lang [zh|en]: switches the person's language (buttons when no argument)."""
+    arg = ctx.incoming.args.strip().lower()
+    choice = {"zh": "zh_CN", "zh_cn": "zh_CN", "中文": "zh_CN", "en": "en", "english": "en"}.get(
+        arg
+    )
+    if choice is None:
+        ctx.state.flow = "lang"
+        return [
+            Reply(
+                ctx.t("lang.choose"),
+                (
+                    (
+                        Button("中文", ctx.stamp("lang:zh_CN")),
+                        Button("English", ctx.stamp("lang:en")),
+                    ),
+                ),
+                numbered=True,
+            )
+        ]
+    return _set_lang(ctx, choice)
+
+
+def lang_flow(ctx: Ctx) -> list[Reply]:
+    action = ctx.action
+    if action and action.startswith("lang:"):
+        ctx.state.clear()
+        return _set_lang(ctx, action[5:])
+    ctx.state.clear()
+    return lang(ctx)
+
+
+def _set_lang(ctx: Ctx, locale: str) -> list[Reply]:
+    if locale not in ctx.config.locale.available:
+        locale = ctx.config.locale.default
+    repo.set_locale(ctx.session, ctx.person_id, locale)
+    ctx.locale = locale
+    return [ctx.reply("lang.set"), menu(ctx)]
+
+
+# ----- the privacy notice, accepted once before the first personal data -------------------
+def _needs_privacy(ctx: Ctx, then: str) -> list[Reply] | None:
+    if ctx.privacy_accepted:
+        return None
+    ctx.state.flow = "privacy"
+    ctx.state.data["privacy_then"] = then
+    return [
+        Reply(
+            ctx.t("privacy.notice"),
+            ((ctx.button("btn.accept", "privacy:yes"), ctx.button("btn.decline", "privacy:no")),),
+            numbered=True,
+        )
+    ]
+
+
+def privacy_flow(ctx: Ctx) -> list[Reply]:
+    action = ctx.action
+    then = ctx.state.data.get("privacy_then", "register")
+    if ctx.extra.get("reprompt") or action not in ("privacy:yes", "privacy:no"):
+        return _needs_privacy(ctx, then) or []
+    ctx.state.flow = None
+    ctx.state.data.pop("privacy_then", None)
+    if action == "privacy:no":
+        return [ctx.reply("privacy.declined"), menu(ctx)]
+    person = ctx.session.get(Person, ctx.person_id)
+    assert person is not None
+    person.privacy_accepted_at = ctx.clock.now()
+    ctx.privacy_accepted = True
+    return START_FORMS[then](ctx)
+
+
+# ----- starting the forms -----------------------------------------------------------------
+def register_streamer(ctx: Ctx) -> list[Reply]:
+    existing = repo.streamer_of_person(ctx.session, ctx.person_id)
+    if existing is not None:
+        return [
+            ctx.reply("streamer.already", status=ctx.t(f"status.{existing.status}")),
+            Reply(ctx.t("me.hint"), ((ctx.button("menu.me", "cmd:me"),),), numbered=True),
+        ]
+    gate = _needs_privacy(ctx, "register")
+    if gate:
+        return gate
+    preset = ctx.state.data.pop("preset_unit", None)
+    return ctx.forms.start(ctx, streamer.FORM, {"preset_unit": preset} if preset else None)
+
+
+def register_enterprise(ctx: Ctx) -> list[Reply]:
+    existing = repo.enterprise_of_person(ctx.session, ctx.person_id)
+    if existing is not None:
+        return [
+            ctx.reply("enterprise.already", name=existing.name),
+            Reply(ctx.t("me.hint"), ((ctx.button("menu.me", "cmd:me"),),), numbered=True),
+        ]
+    return _needs_privacy(ctx, "enterprise") or ctx.forms.start(ctx, enterprise.FORM)
+
+
+def daily_report(ctx: Ctx) -> list[Reply]:
+    refusal = report.refusal(ctx)
+    if refusal is not None:
+        return [refusal]
+    return ctx.forms.start(ctx, report.FORM, report.start_answers(ctx))
+
+
+START_FORMS = {
+    "register": register_streamer,
+    "enterprise": register_enterprise,
+}

@@ -1,0 +1,41 @@
+"""Notices to other people, always through the outbox, in the recipient's language."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.i18n import translate
+from bot.core.messages import Button, Reply
+from models import Person, Unit, repo
+
+
+def to_person(ctx: Ctx, person_id: int, key: str, text_key: str, **params: object) -> None:
+    person = ctx.session.get(Person, person_id)
+    locale = (person.locale if person else None) or ctx.config.locale.default
+    text = translate(locale, text_key, **params)
+    ctx.outbox.to_person(person_id, key, Reply(text))
+
+
+def submitted(ctx: Ctx, kind: str, item_id: int, title: str, unit_id: int, status: str) -> None:
+    """A registration was submitted or resubmitted: tell the committee and the unit contacts."""
+    unit = ctx.session.get(Unit, unit_id)
+    unit_name = repo.unit_full_name(ctx.session, unit) if unit else ""
+    stamp = ctx.clock.now().isoformat(timespec="seconds")
+    for person_id in repo.reviewers_of_unit(ctx.session, unit_id):
+        if person_id == ctx.person_id:
+            continue
+        person = ctx.session.get(Person, person_id)
+        locale = (person.locale if person else None) or ctx.config.locale.default
+        text = translate(
+            locale,
+            f"notice.submitted_{kind}",
+            title=title,
+            unit=unit_name,
+            status=translate(locale, f"status.{status}"),
+            id=item_id,
+        )
+        button = Button(translate(locale, "btn.pending"), "*:cmd:pending")
+        ctx.outbox.to_person(
+            person_id,
+            f"submitted:{kind}:{item_id}:{stamp}:{person_id}",
+            Reply(text, ((button,),)),
+        )

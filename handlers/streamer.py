@@ -1,0 +1,370 @@
+"""Streamer registration (附件2 达人报名登记表): the form, and storing it for review.
+
+```mermaid
+flowchart TD
+  start([主播报名]) --> privacy{privacy accepted?}
+  privacy -- no --> notice[privacy notice] --> privacy
+  privacy -- yes --> unit[unit: city → county / 市本级, university, provincial<br/>skipped with a recommendation link]
+  unit --> acct[platform, account, second account?] --> phone[phone]
+  phone --> followers{followers ≥ min?}
+  followers -- no --> refuse[polite refusal, draft kept] --> followers
+  followers -- yes --> stats[likes, 音浪, days, hours, viewers, peak, orders, sales,<br/>order value?, dou+?, conversion?] --> cats[categories] --> decl[declarations]
+  decl --> summary[summary: edit any field] --> confirm([确认: 待审核 / 待推荐])
+```
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.core.context import Ctx
+from bot.core.forms import Answers, Field, FieldError, Form, Option
+from bot.core.messages import Reply
+from bot.core.parsers import ParseError
+from handlers import fields as f
+from handlers import notify
+from handlers.schemas import StreamerRegistration
+from models import LiveAccount, ReviewStatus, Streamer, Unit, repo
+
+# Fields whose change sends an approved registration back to review.
+KEY_FIELDS = ("unit", "platform", "account_name", "second_platform", "second_account")
+
+
+def _platform_options(ctx: Ctx, _a: Answers) -> list[Option]:
+    return [Option(p.key, p.label) for p in ctx.config.platforms]
+
+
+def _second_platform_options(ctx: Ctx, a: Answers) -> list[Option]:
+    return [Option(p.key, p.label) for p in ctx.config.platforms if p.key != a.get("platform")]
+
+
+def _account(raw: str, ctx: Ctx, a: Answers, platform_key: str) -> str:
+    name = f.text(40)(raw, ctx, a)
+    owner = repo.account_owner(ctx.session, a[platform_key], name)
+    mine = repo.streamer_of_person(ctx.session, ctx.person_id)
+    if owner is not None and (mine is None or owner != mine.id):
+        raise ParseError("err.account_taken", platform=ctx.config.platform_label(a[platform_key]))
+    return name
+
+
+def _followers(raw: str, ctx: Ctx, a: Answers) -> int:
+    value = f.count()(raw, ctx, a)
+    minimum = ctx.config.eligibility.min_followers
+    if value < minimum:
+        raise ParseError("err.followers_below_min", min=f"{minimum:,}", given=f"{value:,}")
+    return value
+
+
+def _peak(raw: str, ctx: Ctx, a: Answers) -> int:
+    value = f.count()(raw, ctx, a)
+    if value > a.get("cumulative_viewers", value):
+        raise ParseError("err.peak_above_total")
+    return value
+
+
+def _declaration_options(ctx: Ctx, _a: Answers) -> list[Option]:
+    return [Option("yes", ctx.t("opt.declare_yes")), Option("no", ctx.t("opt.declare_no"))]
+
+
+def _declaration(raw: str, _ctx: Ctx, _a: Answers) -> str:
+    raise ParseError("err.use_buttons")
+
+
+def _declaration_prompt(ctx: Ctx, _a: Answers) -> dict[str, object]:
+    items = [ctx.t(f"declare.{d}") for d in ctx.config.eligibility.declarations]
+    return {"items": "\n".join(f"· {i}" for i in items)}
+
+
+def _category_options(ctx: Ctx, _a: Answers) -> list[Option]:
+    return [Option(c, c) for c in ctx.config.products.categories]
+
+
+def _min_followers(ctx: Ctx, _a: Answers) -> dict[str, object]:
+    return {"min": f"{ctx.config.eligibility.min_followers:,}"}
+
+
+def _show_platform(value: Any, ctx: Ctx) -> str:
+    return ctx.config.platform_label(str(value))
+
+
+FIELDS = (
+    *f.unit_fields(),
+    Field(
+        "platform", "ask.platform", "label.platform", options=_platform_options, show=_show_platform
+    ),
+    Field(
+        "account_name",
+        "ask.account_name",
+        "label.account_name",
+        parse=lambda r, c, a: _account(r, c, a, "platform"),
+    ),
+    Field(
+        "second_platform",
+        "ask.second_platform",
+        "label.second_platform",
+        options=_second_platform_options,
+        optional=True,
+        show=_show_platform,
+        when=lambda a, c: len(c.config.platforms) > 1,
+    ),
+    Field(
+        "second_account",
+        "ask.second_account",
+        "label.second_account",
+        parse=lambda r, c, a: _account(r, c, a, "second_platform"),
+        when=lambda a, _c: bool(a.get("second_platform")),
+    ),
+    Field("phone", "ask.phone", "label.phone", parse=f.phone, accepts_contact=True),
+    Field(
+        "followers",
+        "ask.followers",
+        "label.followers",
+        parse=_followers,
+        show=f.show_int,
+        prompt_params=_min_followers,
+    ),
+    Field(
+        "likes_received",
+        "ask.likes_received",
+        "label.likes_received",
+        parse=f.count(),
+        show=f.show_int,
+    ),
+    Field("tips_income", "ask.tips_income", "label.tips_income", parse=f.count(), show=f.show_int),
+    Field(
+        "monthly_live_days",
+        "ask.monthly_live_days",
+        "label.monthly_live_days",
+        parse=f.count(max_value=31),
+    ),
+    Field(
+        "monthly_live_hours",
+        "ask.monthly_live_hours",
+        "label.monthly_live_hours",
+        parse=f.hours(31 * 24),
+        show=f.show_hours,
+    ),
+    Field(
+        "cumulative_viewers",
+        "ask.cumulative_viewers",
+        "label.cumulative_viewers",
+        parse=f.count(),
+        show=f.show_int,
+    ),
+    Field(
+        "peak_concurrent",
+        "ask.peak_concurrent",
+        "label.peak_concurrent",
+        parse=_peak,
+        show=f.show_int,
+    ),
+    Field(
+        "cumulative_orders",
+        "ask.cumulative_orders",
+        "label.cumulative_orders",
+        parse=f.count(),
+        show=f.show_int,
+    ),
+    Field(
+        "cumulative_sales_fen",
+        "ask.cumulative_sales",
+        "label.cumulative_sales",
+        parse=f.money(),
+        show=f.show_yuan,
+    ),
+    Field(
+        "avg_order_value_fen",
+        "ask.avg_order_value",
+        "label.avg_order_value",
+        parse=f.money(),
+        show=f.show_yuan,
+        optional=True,
+    ),
+    Field(
+        "dou_plus_spend_fen",
+        "ask.dou_plus",
+        "label.dou_plus",
+        parse=f.money(),
+        show=f.show_yuan,
+        optional=True,
+    ),
+    Field(
+        "conversion_rate",
+        "ask.conversion_rate",
+        "label.conversion_rate",
+        parse=f.percent,
+        show=f.show_percent,
+        optional=True,
+    ),
+    Field(
+        "categories", "ask.categories", "label.categories", options=_category_options, multi=True
+    ),
+    Field(
+        "declarations",
+        "ask.declarations",
+        "label.declarations",
+        options=_declaration_options,
+        parse=_declaration,
+        prompt_params=_declaration_prompt,
+    ),
+)
+
+
+def _to_model(ctx: Ctx, a: Answers) -> StreamerRegistration:
+    if a.get("declarations") != "yes":
+        raise FieldError("declarations", "err.declaration_required")
+    data = dict(a)
+    data["unit"] = f.chosen_unit(a)
+    data["recommendation"] = "org" if a.get("preset_unit") else "self"
+    data["declarations"] = list(ctx.config.eligibility.declarations)
+    if data.get("avg_order_value_fen") is None and a["cumulative_orders"]:
+        data["avg_order_value_fen"] = a["cumulative_sales_fen"] // a["cumulative_orders"]
+    try:
+        return StreamerRegistration.model_validate(data)
+    except ValidationError as exc:
+        name = str(exc.errors()[0]["loc"][0])
+        raise FieldError(name if name in a else "platform", "err.invalid_value") from exc
+
+
+def snapshot(ctx: Ctx, streamer: Streamer) -> dict[str, Any]:
+    """The stored registration as form answers (for /me edit and the audit log)."""
+    accounts = repo.accounts_of(ctx.session, streamer.id)
+    unit = ctx.session.get(Unit, streamer.unit_id)
+    data: dict[str, Any] = {
+        c: getattr(streamer, c)
+        for c in (
+            "phone",
+            "followers",
+            "likes_received",
+            "tips_income",
+            "monthly_live_days",
+            "cumulative_viewers",
+            "peak_concurrent",
+            "cumulative_orders",
+            "cumulative_sales_fen",
+            "avg_order_value_fen",
+            "dou_plus_spend_fen",
+            "categories",
+        )
+    }
+    data["monthly_live_hours"] = str(streamer.monthly_live_hours)
+    data["conversion_rate"] = (
+        None if streamer.conversion_rate is None else str(streamer.conversion_rate)
+    )
+    if unit is not None:
+        data.update(f.unit_answers(ctx, unit, preset=streamer.recommendation == "org"))
+    data["declarations"] = "yes"
+    if accounts:
+        data["platform"], data["account_name"] = accounts[0].platform, accounts[0].account_name
+    if len(accounts) > 1:
+        data["second_platform"] = accounts[1].platform
+        data["second_account"] = accounts[1].account_name
+    else:
+        data["second_platform"] = None
+    return data
+
+
+def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
+    """Stores the registration (待审核, or 待推荐 when the unit should endorse it first)."""
+    reg = _to_model(ctx, a)
+    now = ctx.clock.now()
+    unit = repo.unit_by_code(ctx.session, reg.unit)
+    if unit is None:
+        raise FieldError("unit_group", "err.invalid_value")
+    for platform, name, field in (
+        (reg.platform, reg.account_name, "account_name"),
+        (reg.second_platform, reg.second_account, "second_account"),
+    ):
+        if platform and name:
+            owner = repo.account_owner(ctx.session, platform, name)
+            mine = repo.streamer_of_person(ctx.session, ctx.person_id)
+            if owner is not None and (mine is None or owner != mine.id):
+                raise FieldError(
+                    field, "err.account_taken", platform=ctx.config.platform_label(platform)
+                )
+    streamer = repo.streamer_of_person(ctx.session, ctx.person_id)
+    before = snapshot(ctx, streamer) if streamer else None
+    values = reg.model_dump(
+        exclude={"unit", "platform", "account_name", "second_platform", "second_account"}
+    )
+    if streamer is None:
+        streamer = Streamer(
+            person_id=ctx.person_id, unit_id=unit.id, created_at=now, updated_at=now, **values
+        )
+        ctx.session.add(streamer)
+        status = _initial_status(ctx, unit.id, reg.recommendation)
+        ctx.session.flush()
+    else:
+        old_key = {k: before.get(k) for k in KEY_FIELDS} if before else {}
+        for key, value in values.items():
+            setattr(streamer, key, value)
+        streamer.unit_id = unit.id
+        new_key = {
+            "unit": reg.unit,
+            "platform": reg.platform,
+            "account_name": reg.account_name,
+            "second_platform": reg.second_platform,
+            "second_account": reg.second_account,
+        }
+        old_key["unit"] = f.chosen_unit(before) if before else None
+        changed_key = old_key != new_key
+        status = streamer.status
+        if status in (ReviewStatus.REJECTED, ReviewStatus.WITHDRAWN, ReviewStatus.DRAFT) or (
+            status == ReviewStatus.APPROVED and changed_key
+        ):
+            status = _initial_status(ctx, unit.id, streamer.recommendation)
+    streamer.status = status
+    streamer.submitted_at = now
+    streamer.updated_at = now
+    ctx.session.flush()
+    _store_accounts(ctx, streamer, reg)
+    repo.audit(
+        ctx.session,
+        now,
+        ctx.person_id,
+        "edit" if before else "register",
+        "streamer",
+        streamer.id,
+        before=_jsonable(before),
+        after=_jsonable(snapshot(ctx, streamer)),
+    )
+    notify.submitted(ctx, "streamer", streamer.id, reg.account_name, unit.id, status)
+    return [
+        ctx.reply(
+            "streamer.submitted",
+            account=reg.account_name,
+            unit=repo.unit_full_name(ctx.session, unit),
+            status=ctx.t(f"status.{status}"),
+        )
+    ]
+
+
+def _initial_status(ctx: Ctx, unit_id: int, recommendation: str) -> str:
+    if recommendation == "self" and repo.unit_has_contact(ctx.session, unit_id):
+        return ReviewStatus.PENDING_UNIT.value
+    return ReviewStatus.PENDING_REVIEW.value
+
+
+def _store_accounts(ctx: Ctx, streamer: Streamer, reg: StreamerRegistration) -> None:
+    wanted = {reg.platform: reg.account_name}
+    if reg.second_platform and reg.second_account:
+        wanted[reg.second_platform] = reg.second_account
+    for account in repo.accounts_of(ctx.session, streamer.id):
+        if account.platform not in wanted:
+            continue  # an account with reports is never deleted; it simply stays
+        account.account_name = wanted.pop(account.platform)
+    for platform, name in wanted.items():
+        ctx.session.add(LiveAccount(streamer_id=streamer.id, platform=platform, account_name=name))
+    ctx.session.flush()
+
+
+def _jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in data.items()}
+
+
+FORM = Form("streamer", "streamer.summary_title", FIELDS, on_confirm)

@@ -1,0 +1,75 @@
+"""People, their channel identities, roles and per-identity conversation state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId, IdMixin
+
+
+class Person(IdMixin, Base):
+    __tablename__ = "people"
+
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    locale: Mapped[str | None] = mapped_column(String(10))
+    privacy_accepted_at: Mapped[dt.datetime | None]
+    # Set when a channel reports that the person blocked the bot; cleared when they write again.
+    unreachable_at: Mapped[dt.datetime | None]
+    last_channel: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime]
+
+
+class Identity(IdMixin, Base):
+    """One account of a person on one channel (console name, Telegram user id, WeChat openid)."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+
+    person_id: Mapped[int] = mapped_column(BigId, ForeignKey("people.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str] = mapped_column(String(100))
+    chat_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime]
+
+
+class Role(IdMixin, Base):
+    """admin (组委会) or unit_contact (单位联系人) of one unit."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("person_id", "role", "unit_id"),)
+
+    person_id: Mapped[int] = mapped_column(BigId, ForeignKey("people.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("units.id"), index=True)
+    created_at: Mapped[dt.datetime]
+
+
+class DialogState(IdMixin, Base):
+    """Where an identity is in a conversation. `version` guards against two writers per step."""
+
+    __tablename__ = "dialog_states"
+
+    identity_id: Mapped[int] = mapped_column(BigId, ForeignKey("identities.id"), unique=True)
+    flow: Mapped[str | None] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[dt.datetime]
+
+
+class AuditEntry(IdMixin, Base):
+    """Who changed what, when (UTC), before and after."""
+
+    __tablename__ = "audit_log"
+
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    actor_person_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("people.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[int | None] = mapped_column(BigId)
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    note: Mapped[str | None] = mapped_column(Text)

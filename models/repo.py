@@ -1,0 +1,182 @@
+"""Queries, one place: functions that take a session. No business rules here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from models.enterprises import Enterprise, Product
+from models.people import AuditEntry, Person, Role
+from models.streamers import DailyReport, LiveAccount, Streamer
+from models.units import Unit
+
+
+# ----- units ------------------------------------------------------------------------------
+def units_of_kind(session: Session, *kinds: str) -> list[Unit]:
+    return list(
+        session.scalars(
+            select(Unit).where(Unit.kind.in_(kinds), Unit.active.is_(True)).order_by(Unit.code)
+        )
+    )
+
+
+def child_units(session: Session, parent_code: str) -> list[Unit]:
+    parent = unit_by_code(session, parent_code)
+    if parent is None:
+        return []
+    return list(
+        session.scalars(
+            select(Unit)
+            .where(Unit.parent_id == parent.id, Unit.active.is_(True))
+            .order_by(Unit.code)
+        )
+    )
+
+
+def unit_by_code(session: Session, code: str) -> Unit | None:
+    return session.scalars(select(Unit).where(Unit.code == code)).first()
+
+
+def unit_full_name(session: Session, unit: Unit) -> str:
+    """'赣州市 瑞金市' for a county, the unit's own name otherwise."""
+    if unit.parent_id is None:
+        return unit.name
+    parent = session.get(Unit, unit.parent_id)
+    return f"{parent.name} {unit.name}" if parent else unit.name
+
+
+def unit_has_contact(session: Session, unit_id: int) -> bool:
+    return (
+        session.execute(
+            select(Role.id).where(Role.role == "unit_contact", Role.unit_id == unit_id).limit(1)
+        ).first()
+        is not None
+    )
+
+
+def reviewers_of_unit(session: Session, unit_id: int) -> list[int]:
+    """Committee admins, plus the contacts of the unit and of its parent city."""
+    unit = session.get(Unit, unit_id)
+    unit_ids = [unit_id] + ([unit.parent_id] if unit and unit.parent_id else [])
+    rows = session.scalars(
+        select(Role.person_id)
+        .where(
+            or_(Role.role == "admin", (Role.role == "unit_contact") & Role.unit_id.in_(unit_ids))
+        )
+        .distinct()
+        .order_by(Role.person_id)
+    )
+    return list(rows)
+
+
+# ----- people -----------------------------------------------------------------------------
+def set_locale(session: Session, person_id: int, locale: str) -> None:
+    person = session.get(Person, person_id)
+    if person is not None:
+        person.locale = locale
+
+
+# ----- streamers --------------------------------------------------------------------------
+def streamer_of_person(session: Session, person_id: int) -> Streamer | None:
+    return session.scalars(select(Streamer).where(Streamer.person_id == person_id)).first()
+
+
+def accounts_of(session: Session, streamer_id: int) -> list[LiveAccount]:
+    return list(
+        session.scalars(
+            select(LiveAccount)
+            .where(LiveAccount.streamer_id == streamer_id)
+            .order_by(LiveAccount.id)
+        )
+    )
+
+
+def account_owner(session: Session, platform: str, account_name: str) -> int | None:
+    return session.scalar(
+        select(LiveAccount.streamer_id).where(
+            LiveAccount.platform == platform,
+            func.lower(LiveAccount.account_name) == account_name.lower(),
+        )
+    )
+
+
+def report_of(session: Session, account_id: int, day: dt.date) -> DailyReport | None:
+    return session.scalars(
+        select(DailyReport).where(
+            DailyReport.account_id == account_id, DailyReport.report_date == day
+        )
+    ).first()
+
+
+def reports_of_streamer(session: Session, streamer_id: int, limit: int = 60) -> list[DailyReport]:
+    return list(
+        session.scalars(
+            select(DailyReport)
+            .where(DailyReport.streamer_id == streamer_id)
+            .order_by(DailyReport.report_date.desc(), DailyReport.account_id)
+            .limit(limit)
+        )
+    )
+
+
+# ----- enterprises ------------------------------------------------------------------------
+def enterprise_of_person(session: Session, person_id: int) -> Enterprise | None:
+    return session.scalars(select(Enterprise).where(Enterprise.person_id == person_id)).first()
+
+
+def products_of(session: Session, enterprise_id: int) -> list[Product]:
+    return list(
+        session.scalars(
+            select(Product).where(Product.enterprise_id == enterprise_id).order_by(Product.id)
+        )
+    )
+
+
+# ----- review (interim, until the committee/review issue) ---------------------------------
+def pending_streamers(session: Session) -> list[Streamer]:
+    return list(
+        session.scalars(
+            select(Streamer)
+            .where(Streamer.status.in_(["pending_unit", "pending_review"]))
+            .order_by(Streamer.id)
+        )
+    )
+
+
+def pending_products(session: Session) -> list[Product]:
+    return list(
+        session.scalars(
+            select(Product)
+            .where(Product.status.in_(["pending_unit", "pending_review"]))
+            .order_by(Product.id)
+        )
+    )
+
+
+# ----- audit ------------------------------------------------------------------------------
+def audit(
+    session: Session,
+    at: dt.datetime,
+    actor: int | None,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            at=at,
+            actor_person_id=actor,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            before=before,
+            after=after,
+            note=note,
+        )
+    )

@@ -1,0 +1,24 @@
+"""Recommending units (推荐单位 / 填报单位): cities, counties, universities, provincial units."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId, IdMixin
+
+
+class Unit(IdMixin, Base):
+    __tablename__ = "units"
+
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    # city | county | provincial_university | other_university | provincial_unit
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    # county-level division kind as in the data set: district | county_city | county
+    division: Mapped[str | None] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("units.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime]

@@ -1,0 +1,90 @@
+"""Fixtures: a migrated database (SQLite file, or PostgreSQL when TEST_DATABASE_URL is set:
+a database of its own, dropped at the end), the shipped config, a fixed clock, a chat."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.app import prepare_database
+from bot.config import FestivalConfig, load_config
+from bot.core.clock import FixedClock
+from bot.core.dispatcher import Core
+from handlers.routes import ROUTES
+from models import Base
+from models.db import make_engine
+from tests.chat import Chat
+
+ROOT = Path(__file__).resolve().parent.parent
+# A Monday evening inside the 2020 live period, Asia/Shanghai.
+LIVE_NOW = dt.datetime(2020, 11, 2, 20, 0)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return f"database: {'PostgreSQL ' + url if url else 'SQLite (TEST_DATABASE_URL not set)'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    name = f"festival_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def config() -> FestivalConfig:
+    return load_config(ROOT / "config.yaml")
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str, config: FestivalConfig) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    prepare_database(engine, config, FixedClock(config.calendar.tz, LIVE_NOW))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(migrated: Engine) -> Iterator[Engine]:
+    """The migrated database, emptied of everything but the units after each test."""
+    yield migrated
+    with migrated.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name != "units":
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def clock(config: FestivalConfig) -> FixedClock:
+    return FixedClock(config.calendar.tz, LIVE_NOW)
+
+
+@pytest.fixture
+def core(db: Engine, config: FestivalConfig, clock: FixedClock) -> Iterator[Core]:
+    core = Core(config, db, clock, ROUTES)
+    yield core
+    core.executor.shutdown()
+
+
+@pytest.fixture
+def chat(core: Core) -> Chat:
+    return Chat(core)
