@@ -104,28 +104,47 @@ UNIT_GROUPS = {
 }
 
 
+def _cached(ctx: Ctx, key: str, load: Callable[[], list[Option]]) -> list[Option]:
+    """Unit lists change only when units are added; the cache is cleared then."""
+    if key not in ctx.cache:
+        ctx.cache[key] = load()
+    options: list[Option] = ctx.cache[key]
+    return options
+
+
+def _units(ctx: Ctx, *kinds: str) -> list[Option]:
+    return _cached(
+        ctx,
+        "units:" + ",".join(kinds),
+        lambda: [Option(u.code, u.name) for u in repo.units_of_kind(ctx.session, *kinds)],
+    )
+
+
 def _group_options(ctx: Ctx, _a: Answers) -> list[Option]:
     return [
         Option(key, ctx.t(f"opt.unit_group.{key}"))
         for key, kinds in UNIT_GROUPS.items()
-        if key == "city" or repo.units_of_kind(ctx.session, *kinds)
+        if key == "city" or _units(ctx, *kinds)
     ]
 
 
 def _city_options(ctx: Ctx, _a: Answers) -> list[Option]:
-    return [Option(u.code, u.name) for u in repo.units_of_kind(ctx.session, "city")]
+    return _units(ctx, "city")
 
 
 def _county_options(ctx: Ctx, a: Answers) -> list[Option]:
     own = Option(a["city"], ctx.t("opt.city_level"))
-    return [own] + [Option(u.code, u.name) for u in repo.child_units(ctx.session, a["city"])]
+    children = _cached(
+        ctx,
+        "children:" + a["city"],
+        lambda: [Option(u.code, u.name) for u in repo.child_units(ctx.session, a["city"])],
+    )
+    return [own, *children]
 
 
 def _kind_options(group: str) -> Callable[[Ctx, Answers], list[Option]]:
     def options(ctx: Ctx, _a: Answers) -> list[Option]:
-        return [
-            Option(u.code, u.name) for u in repo.units_of_kind(ctx.session, *UNIT_GROUPS[group])
-        ]
+        return _units(ctx, *UNIT_GROUPS[group])
 
     return options
 

@@ -246,7 +246,7 @@ def list_reports(ctx: Ctx, streamer: Streamer) -> list[Reply]:
                 duration=fmt_minutes(r.duration_minutes, ctx.locale),
                 viewers=fmt_int(r.viewers),
                 likes=fmt_int(r.likes),
-                revision=(ctx.t("reports.revised", n=r.revision) if r.revision > 1 else ""),
+                revision=(ctx.t("reports.revised", n=r.revision - 1) if r.revision > 1 else ""),
                 state=state,
             )
         )

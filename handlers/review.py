@@ -85,7 +85,8 @@ def _decide(ctx: Ctx, approve: bool) -> list[Reply]:
         if ent is not None:
             targets = [p for p in repo.products_of(ctx.session, ent.id) if p.status in PENDING]
             owner, title = ent.person_id, ent.name
-            ent.status = status.value if targets or approve else ent.status
+            if targets:  # with nothing pending, nothing changes (the reply says so)
+                ent.status = status.value
     if owner is None:
         return [ctx.reply("review.not_found", kind=kind, id=item_id)]
     decided = [t for t in targets if t.status in PENDING]

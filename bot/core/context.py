@@ -48,6 +48,8 @@ class Ctx:
     state: State
     is_admin: bool = False
     action: str | None = None  # the pressed (or typed) button's action, version stripped
+    # Process-wide cache of rarely changing lists (the unit directory); clear it on change.
+    cache: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def t(self, key: str, **params: object) -> str:

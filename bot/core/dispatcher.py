@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -65,6 +65,41 @@ class Core:
         workers = 1 if engine.dialect.name == "sqlite" else 8
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="step")
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.cache: dict[str, Any] = {}
+        self._admins = {(a.channel, a.user_id) for a in config.committee.admins}
+        # The hot path's statements are built once: building SQLAlchemy expressions per step
+        # cost more than executing them.
+        self._load_stmt = (
+            select(
+                Identity.id.label("identity_id"),
+                Identity.person_id,
+                Person.locale,
+                Person.privacy_accepted_at,
+                Person.last_channel,
+                DialogState.flow,
+                DialogState.data,
+                DialogState.version,
+                exists()
+                .where(Role.person_id == Identity.person_id, Role.role == "admin")
+                .label("has_admin_role"),
+            )
+            .join(Person, Person.id == Identity.person_id)
+            .join(DialogState, DialogState.identity_id == Identity.id)
+            .where(Identity.channel == bindparam("channel"), Identity.user_id == bindparam("user"))
+        )
+        self._store_stmt = (
+            update(DialogState)
+            .where(
+                DialogState.identity_id == bindparam("ident"),
+                DialogState.version == bindparam("old_version"),
+            )
+            .values(
+                flow=bindparam("flow"),
+                data=bindparam("data", type_=DialogState.__table__.c.data.type),
+                version=bindparam("new_version"),
+                updated_at=bindparam("now", type_=DialogState.__table__.c.updated_at.type),
+            )
+        )
 
     async def process(self, inc: Incoming) -> list[Reply]:
         """Handle one update; updates of one user strictly in order, others concurrently."""
@@ -107,23 +142,22 @@ class Core:
             privacy_accepted=ident["privacy_accepted_at"] is not None,
             state=State(ident["flow"], dict(ident["data"] or {}), ident["version"]),
             is_admin=ident["is_admin"],
+            cache=self.cache,
         )
         replies = self._route(ctx)
         buttons = [b for r in replies for b in r.flat_buttons()]
         ctx.state.data["_buttons"] = [[b.label, b.data] for b in buttons]
         ctx.state.data["_numbered"] = any(r.numbered for r in replies)
-        result = session.execute(
-            update(DialogState)
-            .where(
-                DialogState.identity_id == ctx.identity_id,
-                DialogState.version == ctx.state.version,
-            )
-            .values(
-                flow=ctx.state.flow,
-                data=ctx.state.data,
-                version=ctx.state.version + 1,
-                updated_at=self.clock.now(),
-            )
+        result = session.connection().execute(
+            self._store_stmt,
+            {
+                "ident": ctx.identity_id,
+                "old_version": ctx.state.version,
+                "flow": ctx.state.flow,
+                "data": ctx.state.data,
+                "new_version": ctx.state.version + 1,
+                "now": self.clock.now(),
+            },
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleStep()
@@ -131,22 +165,9 @@ class Core:
 
     def _identity(self, session: Session, inc: Incoming) -> dict[str, Any]:
         """Who is writing, their state; a first message creates the person."""
-        query = (
-            select(
-                Identity.id.label("identity_id"),
-                Identity.person_id,
-                Person.locale,
-                Person.privacy_accepted_at,
-                Person.last_channel,
-                DialogState.flow,
-                DialogState.data,
-                DialogState.version,
-            )
-            .join(Person, Person.id == Identity.person_id)
-            .join(DialogState, DialogState.identity_id == Identity.id)
-            .where(Identity.channel == inc.channel, Identity.user_id == inc.user_id)
-        )
-        row = session.execute(query).mappings().first()
+        params = {"channel": inc.channel, "user": inc.user_id}
+        conn = session.connection()
+        row = conn.execute(self._load_stmt, params).mappings().first()
         if row is None:
             now = self.clock.now()
             person_id = session.execute(
@@ -176,27 +197,14 @@ class Core:
                 )
             )
             self._bootstrap_admin(session, inc, person_id)
-            row = session.execute(query).mappings().one()
+            row = conn.execute(self._load_stmt, params).mappings().one()
         elif row["last_channel"] != inc.channel:
             session.execute(
                 update(Person).where(Person.id == row["person_id"]).values(last_channel=inc.channel)
             )
         info = dict(row)
-        info["is_admin"] = self._is_admin(session, inc, int(row["person_id"]))
+        info["is_admin"] = bool(row["has_admin_role"]) or (inc.channel, inc.user_id) in self._admins
         return info
-
-    def _is_admin(self, session: Session, inc: Incoming, person_id: int) -> bool:
-        if any(
-            a.channel == inc.channel and a.user_id == inc.user_id
-            for a in self.config.committee.admins
-        ):
-            return True
-        return (
-            session.execute(
-                select(Role.id).where(Role.person_id == person_id, Role.role == "admin").limit(1)
-            ).first()
-            is not None
-        )
 
     def _bootstrap_admin(self, session: Session, inc: Incoming, person_id: int) -> None:
         for admin in self.config.committee.admins:
