@@ -24,18 +24,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, text, update
+from sqlalchemy.engine import make_url
 
-from bot.app import prepare_database  # noqa: E402
-from bot.channels.console import parse_line  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.core.clock import FixedClock  # noqa: E402
-from bot.core.dispatcher import Core  # noqa: E402
-from handlers.routes import ROUTES  # noqa: E402
-from models import Streamer  # noqa: E402
-from models.db import make_engine  # noqa: E402
-from tests.flows import REPORT_LINES, streamer_lines  # noqa: E402
+from bot.app import prepare_database
+from bot.channels.console import parse_line
+from bot.config import load_config
+from bot.core.clock import FixedClock
+from bot.core.dispatcher import Core
+from handlers.routes import ROUTES
+from models import Streamer
+from models.db import make_engine
+from tests.flows import REPORT_LINES, streamer_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -159,7 +159,7 @@ class Core:
                 "now": self.clock.now(),
             },
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             raise StaleStep()
         return replies
 
