@@ -175,6 +175,7 @@ def unit_fields() -> tuple[Field, ...]:
             options=_city_options,
             when=_picking("city"),
             show=show_unit,
+            resets=("unit_county",),
         ),
         Field(
             "unit_county",

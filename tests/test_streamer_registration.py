@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.core.dispatcher import Core
-from models import AuditEntry, LiveAccount, Streamer
+from models import AuditEntry, LiveAccount, Streamer, Unit
 from tests.chat import Chat
 from tests.flows import STREAMER_HEAD, streamer_lines
 
@@ -119,3 +119,17 @@ def test_recommendation_link_attaches_the_unit(chat: Chat, core: Core) -> None:
     assert "萍乡市 安源区" in out
     with core.sessions() as s:
         assert s.scalar(select(Streamer.recommendation)) == "org"
+
+
+def test_changing_the_city_in_the_summary_asks_the_county_again(chat: Chat, core: Core) -> None:
+    chat.run("e", streamer_lines("换城市"))
+    out = chat.say("e", "改设区市")
+    assert "当前：萍乡市" in out
+    out = chat.say("e", "南昌市")
+    assert "请选择县" in out  # the old county (萍乡市 安源区) is not kept
+    out = chat.say("e", "东湖区")
+    assert "推荐单位: 南昌市 东湖区" in out
+    chat.say("e", "确认提交")
+    with core.sessions() as s:
+        unit = s.get(Unit, s.scalar(select(Streamer.unit_id)))
+        assert unit is not None and unit.name == "东湖区"

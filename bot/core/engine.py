@@ -108,6 +108,9 @@ class FormEngine:
             value = self._read(ctx, field, action, self._scope(st["answers"], cursor))
         except ParseError as err:
             return [Reply(ctx.t(err.key, **err.params)), self._prompt(ctx, form, cursor)]
+        if value != current:
+            for name in field.resets:
+                self._scope(st["answers"], cursor).pop(name, None)
         self._put(st["answers"], cursor, value)
         return self._advance(ctx, form)
 

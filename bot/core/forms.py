@@ -52,6 +52,8 @@ class Field:
     prompt_params: Callable[[Ctx, Answers], dict[str, object]] | None = None
     group: Form | None = None  # a repeated sub-form: the answer is a list of dicts
     max_items: Callable[[Ctx], int] | None = None
+    # Answers that depend on this one and are asked again when it changes (city -> county).
+    resets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

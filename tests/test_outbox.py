@@ -1,0 +1,220 @@
+"""The outbox: one row per idempotency key, delivered once; permanent failures recorded,
+temporary ones retried when the platform says."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from bot.core.clock import FixedClock
+from bot.core.dispatcher import Core
+from bot.core.messages import Button, Incoming, Outgoing, Reply
+from bot.core.outbox import (
+    MAX_ATTEMPTS,
+    Outbox,
+    OutboxDispatcher,
+    PermanentFailure,
+    TemporaryFailure,
+)
+from models import Identity, OutboxMessage, Person
+
+
+class FakeSender:
+    """Records every message; raises the queued failures of a chat id, one per attempt."""
+
+    def __init__(self, failures: dict[str, list[Exception]] | None = None) -> None:
+        self.calls: list[Outgoing] = []
+        self.failures = failures or {}
+
+    async def send(self, message: Outgoing) -> None:
+        self.calls.append(message)
+        queued = self.failures.get(message.chat_id)
+        if queued:
+            raise queued.pop(0)
+
+
+def person_of(core: Core, user: str) -> int:
+    """A person created the real way: by writing to the bot."""
+    core.process_sync(Incoming.from_text("console", user, "/start", display_name=user))
+    with core.sessions() as s:
+        return s.scalars(select(Identity.person_id).where(Identity.user_id == user)).one()
+
+
+def enqueue(core: Core, person_id: int, key: str, reply: Reply) -> None:
+    with core.sessions() as s, s.begin():
+        Outbox(s, core.clock).to_person(person_id, key, reply)
+
+
+def rows(core: Core) -> list[OutboxMessage]:
+    with core.sessions() as s:
+        return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def run_once(dispatcher: OutboxDispatcher) -> int:
+    return asyncio.run(dispatcher.run_once())
+
+
+def test_same_key_twice_is_one_row(core: Core) -> None:
+    alice = person_of(core, "alice")
+    enqueue(core, alice, "approved:streamer:1", Reply("通过了"))
+    enqueue(core, alice, "approved:streamer:1", Reply("又一次"))
+    with core.sessions() as s, s.begin():  # twice in the same transaction too
+        outbox = Outbox(s, core.clock)
+        outbox.to_person(alice, "approved:streamer:2", Reply("第二个"))
+        outbox.to_person(alice, "approved:streamer:2", Reply("第二个"))
+    stored = rows(core)
+    assert [(r.idempotency_key, r.payload["text"]) for r in stored] == [
+        ("approved:streamer:1", "通过了"),
+        ("approved:streamer:2", "第二个"),
+    ]
+    first = stored[0]
+    assert (first.person_id, first.channel, first.chat_id) == (alice, "console", "alice")
+    assert (first.status, first.attempts, first.sent_at) == ("pending", 0, None)
+    assert first.next_attempt_at == core.clock.now()
+
+
+def test_to_chat_and_person_without_identity(core: Core, clock: FixedClock) -> None:
+    with core.sessions() as s, s.begin():
+        lonely = Person(display_name="无渠道", created_at=clock.now())
+        s.add(lonely)
+        s.flush()
+        outbox = Outbox(s, clock)
+        outbox.to_person(lonely.id, "dropped", Reply("收不到"))  # no channel: dropped
+        outbox.to_chat("telegram", "-100123", "top:2020-11-02", Reply("龙虎榜"))
+    stored = rows(core)
+    assert [(r.idempotency_key, r.person_id, r.channel, r.chat_id) for r in stored] == [
+        ("top:2020-11-02", None, "telegram", "-100123")
+    ]
+
+
+def test_delivers_pending_rows_once_and_marks_them_sent(core: Core, clock: FixedClock) -> None:
+    alice, bob = person_of(core, "alice"), person_of(core, "bob")
+    reply = Reply("审核通过", ((Button("查看", "*:cmd:me"),),), numbered=True)
+    enqueue(core, alice, "k:alice", reply)
+    enqueue(core, bob, "k:bob", Reply("你好 bob"))
+    sender = FakeSender()
+    dispatcher = OutboxDispatcher(core.sessions, clock, {"console": sender})
+
+    assert run_once(dispatcher) == 2
+    assert [(m.chat_id, m.recipient_name, m.reply.text) for m in sender.calls] == [
+        ("alice", "alice", "审核通过"),
+        ("bob", "bob", "你好 bob"),
+    ]
+    assert sender.calls[0].reply == reply  # buttons survive the round trip through the row
+    assert sender.calls[0].outbox_id == rows(core)[0].id
+    for row in rows(core):
+        assert (row.status, row.attempts, row.sent_at, row.last_error) == (
+            "sent",
+            1,
+            clock.now(),
+            None,
+        )
+        assert row.claimed_until is None
+
+    assert run_once(dispatcher) == 0  # nothing is delivered twice
+    clock.advance(hours=1)
+    assert run_once(dispatcher) == 0
+    assert len(sender.calls) == 2
+
+
+def test_rows_of_channels_this_process_does_not_run_wait(core: Core, clock: FixedClock) -> None:
+    alice = person_of(core, "alice")
+    enqueue(core, alice, "k:alice", Reply("你好"))
+    with core.sessions() as s, s.begin():
+        Outbox(s, clock).to_chat("telegram", "-100123", "k:group", Reply("群消息"))
+    sender = FakeSender()
+    assert run_once(OutboxDispatcher(core.sessions, clock, {"console": sender})) == 1
+    assert [r.status for r in rows(core)] == ["sent", "pending"]
+    assert [m.chat_id for m in sender.calls] == ["alice"]
+
+
+def test_permanent_failure_is_recorded_and_others_still_delivered(
+    core: Core, clock: FixedClock
+) -> None:
+    bob, alice = person_of(core, "bob"), person_of(core, "alice")
+    enqueue(core, bob, "k:bob", Reply("给 bob"))  # first in line, and it fails
+    enqueue(core, alice, "k:alice", Reply("给 alice"))
+    sender = FakeSender({"bob": [PermanentFailure("Forbidden: bot was blocked by the user")]})
+    dispatcher = OutboxDispatcher(core.sessions, clock, {"console": sender})
+
+    assert run_once(dispatcher) == 2
+    by_key = {r.idempotency_key: r for r in rows(core)}
+    failed, sent = by_key["k:bob"], by_key["k:alice"]
+    assert (failed.status, failed.attempts, failed.sent_at) == ("failed", 1, None)
+    assert failed.last_error == "Forbidden: bot was blocked by the user"
+    assert (sent.status, sent.sent_at) == ("sent", clock.now())
+    with core.sessions() as s:
+        assert s.get(Person, bob).unreachable_at == clock.now()  # type: ignore[union-attr]
+        assert s.get(Person, alice).unreachable_at is None  # type: ignore[union-attr]
+
+    clock.advance(days=1)
+    assert run_once(dispatcher) == 0  # a failed row is never retried
+    assert [m.chat_id for m in sender.calls] == ["bob", "alice"]
+
+
+def test_temporary_failure_waits_for_retry_after(core: Core, clock: FixedClock) -> None:
+    alice = person_of(core, "alice")
+    enqueue(core, alice, "k:alice", Reply("稍后送达"))
+    sender = FakeSender({"alice": [TemporaryFailure("Flood control exceeded", retry_after=30)]})
+    dispatcher = OutboxDispatcher(core.sessions, clock, {"console": sender})
+    t0 = clock.now()
+
+    assert run_once(dispatcher) == 1
+    (row,) = rows(core)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "Flood control exceeded")
+    assert row.next_attempt_at == t0 + dt.timedelta(seconds=30)
+    assert row.claimed_until is None
+    with core.sessions() as s:
+        assert s.get(Person, alice).unreachable_at is None  # type: ignore[union-attr]
+
+    assert run_once(dispatcher) == 0  # not before the time the platform asked for
+    clock.set(t0 + dt.timedelta(seconds=29))
+    assert run_once(dispatcher) == 0
+    assert len(sender.calls) == 1
+
+    clock.set(t0)
+    clock.advance(seconds=31)
+    assert run_once(dispatcher) == 1
+    (row,) = rows(core)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
+    assert row.sent_at == t0 + dt.timedelta(seconds=31)
+    assert len(sender.calls) == 2
+    assert run_once(dispatcher) == 0
+
+
+def test_sender_bug_is_retried_with_backoff(core: Core, clock: FixedClock) -> None:
+    alice = person_of(core, "alice")
+    enqueue(core, alice, "k:alice", Reply("你好"))
+    sender = FakeSender({"alice": [RuntimeError("boom")]})
+    dispatcher = OutboxDispatcher(core.sessions, clock, {"console": sender})
+    t0 = clock.now()
+    assert run_once(dispatcher) == 1
+    (row,) = rows(core)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "RuntimeError: boom")
+    assert row.next_attempt_at == t0 + dt.timedelta(seconds=2)  # 2 ** attempts
+    clock.advance(seconds=2)
+    assert run_once(dispatcher) == 1
+    assert rows(core)[0].status == "sent"
+
+
+def test_gives_up_after_max_attempts(core: Core, clock: FixedClock) -> None:
+    alice = person_of(core, "alice")
+    enqueue(core, alice, "k:alice", Reply("你好"))
+    failures: list[Exception] = [
+        TemporaryFailure(f"timeout {i}", retry_after=1) for i in range(1, MAX_ATTEMPTS + 1)
+    ]
+    sender = FakeSender({"alice": failures})
+    dispatcher = OutboxDispatcher(core.sessions, clock, {"console": sender})
+    for _ in range(MAX_ATTEMPTS):
+        assert run_once(dispatcher) == 1
+        clock.advance(seconds=1)
+    (row,) = rows(core)
+    assert (row.status, row.attempts, row.last_error) == ("failed", MAX_ATTEMPTS, "timeout 8")
+    assert run_once(dispatcher) == 0
+    assert len(sender.calls) == MAX_ATTEMPTS == 8
+    with core.sessions() as s:
+        # a run of timeouts is not a block: the person is not marked unreachable
+        assert s.get(Person, alice).unreachable_at is None  # type: ignore[union-attr]
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
