@@ -64,7 +64,7 @@ class Core:
         # SQLite has one writer: one worker thread avoids lock waits. PostgreSQL takes more.
         workers = 1 if engine.dialect.name == "sqlite" else 8
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="step")
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._locks: dict[tuple[str, str], list[Any]] = {}
         self.cache: dict[str, Any] = {}
         self._admins = {(a.channel, a.user_id) for a in config.committee.admins}
         # The hot path's statements are built once: building SQLAlchemy expressions per step
@@ -104,13 +104,15 @@ class Core:
     async def process(self, inc: Incoming) -> list[Reply]:
         """Handle one update; updates of one user strictly in order, others concurrently."""
         key = (inc.channel, inc.user_id)
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
+        entry[1] += 1  # waiters and holder: the lock is dropped only when nobody needs it
         try:
-            async with lock:
+            async with entry[0]:
                 loop = asyncio.get_running_loop()
                 return await loop.run_in_executor(self.executor, self.process_sync, inc)
         finally:
-            if not lock.locked() and self._locks.get(key) is lock:
+            entry[1] -= 1
+            if entry[1] == 0 and self._locks.get(key) is entry:
                 del self._locks[key]
 
     def process_sync(self, inc: Incoming) -> list[Reply]:

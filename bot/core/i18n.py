@@ -15,6 +15,8 @@ DEFAULT_LOCALE = "zh_CN"
 @cache
 def _catalog(locale: str) -> dict[str, str]:
     path = LOCALES_DIR / f"{locale}.yaml"
+    if not path.is_file():  # an unknown locale falls back to the default catalog
+        return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {str(k): str(v) for k, v in data.items()}
 
