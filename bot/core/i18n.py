@@ -12,17 +12,26 @@ LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DEFAULT_LOCALE = "zh_CN"
 
 
+def catalog_files(locale: str) -> list[Path]:
+    """A locale's catalog is every YAML file in locales/<locale>/, one file per area of the
+    bot (core, committee, telegram, board...), so that areas grow without editing one file."""
+    return sorted((LOCALES_DIR / locale).glob("*.yaml"))
+
+
 @cache
 def _catalog(locale: str) -> dict[str, str]:
-    path = LOCALES_DIR / f"{locale}.yaml"
-    if not path.is_file():  # an unknown locale falls back to the default catalog
-        return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(k): str(v) for k, v in data.items()}
+    merged: dict[str, str] = {}
+    for path in catalog_files(locale):  # an unknown locale has none: falls back to zh_CN
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, value in data.items():
+            if str(key) in merged:
+                raise ValueError(f"{path}: key {key} is already defined in another file")
+            merged[str(key)] = str(value)
+    return merged
 
 
 def available_locales() -> list[str]:
-    return sorted(p.stem for p in LOCALES_DIR.glob("*.yaml"))
+    return sorted(p.name for p in LOCALES_DIR.iterdir() if p.is_dir() and catalog_files(p.name))
 
 
 def translate(locale: str | None, key: str, **params: object) -> str:
