@@ -1,6 +1,7 @@
 """Tables, queries and the festival's pure rules. Imports nothing of bot/ or handlers/."""
 
 from models.base import Base, ReviewStatus
+from models.committee import GroupSubscription, Invitation, JoinAttempt
 from models.enterprises import Enterprise, Product
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import AuditEntry, DialogState, Identity, Person, Role
@@ -13,7 +14,10 @@ __all__ = [
     "DailyReport",
     "DialogState",
     "Enterprise",
+    "GroupSubscription",
     "Identity",
+    "Invitation",
+    "JoinAttempt",
     "LiveAccount",
     "OutboxMessage",
     "OutboxStatus",
