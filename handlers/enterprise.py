@@ -24,6 +24,7 @@ from handlers import fields as f
 from handlers import notify
 from handlers.schemas import EnterpriseRegistration
 from models import Enterprise, Product, ReviewStatus, Unit, repo
+from models import review_rules as rules
 
 
 def _industry_options(ctx: Ctx, _a: Answers) -> list[Option]:
@@ -158,6 +159,8 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     if not values["has_shop"]:
         values["shop_type"] = values["shop_link"] = None
     status = _initial_status(ctx, unit.id)
+    # a new 填报单位 is a key change: every product goes through its review again
+    unit_changed = ent is not None and ent.unit_id != unit.id
     if ent is None:
         ent = Enterprise(
             person_id=ctx.person_id, unit_id=unit.id, created_at=now, updated_at=now, **values
@@ -167,9 +170,10 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         for key, value in values.items():
             setattr(ent, key, value)
         ent.unit_id = unit.id
-    ent.status, ent.submitted_at, ent.updated_at = status, now, now
+    ent.submitted_at, ent.updated_at = now, now
     ctx.session.flush()
-    _store_products(ctx, ent, a.get("products", []), reg, status)
+    _store_products(ctx, ent, a.get("products", []), reg, status, unit_changed)
+    ent.status = rules.enterprise_status(p.status for p in repo.products_of(ctx.session, ent.id))
     repo.audit(
         ctx.session,
         now,
@@ -193,7 +197,12 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
 
 
 def _store_products(
-    ctx: Ctx, ent: Enterprise, raw: list[Answers], reg: EnterpriseRegistration, status: str
+    ctx: Ctx,
+    ent: Enterprise,
+    raw: list[Answers],
+    reg: EnterpriseRegistration,
+    status: str,
+    unit_changed: bool,
 ) -> None:
     """Keeps product ids stable across edits; a changed product goes back to review."""
     now = ctx.clock.now()
@@ -213,7 +222,7 @@ def _store_products(
         changed = any(getattr(product, k) != v for k, v in values.items())
         for key, value in values.items():
             setattr(product, key, value)
-        if changed or product.status in (ReviewStatus.REJECTED, ReviewStatus.WITHDRAWN):
+        if unit_changed or changed or product.status in (rules.REJECTED, rules.WITHDRAWN):
             product.status, product.reject_reason, product.updated_at = status, None, now
     for product_id, product in existing.items():
         if product_id not in kept and product.status != ReviewStatus.WITHDRAWN:
@@ -222,9 +231,8 @@ def _store_products(
 
 
 def _initial_status(ctx: Ctx, unit_id: int) -> str:
-    if repo.unit_has_contact(ctx.session, unit_id):
-        return ReviewStatus.PENDING_UNIT.value
-    return ReviewStatus.PENDING_REVIEW.value
+    """An enterprise fills in its own form: the unit endorses it if the unit has a contact."""
+    return rules.initial_status(False, repo.unit_has_contact(ctx.session, unit_id))
 
 
 FORM = Form("enterprise", "enterprise.summary_title", FIELDS, on_confirm)

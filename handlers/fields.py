@@ -214,7 +214,7 @@ def chosen_unit(answers: Answers) -> str:
 def unit_answers(ctx: Ctx, unit: Unit, preset: bool) -> Answers:
     """The picker's answers that lead to `unit` (to edit a stored registration)."""
     if preset:
-        return {"preset_unit": unit.code}
+        return {"preset_unit": unit.code, "preset_org": True}
     if unit.kind in ("city", "county"):
         parent = ctx.session.get(Unit, unit.parent_id) if unit.parent_id else unit
         city = parent.code if parent else unit.code

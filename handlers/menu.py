@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.messages import Button, Reply
-from handlers import enterprise, report, streamer
+from handlers import enterprise, invite, report, streamer
 from models import Person, repo
 
 MENU = (
@@ -26,19 +26,27 @@ def menu(ctx: Ctx) -> Reply:
 
 def start(ctx: Ctx) -> list[Reply]:
     """/start [unit_CODE]: greets and shows the menu; a unit's link starts its recommendation."""
-    arg = ctx.incoming.args.strip()
-    if arg.startswith("unit_"):
-        unit = repo.unit_by_code(ctx.session, arg[5:])
-        if unit is None:
+    arg = ctx.incoming.args.strip()[:80]
+    if arg.startswith("join_"):  # an invitation's deep link
+        return [invite.redeem(ctx, arg[5:]), menu(ctx)]
+    if arg.startswith(("unit_", "rec_")):
+        if arg.startswith("rec_"):  # the unit's own recommendation link: 组织推荐
+            unit = repo.unit_by_rec_token(ctx.session, arg[4:])
+        else:  # a unit's public link: the unit is chosen, the unit still endorses
+            unit = repo.unit_by_code(ctx.session, arg[5:])
+        if unit is None or not unit.active:
             return [ctx.reply("start.bad_link"), menu(ctx)]
-        ctx.state.data["preset_unit"] = unit.code
+        ctx.state.data["preset"] = {"preset_unit": unit.code, "preset_org": arg[:4] == "rec_"}
         return register_streamer(ctx)
     return [menu(ctx)]
 
 
 def help_(ctx: Ctx) -> list[Reply]:
     """/help: what the bot does; inside a form the question is asked again afterwards."""
-    return [ctx.reply("help.text", festival=ctx.config.festival.name)]
+    text = ctx.t("help.text", festival=ctx.config.festival.name)
+    if ctx.incoming.chat_kind == "private" and ctx.scope.is_reviewer:
+        text += "\n\n" + ctx.t("help.committee" if ctx.scope.committee else "help.contact")
+    return [Reply(text)]
 
 
 def cancel(ctx: Ctx) -> list[Reply]:
@@ -136,8 +144,8 @@ def register_streamer(ctx: Ctx) -> list[Reply]:
     gate = _needs_privacy(ctx, "register")
     if gate:
         return gate
-    preset = ctx.state.data.pop("preset_unit", None)
-    return ctx.forms.start(ctx, streamer.FORM, {"preset_unit": preset} if preset else None)
+    preset = ctx.state.data.pop("preset", None)
+    return ctx.forms.start(ctx, streamer.FORM, dict(preset) if preset else None)
 
 
 def register_enterprise(ctx: Ctx) -> list[Reply]:

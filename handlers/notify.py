@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.context import Ctx
 from bot.core.i18n import translate
 from bot.core.messages import Button, Reply
-from models import Person, Unit, repo
+from models import Person, Unit, quotas, repo
 
 
 def to_person(ctx: Ctx, person_id: int, key: str, text_key: str, **params: object) -> None:
@@ -33,9 +33,31 @@ def submitted(ctx: Ctx, kind: str, item_id: int, title: str, unit_id: int, statu
             status=translate(locale, f"status.{status}"),
             id=item_id,
         )
-        button = Button(translate(locale, "btn.pending"), "*:cmd:pending")
+        button = Button(translate(locale, "btn.pending"), "*:cmd:review")
         ctx.outbox.to_person(
             person_id,
-            f"submitted:{kind}:{item_id}:{stamp}:{person_id}",
+            f"submitted:{kind}:{item_id}:{status}:{stamp}:{person_id}",
             Reply(text, ((button,),)),
         )
+
+
+def quota_exceeded(ctx: Ctx, unit_id: int) -> None:
+    """A unit passed the maximum of its quota: warn its contacts and the committee (once per
+    new count). Quotas never block; the committee decides what to do."""
+    progress = quotas.unit_progress(ctx.session, ctx.config, unit_id)
+    for what, tally in (("streamers", progress.streamers), ("products", progress.products)):
+        if tally.over <= 0:
+            continue
+        for person_id in repo.reviewers_of_unit(ctx.session, unit_id):
+            person = ctx.session.get(Person, person_id)
+            locale = (person.locale if person else None) or ctx.config.locale.default
+            text = translate(
+                locale,
+                f"notice.quota_over_{what}",
+                unit=progress.unit_name,
+                done=tally.done,
+                max=tally.max,
+            )
+            ctx.outbox.to_person(
+                person_id, f"quota_over:{unit_id}:{what}:{tally.done}:{person_id}", Reply(text)
+            )

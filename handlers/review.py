@@ -1,125 +1,131 @@
-"""Interim committee review by command, until the review issue brings /review:
-/pending lists what waits; /approve streamer|product|enterprise ID; /reject KIND ID REASON.
-Admin only (admins are bootstrapped from config.yaml)."""
+"""/review: what waits in the reviewer's scope, one item at a time, with approve (for a unit
+contact: recommend) / reject-with-reason / skip buttons. /approve and /reject do the same by
+typed command (KIND ID [REASON]) for those who prefer typing.
+
+```mermaid
+flowchart LR
+  review[/review] --> card{next item in scope}
+  card -- none --> done[queue empty]
+  card -- 通过/推荐 --> decide[conditional update on the status seen] --> card
+  card -- 驳回 --> reason[ask the reason] --> decide
+  card -- 跳过 --> card
+  card -- 结束 --> stop[end]
+```
+"""
 
 from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.messages import Reply
-from handlers import notify
-from models import Enterprise, Product, ReviewStatus, Streamer, repo
+from bot.core.parsers import ParseError, parse_text
+from handlers import review_items as items
 
-PENDING = (ReviewStatus.PENDING_UNIT, ReviewStatus.PENDING_REVIEW)
+FLOW = "review"
+REASON_MAX = 200
 
 
-def pending(ctx: Ctx) -> list[Reply]:
-    if not ctx.is_admin:
-        return [ctx.reply("err.not_allowed")]
-    lines = [ctx.t("review.pending_title")]
-    for s in repo.pending_streamers(ctx.session):
-        names = "、".join(a.account_name for a in repo.accounts_of(ctx.session, s.id))
-        lines.append(
-            ctx.t(
-                "review.pending_streamer",
-                id=s.id,
-                account=names,
-                status=ctx.t(f"status.{s.status}"),
-            )
+def review(ctx: Ctx) -> list[Reply]:
+    """/review: starts the queue at its first item."""
+    ctx.state.flow = FLOW
+    ctx.state.data = {"skipped": []}
+    return _next(ctx, [])
+
+
+def review_flow(ctx: Ctx) -> list[Reply]:
+    """A button of the current card, or the typed reason of a rejection."""
+    data = ctx.state.data
+    item = items.load_ref(ctx, data.get("item"))
+    if item is None:  # decided and gone from scope, or the scope changed
+        return _next(ctx, [])
+    if ctx.extra.get("reprompt"):
+        return _reason_prompt(ctx) if data.get("await_reason") else [_card(ctx, item)]
+    action = ctx.action
+    if data.get("await_reason"):
+        if action == "rv:back":
+            data.pop("await_reason")
+            return [_card(ctx, item)]
+        if ctx.incoming.text is None:  # a sticker, a picture: a reason is words
+            return [ctx.reply("err.need_text"), *_reason_prompt(ctx)]
+        try:
+            reason = parse_text(ctx.incoming.text, max_len=REASON_MAX, min_len=2)
+        except ParseError as err:
+            return [ctx.reply(err.key, **err.params), *_reason_prompt(ctx)]
+        data.pop("await_reason")
+        return _next(ctx, [items.decide(ctx, item, False, reason, data.get("seen"))])
+    if action == "rv:ok":
+        return _next(ctx, [items.decide(ctx, item, True, "", data.get("seen"))])
+    if action == "rv:no":
+        data["await_reason"] = True
+        return _reason_prompt(ctx)
+    if action == "rv:skip":
+        data["skipped"].append(item.ref)
+        return _next(ctx, [])
+    if action == "rv:end":
+        ctx.state.clear()
+        return [ctx.reply("review.ended")]
+    return [ctx.reply("review.use_buttons"), _card(ctx, item)]
+
+
+def _next(ctx: Ctx, before: list[Reply]) -> list[Reply]:
+    skipped = set(ctx.state.data.get("skipped", []))
+    for ref in items.queue(ctx):
+        if ref in skipped:
+            continue
+        item = items.load_ref(ctx, ref)
+        if item is None:
+            continue
+        ctx.state.data.update(item=ref, seen=item.row.status)
+        extra = items.attachment(item)
+        return [*before, *([extra] if extra else []), _card(ctx, item)]
+    ctx.state.clear()
+    key = "review.queue_skipped" if skipped else "review.queue_empty"
+    return [*before, ctx.reply(key, n=len(skipped))]
+
+
+def _card(ctx: Ctx, item: items.Item) -> Reply:
+    approve = "btn.recommend" if not ctx.scope.committee else "btn.approve"
+    return Reply(
+        items.card(ctx, item),
+        (
+            (ctx.button(approve, "rv:ok"), ctx.button("btn.reject", "rv:no")),
+            (ctx.button("btn.skip_item", "rv:skip"), ctx.button("btn.end_review", "rv:end")),
+        ),
+        numbered=True,
+    )
+
+
+def _reason_prompt(ctx: Ctx) -> list[Reply]:
+    return [
+        Reply(
+            ctx.t("review.ask_reason", max=REASON_MAX),
+            ((ctx.button("btn.back", "rv:back"),),),
         )
-    for p in repo.pending_products(ctx.session):
-        ent = ctx.session.get(Enterprise, p.enterprise_id)
-        lines.append(
-            ctx.t(
-                "review.pending_product",
-                id=p.id,
-                name=p.name,
-                enterprise=ent.name if ent else "",
-                status=ctx.t(f"status.{p.status}"),
-            )
-        )
-    if len(lines) == 1:
-        return [ctx.reply("review.nothing")]
-    lines.append(ctx.t("review.usage"))
-    return [Reply("\n".join(lines))]
+    ]
 
 
+# ----- typed shortcuts ----------------------------------------------------------------------
 def approve(ctx: Ctx) -> list[Reply]:
-    return _decide(ctx, approve=True)
+    """/approve streamer|product ID"""
+    return [_typed(ctx, approve=True)]
 
 
 def reject(ctx: Ctx) -> list[Reply]:
-    return _decide(ctx, approve=False)
+    """/reject streamer|product ID REASON"""
+    return [_typed(ctx, approve=False)]
 
 
-def _decide(ctx: Ctx, approve: bool) -> list[Reply]:
-    if not ctx.is_admin:
-        return [ctx.reply("err.not_allowed")]
+def _typed(ctx: Ctx, approve: bool) -> Reply:
     parts = ctx.incoming.args.split(maxsplit=2)
-    if (
-        len(parts) < 2
-        or parts[0] not in ("streamer", "product", "enterprise")
-        or not parts[1].isdigit()
-    ):
-        return [ctx.reply("review.usage")]
-    kind, item_id = parts[0], int(parts[1])
-    reason = parts[2].strip() if len(parts) > 2 else ""
-    if not approve and not reason:
-        return [ctx.reply("review.reason_needed")]
-    status = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
-    now = ctx.clock.now()
-    targets: list[Streamer | Product] = []
-    owner: int | None = None
-    title = ""
-    if kind == "streamer":
-        s = ctx.session.get(Streamer, item_id)
-        if s is not None:
-            targets, owner = [s], s.person_id
-            title = "、".join(a.account_name for a in repo.accounts_of(ctx.session, s.id))
-    elif kind == "product":
-        p = ctx.session.get(Product, item_id)
-        ent = ctx.session.get(Enterprise, p.enterprise_id) if p else None
-        if p is not None and ent is not None:
-            targets, owner, title = [p], ent.person_id, p.name
-    else:
-        ent = ctx.session.get(Enterprise, item_id)
-        if ent is not None:
-            targets = [p for p in repo.products_of(ctx.session, ent.id) if p.status in PENDING]
-            owner, title = ent.person_id, ent.name
-            if targets:  # with nothing pending, nothing changes (the reply says so)
-                ent.status = status.value
-    if owner is None:
-        return [ctx.reply("review.not_found", kind=kind, id=item_id)]
-    decided = [t for t in targets if t.status in PENDING]
-    if not decided:
-        return [ctx.reply("review.not_pending", kind=kind, id=item_id)]
-    for item in decided:
-        repo.audit(
-            ctx.session,
-            now,
-            ctx.person_id,
-            "approve" if approve else "reject",
-            "streamer" if isinstance(item, Streamer) else "product",
-            item.id,
-            before={"status": item.status},
-            after={"status": status.value},
-            note=reason or None,
-        )
-        item.status, item.reject_reason = status.value, reason or None
-        item.reviewed_at, item.reviewed_by, item.updated_at = now, ctx.person_id, now
-    notify.to_person(
-        ctx,
-        owner,
-        f"decision:{kind}:{item_id}:{now.isoformat()}",
-        "notice.approved" if approve else "notice.rejected",
-        title=title,
-        reason=reason,
-    )
-    return [
-        ctx.reply(
-            "review.done",
-            kind=kind,
-            id=item_id,
-            n=len(decided),
-            status=ctx.t(f"status.{status.value}"),
-        )
-    ]
+    kinds = {name: short for short, name in items.KINDS.items()}
+    if len(parts) < 2 or parts[0].lower() not in kinds or not parts[1].isdigit():
+        return ctx.reply("review.usage")
+    item = items.load(ctx, kinds[parts[0].lower()], int(parts[1][:18]))
+    if item is None:
+        return ctx.reply("review.not_found", kind=parts[0].lower(), id=parts[1][:18])
+    reason = ""
+    if not approve:
+        try:
+            reason = parse_text(parts[2] if len(parts) > 2 else "", max_len=REASON_MAX, min_len=2)
+        except ParseError:
+            return ctx.reply("review.reason_needed", max=REASON_MAX)
+    return items.decide(ctx, item, approve, reason, seen=None)

@@ -27,7 +27,8 @@ from bot.core.parsers import ParseError
 from handlers import fields as f
 from handlers import notify
 from handlers.schemas import StreamerRegistration
-from models import LiveAccount, ReviewStatus, Streamer, Unit, repo
+from models import LiveAccount, Streamer, Unit, repo
+from models import review_rules as rules
 
 # Fields whose change sends an approved registration back to review.
 KEY_FIELDS = ("unit", "platform", "account_name", "second_platform", "second_account")
@@ -218,7 +219,9 @@ def _to_model(ctx: Ctx, a: Answers) -> StreamerRegistration:
         raise FieldError("declarations", "err.declaration_required")
     data = dict(a)
     data["unit"] = f.chosen_unit(a)
-    data["recommendation"] = "org" if a.get("preset_unit") else "self"
+    # 组织推荐 only through the unit's own link (rec_TOKEN); a public unit link (unit_CODE)
+    # fixes the unit but stays a self-recommendation the unit has to endorse.
+    data["recommendation"] = "org" if a.get("preset_org") else "self"
     data["declarations"] = list(ctx.config.eligibility.declarations)
     if data.get("avg_order_value_fen") is None and a["cumulative_orders"]:
         data["avg_order_value_fen"] = a["cumulative_sales_fen"] // a["cumulative_orders"]
@@ -287,6 +290,10 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
                 )
     streamer = repo.streamer_of_person(ctx.session, ctx.person_id)
     before = snapshot(ctx, streamer) if streamer else None
+    # already counted towards this unit's quota (then no over-quota warning again)
+    counted_before = (
+        streamer is not None and streamer.status in rules.COUNTED and streamer.unit_id == unit.id
+    )
     values = reg.model_dump(
         exclude={"unit", "platform", "account_name", "second_platform", "second_account"}
     )
@@ -310,12 +317,13 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
             "second_account": reg.second_account,
         }
         old_key["unit"] = f.chosen_unit(before) if before else None
-        changed_key = old_key != new_key
-        status = streamer.status
-        if status in (ReviewStatus.REJECTED, ReviewStatus.WITHDRAWN, ReviewStatus.DRAFT) or (
-            status == ReviewStatus.APPROVED and changed_key
-        ):
-            status = _initial_status(ctx, unit.id, streamer.recommendation)
+        status = rules.after_edit(
+            streamer.status,
+            key_fields_changed=old_key != new_key,
+            start=_initial_status(ctx, unit.id, streamer.recommendation),
+        )
+    if status != streamer.status:
+        streamer.reject_reason = None  # resubmitted: the old reason no longer applies
     streamer.status = status
     streamer.submitted_at = now
     streamer.updated_at = now
@@ -332,6 +340,8 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         after=_jsonable(snapshot(ctx, streamer)),
     )
     notify.submitted(ctx, "streamer", streamer.id, reg.account_name, unit.id, status)
+    if status in rules.COUNTED and not counted_before:
+        notify.quota_exceeded(ctx, unit.id)
     return [
         ctx.reply(
             "streamer.submitted",
@@ -343,9 +353,8 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
 
 
 def _initial_status(ctx: Ctx, unit_id: int, recommendation: str) -> str:
-    if recommendation == "self" and repo.unit_has_contact(ctx.session, unit_id):
-        return ReviewStatus.PENDING_UNIT.value
-    return ReviewStatus.PENDING_REVIEW.value
+    has_contact = recommendation == "self" and repo.unit_has_contact(ctx.session, unit_id)
+    return rules.initial_status(recommendation == "org", has_contact)
 
 
 def _store_accounts(ctx: Ctx, streamer: Streamer, reg: StreamerRegistration) -> None:

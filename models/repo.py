@@ -5,13 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import CursorResult, Executable, func, or_, select
 from sqlalchemy.orm import Session
 
 from models.enterprises import Enterprise, Product
 from models.people import AuditEntry, Person, Role
 from models.streamers import DailyReport, LiveAccount, Streamer
 from models.units import Unit
+
+
+def changed_rows(session: Session, stmt: Executable) -> int:
+    """Run a conditional UPDATE; how many rows it changed (0: someone else came first)."""
+    result = session.execute(stmt)
+    return result.rowcount if isinstance(result, CursorResult) else 0
 
 
 # ----- units ------------------------------------------------------------------------------
@@ -38,6 +44,12 @@ def child_units(session: Session, parent_code: str) -> list[Unit]:
 
 def unit_by_code(session: Session, code: str) -> Unit | None:
     return session.scalars(select(Unit).where(Unit.code == code)).first()
+
+
+def unit_by_rec_token(session: Session, token: str) -> Unit | None:
+    if not token:
+        return None
+    return session.scalars(select(Unit).where(Unit.rec_token == token)).first()
 
 
 def unit_full_name(session: Session, unit: Unit) -> str:
@@ -73,6 +85,14 @@ def reviewers_of_unit(session: Session, unit_id: int) -> list[int]:
 
 
 # ----- people -----------------------------------------------------------------------------
+def person_name(session: Session, person_id: int | None) -> str:
+    """How a person is named to reviewers: their channel display name, or #id."""
+    if person_id is None:
+        return "-"
+    person = session.get(Person, person_id)
+    return (person.display_name if person else "") or f"#{person_id}"
+
+
 def set_locale(session: Session, person_id: int, locale: str) -> None:
     person = session.get(Person, person_id)
     if person is not None:

@@ -21,4 +21,7 @@ class Unit(IdMixin, Base):
     division: Mapped[str | None] = mapped_column(String(20))
     parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("units.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # The secret of the unit's recommendation link (/start rec_TOKEN): whoever registers
+    # through it is recommended by the unit (组织推荐). Made when a contact first asks for it.
+    rec_token: Mapped[str | None] = mapped_column(String(32), unique=True)
     created_at: Mapped[dt.datetime]

@@ -8,9 +8,11 @@ import asyncio
 from sqlalchemy import func, select
 
 from bot.config import FestivalConfig
+from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from bot.core.messages import Incoming, Reply
 from models import DialogState, Identity, Person
+from tests.chat import Chat
 
 MENU_ZH = "欢迎来到「点亮原产地·江西青年直播节」！请选择："
 MENU_EN = "Welcome to 点亮原产地·江西青年直播节! Please choose:"
@@ -257,3 +259,14 @@ def test_one_user_many_messages_at_once_are_all_stored(core: Core) -> None:
     results = asyncio.run(burst())
     assert [[r.text for r in replies] for replies in results] == [[MENU_ZH]] * 5
     assert version_of(core, "alice") == 6
+
+
+def test_writing_again_clears_unreachable(chat: Chat, core: Core, clock: FixedClock) -> None:
+    """A person the outbox found unreachable (blocked bot) who writes again is reachable."""
+    chat.say("u", "/start")
+    with core.sessions() as s, s.begin():
+        person = s.scalars(select(Person)).one()
+        person.unreachable_at = clock.now()
+    chat.say("u", "/help")
+    with core.sessions() as s:
+        assert s.scalars(select(Person.unreachable_at)).one() is None

@@ -37,7 +37,7 @@ def streamer_id(core: Core) -> int:
 
 def approve(chat: Chat, core: Core) -> None:
     out = chat.say("admin", f"/approve streamer {streamer_id(core)}")
-    assert "已设为「已通过」" in out
+    assert out == "「小明的果园」已通过，已通知申请人。\n"
     chat.deliver()
 
 
@@ -77,7 +77,7 @@ def test_refused_before_approval_then_notified(chat: Chat, core: Core) -> None:
     )
     sid = streamer_id(core)
     assert chat.say("admin", f"/approve streamer {sid}") == (
-        f"streamer {sid}：1 项已设为「已通过」，已通知申请人。\n"
+        "「小明的果园」已通过，已通知申请人。\n"
     )
     assert chat.deliver() == "📨 → s [s]:\n   你的报名「小明的果园」已通过审核！\n"
     with core.sessions() as s:

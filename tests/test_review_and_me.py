@@ -1,4 +1,4 @@
-"""Interim committee review (/pending, /approve, /reject) and /me (status, edit, withdraw)."""
+"""Review by typed command (/approve, /reject) and /me (status, edit, withdraw)."""
 
 from __future__ import annotations
 
@@ -54,47 +54,44 @@ def audit_actions(core: Core) -> list[str]:
         return list(s.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
 
-# ----- review ------------------------------------------------------------------------------
-def test_review_commands_are_for_the_committee_only(chat: Chat, core: Core) -> None:
+# ----- review by typed command (the /review queue: tests/test_committee.py) ----------------
+REVIEWERS_ONLY = (
+    "抱歉，这个功能只对组委会和单位联系人开放。"
+    "如果你是单位联系人，请先用组委会发给你的邀请码发送 /join 邀请码。\n"
+)
+USAGE = (
+    "用法：/review 逐条审核；或 /approve streamer|product 编号；"
+    "/reject streamer|product 编号 原因\n"
+)
+
+
+def test_review_commands_are_for_reviewers_only(chat: Chat, core: Core) -> None:
     sid = register(chat)
-    assert chat.say("s", "/pending") == NOT_ALLOWED
-    assert chat.say("s", f"/approve streamer {sid}") == NOT_ALLOWED
-    assert chat.say("someone", f"/reject streamer {sid} 不合格") == NOT_ALLOWED
+    assert chat.say("s", "/pending") == REVIEWERS_ONLY
+    assert chat.say("s", "/review") == REVIEWERS_ONLY
+    assert chat.say("s", f"/approve streamer {sid}") == REVIEWERS_ONLY
+    assert chat.say("someone", f"/reject streamer {sid} 不合格") == REVIEWERS_ONLY
+    assert chat.say("someone", "/invite admin") == NOT_ALLOWED
     assert streamer_of(core, "s").status == "pending_review"
     assert audit_actions(core) == ["register"]
     with core.sessions() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
-def test_pending_lists_streamers_and_products(chat: Chat, core: Core) -> None:
-    assert chat.say("admin", "/pending") == "目前没有待审核的报名。\n"
-    sid = register(chat)
-    chat.run("ent", [*enterprise_two_products(), "确认提交"])
-    with core.sessions() as s:
-        p1, p2 = s.scalars(select(Product.id).order_by(Product.id)).all()
-    assert chat.say("admin", "/pending") == (
-        "待审核：\n"
-        f"· 主播 {sid}：小明的果园（待审核）\n"
-        f"· 产品 {p1}：莲花血鸭 / 萍乡绿源农业有限公司（待审核）\n"
-        f"· 产品 {p2}：安源脐橙 / 萍乡绿源农业有限公司（待审核）\n"
-        "用法：/approve streamer|product|enterprise 编号；"
-        "/reject streamer|product|enterprise 编号 原因\n"
-    )
-
-
 def test_bad_review_commands_explain_the_usage(chat: Chat, core: Core) -> None:
     sid = register(chat)
-    usage = (
-        "用法：/approve streamer|product|enterprise 编号；"
-        "/reject streamer|product|enterprise 编号 原因\n"
+    assert chat.say("admin", "/approve") == USAGE
+    assert chat.say("admin", "/approve streamer abc") == USAGE
+    assert chat.say("admin", f"/approve shop {sid}") == USAGE
+    assert chat.say("admin", f"/approve streamer {'9' * 400}") == (
+        f"找不到 streamer {'9' * 18}，或它不在你的审核范围内。\n"
     )
-    assert chat.say("admin", "/approve") == usage
-    assert chat.say("admin", "/approve streamer abc") == usage
-    assert chat.say("admin", f"/approve shop {sid}") == usage
     assert chat.say("admin", f"/reject streamer {sid}") == (
-        "驳回需要写明原因，例如：/reject streamer 3 粉丝量截图不清晰\n"
+        "驳回需要写明原因（200 字以内），例如：/reject streamer 3 粉丝量截图不清晰\n"
     )
-    assert chat.say("admin", f"/approve streamer {sid + 100}") == f"找不到 streamer {sid + 100}。\n"
+    assert chat.say("admin", f"/approve streamer {sid + 100}") == (
+        f"找不到 streamer {sid + 100}，或它不在你的审核范围内。\n"
+    )
     assert streamer_of(core, "s").status == "pending_review"
     assert audit_actions(core) == ["register"]
 
@@ -102,7 +99,7 @@ def test_bad_review_commands_explain_the_usage(chat: Chat, core: Core) -> None:
 def test_reject_with_reason_notifies_and_me_shows_it(chat: Chat, core: Core) -> None:
     sid = register(chat)
     assert chat.say("admin", f"/reject streamer {sid}   粉丝量截图不清晰") == (
-        f"streamer {sid}：1 项已设为「已驳回」，已通知申请人。\n"
+        "「小明的果园」已驳回，已把原因告知申请人。\n"
     )
     assert chat.deliver() == (
         "📨 → s [s]:\n"
@@ -128,28 +125,28 @@ def test_reject_with_reason_notifies_and_me_shows_it(chat: Chat, core: Core) -> 
     )
     # decided once: a second decision is refused and nobody is told twice
     assert chat.say("admin", f"/approve streamer {sid}") == (
-        f"streamer {sid} 当前不在待审核状态。\n"
+        "这一项当前是「已驳回」，不需要你处理。\n"
     )
     assert chat.deliver() == ""
 
 
-def test_products_reviewed_one_by_one_and_by_enterprise(chat: Chat, core: Core) -> None:
+def test_products_are_reviewed_one_by_one(chat: Chat, core: Core) -> None:
     chat.run("ent", [*enterprise_two_products(), "确认提交"])
     with core.sessions() as s:
         ent_id = s.scalars(select(Enterprise.id)).one()
         p1, p2 = s.scalars(select(Product.id).order_by(Product.id)).all()
     assert chat.say("admin", f"/reject product {p1} 不在扶贫目录内") == (
-        f"product {p1}：1 项已设为「已驳回」，已通知申请人。\n"
+        "「莲花血鸭」已驳回，已把原因告知申请人。\n"
     )
     assert chat.deliver() == (
         "📨 → ent [ent]:\n"
         "   很抱歉，你的报名「莲花血鸭」未通过审核。原因：不在扶贫目录内。"
         "可发送 /me 修改后重新提交。\n"
     )
-    assert chat.say("admin", f"/approve enterprise {ent_id}") == (
-        f"enterprise {ent_id}：1 项已设为「已通过」，已通知申请人。\n"
-    )
-    assert "你的报名「萍乡绿源农业有限公司」已通过审核！" in chat.deliver()
+    with core.sessions() as s:  # the other product still waits: so does the enterprise
+        assert s.get(Enterprise, ent_id).status == "pending_review"  # type: ignore[union-attr]
+    assert chat.say("admin", f"/approve product {p2}") == ("「安源脐橙」已通过，已通知申请人。\n")
+    assert "你的报名「安源脐橙」已通过审核！" in chat.deliver()
     with core.sessions() as s:
         statuses = s.execute(select(Product.id, Product.status, Product.reject_reason)).all()
         assert sorted(statuses) == sorted(
@@ -164,20 +161,15 @@ def test_products_reviewed_one_by_one_and_by_enterprise(chat: Chat, core: Core) 
     )
 
 
-def test_approving_an_enterprise_with_nothing_pending_changes_nothing(
-    chat: Chat, core: Core
-) -> None:
+def test_an_enterprise_with_every_product_rejected_is_rejected(chat: Chat, core: Core) -> None:
     chat.run("ent", [*enterprise_two_products(), "确认提交"])
     with core.sessions() as s:
         ent_id = s.scalars(select(Enterprise.id)).one()
         p1, p2 = s.scalars(select(Product.id).order_by(Product.id)).all()
     chat.say("admin", f"/reject product {p1} 图片不清晰")
     chat.say("admin", f"/reject product {p2} 图片不清晰")
-    assert chat.say("admin", f"/approve enterprise {ent_id}") == (
-        f"enterprise {ent_id} 当前不在待审核状态。\n"
-    )
     with core.sessions() as s:
-        assert s.get(Enterprise, ent_id).status == "pending_review"  # type: ignore[union-attr]
+        assert s.get(Enterprise, ent_id).status == "rejected"  # type: ignore[union-attr]
 
 
 # ----- /me ---------------------------------------------------------------------------------
@@ -234,7 +226,7 @@ def test_withdraw_asks_first_then_withdraws(chat: Chat, core: Core) -> None:
     assert chat.say("s", "/me") == (
         ME_PENDING.replace("待审核", "已撤回").replace("  [2] 撤回报名", "")
     )
-    assert chat.say("admin", "/pending") == "目前没有待审核的报名。\n"
+    assert chat.say("admin", "/review") == "目前没有需要你审核的报名。\n"
     assert chat.say("s", "/report") == (
         "你的主播报名还未通过审核（当前：已撤回），通过后才能提交战报。\n"
     )
@@ -277,5 +269,5 @@ def test_an_old_withdraw_confirmation_after_keeping_is_stale(chat: Chat, core: C
     assert press_data(core, "s", stale_yes) == STALE
     assert press_data(core, "s", withdraw) == STALE
     assert streamer_of(core, "s").status == "pending_review"
-    assert chat.say("admin", f"/approve streamer {sid}").startswith(f"streamer {sid}：1 项")
+    assert chat.say("admin", f"/approve streamer {sid}") == "「小明的果园」已通过，已通知申请人。\n"
     assert streamer_of(core, "s").status == "approved"

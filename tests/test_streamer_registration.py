@@ -111,14 +111,22 @@ def test_self_declarations_required(chat: Chat, core: Core) -> None:
         assert s.scalar(select(func.count()).select_from(Streamer)) == 0
 
 
-def test_recommendation_link_attaches_the_unit(chat: Chat, core: Core) -> None:
+def test_a_public_unit_link_fixes_the_unit_but_is_a_self_recommendation(
+    chat: Chat, core: Core
+) -> None:
     out = chat.run("d", ["/start unit_360302", "同意并继续"])
     assert "主要直播平台" in out  # the unit is not asked
     lines = ["抖音", *streamer_lines("推荐主播")[len(STREAMER_HEAD) :]]
     out = chat.run("d", [*lines, "确认提交"])
     assert "萍乡市 安源区" in out
     with core.sessions() as s:
-        assert s.scalar(select(Streamer.recommendation)) == "org"
+        assert s.scalar(select(Streamer.recommendation)) == "self"
+
+
+def test_a_bad_or_unknown_link_shows_the_menu(chat: Chat) -> None:
+    for link in ("unit_999999", "rec_", "rec_0123456789abcdef", "rec_" + "x" * 300):
+        out = chat.say("d", f"/start {link}")
+        assert out.startswith("这个推荐链接无效或已过期"), out
 
 
 def test_changing_the_city_in_the_summary_asks_the_county_again(chat: Chat, core: Core) -> None:

@@ -39,7 +39,12 @@ def render(replies: Iterable[Reply], indent: str = "") -> str:
     lines: list[str] = []
     n = 0
     for reply in replies:
-        lines += [indent + line for line in reply.text.splitlines()] or [indent]
+        if reply.text or not (reply.image_path or reply.document_path):
+            lines += [indent + line for line in reply.text.splitlines()] or [indent]
+        if reply.image_path:  # the terminal cannot show it: say which picture it is
+            lines.append(f"{indent}[图片: {reply.image_path}]")
+        if reply.document_path:
+            lines.append(f"{indent}[文件: {reply.document_path}]")
         labels = []
         for button in reply.flat_buttons():
             n += 1

@@ -12,6 +12,7 @@ from bot.config import FestivalConfig
 from bot.core.clock import Clock
 from bot.core.i18n import translate
 from bot.core.messages import Button, Incoming, Reply
+from models.scope import ReviewerScope, reviewer_scope
 
 if TYPE_CHECKING:
     from bot.core.engine import FormEngine
@@ -51,6 +52,14 @@ class Ctx:
     # Process-wide cache of rarely changing lists (the unit directory); clear it on change.
     cache: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    _scope: ReviewerScope | None = field(default=None, repr=False)
+
+    @property
+    def scope(self) -> ReviewerScope:
+        """What this person may review (queried once per step, when first needed)."""
+        if self._scope is None:
+            self._scope = reviewer_scope(self.session, self.person_id, self.is_admin)
+        return self._scope
 
     def t(self, key: str, **params: object) -> str:
         return translate(self.locale, key, **params)

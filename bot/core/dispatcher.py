@@ -9,6 +9,7 @@ stored state behind what the user saw.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -49,6 +50,11 @@ class Routes:
     fallback: Handler  # free text outside any flow
     group_commands: frozenset[str] = frozenset({"help", "top", "start"})
     interrupting: frozenset[str] = field(default_factory=frozenset)  # keep the form open
+    # Who may use a command (permissions) or stay in a flow or form (flow_permissions), by
+    # name: "admin" (the committee) or "reviewer" (the committee and unit contacts). Checked
+    # here, in one place, on every step; a name not listed is open to everyone.
+    permissions: dict[str, str] = field(default_factory=dict)
+    flow_permissions: dict[str, str] = field(default_factory=dict)
 
 
 class Core:
@@ -76,6 +82,7 @@ class Core:
                 Person.locale,
                 Person.privacy_accepted_at,
                 Person.last_channel,
+                Person.unreachable_at,
                 DialogState.flow,
                 DialogState.data,
                 DialogState.version,
@@ -200,9 +207,12 @@ class Core:
             )
             self._bootstrap_admin(session, inc, person_id)
             row = conn.execute(self._load_stmt, params).mappings().one()
-        elif row["last_channel"] != inc.channel:
+        elif row["last_channel"] != inc.channel or row["unreachable_at"] is not None:
+            # writing again means the person reads this channel (and unblocked the bot)
             session.execute(
-                update(Person).where(Person.id == row["person_id"]).values(last_channel=inc.channel)
+                update(Person)
+                .where(Person.id == row["person_id"])
+                .values(last_channel=inc.channel, unreachable_at=None)
             )
         info = dict(row)
         info["is_admin"] = bool(row["has_admin_role"]) or (inc.channel, inc.user_id) in self._admins
@@ -226,7 +236,8 @@ class Core:
         inc = ctx.incoming
         if inc.chat_kind != "private":
             if inc.command in self.routes.group_commands:
-                return self.routes.commands[inc.command](ctx)
+                refusal = self._refusal(ctx, inc.command)
+                return [refusal] if refusal else self.routes.commands[inc.command](ctx)
             return [ctx.reply("group.private_only")] if inc.command else []
         if inc.text is not None and len(inc.text) > self.config.conversation.message_max_len:
             return [
@@ -238,10 +249,16 @@ class Core:
             return [ctx.reply("err.stale_button"), *self.reprompt(ctx)]
         command = inc.command
         if action and action.startswith("cmd:"):
-            command = action[4:]
+            # a button that runs a command, possibly with arguments ("cmd:revoke AB12CD34")
+            command, _, args = action[4:].partition(" ")
+            ctx.incoming = dataclasses.replace(inc, command=command, args=args, button=None)
         if command is not None:
             return self._command(ctx, command)
         flow = ctx.state.flow
+        if flow is not None and (refusal := self._refusal(ctx, flow, flows=True)):
+            # the role was taken away in the middle of the flow
+            ctx.state.clear()
+            return [refusal, *self.routes.fallback(ctx)]
         if flow in self.routes.forms:
             return self.forms.handle(ctx, action)
         if flow in self.routes.flows:
@@ -254,6 +271,8 @@ class Core:
         handler = self.routes.commands.get(command)
         if handler is None:
             return [ctx.reply("err.unknown_command", command=command), *self.reprompt(ctx)]
+        if refusal := self._refusal(ctx, command):
+            return [refusal, *self.reprompt(ctx)]
         if command in self.routes.interrupting:  # answered, then the question again
             return [*handler(ctx), *self.reprompt(ctx)]
         if ctx.state.flow is not None:
@@ -263,6 +282,16 @@ class Core:
                 self.forms.cancel(ctx)
             ctx.state.clear()
         return handler(ctx)
+
+    def _refusal(self, ctx: Ctx, name: str, flows: bool = False) -> Reply | None:
+        """A polite refusal when this person's role does not allow `name`, else None."""
+        table = self.routes.flow_permissions if flows else self.routes.permissions
+        needed = table.get(name)
+        if needed is None or ctx.is_admin:
+            return None
+        if needed == "reviewer" and ctx.scope.is_reviewer:
+            return None
+        return ctx.reply("err.not_allowed" if needed == "admin" else "err.reviewers_only")
 
     def reprompt(self, ctx: Ctx) -> list[Reply]:
         """The question the user is on, again (after /help, an error, a stale button)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from datetime import tzinfo
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -70,3 +72,8 @@ def fmt_minutes(minutes: int, locale: str | None) -> str:
 def mask_phone(phone: str) -> str:
     """138****8000: enough for a person to recognise their own number, nothing more."""
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
+
+
+def fmt_local(at: dt.datetime, tz: tzinfo) -> str:
+    """A stored UTC time as people read it: local (Asia/Shanghai) 'YYYY-MM-DD HH:MM'."""
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,198 @@
+"""Report review: a daily report counts as soon as it is filed; the committee and the
+streamer's unit contact can look at a streamer's reports with their evidence pictures
+(/streamers, /streamer ID) and reject one with a reason. The streamer is told and corrects it
+by reporting the same day again.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from bot.core.context import Ctx
+from bot.core.i18n import fmt_int, fmt_minutes, fmt_yuan
+from bot.core.messages import Button, Reply
+from bot.core.parsers import ParseError, normalize, parse_text
+from handlers import notify
+from handlers import review_items as items
+from models import DailyReport, LiveAccount, Streamer, Unit, repo, totals
+
+FLOW = "report_review"
+SHOWN = 10  # latest reports on a streamer's card
+REASON_MAX = 200
+
+
+def streamers(ctx: Ctx) -> list[Reply]:
+    """/streamers [PAGE]: the streamers in the reviewer's scope, a page at a time."""
+    arg = normalize(ctx.incoming.args)
+    page = int(arg) if arg.isdigit() and len(arg) < 6 else 1
+    stmt = select(Streamer).order_by(Streamer.id)
+    count = select(func.count()).select_from(Streamer)
+    if not ctx.scope.committee:
+        stmt = stmt.where(Streamer.unit_id.in_(ctx.scope.unit_ids))
+        count = count.where(Streamer.unit_id.in_(ctx.scope.unit_ids))
+    total = ctx.session.scalar(count) or 0
+    if total == 0:
+        return [ctx.reply("streamers.none")]
+    size = ctx.config.committee.review_page_size
+    pages = -(-total // size)
+    page = min(max(page, 1), pages)
+    lines = [ctx.t("streamers.title", n=total, page=page, pages=pages)]
+    for s in ctx.session.scalars(stmt.offset((page - 1) * size).limit(size)):
+        unit = ctx.session.get(Unit, s.unit_id)
+        lines.append(
+            ctx.t(
+                "streamers.line",
+                id=s.id,
+                accounts=items.account_names(ctx, s.id),
+                unit=repo.unit_full_name(ctx.session, unit) if unit else "",
+                status=ctx.t(f"status.{s.status}"),
+            )
+        )
+    lines.append(ctx.t("streamers.hint"))
+    nav = []
+    if page > 1:
+        nav.append(ctx.button("btn.prev_page", f"cmd:streamers {page - 1}"))
+    if page < pages:
+        nav.append(ctx.button("btn.next_page", f"cmd:streamers {page + 1}"))
+    return [Reply("\n".join(lines), (tuple(nav),) if nav else (), numbered=True)]
+
+
+def streamer(ctx: Ctx) -> list[Reply]:
+    """/streamer ID: the registration card and the latest reports, with evidence and reject."""
+    arg = normalize(ctx.incoming.args)
+    item = items.load(ctx, "s", int(arg)) if arg.isdigit() and len(arg) < 18 else None
+    if item is None:
+        return [ctx.reply("streamers.not_found", id=arg[:18])]
+    ctx.state.flow = FLOW
+    ctx.state.data = {"streamer": item.row.id}
+    return _card(ctx, item)
+
+
+def _card(ctx: Ctx, item: items.Item) -> list[Reply]:
+    reports = repo.reports_of_streamer(ctx.session, item.row.id, limit=SHOWN)
+    platforms = {
+        a.id: ctx.config.platform_label(a.platform)
+        for a in repo.accounts_of(ctx.session, item.row.id)
+    }
+    lines = [items.card(ctx, item), ctx.t("streamers.reports_title", n=len(reports))]
+    rows: list[tuple[Button, ...]] = []
+    for r in reports:
+        day = f"{r.report_date:%m-%d} {platforms.get(r.account_id, '')}"
+        state = ctx.t("reports.rejected", reason=r.reject_reason or "") if r.rejected else ""
+        lines.append(
+            ctx.t(
+                "streamers.report_line",
+                day=day,
+                gmv=fmt_yuan(r.gmv_fen),
+                duration=fmt_minutes(r.duration_minutes, ctx.locale),
+                viewers=fmt_int(r.viewers),
+                likes=fmt_int(r.likes),
+                orders=fmt_int(r.orders),
+                evidence=ctx.t("streamers.has_evidence") if r.evidence_file_id else "",
+                state=state,
+            )
+        )
+        row = []
+        if r.evidence_file_id:
+            row.append(ctx.button("btn.evidence", f"rr:pic:{r.id}", day=day))
+        if not r.rejected:
+            row.append(ctx.button("btn.reject_report", f"rr:no:{r.id}:{r.revision}", day=day))
+        if row:
+            rows.append(tuple(row))
+    rows.append((ctx.button("btn.end_review", "rr:end"),))
+    return [Reply("\n".join(lines), tuple(rows), numbered=True)]
+
+
+def report_review_flow(ctx: Ctx) -> list[Reply]:
+    data = ctx.state.data
+    item = items.load(ctx, "s", int(data.get("streamer", 0)))
+    if item is None:
+        ctx.state.clear()
+        return [ctx.reply("streamers.not_found", id=data.get("streamer", ""))]
+    if ctx.extra.get("reprompt"):
+        return _reason_prompt(ctx) if data.get("reject") else _card(ctx, item)
+    action = ctx.action or ""
+    if data.get("reject"):
+        if action == "rr:back":
+            data.pop("reject")
+            return _card(ctx, item)
+        if ctx.incoming.text is None:  # a sticker, a picture: a reason is words
+            return [ctx.reply("err.need_text"), *_reason_prompt(ctx)]
+        try:
+            reason = parse_text(ctx.incoming.text, max_len=REASON_MAX, min_len=2)
+        except ParseError as err:
+            return [ctx.reply(err.key, **err.params), *_reason_prompt(ctx)]
+        report_id, revision = data.pop("reject")
+        return [_reject(ctx, item, report_id, revision, reason), *_card(ctx, item)]
+    kind, _, rest = action.removeprefix("rr:").partition(":")
+    report = _report(ctx, item, rest.partition(":")[0])
+    if kind == "pic" and report is not None and report.evidence_file_id:
+        return [
+            Reply(
+                ctx.t("streamers.evidence_of", day=report.report_date),
+                image_path=report.evidence_file_id,
+            )
+        ]
+    if kind == "no" and report is not None:
+        revision = rest.partition(":")[2]
+        data["reject"] = [report.id, int(revision) if revision.isdigit() else 0]
+        return _reason_prompt(ctx)
+    if kind == "end":
+        ctx.state.clear()
+        return [ctx.reply("review.ended")]
+    return [ctx.reply("review.use_buttons"), *_card(ctx, item)]
+
+
+def _report(ctx: Ctx, item: items.Item, raw: str) -> DailyReport | None:
+    report = ctx.session.get(DailyReport, int(raw)) if raw.isdigit() and len(raw) < 18 else None
+    return report if report is not None and report.streamer_id == item.row.id else None
+
+
+def _reason_prompt(ctx: Ctx) -> list[Reply]:
+    return [
+        Reply(ctx.t("review.ask_reason", max=REASON_MAX), ((ctx.button("btn.back", "rr:back"),),))
+    ]
+
+
+def _reject(ctx: Ctx, item: items.Item, report_id: int, revision: int, reason: str) -> Reply:
+    now = ctx.clock.now()
+    # Only the figures the reviewer saw: a correction filed meanwhile is a new revision.
+    done = ctx.session.execute(
+        update(DailyReport)
+        .where(
+            DailyReport.id == report_id,
+            DailyReport.streamer_id == item.row.id,
+            DailyReport.revision == revision,
+            DailyReport.rejected.is_(False),
+        )
+        .values(rejected=True, reject_reason=reason, updated_at=now)
+        .returning(DailyReport.report_date, DailyReport.account_id)
+    ).first()
+    if done is None:
+        return ctx.reply("streamers.report_changed")
+    day, account_id = done
+    account = ctx.session.get(LiveAccount, account_id)
+    repo.audit(
+        ctx.session,
+        now,
+        ctx.person_id,
+        "reject_report",
+        "daily_report",
+        report_id,
+        before={"rejected": False},
+        after={"rejected": True},
+        note=reason,
+    )
+    totals.refresh_day(ctx.session, item.row.id, day, ctx.config)
+    notify.to_person(
+        ctx,
+        item.owner,
+        f"report_rejected:{report_id}:{revision}",
+        "notice.report_rejected",
+        date=day,
+        account=f"{ctx.config.platform_label(account.platform)} {account.account_name}"
+        if account
+        else "",
+        reason=reason,
+    )
+    return ctx.reply("streamers.report_rejected", date=day)

@@ -1,0 +1,220 @@
+"""What reviewers decide on: streamers (资格审核) and products (产品审核). Loading an item always
+goes through the reviewer's scope, so an id outside it is simply not found; a decision is a
+conditional update on the status the reviewer saw, so of two reviewers deciding at once one
+wins and the other is told."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from bot.core.context import Ctx
+from bot.core.i18n import fmt_int, fmt_local, fmt_yuan, mask_phone
+from bot.core.messages import Reply
+from handlers import notify
+from models import Enterprise, Product, Streamer, Unit, repo
+from models import review_rules as rules
+
+KINDS = {"s": "streamer", "p": "product"}  # short kinds keep button data small
+
+
+@dataclass
+class Item:
+    kind: str  # s | p
+    row: Streamer | Product
+    unit_id: int
+    owner: int  # the applicant's person id
+    title: str  # account names or product name
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}:{self.row.id}"
+
+
+def load(ctx: Ctx, kind: str, item_id: int) -> Item | None:
+    """The item, or None when it does not exist or lies outside the reviewer's scope."""
+    if kind == "s":
+        s = ctx.session.get(Streamer, item_id)
+        if s is None or not ctx.scope.covers(s.unit_id):
+            return None
+        names = "、".join(a.account_name for a in repo.accounts_of(ctx.session, s.id))
+        return Item("s", s, s.unit_id, s.person_id, names)
+    if kind == "p":
+        p = ctx.session.get(Product, item_id)
+        ent = ctx.session.get(Enterprise, p.enterprise_id) if p else None
+        if p is None or ent is None or not ctx.scope.covers(ent.unit_id):
+            return None
+        return Item("p", p, ent.unit_id, ent.person_id, p.name)
+    return None
+
+
+def load_ref(ctx: Ctx, ref: str | None) -> Item | None:
+    kind, _, raw = (ref or "").partition(":")
+    return load(ctx, kind, int(raw)) if raw.isdigit() else None
+
+
+def account_names(ctx: Ctx, streamer_id: int) -> str:
+    return "、".join(
+        f"{ctx.config.platform_label(a.platform)} {a.account_name}"
+        for a in repo.accounts_of(ctx.session, streamer_id)
+    )
+
+
+def queue(ctx: Ctx) -> list[str]:
+    """Refs of what waits for this reviewer: for the committee everything pending (what the
+    units have passed on first), for a unit contact what waits for their units."""
+    scope = ctx.scope
+    statuses = rules.PENDING if scope.committee else (rules.PENDING_UNIT,)
+    s_stmt = select(Streamer.id, Streamer.status).where(Streamer.status.in_(statuses))
+    p_stmt = (
+        select(Product.id, Product.status)
+        .join(Enterprise, Enterprise.id == Product.enterprise_id)
+        .where(Product.status.in_(statuses))
+    )
+    if not scope.committee:
+        s_stmt = s_stmt.where(Streamer.unit_id.in_(scope.unit_ids))
+        p_stmt = p_stmt.where(Enterprise.unit_id.in_(scope.unit_ids))
+    refs = [
+        (status != rules.PENDING_REVIEW, kind, item_id)
+        for kind, stmt in (("s", s_stmt.order_by(Streamer.id)), ("p", p_stmt.order_by(Product.id)))
+        for item_id, status in ctx.session.execute(stmt).tuples()
+    ]
+    refs.sort(key=lambda r: r[0])  # stable: 待审核 first, each kind in id order
+    return [f"{kind}:{item_id}" for _, kind, item_id in refs]
+
+
+# ----- cards --------------------------------------------------------------------------------
+def card(ctx: Ctx, item: Item) -> str:
+    unit = ctx.session.get(Unit, item.unit_id)
+    unit_name = repo.unit_full_name(ctx.session, unit) if unit else ""
+    status = ctx.t(f"status.{item.row.status}")
+    if isinstance(item.row, Streamer):
+        s = item.row
+        lines = [
+            ctx.t("review.card_streamer", id=s.id, status=status),
+            ctx.t("review.card_accounts", accounts=account_names(ctx, s.id)),
+            ctx.t("review.card_unit", unit=unit_name, how=ctx.t(f"review.rec.{s.recommendation}")),
+            ctx.t(
+                "review.card_streamer_figures",
+                followers=fmt_int(s.followers),
+                likes=fmt_int(s.likes_received),
+                days=s.monthly_live_days,
+                hours=s.monthly_live_hours,
+                sales=fmt_yuan(s.cumulative_sales_fen),
+                orders=fmt_int(s.cumulative_orders),
+            ),
+            ctx.t("review.card_categories", categories="、".join(map(str, s.categories)) or "-"),
+            # the committee may need to call; a unit contact sees only enough to recognise it
+            ctx.t(
+                "review.card_phone", phone=s.phone if ctx.scope.committee else mask_phone(s.phone)
+            ),
+        ]
+        if s.submitted_at:
+            lines.append(ctx.t("review.card_submitted", at=fmt_local(s.submitted_at, ctx.clock.tz)))
+    else:
+        p = item.row
+        ent = ctx.session.get(Enterprise, p.enterprise_id)
+        tag = next(
+            (t.label for t in ctx.config.products.priority_tags if t.key == p.priority_tag), "-"
+        )
+        lines = [
+            ctx.t("review.card_product", id=p.id, status=status),
+            ctx.t("review.card_product_name", name=p.name, enterprise=ent.name if ent else ""),
+            ctx.t("review.card_unit_plain", unit=unit_name),
+            ctx.t(
+                "review.card_product_figures",
+                tag=tag,
+                orders=fmt_int(p.monthly_orders),
+                turnover=fmt_yuan(p.monthly_turnover_fen),
+                stock=fmt_int(p.stock),
+            ),
+        ]
+        if ent is not None:
+            lines.append(
+                ctx.t("review.card_industry", industry=ent.industry, main=ent.main_products)
+            )
+    if item.row.status == rules.REJECTED and item.row.reject_reason:
+        lines.append(ctx.t("me.reason", reason=item.row.reject_reason))
+    return "\n".join(lines)
+
+
+def attachment(item: Item) -> Reply | None:
+    if isinstance(item.row, Product) and item.row.attachment_file_id:
+        return Reply("", image_path=item.row.attachment_file_id)
+    return None
+
+
+# ----- decisions ----------------------------------------------------------------------------
+def decide(ctx: Ctx, item: Item, approve: bool, reason: str, seen: str | None) -> Reply:
+    """Apply a reviewer's decision; `seen` is the status the reviewer was shown."""
+    before = item.row.status
+    if seen is not None and before != seen:
+        return _changed(ctx, item)
+    new = rules.decision(before, approve, by_committee=ctx.scope.committee)
+    if new is None:
+        return ctx.reply("review.not_pending", status=ctx.t(f"status.{before}"))
+    model = Streamer if item.kind == "s" else Product
+    now = ctx.clock.now()
+    won = repo.changed_rows(
+        ctx.session,
+        update(model)
+        .where(model.id == item.row.id, model.status == before)
+        .values(
+            status=new,
+            reject_reason=None if approve else reason,
+            reviewed_at=now,
+            reviewed_by=ctx.person_id,
+            updated_at=now,
+        ),
+    )
+    ctx.session.refresh(item.row)
+    if won != 1:
+        return _changed(ctx, item)
+    action = (
+        "reject" if not approve else ("recommend" if new == rules.PENDING_REVIEW else "approve")
+    )
+    repo.audit(
+        ctx.session,
+        now,
+        ctx.person_id,
+        action,
+        KINDS[item.kind],
+        item.row.id,
+        before={"status": before},
+        after={"status": new},
+        note=reason or None,
+    )
+    _after_decision(ctx, item, before, new, reason)
+    return ctx.reply(f"review.done_{action}", title=item.title, status=ctx.t(f"status.{new}"))
+
+
+def _changed(ctx: Ctx, item: Item) -> Reply:
+    ctx.session.refresh(item.row)
+    who = repo.person_name(ctx.session, item.row.reviewed_by)
+    return ctx.reply(
+        "review.changed", title=item.title, status=ctx.t(f"status.{item.row.status}"), who=who
+    )
+
+
+def _after_decision(ctx: Ctx, item: Item, before: str, new: str, reason: str) -> None:
+    stamp = f"{KINDS[item.kind]}:{item.row.id}:{new}:{ctx.clock.now().isoformat()}"
+    if isinstance(item.row, Product):
+        ent = ctx.session.get(Enterprise, item.row.enterprise_id)
+        if ent is not None:
+            ent.status = rules.enterprise_status(
+                p.status for p in repo.products_of(ctx.session, ent.id)
+            )
+    if new == rules.PENDING_REVIEW:  # the unit recommended it: on to the committee
+        notify.to_person(
+            ctx, item.owner, f"decision:{stamp}", "notice.recommended", title=item.title
+        )
+        notify.submitted(ctx, KINDS[item.kind], item.row.id, item.title, item.unit_id, new)
+    elif new == rules.APPROVED:
+        notify.to_person(ctx, item.owner, f"decision:{stamp}", "notice.approved", title=item.title)
+    else:
+        notify.to_person(
+            ctx, item.owner, f"decision:{stamp}", "notice.rejected", title=item.title, reason=reason
+        )
+    if new in rules.COUNTED and before not in rules.COUNTED:
+        notify.quota_exceeded(ctx, item.unit_id)

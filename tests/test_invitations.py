@@ -1,0 +1,135 @@
+"""Invitation codes: issued by the committee only, one use, expiry, revocation, typing
+tolerance, deep links, rate-limited guessing, the /invite form."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from bot.core.clock import FixedClock
+from bot.core.dispatcher import Core
+from models import Invitation, JoinAttempt, Role
+from tests.chat import Chat
+from tests.committee_helpers import ANYUAN, invite
+
+
+def roles(core: Core) -> list[tuple[str, int | None]]:
+    with core.sessions() as s:
+        return [(r, u) for r, u in s.execute(select(Role.role, Role.unit_id).order_by(Role.id))]
+
+
+def test_a_code_is_used_once(chat: Chat, core: Core) -> None:
+    code = invite(chat, ANYUAN)
+    assert "欢迎！" in chat.say("c1", f"/join {code}")
+    assert chat.say("c2", f"/join {code}") == (
+        "这个邀请码已经被使用过了。如需新的邀请码，请联系组委会。\n"
+    )
+    assert chat.say("c1", f"/join {code}") == (
+        "这个邀请码已经被使用过了。如需新的邀请码，请联系组委会。\n"
+    )
+    assert [r for r, _ in roles(core)] == ["admin", "unit_contact"]
+
+
+def test_an_expired_code_is_refused(chat: Chat, core: Core, clock: FixedClock) -> None:
+    code = invite(chat, ANYUAN)
+    clock.advance(hours=72, seconds=1)
+    assert chat.say("c1", f"/join {code}") == "这个邀请码已过期。请联系组委会重新生成。\n"
+    assert [r for r, _ in roles(core)] == ["admin"]
+
+
+def test_a_code_just_before_expiry_works(chat: Chat, clock: FixedClock) -> None:
+    code = invite(chat, ANYUAN)
+    clock.advance(hours=71, minutes=59)
+    assert "欢迎！" in chat.say("c1", f"/join {code}")
+
+
+def test_revoked_codes_and_the_open_list(chat: Chat, core: Core) -> None:
+    first = invite(chat, ANYUAN)
+    second = invite(chat, "admin")
+    listing = chat.say("admin", "/invites")
+    assert listing.startswith("未使用的邀请码：\n")
+    assert f"· {first}：萍乡市 安源区 单位联系人，有效期至 2020-11-05 20:00\n" in listing
+    assert f"· {second}：组委会管理员，有效期至 2020-11-05 20:00\n" in listing
+    assert chat.press("admin", f"作废 {first}") == f"邀请码 {first} 已作废。\n"
+    assert chat.say("c1", f"/join {first}") == "这个邀请码已被组委会作废。请联系组委会。\n"
+    assert chat.say("admin", f"/revoke {first}") == (
+        f"邀请码 {first} 不存在、已被使用或已作废，无法作废。\n"
+    )
+    assert first not in chat.say("admin", "/invites")
+    assert "欢迎！你现在是 组委会管理员" in chat.say("a2", f"/join {second.lower()}")
+    assert chat.say("admin", "/invites") == "目前没有未使用的邀请码。发送 /invite 生成一个。\n"
+    # the new admin can now do what admins do
+    assert invite(chat, ANYUAN, admin="a2")
+
+
+def test_codes_are_read_forgivingly(chat: Chat) -> None:
+    code = invite(chat, ANYUAN)
+    typed = "ｊｏｉｎ＿" + code.lower().replace("-", " ")  # full-width, lower case, a space
+    assert "欢迎！" in chat.say("c1", f"/join {typed}")
+
+
+def test_the_deep_link_redeems_and_shows_the_menu(chat: Chat) -> None:
+    code = invite(chat, ANYUAN).replace("-", "")
+    out = chat.say("c1", f"/start join_{code}")
+    assert out.startswith("欢迎！你现在是 萍乡市 安源区 单位联系人。")
+    assert "[1] 主播报名" in out
+
+
+def test_a_role_one_already_has_does_not_use_up_the_code(chat: Chat, core: Core) -> None:
+    chat.say("c1", f"/join {invite(chat, ANYUAN)}")
+    again = invite(chat, ANYUAN)
+    assert chat.say("c1", f"/join {again}") == "你已经拥有这个身份了，无需再次加入。\n"
+    assert "欢迎！" in chat.say("c2", f"/join {again}")
+
+
+def test_guessing_is_rate_limited(chat: Chat, core: Core, clock: FixedClock) -> None:
+    code = invite(chat, ANYUAN)
+    assert chat.say("g", "/join 😀").startswith("请在 /join 后面写上邀请码")  # not a try
+    for guess in ("AAAA-AAAA", "BBBB-BBBB", "12345678", "ZZZZ ZZZZ", "x" * 5000):
+        assert chat.say("g", f"/join {guess}").startswith("邀请码不正确"), guess
+    assert chat.say("g", f"/join {code}") == "尝试次数过多，请 60 分钟后再试。\n"
+    with core.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(JoinAttempt)) == 5
+        assert s.scalar(select(Invitation.redeemed_at)) is None
+    clock.advance(minutes=61)
+    assert "欢迎！" in chat.say("g", f"/join {code}")
+
+
+def test_join_without_a_code_explains(chat: Chat) -> None:
+    assert chat.say("c1", "/join") == "请在 /join 后面写上邀请码，例如：/join ABCD-EFGH\n"
+
+
+def test_only_the_committee_invites(chat: Chat) -> None:
+    chat.say("c1", f"/join {invite(chat, ANYUAN)}")
+    refused = "抱歉，这个功能只对组委会开放。\n"
+    for command in ("/invite admin", f"/invite {ANYUAN}", "/invites", "/revoke ABCD-EFGH"):
+        assert chat.say("c1", command) == refused
+        assert chat.say("nobody", command) == refused
+
+
+def test_invite_unknown_unit(chat: Chat) -> None:
+    assert chat.say("admin", "/invite 999999").startswith("找不到编码为 999999 的单位。")
+
+
+def test_the_invite_form_picks_a_unit(chat: Chat, core: Core) -> None:
+    out = chat.say("admin", "/invite")
+    assert out.startswith("要邀请的是？")
+    chat.say("admin", "单位联系人")
+    chat.say("admin", "1")  # 设区市 / 县（市、区）团委
+    chat.say("admin", "萍乡市")
+    out = chat.say("admin", "安源区")
+    assert "推荐单位: 萍乡市 安源区" in out
+    out = chat.say("admin", "确认提交")
+    assert "身份：萍乡市 安源区 单位联系人" in out
+    with core.sessions() as s:
+        inv = s.scalars(select(Invitation)).one()
+        assert inv.role == "unit_contact" and inv.unit_id is not None
+        assert inv.expires_at - inv.created_at == dt.timedelta(hours=72)
+
+
+def test_the_invite_form_for_an_admin_asks_no_unit(chat: Chat, core: Core) -> None:
+    chat.say("admin", "/invite")
+    out = chat.say("admin", "组委会管理员")
+    assert "身份: 组委会管理员" in out
+    assert "身份：组委会管理员" in chat.say("admin", "确认提交")
