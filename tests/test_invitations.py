@@ -133,3 +133,23 @@ def test_the_invite_form_for_an_admin_asks_no_unit(chat: Chat, core: Core) -> No
     out = chat.say("admin", "组委会管理员")
     assert "身份: 组委会管理员" in out
     assert "身份：组委会管理员" in chat.say("admin", "确认提交")
+
+
+def test_the_committee_removes_a_role(chat: Chat, core: Core) -> None:
+    chat.say("c1", f"/join {invite(chat, ANYUAN)}")
+    chat.deliver()
+    listing = chat.say("admin", "/roles")
+    assert listing.startswith("已授予的身份共 2 个（第 1/1 页）：\n")
+    assert "c1，萍乡市 安源区 单位联系人" in listing
+    assert "[1] 移除 c1" in listing and "移除 组委会管理员" not in listing
+    assert chat.press("admin", "移除 c1") == "已移除 c1 的身份：萍乡市 安源区 单位联系人。\n"
+    assert "组委会已移除你的身份：萍乡市 安源区 单位联系人。" in chat.deliver()
+    assert chat.say("c1", "/review").startswith("抱歉，这个功能只对组委会和单位联系人开放。")
+    assert [r for r, _ in roles(core)] == ["admin"]
+    with core.sessions() as s:
+        role_id = s.scalar(select(Role.id))
+    assert chat.say("admin", f"/unrole {role_id}") == (
+        "不能移除你自己的身份，请让另一位管理员操作。\n"
+    )
+    assert chat.say("admin", "/unrole 999") == "找不到编号为 999 的身份。\n"
+    assert "移除身份" in chat.say("admin", "/history role 2")
