@@ -5,14 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+import yaml
+from sqlalchemy import Engine, func, select
 
 from bot.channels.console import render
+from bot.config import FestivalConfig, parse_config
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from bot.core.messages import Incoming
+from handlers.routes import ROUTES
 from models import AuditEntry, DailyReport, LiveAccount, Streamer
 from tests.chat import Chat
+from tests.conftest import ROOT
 from tests.flows import REPORT_LINES, report_lines, streamer_lines
 
 DATE_PROMPT = (
@@ -259,3 +263,25 @@ def test_confirm_pressed_twice_is_stale_the_second_time(
     with core.sessions() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.entity == "daily_report")) == 1  # fmt: skip
+
+
+def test_a_required_screenshot_cannot_be_skipped(
+    db: Engine, config: FestivalConfig, clock: FixedClock
+) -> None:
+    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data["reports"]["evidence_required"] = True
+    strict = Core(parse_config(data), db, clock, ROUTES)
+    try:
+        chat = Chat(strict)
+        register(chat)
+        chat.say("admin", f"/approve streamer {streamer_id(strict)}")
+        out = chat.run("s", report_lines()[:-1])
+        assert "跳过" not in out.splitlines()[-1]  # the screenshot step offers no skip button
+        out = chat.say("s", "跳过")
+        assert "截图" in out
+        with strict.sessions() as s:
+            assert s.scalar(select(func.count()).select_from(DailyReport)) == 0
+        out = chat.run("s", ["/photo shot", "确认提交"])
+        assert "战报已保存" in out
+    finally:
+        strict.executor.shutdown()

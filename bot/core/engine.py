@@ -99,7 +99,7 @@ class FormEngine:
         current = self._get(st["answers"], cursor)
         if action == "nav:keep" and current is not None:
             return self._advance(ctx, form)
-        if action == "nav:skip" and field.optional:
+        if action == "nav:skip" and field.skippable(ctx):
             self._put(st["answers"], cursor, None)
             return self._advance(ctx, form)
         try:
@@ -147,7 +147,7 @@ class FormEngine:
         options = field.options(ctx, st["answers"])
         chosen: list[str] = list(self._get(st["answers"], cursor) or [])
         if action == "nav:done":
-            if not chosen and not field.optional:
+            if not chosen and not field.skippable(ctx):
                 raise ParseError("err.choose_one")
             self._put(st["answers"], cursor, chosen)
             return self._advance(ctx, form)
@@ -414,7 +414,7 @@ class FormEngine:
         nav: list[Button] = []
         if st["stack"]:
             nav.append(ctx.button("btn.back", "nav:back"))
-        if field.optional:
+        if field.skippable(ctx):
             nav.append(ctx.button("btn.skip", "nav:skip"))
         if current not in (None, []) and not field.multi:
             nav.append(ctx.button("btn.keep", "nav:keep"))

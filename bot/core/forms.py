@@ -42,7 +42,8 @@ class Field:
     # Choices shown as buttons; the stored value is Option.value (a list of them if multi).
     options: Callable[[Ctx, Answers], list[Option]] | None = None
     multi: bool = False
-    optional: bool = False
+    # May be skipped; a function when the config decides (a screenshot required or not).
+    optional: bool | Callable[[Ctx], bool] = False
     # The field is asked only when this says so (e.g. the shop link only if there is a shop).
     when: Callable[[Answers, Ctx], bool] | None = None
     # How the summary shows the stored value.
@@ -54,6 +55,9 @@ class Field:
     max_items: Callable[[Ctx], int] | None = None
     # Answers that depend on this one and are asked again when it changes (city -> county).
     resets: tuple[str, ...] = ()
+
+    def skippable(self, ctx: Ctx) -> bool:
+        return self.optional(ctx) if callable(self.optional) else self.optional
 
 
 @dataclass(frozen=True)
