@@ -1,4 +1,13 @@
-"""/me: one's own registrations, with edit and withdraw; /reports: one's own daily reports."""
+"""/me: one's own registrations, with edit and withdraw; /reports: one's own daily reports.
+
+```mermaid
+flowchart LR
+  me[/me] --> cards[streamer and enterprise cards with status and reason]
+  cards -- 修改 --> summary[the form's summary, every field editable] --> resubmit[resubmitted]
+  cards -- 撤回报名 --> confirm{确认撤回?} -- yes --> withdrawn[已撤回]
+  confirm -- no --> kept[unchanged]
+```
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,18 @@
-"""/start menu, /help, /lang, /cancel, the privacy notice and free text outside any flow."""
+"""/start menu, /help, /lang, /cancel, the privacy notice and free text outside any flow.
+
+```mermaid
+flowchart LR
+  start[/start] --> link{argument}
+  link -- join_CODE --> join[redeem the invitation] --> menu
+  link -- rec_TOKEN / unit_CODE --> reg
+  link -- none --> menu[menu: 主播报名, 企业报名, 每日战报, 我的登记, 我的战报, 帮助, 语言]
+  menu -- 主播报名 / 企业报名 --> privacy{privacy accepted?}
+  privacy -- no --> notice[privacy notice] -- 同意 --> reg[the registration form]
+  notice -- 不同意 --> menu
+  privacy -- yes --> reg
+  menu -- 每日战报 --> report[the report form, approved streamers only]
+```
+"""
 
 from __future__ import annotations
 
