@@ -270,3 +270,12 @@ def test_writing_again_clears_unreachable(chat: Chat, core: Core, clock: FixedCl
     chat.say("u", "/help")
     with core.sessions() as s:
         assert s.scalars(select(Person.unreachable_at)).one() is None
+
+
+def test_a_huge_command_argument_is_refused_before_the_handler(chat: Chat, core: Core) -> None:
+    out = chat.say("u", "/join " + "A" * 5000)
+    assert out.startswith("消息太长")
+    with core.sessions() as s:
+        from models import JoinAttempt
+
+        assert s.scalar(select(func.count()).select_from(JoinAttempt)) == 0

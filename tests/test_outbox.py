@@ -218,3 +218,12 @@ def test_gives_up_after_max_attempts(core: Core, clock: FixedClock) -> None:
         # a run of timeouts is not a block: the person is not marked unreachable
         assert s.get(Person, alice).unreachable_at is None  # type: ignore[union-attr]
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_long_keys_stay_distinct() -> None:
+    from bot.core.outbox import _fit_key
+
+    a, b = "x" * 250 + "a", "x" * 250 + "b"
+    assert _fit_key("short") == "short"
+    assert len(_fit_key(a)) == 200 and _fit_key(a) != _fit_key(b)
+    assert _fit_key(a) == _fit_key(a)

@@ -239,7 +239,7 @@ class Core:
                 refusal = self._refusal(ctx, inc.command)
                 return [refusal] if refusal else self.routes.commands[inc.command](ctx)
             return [ctx.reply("group.private_only")] if inc.command else []
-        if inc.text is not None and len(inc.text) > self.config.conversation.message_max_len:
+        if len(inc.text or "") + len(inc.args) > self.config.conversation.message_max_len:
             return [
                 ctx.reply("err.message_too_long", max=self.config.conversation.message_max_len),
                 *self.reprompt(ctx),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 from typing import Protocol
 
@@ -73,7 +74,7 @@ class Outbox:
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(OutboxMessage).values(
-            idempotency_key=key[:200],
+            idempotency_key=_fit_key(key),
             person_id=person_id,
             channel=channel,
             chat_id=chat_id,
@@ -182,3 +183,12 @@ class OutboxDispatcher:
             except Exception:
                 log.exception("outbox dispatch failed; retrying")
                 await asyncio.sleep(interval)
+
+
+def _fit_key(key: str, limit: int = 200) -> str:
+    """Keys longer than the column keep a readable head and a digest of the whole key, so two
+    long keys that share their first 200 characters stay two messages."""
+    if len(key) <= limit:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"{key[: limit - 33]}#{digest}"
