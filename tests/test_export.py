@@ -1,0 +1,62 @@
+"""/export: the committee's spreadsheets, read back with openpyxl."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from tests.chat import Chat
+from tests.committee_helpers import ANYUAN, make_contact, register
+from tests.flows import enterprise_two_products, report_lines
+
+
+def rows(chat: Chat, command: str) -> list[tuple[object, ...]]:
+    chat.say("admin", command)
+    [reply] = chat.last
+    assert reply.document_path is not None
+    path = Path(reply.document_path)
+    assert path.stat().st_mode & 0o077 == 0  # only the bot's user can read it
+    sheet = load_workbook(path).active
+    assert sheet is not None
+    return [tuple(r) for r in sheet.iter_rows(values_only=True)]
+
+
+def test_streamers_in_the_notice_layout(chat: Chat) -> None:
+    sid = register(chat, "s", "小明的果园")
+    data = rows(chat, "/export streamers")
+    assert data[0][0] == "导出时间：2020-11-02 20:00（北京时间）"
+    assert data[1][:5] == ("序号", "达人账号名", "直播平台", "联系电话", "粉丝量")
+    assert data[2][:5] == (1, "小明的果园", "抖音", "13800138000", 12000)
+    assert data[2][12] == 125000  # 累计销售额 in yuan
+    assert data[2][-4:] == ("自荐", "待审核", None, sid)
+    assert chat.say("admin", "/export streamers").startswith("达人报名登记表导出完成，共 1 行。")
+
+
+def test_one_unit_with_its_counties(chat: Chat) -> None:
+    register(chat, "s", "小明的果园")  # 萍乡市 安源区
+    assert len(rows(chat, "/export streamers 360300")) == 3  # the city includes its counties
+    assert len(rows(chat, "/export streamers 360313")) == 2  # another county: header only
+    assert chat.say("admin", "/export streamers 999999") == "找不到单位 999999。\n"
+
+
+def test_enterprises_one_row_per_product(chat: Chat) -> None:
+    chat.run("ent", [*enterprise_two_products(), "确认提交"])
+    data = rows(chat, "/export enterprises")
+    assert [r[9] for r in data[2:]] == ["莲花血鸭", "安源脐橙"]
+    assert {r[1] for r in data[2:]} == {"萍乡绿源农业有限公司"}
+
+
+def test_reports_with_rejections(chat: Chat) -> None:
+    sid = register(chat, "s", "小明的果园")
+    chat.say("admin", f"/approve streamer {sid}")
+    chat.run("s", [*report_lines(), "确认提交"])
+    data = rows(chat, "/export reports")
+    assert data[2][1:6] == ("小明的果园", "抖音", "萍乡市 安源区", 5000, 150)
+
+
+def test_export_is_for_the_committee_only(chat: Chat) -> None:
+    make_contact(chat, "c1", ANYUAN)
+    assert chat.say("c1", "/export streamers").startswith("抱歉，这个功能只对组委会开放。")
+    assert chat.say("admin", "/export").startswith("用法：/export")
+    assert chat.say("admin", "/export phones").startswith("用法：/export")
