@@ -1,23 +1,32 @@
 """Tables, queries and the festival's pure rules. Imports nothing of bot/ or handlers/."""
 
 from models.base import Base, ReviewStatus
+from models.board import Board, BoardEntry
 from models.committee import GroupSubscription, Invitation, JoinAttempt
 from models.enterprises import Enterprise, Product
+from models.job_runs import JobRun
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import AuditEntry, DialogState, Identity, Person, Role
 from models.streamers import DailyReport, LiveAccount, Streamer
+from models.telegram import TelegramUpdate
+from models.totals import StreamerDayTotal, StreamerTotal
 from models.units import Unit
+from models.wechat import LinkCode, WeChatFollower, WeChatInbound, WeChatToken
 
 __all__ = [
     "AuditEntry",
     "Base",
+    "Board",
+    "BoardEntry",
     "DailyReport",
     "DialogState",
     "Enterprise",
     "GroupSubscription",
     "Identity",
     "Invitation",
+    "JobRun",
     "JoinAttempt",
+    "LinkCode",
     "LiveAccount",
     "OutboxMessage",
     "OutboxStatus",
@@ -26,5 +35,11 @@ __all__ = [
     "ReviewStatus",
     "Role",
     "Streamer",
+    "StreamerDayTotal",
+    "StreamerTotal",
+    "TelegramUpdate",
     "Unit",
+    "WeChatFollower",
+    "WeChatInbound",
+    "WeChatToken",
 ]

@@ -33,20 +33,30 @@ from models.db import MIGRATIONS, make_engine, migrate
 TABLES = {
     "alembic_version",
     "audit_log",
+    "board_entries",
+    "boards",
     "daily_reports",
     "dialog_states",
     "enterprises",
     "group_subscriptions",
     "identities",
     "invitations",
+    "job_runs",
     "join_attempts",
+    "link_codes",
     "live_accounts",
     "outbox",
     "people",
     "products",
     "roles",
+    "streamer_day_totals",
+    "streamer_totals",
     "streamers",
+    "telegram_updates",
     "units",
+    "wechat_followers",
+    "wechat_inbound",
+    "wechat_tokens",
 }
 
 
@@ -82,7 +92,7 @@ def fresh_sqlite(tmp_path: Path) -> Iterator[Engine]:
 
 # ----- the schema -------------------------------------------------------------------------
 def test_one_head() -> None:
-    assert head() == "0002"
+    assert head() == "0005"
 
 
 def test_fresh_sqlite_matches_the_models(fresh_sqlite: Engine) -> None:
@@ -144,8 +154,11 @@ def test_no_float_columns_and_money_in_integer_fen() -> None:
         if col.name.endswith("_fen")
     ]
     assert sorted(f"{t}.{c.name}" for t, c in money) == [
+        "board_entries.gmv_fen",
         "daily_reports.gmv_fen",
         "products.monthly_turnover_fen",
+        "streamer_day_totals.gmv_fen",
+        "streamer_totals.gmv_fen",
         "streamers.avg_order_value_fen",
         "streamers.cumulative_sales_fen",
         "streamers.dou_plus_spend_fen",
@@ -161,6 +174,7 @@ def test_no_float_columns_and_money_in_integer_fen() -> None:
     assert decimals == {
         "streamers.monthly_live_hours": (6, 1, True),
         "streamers.conversion_rate": (5, 2, True),
+        "board_entries.score": (7, 3, True),
     }
 
 

@@ -1,0 +1,222 @@
+"""The 龙虎榜: computed from the maintained totals, published boards stored with every entry
+so that the change since the last board (↑3 ↓1 新上榜) is exact.
+
+Scopes: "all" (every approved streamer), "city:<unit code>" (the streamers of a city and its
+counties), "university" (streamers of university units). A streamer's score is the same on
+every board (percentiles among all approved streamers); a scoped board only renumbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    UniqueConstraint,
+    and_,
+    func,
+    insert,
+    literal,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
+
+from models.base import Base, BigId, IdMixin
+from models.ranking import current
+from models.scoring import Ranking, ScoringRules
+from models.streamers import LiveAccount, Streamer
+from models.units import Unit
+
+UNIVERSITY_KINDS = ("provincial_university", "other_university")
+
+
+class Board(IdMixin, Base):
+    """One published board: a scope for a period (the week's Monday, or "final")."""
+
+    __tablename__ = "boards"
+    __table_args__ = (UniqueConstraint("scope", "period"),)
+
+    scope: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(20))
+    published_at: Mapped[dt.datetime] = mapped_column(index=True)
+    entries: Mapped[int]
+    image_path: Mapped[str | None] = mapped_column(String(300))  # the rendered picture
+
+
+class BoardEntry(Base):
+    __tablename__ = "board_entries"
+    __table_args__ = (Index("ix_board_entries_board_rank", "board_id", "rank"),)
+
+    board_id: Mapped[int] = mapped_column(BigId, ForeignKey("boards.id"), primary_key=True)
+    streamer_id: Mapped[int] = mapped_column(BigId, ForeignKey("streamers.id"), primary_key=True)
+    rank: Mapped[int]
+    score: Mapped[Decimal] = mapped_column(Numeric(7, 3))  # 0..100, as shown
+    gmv_fen: Mapped[int] = mapped_column(BigInteger)
+    live_days: Mapped[int]
+    # previous board's rank of this streamer, None: new on the board (新上榜)
+    previous_rank: Mapped[int | None]
+
+
+# ----- scopes ---------------------------------------------------------------------------
+def scope_units(session: Session, scope: str) -> set[int] | None:
+    """The unit ids a scope covers (None: every unit)."""
+    if scope == "all":
+        return None
+    if scope == "university":
+        return set(session.scalars(select(Unit.id).where(Unit.kind.in_(UNIVERSITY_KINDS))))
+    if scope.startswith("city:"):
+        city = session.scalars(select(Unit).where(Unit.code == scope[5:])).first()
+        if city is None:
+            return set()
+        children = session.scalars(select(Unit.id).where(Unit.parent_id == city.id))
+        return {city.id, *children}
+    raise ValueError(f"unknown board scope {scope!r}")
+
+
+def city_scopes(session: Session) -> list[tuple[str, str]]:
+    """(scope, city name) of every city."""
+    cities = session.execute(
+        select(Unit.code, Unit.name).where(Unit.kind == "city").order_by(Unit.code)
+    )
+    return [(f"city:{code}", name) for code, name in cities]
+
+
+# ----- publishing -----------------------------------------------------------------------
+def latest(session: Session, scope: str) -> Board | None:
+    return session.scalars(
+        select(Board)
+        .where(Board.scope == scope)
+        .order_by(Board.published_at.desc(), Board.id.desc())
+        .limit(1)
+    ).first()
+
+
+def published(session: Session, scope: str, period: str) -> Board | None:
+    return session.scalars(
+        select(Board).where(Board.scope == scope, Board.period == period)
+    ).first()
+
+
+def publish(
+    session: Session,
+    scope: str,
+    period: str,
+    rules: ScoringRules,
+    now: dt.datetime,
+    ranked: Ranking | None = None,
+) -> Board:
+    """Store the board (once per scope and period: publishing again returns the stored one).
+    "all" stores the current ranking (`ranked`, computed if not given); a scoped board
+    renumbers the "all" board of the same period, so a score is the same on every board."""
+    existing = published(session, scope, period)
+    if existing is not None:
+        return existing
+    main = None if scope == "all" else publish(session, "all", period, rules, now, ranked)
+    before = latest(session, scope)
+    board = Board(scope=scope, period=period, published_at=now, entries=0)
+    session.add(board)
+    session.flush()
+    previous: dict[int, int] = {}
+    if before is not None:
+        found = session.execute(
+            select(BoardEntry.streamer_id, BoardEntry.rank).where(BoardEntry.board_id == before.id)
+        )
+        previous = {sid: rank for sid, rank in found.tuples()}
+    if main is None:
+        ranked = ranked if ranked is not None else current(session, rules)
+        c = ranked.columns
+        rows = [
+            {
+                "board_id": board.id,
+                "streamer_id": c.ids[i],
+                "rank": rank,
+                "score": Decimal(f"{score:.3f}"),
+                "gmv_fen": c.gmv_fen[i],
+                "live_days": c.live_days[i],
+                "previous_rank": previous.get(c.ids[i]),
+            }
+            for rank, i, score in ranked.rows()
+        ]
+        for start in range(0, len(rows), 10_000):
+            session.execute(insert(BoardEntry), rows[start : start + 10_000])
+        board.entries = len(rows)
+        return board
+    units = scope_units(session, scope) or set()
+    source = (
+        select(
+            BoardEntry.streamer_id.label("sid"),
+            func.row_number().over(order_by=BoardEntry.rank).label("rank"),
+            BoardEntry.score,
+            BoardEntry.gmv_fen,
+            BoardEntry.live_days,
+        )
+        .join(Streamer, Streamer.id == BoardEntry.streamer_id)
+        .where(BoardEntry.board_id == main.id, Streamer.unit_id.in_(units))
+        .subquery("source")
+    )
+    prior = aliased(BoardEntry, name="prior")
+    session.execute(
+        insert(BoardEntry).from_select(
+            ["board_id", "streamer_id", "rank", "score", "gmv_fen", "live_days", "previous_rank"],
+            select(
+                literal(board.id),
+                source.c.sid,
+                source.c.rank,
+                source.c.score,
+                source.c.gmv_fen,
+                source.c.live_days,
+                prior.rank,
+            ).outerjoin(
+                prior,
+                and_(
+                    prior.board_id == (before.id if before is not None else -1),
+                    prior.streamer_id == source.c.sid,
+                ),
+            ),
+        )
+    )
+    board.entries = (
+        session.scalar(
+            select(func.count()).select_from(BoardEntry).where(BoardEntry.board_id == board.id)
+        )
+        or 0
+    )
+    return board
+
+
+def entries(session: Session, board_id: int, limit: int | None = None) -> list[BoardEntry]:
+    stmt = select(BoardEntry).where(BoardEntry.board_id == board_id).order_by(BoardEntry.rank)
+    return list(session.scalars(stmt.limit(limit) if limit else stmt))
+
+
+def entry_of(session: Session, board_id: int, streamer_id: int) -> BoardEntry | None:
+    return session.get(BoardEntry, (board_id, streamer_id))
+
+
+# ----- who is who (for display: account names, never a phone number) -------------------
+def account_names(session: Session, streamer_ids: list[int]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for sid, name in session.execute(
+        select(LiveAccount.streamer_id, LiveAccount.account_name)
+        .where(LiveAccount.streamer_id.in_(streamer_ids))
+        .order_by(LiveAccount.id)
+    ):
+        names.setdefault(sid, name)
+    return names
+
+
+def unit_names(session: Session, streamer_ids: list[int]) -> dict[int, str]:
+    """'赣州市 瑞金市' for a county's streamer, the unit's own name otherwise."""
+    parent = Unit.__table__.alias("parent")
+    rows = session.execute(
+        select(Streamer.id, Unit.name, parent.c.name)
+        .join(Unit, Unit.id == Streamer.unit_id)
+        .outerjoin(parent, parent.c.id == Unit.parent_id)
+        .where(Streamer.id.in_(streamer_ids))
+    )
+    return {sid: f"{p} {u}" if p else u for sid, u, p in rows}

@@ -1,0 +1,201 @@
+"""Maintained totals of the streamers' counted reports, so a board is computed from one row
+per streamer instead of from every report.
+
+`refresh_day` recomputes one streamer-day from its reports and moves the streamer's totals by
+the difference; it is called wherever a report is stored, corrected or rejected, inside that
+step's transaction. `recompute_all` rebuilds everything from the reports and says what differed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, ForeignKey, case, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, BigId
+from models.scoring import ScoringRules, day_contribution
+from models.streamers import DailyReport
+
+
+class StreamerDayTotal(Base):
+    """One streamer's counted reports of one live-period day, summed over platforms."""
+
+    __tablename__ = "streamer_day_totals"
+
+    streamer_id: Mapped[int] = mapped_column(BigId, ForeignKey("streamers.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    reports: Mapped[int]
+    gmv_fen: Mapped[int] = mapped_column(BigInteger)
+    minutes: Mapped[int]  # uncapped sum; the cap is applied in the streamer's totals
+    viewers: Mapped[int] = mapped_column(BigInteger)
+    likes: Mapped[int] = mapped_column(BigInteger)
+
+
+class StreamerTotal(Base):
+    """A streamer's sums over the live period (what the score is computed from)."""
+
+    __tablename__ = "streamer_totals"
+
+    streamer_id: Mapped[int] = mapped_column(BigId, ForeignKey("streamers.id"), primary_key=True)
+    reports: Mapped[int] = mapped_column(default=0)
+    gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    viewers: Mapped[int] = mapped_column(BigInteger, default=0)
+    likes: Mapped[int] = mapped_column(BigInteger, default=0)
+    live_days: Mapped[int] = mapped_column(default=0)
+    live_minutes: Mapped[int] = mapped_column(default=0)  # capped minutes of the live days
+
+
+FIELDS = ("reports", "gmv_fen", "viewers", "likes", "live_days", "live_minutes")
+
+
+def _rules(config: Any) -> ScoringRules:
+    return config if isinstance(config, ScoringRules) else ScoringRules.of(config)
+
+
+def _day_sums(
+    session: Session, streamer_id: int, day: dt.date
+) -> tuple[int, int, int, int, int] | None:
+    row = session.execute(
+        select(
+            func.count(DailyReport.id),
+            func.coalesce(func.sum(DailyReport.gmv_fen), 0),
+            func.coalesce(func.sum(DailyReport.duration_minutes), 0),
+            func.coalesce(func.sum(DailyReport.viewers), 0),
+            func.coalesce(func.sum(DailyReport.likes), 0),
+        ).where(
+            DailyReport.streamer_id == streamer_id,
+            DailyReport.report_date == day,
+            DailyReport.rejected.is_(False),
+        )
+    ).one()
+    n, gmv, minutes, viewers, likes = (int(v) for v in row)
+    return (n, gmv, minutes, viewers, likes) if n else None
+
+
+def _locked_totals(session: Session, streamer_id: int) -> StreamerTotal:
+    """The streamer's totals row, created if missing and locked (PostgreSQL) so two
+    concurrent refreshes of one streamer (a correction and a rejection) apply in turn."""
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {f: 0 for f in FIELDS}
+    session.execute(
+        upsert(StreamerTotal)
+        .values(streamer_id=streamer_id, **values)
+        .on_conflict_do_nothing(index_elements=["streamer_id"])
+    )
+    return session.scalars(
+        select(StreamerTotal)
+        .where(StreamerTotal.streamer_id == streamer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def refresh_day(session: Session, streamer_id: int, day: dt.date, config: Any) -> None:
+    """Recompute one streamer-day from its counted reports and adjust the streamer's totals
+    by the difference. `config` is the festival config (or ScoringRules)."""
+    rules = _rules(config)
+    totals = _locked_totals(session, streamer_id)
+    session.flush()
+    sums = _day_sums(session, streamer_id, day) if rules.in_live_period(day) else None
+    old = session.get(StreamerDayTotal, (streamer_id, day), populate_existing=True)
+    before = _as_tuple(old)
+    if sums is None:
+        if old is not None:
+            session.delete(old)
+        after = (0, 0, 0, 0, 0)
+    else:
+        if old is None:
+            old = StreamerDayTotal(streamer_id=streamer_id, day=day)
+            session.add(old)
+        old.reports, old.gmv_fen, old.minutes, old.viewers, old.likes = sums
+        after = sums
+    b, a = day_contribution(before[2], rules), day_contribution(after[2], rules)
+    totals.reports += after[0] - before[0]
+    totals.gmv_fen += after[1] - before[1]
+    totals.viewers += after[3] - before[3]
+    totals.likes += after[4] - before[4]
+    totals.live_days += a.live_day - b.live_day
+    totals.live_minutes += a.live_minutes - b.live_minutes
+    session.flush()
+
+
+def _as_tuple(row: StreamerDayTotal | None) -> tuple[int, int, int, int, int]:
+    if row is None:
+        return (0, 0, 0, 0, 0)
+    return (row.reports, row.gmv_fen, row.minutes, row.viewers, row.likes)
+
+
+@dataclass(frozen=True)
+class Difference:
+    streamer_id: int
+    field: str
+    stored: int
+    computed: int
+
+
+def recompute_all(session: Session, config: Any, fix: bool = True) -> list[Difference]:
+    """Rebuild every total from the reports; returns what the maintained totals had wrong.
+    The sums run in the database (3,000,000 reports never come into Python)."""
+    rules = _rules(config)
+    per_day = (
+        select(
+            DailyReport.streamer_id.label("streamer_id"),
+            DailyReport.report_date.label("day"),
+            func.count(DailyReport.id).label("reports"),
+            func.sum(DailyReport.gmv_fen).label("gmv_fen"),
+            func.sum(DailyReport.duration_minutes).label("minutes"),
+            func.sum(DailyReport.viewers).label("viewers"),
+            func.sum(DailyReport.likes).label("likes"),
+        )
+        .where(
+            DailyReport.rejected.is_(False),
+            DailyReport.report_date >= rules.live_start,
+            DailyReport.report_date <= rules.live_end,
+        )
+        .group_by(DailyReport.streamer_id, DailyReport.report_date)
+    )
+    days = per_day.subquery()
+    # day_contribution in SQL: a live day has at least min_minutes_per_day (and more than 0),
+    # its minutes count up to max_hours_per_day
+    floor = max(rules.min_minutes_per_day, 1)
+    cap = rules.max_hours_per_day * 60
+    live = days.c.minutes >= floor
+    per_streamer = select(
+        days.c.streamer_id,
+        func.sum(days.c.reports),
+        func.sum(days.c.gmv_fen),
+        func.sum(days.c.viewers),
+        func.sum(days.c.likes),
+        func.sum(case((live, 1), else_=0)),
+        func.sum(case((live & (days.c.minutes > cap), cap), (live, days.c.minutes), else_=0)),
+    ).group_by(days.c.streamer_id)
+    computed = {r[0]: [int(v) for v in r[1:]] for r in session.execute(per_streamer)}
+    stored = {
+        r[0]: list(r[1:])
+        for r in session.execute(
+            select(StreamerTotal.streamer_id, *(getattr(StreamerTotal, f) for f in FIELDS))
+        )
+    }
+    differences = []
+    zero = [0] * len(FIELDS)
+    for sid in sorted(set(stored) | set(computed)):
+        have, want = stored.get(sid, zero), computed.get(sid, zero)
+        differences += [
+            Difference(sid, f, h, w) for f, h, w in zip(FIELDS, have, want, strict=True) if h != w
+        ]
+    if fix:
+        session.execute(delete(StreamerDayTotal))
+        session.execute(
+            insert(StreamerDayTotal).from_select(
+                ["streamer_id", "day", "reports", "gmv_fen", "minutes", "viewers", "likes"],
+                per_day,
+            )
+        )
+        session.execute(delete(StreamerTotal))
+        session.execute(insert(StreamerTotal).from_select(["streamer_id", *FIELDS], per_streamer))
+    return differences
