@@ -1,0 +1,1 @@
+"""The Telegram channel (python-telegram-bot 22): the only package that imports `telegram`."""

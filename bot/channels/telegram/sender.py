@@ -1,0 +1,176 @@
+"""The one way anything is sent to Telegram: direct replies and outbox deliveries.
+
+Direct replies to the person who just wrote go at once; they slow down only when Telegram
+answers 429 (RetryAfter pauses that chat for the time asked). Outbox deliveries (reminders,
+broadcasts, notices) are paced to Telegram's limits: ~30/s overall, ~1/s per private chat with
+short bursts, 20/min per group (config.yaml `telegram:`).
+
+Why not PTB's AIORateLimiter: it throttles every request of the bot through one overall limiter
+(and a per-group one), so direct replies would queue behind broadcasts and the bot would be
+capped at ~30 steps/s in total; it has no per-private-chat pacing either. Our replies need no
+pacing at all (one reply per message a person sent), only the outbox does, so pacing lives
+here, on the outbox path only, and 429 handling on both.
+
+Retries: network errors, timeouts and 5xx with exponential backoff up to max_attempts;
+RetryAfter honoured; BadRequest never retried; Forbidden (blocked) is final. A call that
+Telegram executed but whose answer was lost may show a message twice after a retry: the Bot API
+has no idempotency key. The conversation state was stored before, so it is never applied twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot.config import TelegramConfig
+from bot.core.messages import Outgoing
+from bot.core.outbox import PermanentFailure, TemporaryFailure
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Pace:
+    """A rate with bursts (GCRA): `take()` waits until one more call fits."""
+
+    def __init__(self, per_second: float, burst: int) -> None:
+        self.interval = 1.0 / per_second
+        self.tolerance = (burst - 1) * self.interval
+        self.tat = 0.0  # the theoretical arrival time of the next call
+
+    def reserve(self) -> float:
+        """Books the next slot; returns how long to wait for it."""
+        now = time.monotonic()
+        tat = max(self.tat, now)
+        wait = max(0.0, tat - self.tolerance - now)
+        self.tat = tat + self.interval
+        return wait
+
+
+class Sender:
+    def __init__(
+        self,
+        limits: TelegramConfig,
+        on_blocked: Callable[[str], Awaitable[None]] | None = None,
+        on_migrated: Callable[[str, str], Awaitable[None]] | None = None,
+    ) -> None:
+        self.limits = limits
+        self.on_blocked = on_blocked
+        self.on_migrated = on_migrated
+        self._paused_until: dict[str, float] = {}  # chat id -> monotonic time (after a 429)
+        self._global = Pace(limits.global_per_second, limits.global_burst)
+        self._chats: dict[str, Pace] = {}
+        self.deliver: Callable[[Outgoing], Awaitable[None]] | None = None  # set by the channel
+        self.counts: dict[str, int] = {}
+        # At most as many calls in flight as the HTTP pool has connections: httpcore rescans
+        # its whole queue of waiting requests on every release, which costs more CPU than
+        # the calls themselves once hundreds wait; an asyncio.Semaphore queue costs nothing.
+        self._slots = asyncio.Semaphore(limits.connection_pool_size)
+
+    def _count(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+    async def call(
+        self,
+        chat_id: str,
+        fn: Callable[[str], Awaitable[T]],
+        attempts: int | None = None,
+    ) -> T:
+        """fn(chat_id) with Telegram's retry rules; raises Forbidden / BadRequest / the last
+        error once the attempts are used up."""
+        attempts = attempts or self.limits.max_attempts
+        for attempt in range(1, attempts + 1):
+            if chat_id in self._paused_until:
+                paused = self._paused_until[chat_id] - time.monotonic()
+                if paused > 0:
+                    await asyncio.sleep(paused)
+                self._paused_until.pop(chat_id, None)
+            try:
+                async with self._slots:
+                    return await fn(chat_id)
+            except RetryAfter as exc:
+                self._count("retry_after")
+                wait = retry_after(exc)
+                if wait > self.limits.max_retry_after_seconds or attempt == attempts:
+                    raise
+                self._paused_until[chat_id] = time.monotonic() + wait
+            except ChatMigrated as exc:
+                new_id = str(exc.new_chat_id)
+                if self.on_migrated is not None:
+                    await self.on_migrated(chat_id, new_id)
+                chat_id = new_id
+            except Forbidden:
+                self._count("forbidden")
+                if self.on_blocked is not None:
+                    await self.on_blocked(chat_id)
+                raise
+            except BadRequest:  # a subclass of NetworkError: must come before it
+                self._count("bad_request")
+                raise
+            except NetworkError as exc:  # timeouts, dropped connections, 5xx
+                self._count("network")
+                if attempt == attempts:
+                    raise
+                backoff = min(
+                    self.limits.backoff_seconds * 2 ** (attempt - 1),
+                    self.limits.max_backoff_seconds,
+                )
+                log.info("telegram call for %s failed (%s); retry in %.2fs", chat_id, exc, backoff)
+                await asyncio.sleep(backoff * (0.5 + random.random() / 2))
+        raise AssertionError("unreachable")
+
+    # ----- the outbox path ------------------------------------------------------------------
+    def _chat_pace(self, chat_id: str) -> Pace:
+        pace = self._chats.get(chat_id)
+        if pace is None:
+            if len(self._chats) > 10_000:  # forget idle chats
+                now = time.monotonic()
+                self._chats = {k: p for k, p in self._chats.items() if p.tat > now}
+            if chat_id.startswith("-"):
+                pace = Pace(self.limits.group_per_minute / 60, self.limits.group_burst)
+            else:
+                pace = Pace(self.limits.private_per_second, self.limits.private_burst)
+            self._chats[chat_id] = pace
+        return pace
+
+    async def send(self, message: Outgoing) -> None:
+        """OutboxDispatcher's sender: paced, and failures in the outbox's terms."""
+        wait = max(self._chat_pace(message.chat_id).reserve(), self._global.reserve())
+        if wait > 0:
+            await asyncio.sleep(wait)
+        assert self.deliver is not None
+        try:
+            await self.deliver(message)
+        except Forbidden as exc:
+            raise PermanentFailure(f"blocked: {exc}") from exc
+        except BadRequest as exc:
+            raise PermanentFailure(f"bad request: {exc}") from exc
+        except RetryAfter as exc:
+            raise TemporaryFailure(str(exc), retry_after(exc)) from exc
+        except TelegramError as exc:
+            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+
+
+def seconds(value: Any) -> float:
+    """RetryAfter.retry_after: int seconds in PTB 22, a timedelta in later majors."""
+    return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
+
+
+def retry_after(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that the type will change: we take both
+        warnings.simplefilter("ignore")
+        return seconds(exc.retry_after)

@@ -1,0 +1,69 @@
+"""The stored Telegram updates: saved before they are confirmed, marked when handled."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import TelegramUpdate
+
+_table = TelegramUpdate.__table__
+_when = _table.c.received_at.type
+
+
+class UpdateStore:
+    def __init__(self, sessions: sessionmaker[Session], engine: Engine) -> None:
+        self.sessions = sessions
+        # Built once: both run for every update, and building a statement costs more than
+        # executing it.
+        make = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = (
+            make(TelegramUpdate)
+            .values(
+                update_id=bindparam("uid"),
+                payload=bindparam("payload", type_=_table.c.payload.type),
+                received_at=bindparam("now", type_=_when),
+            )
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(TelegramUpdate.update_id)  # a row back: stored now, not seen before
+        )
+        self._mark = (
+            update(TelegramUpdate)
+            .where(TelegramUpdate.update_id == bindparam("uid"))
+            .values(processed_at=bindparam("now", type_=_when))
+        )
+
+    def save(self, payloads: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
+        """Stores the updates in one transaction; returns those not seen before (a webhook
+        retry or a redelivery after a restart is seen before and dropped here)."""
+        if not payloads:
+            return []
+        new = []
+        with self.sessions() as session, session.begin():
+            conn = session.connection()
+            for payload in payloads:
+                params = {"uid": int(payload["update_id"]), "payload": payload, "now": now}
+                if conn.execute(self._insert, params).first() is not None:
+                    new.append(payload)
+        return new
+
+    def unprocessed(self) -> list[dict[str, Any]]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(TelegramUpdate.payload)
+                    .where(TelegramUpdate.processed_at.is_(None))
+                    .order_by(TelegramUpdate.update_id)
+                )
+            )
+
+    def mark(self, session: Session, update_id: int, now: dt.datetime) -> None:
+        session.connection().execute(self._mark, {"uid": update_id, "now": now})
+
+    def mark_alone(self, update_id: int, now: dt.datetime) -> None:
+        with self.sessions() as session, session.begin():
+            self.mark(session, update_id, now)

@@ -1,0 +1,144 @@
+"""End to end over HTTP: the real PTB client and our bot against the fake Bot API server.
+Simulated users press the real inline buttons the bot sent them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from bot.config import FestivalConfig
+from bot.core.clock import FixedClock
+from bot.core.dispatcher import Core
+from handlers.routes import ROUTES
+from models import DailyReport, Enterprise, GroupSubscription, Product, Streamer
+from tests import flows
+from tests.chat import Chat
+from tests.fake_telegram import (
+    BOT_USERNAME,
+    TELEGRAM_ADMIN,
+    BotThread,
+    FakeTelegram,
+    config_for_tests,
+)
+
+# PTB suggests Bot.get_updates over do_api_request("get_updates"); we take the raw JSON on
+# purpose (bot/channels/telegram/polling.py), and pytest resets the module's warning filter.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as server:
+        yield server
+
+
+ADMIN = TELEGRAM_ADMIN
+
+
+@pytest.fixture
+def tg_core(db: Engine, config: FestivalConfig, clock: FixedClock) -> Iterator[Core]:
+    core = Core(config_for_tests(config), db, clock, ROUTES)
+    yield core
+    core.executor.shutdown()
+
+
+@pytest.fixture
+def bot(tg_core: Core, fake: FakeTelegram) -> Iterator[BotThread]:
+    with BotThread(tg_core, fake) as running:
+        fake.wait(lambda: fake.stats.calls.get("getUpdates", 0) > 0)
+        yield running
+
+
+def test_streamer_registration_with_buttons(bot: BotThread, fake: FakeTelegram, db: Engine) -> None:
+    alice = fake.user(1001, "alice")
+    alice.run(flows.streamer_lines("alice_fruit"))
+    assert "确认" in alice.last_text()
+    alice.press("确认提交")
+    assert "待审核" in alice.last_text() or "提交" in alice.last_text()
+    with Session(db) as session:
+        streamer = session.scalars(select(Streamer)).one()
+        assert streamer.followers == 12_000
+    # every press was answered and its keyboard edited away
+    assert fake.stats.executed.get("answerCallbackQuery", 0) >= 10
+    pressed = [m for m in alice.inbox if m.edits]
+    assert pressed and all(not m.buttons() for m in pressed)
+    # the command menus were set in Chinese and English
+    assert {"", "en"} <= set(fake.commands)
+
+
+def test_contact_button_answers_the_phone_question(bot: BotThread, fake: FakeTelegram) -> None:
+    bob = fake.user(1002, "bob")
+    replies = bob.run(flows.streamer_lines("bob_tea")[:9])  # up to the phone question
+    assert any(m.requests_contact() for m in replies)  # Telegram's share-my-number keyboard
+    bob.say("/contact +86 13800000002")
+    assert "粉丝" in bob.inbox[-1].text or "粉丝" in "".join(m.text for m in bob.inbox[-2:])
+
+
+def test_enterprise_registration_with_a_product_picture(
+    bot: BotThread, fake: FakeTelegram, db: Engine
+) -> None:
+    ent = fake.user(1003, "ent")
+    ent.run(flows.enterprise_two_products())
+    ent.press("确认提交")
+    assert "企业报名已提交" in ent.last_text()
+    with Session(db) as session:
+        enterprise = session.scalars(select(Enterprise)).one()
+        assert (enterprise.name, enterprise.phone) == ("萍乡绿源农业有限公司", "13900001111")
+        products = session.scalars(select(Product).order_by(Product.id)).all()
+        assert [p.name for p in products] == ["莲花血鸭", "安源脐橙"]
+        assert products[0].attachment_file_id.startswith("p1-1003-")  # type: ignore[union-attr]
+        assert products[1].attachment_file_id is None
+
+
+def test_daily_report_with_a_photo_after_approval(
+    bot: BotThread, fake: FakeTelegram, db: Engine, core: Core
+) -> None:
+    alice = fake.user(1001, "alice")
+    alice.run([*flows.streamer_lines("alice_fruit"), "确认提交"])
+    with Session(db) as session:
+        streamer_id = session.scalars(select(Streamer.id)).one()
+    Chat(core).say("admin", f"/approve streamer {streamer_id}")  # the console admin
+    # the approval notice reaches Telegram through the outbox and our sender
+    fake.wait(lambda: any("通过" in m.text for m in alice.inbox), timeout=10)
+    alice.run([*flows.report_lines(evidence="/photo shot"), "确认提交"])
+    with Session(db) as session:
+        report = session.scalars(select(DailyReport)).one()
+        assert (report.gmv_fen, report.orders) == (500_000, 45)
+        assert report.evidence_file_id and report.evidence_file_id.startswith("shot-1001-")
+
+
+def test_group_subscribe_and_private_chat_pointer(
+    bot: BotThread, fake: FakeTelegram, db: Engine
+) -> None:
+    group = fake.group(-4001, "萍乡主播群")
+    admin, member = fake.user(ADMIN, "admin"), fake.user(1004, "member")
+    out = group.say(member, f"/subscribe@{BOT_USERNAME}")
+    assert "组委会" in out[0].text
+    assert "已订阅" in group.say(admin, "/subscribe")[0].text
+    # personal data is never asked for in a group: a deep link to the private chat instead
+    out = group.say(member, "/register")
+    assert out[0].buttons()[0]["url"] == f"https://t.me/{BOT_USERNAME}"
+    assert "私聊" in out[0].text
+    top = group.say(member, f"/top@{BOT_USERNAME}")  # the 龙虎榜 (none published yet here)
+    assert top[0].text.startswith("龙虎榜还没有发布")
+    help_ = group.say(member, "/help")
+    assert all("url" in b for m in help_ for b in m.buttons())
+    # a command for another bot in the group is not ours
+    member.text("/help@other_bot", chat=group.chat())
+    # the group becomes a supergroup: the subscription follows it
+    group.upgrade(-1004001)
+    fake.wait(lambda: _subscribed(db) == ["-1004001"])
+    assert "取消订阅" in group.say(admin, "/unsubscribe")[0].text
+    assert len(group.inbox) == 1  # only that answer in the supergroup
+    with Session(db) as session:
+        assert session.scalars(select(GroupSubscription.active)).all() == [False]
+
+
+def _subscribed(db: Engine) -> list[str]:
+    with Session(db) as session:
+        return list(
+            session.scalars(select(GroupSubscription.chat_id).where(GroupSubscription.active))
+        )
