@@ -24,7 +24,7 @@ from bot.core.messages import Reply
 from bot.core.parsers import ParseError, parse_date, parse_duration_minutes
 from handlers import fields as f
 from handlers.schemas import DailyFigures
-from models import DailyReport, ReviewStatus, Streamer, repo
+from models import DailyReport, ReviewStatus, Streamer, repo, totals
 
 
 def _allowed_dates(ctx: Ctx) -> list[dt.date]:
@@ -115,7 +115,7 @@ FIELDS = (
         "ask.evidence",
         "label.evidence",
         accepts_photo=True,
-        optional=True,
+        optional=lambda ctx: not ctx.config.reports.evidence_required,
         prompt_params=_evidence_prompt,
         show=lambda v, c: c.t("form.photo_received"),
     ),
@@ -199,6 +199,8 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
             after=_figures(report),
         )
         key = "report.corrected"
+    # The board reads maintained totals, so they move in this same transaction.
+    totals.refresh_day(ctx.session, streamer.id, figures.report_date, ctx.config)
     return [
         ctx.reply(
             key,

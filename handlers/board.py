@@ -1,0 +1,204 @@
+"""The 龙虎榜 in chat: /top shows the latest published board (any chat, groups too), /rank
+shows a streamer their own standing on the current totals, /recompute (admins) rebuilds the
+totals from the reports and says what differed.
+
+Boards show account names and units, never a phone number.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from bot.config import FestivalConfig
+from bot.core.context import Ctx
+from bot.core.i18n import fmt_int, fmt_yuan, translate
+from bot.core.messages import Reply
+from models import ReviewStatus, ranking, repo
+from models import board as boards
+from models.scoring import METRICS, Ranking, ScoringRules, next_tier, tier_of, tiers
+from models.totals import recompute_all
+
+UNIVERSITY_WORDS = ("高校", "大学", "university", "universities")
+
+
+def change_text(locale: str, previous: int | None, rank: int) -> str:
+    if previous is None:
+        return translate(locale, "board.new")
+    if previous > rank:
+        return translate(locale, "board.up", n=previous - rank)
+    if previous < rank:
+        return translate(locale, "board.down", n=rank - previous)
+    return translate(locale, "board.same")
+
+
+def scope_title(session: Session, locale: str, scope: str) -> str:
+    if scope == "university":
+        return translate(locale, "board.scope_university")
+    if scope.startswith("city:"):
+        city = repo.unit_by_code(session, scope[5:])
+        return translate(locale, "board.scope_city", city=city.name if city else scope[5:])
+    return translate(locale, "board.scope_all")
+
+
+def board_text(
+    session: Session,
+    config: FestivalConfig,
+    locale: str,
+    board: boards.Board,
+    limit: int | None = None,
+) -> str:
+    """The published board's top N (or `limit`) as text lines."""
+    top = boards.entries(session, board.id, limit or config.leaderboard.top_n)
+    ids = [e.streamer_id for e in top]
+    names, units = boards.account_names(session, ids), boards.unit_names(session, ids)
+    day = board.published_at.astimezone(config.calendar.tz).date()
+    lines = [
+        translate(
+            locale,
+            "board.title",
+            festival=config.festival.name,
+            scope=scope_title(session, locale, board.scope),
+            date=day.isoformat(),
+        )
+    ]
+    for e in top:
+        lines.append(
+            translate(
+                locale,
+                "board.line",
+                rank=e.rank,
+                account=names.get(e.streamer_id, "?"),
+                unit=units.get(e.streamer_id, ""),
+                gmv=fmt_yuan(e.gmv_fen),
+                days=e.live_days,
+                score=f"{e.score:.1f}",
+                change=change_text(locale, e.previous_rank, e.rank),
+            )
+        )
+    if not top:
+        lines.append(translate(locale, "board.empty"))
+    else:
+        lines.append(translate(locale, "board.footer", n=fmt_int(board.entries)))
+    return "\n".join(lines)
+
+
+def board_reply(
+    session: Session, config: FestivalConfig, locale: str, board: boards.Board
+) -> Reply:
+    """With its picture: the top few as text (the picture shows the top N); without: all."""
+    image = board.image_path if board.image_path and Path(board.image_path).exists() else None
+    limit = config.leaderboard.caption_lines if image else None
+    if image and not limit:
+        return Reply(board_text(session, config, locale, board, 0).split("\n")[0], image_path=image)
+    return Reply(board_text(session, config, locale, board, limit), image_path=image)
+
+
+def _scope_of(ctx: Ctx, arg: str) -> str | None:
+    arg = arg.strip()
+    if not arg:
+        return "all"
+    if arg.lower() in UNIVERSITY_WORDS:
+        return "university"
+    for city in repo.units_of_kind(ctx.session, "city"):
+        if city.name == arg or city.name.removesuffix("市") == arg.removesuffix("市"):
+            return f"city:{city.code}"
+    return None
+
+
+def top(ctx: Ctx) -> list[Reply]:
+    """/top [城市|高校]: the latest published 龙虎榜 of that scope."""
+    arg = ctx.incoming.args[:40]
+    scope = _scope_of(ctx, arg)
+    if scope is None:
+        return [ctx.reply("board.unknown_scope", name=arg)]
+    board = boards.latest(ctx.session, scope)
+    if board is None:
+        lb = ctx.config.leaderboard
+        return [
+            ctx.reply(
+                "board.none_yet",
+                weekday=ctx.t(f"board.weekday_{lb.weekday}"),
+                hour=lb.hour,
+                start=ctx.config.calendar.live_start,
+            )
+        ]
+    return [board_reply(ctx.session, ctx.config, ctx.locale, board)]
+
+
+def rank(ctx: Ctx) -> list[Reply]:
+    """/rank: the streamer's own rank now, score by metric, and the gap to the next tier."""
+    streamer = repo.streamer_of_person(ctx.session, ctx.person_id)
+    if streamer is None:
+        return [ctx.reply("report.not_registered")]
+    if streamer.status != ReviewStatus.APPROVED:
+        return [ctx.reply("rank.not_approved", status=ctx.t(f"status.{streamer.status}"))]
+    rules = ScoringRules.of(ctx.config)
+    ranked = ranking.current(ctx.session, rules)
+    place = ranked.rank_of(streamer.id)
+    if place is None or place > ranked.ranked:  # no counted report yet
+        return [ctx.reply("rank.no_reports")]
+    s = ranked.at(place)
+    lines = [ctx.t("rank.title", rank=s.rank, n=ranked.ranked, score=f"{s.score:.1f}")]
+    values = {
+        "gmv": ctx.t("rank.value_gmv", gmv=fmt_yuan(s.totals.gmv_fen)),
+        "live_days": ctx.t("rank.value_days", days=s.totals.live_days),
+        "avg_daily_hours": ctx.t("rank.value_hours", hours=f"{s.totals.avg_daily_hours:.1f}"),
+        "viewers": ctx.t("rank.value_count", n=fmt_int(s.totals.viewers)),
+        "likes": ctx.t("rank.value_count", n=fmt_int(s.totals.likes)),
+    }
+    weights = dict(rules.weights)
+    percent = s.percentiles
+    for metric in METRICS:
+        lines.append(
+            ctx.t(
+                "rank.metric",
+                metric=ctx.t(f"rank.metric_{metric}"),
+                value=values[metric],
+                percentile=f"{percent[metric] * 100:.0f}",
+                points=f"{weights[metric] * percent[metric] * 100:.1f}",
+                weight=f"{weights[metric] * 100:.0f}",
+            )
+        )
+    lines.append(_tier_line(ctx, ranked, s.rank, s.score))
+    return [Reply("\n".join(lines))]
+
+
+def _tier_line(ctx: Ctx, ranked: Ranking, rank_now: int, score: float) -> str:
+    awards = ctx.config.awards.streamer
+    labels = {a.key: a.label for a in awards}
+    all_tiers = tiers([(a.key, a.count) for a in awards])
+    here, above = tier_of(rank_now, all_tiers), next_tier(rank_now, all_tiers)
+    if above is None:
+        return ctx.t("rank.tier_top", tier=labels[here.key]) if here else ""
+    target = ranked.at(above.last_rank).score if above.last_rank <= len(ranked) else score
+    key = "rank.tier_gap" if here else "rank.tier_gap_outside"
+    return ctx.t(
+        key,
+        tier=labels[here.key] if here else "",
+        next=labels[above.key],
+        last=above.last_rank,
+        gap=f"{max(0.0, target - score):.1f}",
+    )
+
+
+def recompute(ctx: Ctx) -> list[Reply]:
+    """/recompute (admins): rebuild the totals from all reports and list what differed."""
+    if not ctx.is_admin:
+        return [ctx.reply("err.not_allowed")]
+    differences = recompute_all(ctx.session, ctx.config, fix=True)
+    if not differences:
+        return [ctx.reply("recompute.same")]
+    lines = [ctx.t("recompute.differences", n=len(differences))]
+    for d in differences[:30]:
+        lines.append(
+            ctx.t(
+                "recompute.line",
+                id=d.streamer_id,
+                field=d.field,
+                stored=d.stored,
+                computed=d.computed,
+            )
+        )
+    return [Reply("\n".join(lines))]

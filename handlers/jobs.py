@@ -1,0 +1,476 @@
+"""The scheduled jobs: what each one sends to whom. Jobs only compute and enqueue to the
+outbox, each message keyed (job, period, recipient), so running a job again adds nothing.
+
+`job_specs(config)` is the schedule, built from config.yaml (calendar.*, schedule.*,
+leaderboard.*); scheduler.py runs it, tests walk its triggers with a fixed clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.config import FestivalConfig
+from bot.core.clock import Clock
+from bot.core.i18n import fmt_yuan, translate
+from bot.core.messages import Reply
+from handlers import board as board_view
+from handlers import board_image
+from models import (
+    DailyReport,
+    Enterprise,
+    GroupSubscription,
+    Person,
+    Product,
+    ReviewStatus,
+    Role,
+    Streamer,
+)
+from models import board as boards
+from models.quotas import UnitProgress, unit_progress
+from models.scoring import ScoringRules
+
+PENDING = (ReviewStatus.PENDING_UNIT.value, ReviewStatus.PENDING_REVIEW.value)
+
+
+class Sink(Protocol):
+    """Where a job's messages go: the outbox, or a dry run's list."""
+
+    def to_person(self, person_id: int, key: str, reply: Reply) -> None: ...
+    def to_chat(self, channel: str, chat_id: str, key: str, reply: Reply) -> None: ...
+
+
+@dataclass
+class DryRun:
+    """Collects who would get what (`jobs run NAME --dry-run`): nothing is sent."""
+
+    sent: list[tuple[str, str, Reply]] = field(default_factory=list)
+
+    def to_person(self, person_id: int, key: str, reply: Reply) -> None:
+        self.sent.append((f"person {person_id}", key, reply))
+
+    def to_chat(self, channel: str, chat_id: str, key: str, reply: Reply) -> None:
+        self.sent.append((f"{channel} chat {chat_id}", key, reply))
+
+
+@dataclass
+class JobCtx:
+    session: Session
+    config: FestivalConfig
+    clock: Clock
+    sink: Sink
+    job: str
+    scheduled_for: dt.datetime  # the fire time this run stands for (aware)
+    image_dir: Path
+    count: int = 0
+    _people: list[Person] = field(default_factory=list)
+
+    @property
+    def period(self) -> str:
+        return self.scheduled_for.astimezone(self.config.calendar.tz).date().isoformat()
+
+    def preload(self, person_ids: list[int]) -> list[int]:
+        """Load the recipients in a few queries instead of one each (a broadcast reaches
+        thousands); held here, as the session only keeps weak references."""
+        for start in range(0, len(person_ids), 1000):
+            chunk = person_ids[start : start + 1000]
+            self._people += self.session.scalars(select(Person).where(Person.id.in_(chunk)))
+        return person_ids
+
+    def locale_of(self, person_id: int) -> str:
+        person = self.session.get(Person, person_id)
+        return (person.locale if person else None) or self.config.locale.default
+
+    def person(self, person_id: int, key_suffix: str, text_key: str, **params: object) -> None:
+        text = translate(self.locale_of(person_id), text_key, **params)
+        self.send_person(person_id, key_suffix, Reply(text))
+
+    def send_person(self, person_id: int, key_suffix: str, reply: Reply) -> None:
+        self.sink.to_person(person_id, f"{self.job}:{self.period}:p{person_id}{key_suffix}", reply)
+        self.count += 1
+
+    def send_chat(self, channel: str, chat_id: str, reply: Reply) -> None:
+        self.sink.to_chat(channel, chat_id, f"{self.job}:{self.period}:{channel}:{chat_id}", reply)
+        self.count += 1
+
+
+JobFn = Callable[[JobCtx], None]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    trigger: BaseTrigger
+    run: JobFn
+    grace: dt.timedelta
+
+
+# ----- recipients -------------------------------------------------------------------------
+def approved_streamers(session: Session) -> list[int]:
+    return list(
+        session.scalars(
+            select(Streamer.person_id)
+            .where(Streamer.status == ReviewStatus.APPROVED.value)
+            .order_by(Streamer.id)
+        )
+    )
+
+
+def unit_contacts(session: Session) -> list[tuple[int, int]]:
+    rows = session.execute(
+        select(Role.person_id, Role.unit_id)
+        .where(Role.role == "unit_contact", Role.unit_id.is_not(None))
+        .distinct()
+        .order_by(Role.person_id, Role.unit_id)
+    )
+    return [(p, u) for p, u in rows.tuples() if u is not None]
+
+
+def admins(session: Session) -> list[int]:
+    return list(
+        session.scalars(
+            select(Role.person_id).where(Role.role == "admin").distinct().order_by(Role.person_id)
+        )
+    )
+
+
+def group_chats(session: Session, config: FestivalConfig) -> list[tuple[str, str]]:
+    chats: list[tuple[str, str]] = [(g.channel, g.chat_id) for g in config.group_chats]
+    rows = session.execute(
+        select(GroupSubscription.channel, GroupSubscription.chat_id)
+        .where(GroupSubscription.active.is_(True))
+        .order_by(GroupSubscription.id)
+    )
+    chats += [(c, i) for c, i in rows.tuples()]
+    return list(dict.fromkeys(chats))
+
+
+# ----- the jobs ---------------------------------------------------------------------------
+def registration_reminder(jc: JobCtx) -> None:
+    """To every unit contact: days to the deadline, the unit's quota progress, who is pending."""
+    deadline = jc.config.calendar.registration_deadline
+    days = (deadline - jc.scheduled_for.astimezone(jc.config.calendar.tz).date()).days
+    contacts = unit_contacts(jc.session)
+    jc.preload([p for p, _u in contacts])
+    for person_id, unit_id in contacts:
+        locale = jc.locale_of(person_id)
+        progress = unit_progress(jc.session, jc.config, unit_id)
+        text = translate(
+            locale,
+            "remind.registration",
+            festival=jc.config.festival.name,
+            deadline=deadline.isoformat(),
+            days=days,
+            progress=_progress_text(locale, progress),
+        )
+        jc.send_person(person_id, f":u{unit_id}", Reply(text))
+
+
+def _progress_text(locale: str, p: UnitProgress) -> str:
+    def short(n: int) -> str:
+        return translate(locale, "remind.short", n=n) if n else translate(locale, "remind.met")
+
+    lines = [
+        translate(
+            locale,
+            "remind.progress",
+            unit=p.unit_name,
+            streamers=p.streamers.done,
+            streamers_min=p.streamers.min,
+            streamers_short=short(p.streamers.shortfall),
+            products=p.products.done,
+            products_min=p.products.min,
+            products_short=short(p.products.shortfall),
+        )
+    ]
+    if p.pending:
+        names = "、".join(p.pending[:20]) + ("…" if len(p.pending) > 20 else "")
+        lines.append(translate(locale, "remind.pending", n=len(p.pending), names=names))
+    return "\n".join(lines)
+
+
+def digest(jc: JobCtx) -> None:
+    """To committee admins: the last day's registrations and what waits for review."""
+    since = jc.scheduled_for - dt.timedelta(days=1)
+    s = jc.session
+    counts = {
+        "streamers": s.scalar(
+            select(func.count()).select_from(Streamer).where(Streamer.submitted_at >= since)
+        ),
+        "enterprises": s.scalar(
+            select(func.count()).select_from(Enterprise).where(Enterprise.submitted_at >= since)
+        ),
+        "pending_streamers": s.scalar(
+            select(func.count()).select_from(Streamer).where(Streamer.status.in_(PENDING))
+        ),
+        "pending_products": s.scalar(
+            select(func.count()).select_from(Product).where(Product.status.in_(PENDING))
+        ),
+        "reports": s.scalar(
+            select(func.count())
+            .select_from(DailyReport)
+            .where(DailyReport.updated_at >= since, DailyReport.rejected.is_(False))
+        ),
+    }
+    for person_id in jc.preload(admins(s)):
+        jc.person(person_id, "", "remind.digest", date=jc.period, **counts)
+
+
+def _to_streamers(text_key: str) -> JobFn:
+    def run(jc: JobCtx) -> None:
+        cal = jc.config.calendar
+        params = {
+            "festival": jc.config.festival.name,
+            "tag": jc.config.festival.topic_tag,
+            "warmup_start": cal.warmup_start.isoformat(),
+            "warmup_end": cal.warmup_end.isoformat(),
+            "launch": cal.launch.strftime("%m-%d %H:%M"),
+            "live_start": cal.live_start.isoformat(),
+            "live_end": cal.live_end.isoformat(),
+            "backfill": jc.config.reports.backfill_days,
+        }
+        for person_id in jc.preload(approved_streamers(jc.session)):
+            jc.person(person_id, "", text_key, **params)
+
+    run.__doc__ = f"To every approved streamer: {text_key}."
+    return run
+
+
+def evening_nudge(jc: JobCtx) -> None:
+    """To approved streamers who have not reported today (none to those who have)."""
+    day = jc.scheduled_for.astimezone(jc.config.calendar.tz).date()
+    reported = set(
+        jc.session.scalars(
+            select(Streamer.person_id)
+            .join(DailyReport, DailyReport.streamer_id == Streamer.id)
+            .where(DailyReport.report_date == day)
+        )
+    )
+    for person_id in jc.preload(approved_streamers(jc.session)):
+        if person_id not in reported:
+            jc.person(person_id, "", "remind.evening", date=day.isoformat())
+
+
+def publish_boards(jc: JobCtx, period: str) -> boards.Board:
+    """Publish every scope's board for the period (once) and draw the main one."""
+    rules, now = ScoringRules.of(jc.config), jc.clock.now()
+    main = boards.publish(jc.session, "all", period, rules, now)
+    scopes = ["university", *(scope for scope, _name in boards.city_scopes(jc.session))]
+    for scope in scopes:
+        boards.publish(jc.session, scope, period, rules, now)
+    if main.image_path is None or not Path(main.image_path).exists():
+        main.image_path = str(draw(jc, main))
+    return main
+
+
+def draw(jc: JobCtx, board: boards.Board) -> Path:
+    locale = jc.config.locale.default
+    top = boards.entries(jc.session, board.id, jc.config.leaderboard.top_n)
+    ids = [e.streamer_id for e in top]
+    names, units = boards.account_names(jc.session, ids), boards.unit_names(jc.session, ids)
+    rows = [
+        board_image.ImageRow(
+            e.rank,
+            names.get(e.streamer_id, "?"),
+            units.get(e.streamer_id, ""),
+            fmt_yuan(e.gmv_fen),
+            str(e.live_days),
+            f"{e.score:.1f}",
+            board_view.change_text(locale, e.previous_rank, e.rank),
+        )
+        for e in top
+    ]
+    title = translate(
+        locale,
+        "board.title",
+        festival=jc.config.festival.name,
+        scope=board_view.scope_title(jc.session, locale, board.scope),
+        date=board.published_at.astimezone(jc.config.calendar.tz).date().isoformat(),
+    )
+    headers = tuple(
+        translate(locale, f"board.col_{c}")
+        for c in ("rank", "account", "unit", "gmv", "days", "score", "change")
+    )
+    safe_scope = board.scope.replace(":", "-")
+    return board_image.render(
+        title, headers, rows, jc.image_dir / f"board-{safe_scope}-{board.period}.png"
+    )
+
+
+def _board_job(period: Callable[[JobCtx], str], private_key: str) -> JobFn:
+    def run(jc: JobCtx) -> None:
+        main = publish_boards(jc, period(jc))
+        group_locale = jc.config.locale.default
+        for channel, chat_id in group_chats(jc.session, jc.config):
+            jc.send_chat(
+                channel, chat_id, board_view.board_reply(jc.session, jc.config, group_locale, main)
+            )
+        rows = jc.session.execute(
+            select(Streamer.person_id, boards.BoardEntry)
+            .join(boards.BoardEntry, boards.BoardEntry.streamer_id == Streamer.id)
+            .where(boards.BoardEntry.board_id == main.id)
+            .order_by(boards.BoardEntry.rank)
+        ).all()
+        jc.preload([person_id for person_id, _entry in rows])
+        for person_id, entry in rows:
+            locale = jc.locale_of(person_id)
+            text = translate(
+                locale,
+                private_key,
+                rank=entry.rank,
+                n=main.entries,
+                change=board_view.change_text(locale, entry.previous_rank, entry.rank),
+                score=f"{entry.score:.1f}",
+                festival=jc.config.festival.name,
+            )
+            jc.send_person(person_id, "", Reply(text))
+
+    run.__doc__ = "Publish the 龙虎榜: picture and text to the groups, each streamer their rank."
+    return run
+
+
+weekly_board = _board_job(lambda jc: jc.period, "board.private")
+final_board = _board_job(lambda jc: "final", "board.private_final")
+
+
+def feedback_reminder(jc: JobCtx) -> None:
+    """To unit contacts and approved streamers: the feedback deadline."""
+    deadline = jc.config.calendar.feedback_deadline.isoformat()
+    people = [p for p, _u in unit_contacts(jc.session)] + approved_streamers(jc.session)
+    for person_id in jc.preload(list(dict.fromkeys(people))):
+        jc.person(person_id, "", "remind.feedback", deadline=deadline)
+
+
+# ----- the schedule -----------------------------------------------------------------------
+def job_specs(config: FestivalConfig) -> list[JobSpec]:
+    """Every job with its trigger, from config.yaml (local times, calendar.timezone)."""
+    sched = config.schedule
+    if sched is None:
+        return []
+    cal, tz = config.calendar, config.calendar.tz
+
+    def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(hour, minute), tz)
+
+    def once(day: dt.date, hour: int, minute: int = 0) -> DateTrigger:
+        return DateTrigger(run_date=at(day, hour, minute), timezone=tz)
+
+    def daily(first: dt.date, last: dt.date, hour: int, minute: int, **kw: object) -> CronTrigger:
+        return CronTrigger(
+            hour=hour,
+            minute=minute,
+            start_date=at(first, 0),
+            end_date=at(last, 23, 59),
+            timezone=tz,
+            **kw,
+        )
+
+    def grace(minutes: int) -> dt.timedelta:
+        return dt.timedelta(minutes=minutes)
+
+    r = sched.registration_reminders
+    specs = [
+        JobSpec(
+            f"registration_t{d}",
+            once(cal.registration_deadline - dt.timedelta(days=d), r.hour, r.minute),
+            registration_reminder,
+            grace(r.grace_minutes),
+        )
+        for d in sorted(r.days_before, reverse=True)
+    ]
+    g, w, lb = sched.digest, sched.warmup, config.leaderboard
+    eve, soon = sched.launch.day_before, cal.launch.replace(tzinfo=tz)
+    soon -= dt.timedelta(hours=sched.launch.hours_before)
+    specs += [
+        JobSpec(
+            "digest",
+            daily(g.first_day, cal.review_until, g.hour, g.minute),
+            digest,
+            grace(g.grace_minutes),
+        ),
+        JobSpec(
+            "warmup",
+            once(cal.warmup_start, w.hour, w.minute),
+            _to_streamers("remind.warmup"),
+            grace(w.grace_minutes),
+        ),
+        JobSpec(
+            "launch_eve",
+            once(cal.launch.date() - dt.timedelta(days=1), eve.hour, eve.minute),
+            _to_streamers("remind.launch_eve"),
+            grace(eve.grace_minutes),
+        ),
+        JobSpec(
+            "launch_soon",
+            DateTrigger(run_date=soon, timezone=tz),
+            _to_streamers("remind.launch_soon"),
+            grace(sched.launch.grace_minutes),
+        ),
+        JobSpec(
+            "evening_nudge",
+            daily(
+                cal.live_start,
+                cal.live_end,
+                sched.evening_nudge.hour,
+                sched.evening_nudge.minute,
+            ),
+            evening_nudge,
+            grace(sched.evening_nudge.grace_minutes),
+        ),
+        JobSpec(
+            "weekly_board",
+            daily(cal.live_start, cal.live_end, lb.hour, 0, day_of_week=lb.weekday - 1),
+            weekly_board,
+            grace(sched.board_grace_minutes),
+        ),
+        JobSpec(
+            "last_report",
+            once(cal.live_end, sched.last_report.hour, sched.last_report.minute),
+            _to_streamers("remind.last_report"),
+            grace(sched.last_report.grace_minutes),
+        ),
+        JobSpec(
+            "final_board",
+            once(
+                cal.live_end + dt.timedelta(days=1),
+                sched.final_board.hour,
+                sched.final_board.minute,
+            ),
+            final_board,
+            grace(sched.final_board.grace_minutes),
+        ),
+    ]
+    f = sched.feedback_reminder
+    specs += [
+        JobSpec(
+            f"feedback_t{d}",
+            once(cal.feedback_deadline - dt.timedelta(days=d), f.hour, f.minute),
+            feedback_reminder,
+            grace(f.grace_minutes),
+        )
+        for d in sorted(f.days_before, reverse=True)
+    ]
+    return specs
+
+
+def fire_times(trigger: BaseTrigger, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """The trigger's fire times in [start, end], computed (APScheduler 3 has no clock to set)."""
+    times: list[dt.datetime] = []
+    previous = None
+    now = start
+    while True:
+        t = trigger.get_next_fire_time(previous, now)
+        if t is None or t > end or (times and t <= times[-1]):
+            return times
+        if t >= start:
+            times.append(t)
+        previous, now = t, t + dt.timedelta(microseconds=1)

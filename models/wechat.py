@@ -1,0 +1,241 @@
+"""WeChat's shared state: callbacks already seen, each follower's customer-service window, the
+access tokens every process shares, and one-time codes that link two channel identities.
+
+Everything here is in the database because several bot processes may serve the same Official
+Account: a resend may reach another process, and WeChat retires the previous access token on
+each refresh, so one process refreshing alone would break the others' calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, BigId, IdMixin
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class WeChatInbound(IdMixin, Base):
+    """A callback already accepted (MsgId, or sender + CreateTime for events): a resend of the
+    same message finds its row and is not processed again. Stored before processing."""
+
+    __tablename__ = "wechat_inbound"
+
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    received_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class WeChatFollower(IdMixin, Base):
+    """When a follower last wrote (the 48-hour customer-service window) and how many
+    customer-service messages were sent since (the per-interaction quota)."""
+
+    __tablename__ = "wechat_followers"
+
+    openid: Mapped[str] = mapped_column(String(100), unique=True)
+    last_interaction_at: Mapped[dt.datetime]
+    sent_since: Mapped[int] = mapped_column(default=0)
+
+
+class WeChatToken(IdMixin, Base):
+    """One access token per API account (an Official Account, a WeCom app), shared."""
+
+    __tablename__ = "wechat_tokens"
+
+    account: Mapped[str] = mapped_column(String(100), unique=True)
+    token: Mapped[str] = mapped_column(String(1000), default="")
+    expires_at: Mapped[dt.datetime]
+    generation: Mapped[int] = mapped_column(default=0)  # refreshes so far (tests, diagnostics)
+
+
+class LinkCode(IdMixin, Base):
+    """A one-time code from /link on one channel, entered on another to merge the two people."""
+
+    __tablename__ = "link_codes"
+
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    person_id: Mapped[int] = mapped_column(BigId, ForeignKey("people.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+
+def _insert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+# ----- resends ---------------------------------------------------------------------------------
+def first_delivery(session: Session, key: str, now: dt.datetime) -> bool:
+    """Records a callback; False when it was recorded before (WeChat resent it)."""
+    stmt = _insert(session)(WeChatInbound).values(dedupe_key=key[:200], received_at=now)
+    # RETURNING, not rowcount: psycopg reports -1 for an ORM-executed INSERT ... ON CONFLICT
+    stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(WeChatInbound.id)
+    return session.execute(stmt).first() is not None
+
+
+def forget_deliveries(session: Session, before: dt.datetime) -> int:
+    result = session.execute(delete(WeChatInbound).where(WeChatInbound.received_at < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# ----- the customer-service window ---------------------------------------------------------------
+def touch_follower(session: Session, openid: str, now: dt.datetime) -> None:
+    """The follower interacted: a new 48-hour window with a fresh quota."""
+    stmt = _insert(session)(WeChatFollower).values(
+        openid=openid, last_interaction_at=now, sent_since=0
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["openid"], set_={"last_interaction_at": now, "sent_since": 0}
+        )
+    )
+
+
+def reserve_service_message(
+    session: Session, openid: str, now: dt.datetime, window: dt.timedelta, quota: int
+) -> bool:
+    """Takes one customer-service message of the follower's quota if the window is open; one
+    conditional update, so concurrent senders never exceed the quota together."""
+    result = session.execute(
+        update(WeChatFollower)
+        .where(
+            WeChatFollower.openid == openid,
+            WeChatFollower.last_interaction_at > now - window,
+            WeChatFollower.sent_since < quota,
+        )
+        .values(sent_since=WeChatFollower.sent_since + 1)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def close_window(session: Session, openid: str) -> None:
+    """WeChat said the window is closed (its clock or quota disagrees with ours): believe it."""
+    session.execute(
+        update(WeChatFollower)
+        .where(WeChatFollower.openid == openid)
+        .values(last_interaction_at=EPOCH)
+    )
+
+
+# ----- the shared access token -------------------------------------------------------------------
+def current_token(
+    session: Session, account: str, now: dt.datetime, margin: dt.timedelta
+) -> str | None:
+    row = session.execute(
+        select(WeChatToken.token, WeChatToken.expires_at).where(WeChatToken.account == account)
+    ).first()
+    if row is None or not row.token or row.expires_at - margin <= now:
+        return None
+    return str(row.token)
+
+
+def refresh_token(
+    session: Session,
+    account: str,
+    now: dt.datetime,
+    margin: dt.timedelta,
+    fetch: Callable[[], tuple[str, int]],
+    stale: str | None = None,
+) -> str:
+    """Returns a valid token, fetching a new one only if the stored one is missing, expiring,
+    or the `stale` one a call was just refused with. Runs inside the caller's transaction and
+    holds the row's lock during the fetch (FOR UPDATE on PostgreSQL; on SQLite the write lock
+    the first statement takes), so of several processes only one fetches: the others wait and
+    then find its token. `fetch` returns (token, expires_in seconds)."""
+    session.execute(
+        _insert(session)(WeChatToken)
+        .values(account=account, token="", expires_at=EPOCH, generation=0)
+        .on_conflict_do_nothing(index_elements=["account"])
+    )
+    if session.get_bind().dialect.name == "sqlite":
+        # take SQLite's write lock now, before reading (a plain SELECT would not)
+        session.execute(
+            update(WeChatToken)
+            .where(WeChatToken.account == account)
+            .values(generation=WeChatToken.generation)
+        )
+    row = session.execute(
+        select(WeChatToken).where(WeChatToken.account == account).with_for_update()
+    ).scalar_one()
+    if row.token and row.token != stale and row.expires_at - margin > now:
+        return row.token  # another process refreshed while we waited for the lock
+    token, expires_in = fetch()
+    row.token = token
+    row.expires_at = now + dt.timedelta(seconds=expires_in)
+    row.generation += 1
+    session.flush()
+    return token
+
+
+def token_generation(session: Session, account: str) -> int:
+    return int(
+        session.scalar(select(WeChatToken.generation).where(WeChatToken.account == account)) or 0
+    )
+
+
+# ----- /link: one person, two channels -----------------------------------------------------------
+# Rows that belong to a person other than these (registrations, reports, roles, invitations...)
+# make the person "hold" something; linking never merges two people who both hold something.
+_NOT_HOLDINGS = {"identities", "link_codes", "outbox", "audit_log", "join_attempts"}
+
+
+def issue_link_code(
+    session: Session, person_id: int, channel: str, code: str, now: dt.datetime, ttl: dt.timedelta
+) -> None:
+    session.execute(
+        delete(LinkCode).where(LinkCode.person_id == person_id, LinkCode.used_at.is_(None))
+    )
+    session.add(
+        LinkCode(
+            code=code, person_id=person_id, channel=channel, created_at=now, expires_at=now + ttl
+        )
+    )
+
+
+def open_link_code(session: Session, code: str, now: dt.datetime) -> LinkCode | None:
+    """The unused, unexpired code, locked against a second use."""
+    return session.scalars(
+        select(LinkCode)
+        .where(LinkCode.code == code, LinkCode.used_at.is_(None), LinkCode.expires_at > now)
+        .with_for_update()
+    ).first()
+
+
+def holds_something(session: Session, person_id: int) -> bool:
+    for table in Base.metadata.sorted_tables:
+        if table.name in _NOT_HOLDINGS:
+            continue
+        for fk in table.foreign_keys:
+            if fk.column.table.name == "people" and fk.column.name == "id":
+                found = session.execute(
+                    select(fk.parent).where(fk.parent == person_id).limit(1)
+                ).first()
+                if found is not None:
+                    return True
+    return False
+
+
+def merge_people(session: Session, keep: int, drop: int, channel: str) -> None:
+    """`drop`'s channel identities (and undelivered messages) move to `keep`; `drop` stays
+    behind without identities, so the audit log that names it still resolves."""
+    from models.outbox import OutboxMessage, OutboxStatus
+    from models.people import Identity, Person
+
+    session.execute(update(Identity).where(Identity.person_id == drop).values(person_id=keep))
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.person_id == drop, OutboxMessage.status == OutboxStatus.PENDING.value)
+        .values(person_id=keep)
+    )
+    kept, dropped = session.get(Person, keep), session.get(Person, drop)
+    if kept is not None and dropped is not None:
+        kept.last_channel = channel
+        kept.privacy_accepted_at = kept.privacy_accepted_at or dropped.privacy_accepted_at
+        kept.display_name = kept.display_name or dropped.display_name

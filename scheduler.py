@@ -1,0 +1,243 @@
+"""The festival's scheduler: an APScheduler 3 AsyncIOScheduler with the jobs of
+handlers/jobs.py (built from config.yaml, Asia/Shanghai).
+
+APScheduler 3 recomputes a job's next run from "now" whenever the jobs are built, so runs
+missed while the process was down would be dropped silently, and it has no clock we could
+move. So APScheduler only wakes us up; what is due is decided here from the jobs' triggers
+and our clock (real, or the rehearsal clock), and each (job, fire time) is recorded in
+job_runs in the same transaction as its outbox rows: a run happens at most once, a run that
+crashed left nothing and is retried, a missed run within its grace time runs at start.
+
+`python scheduler.py` runs it alone (beside one or more bot workers): it only enqueues, the
+bot processes, which own the channels' senders, deliver the outbox. With the embedded default
+(`BOT_SCHEDULER=embedded`) `python -m bot` runs it in the bot's own process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import sys
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import FestivalConfig
+from bot.core.clock import Clock
+from bot.core.outbox import Outbox
+from handlers.jobs import DryRun, JobCtx, JobSpec, fire_times, job_specs
+from models import JobRun
+
+log = logging.getLogger("scheduler")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    job: str
+    scheduled_for: dt.datetime
+    ran: bool  # False: already recorded (by us earlier, or another process)
+    enqueued: int = 0
+
+
+class JobRunner:
+    """Runs jobs for their fire times, exactly once per (job, fire time)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        config: FestivalConfig,
+        clock: Clock,
+        image_dir: Path,
+    ) -> None:
+        self.sessions = sessions
+        self.config = config
+        self.clock = clock
+        self.image_dir = image_dir
+        self.specs = {s.name: s for s in job_specs(config)}
+
+    def due(self, now: dt.datetime) -> list[tuple[JobSpec, dt.datetime]]:
+        """Fire times in the last grace period of every job, oldest first."""
+        found = [
+            (spec, t)
+            for spec in self.specs.values()
+            for t in fire_times(spec.trigger, now - spec.grace, now)
+        ]
+        return sorted(found, key=lambda item: (item[1], item[0].name))
+
+    def upcoming(self, now: dt.datetime, until: dt.datetime) -> list[tuple[str, dt.datetime]]:
+        items = [
+            (spec.name, t)
+            for spec in self.specs.values()
+            for t in fire_times(spec.trigger, now, until)
+        ]
+        return sorted(items, key=lambda item: (item[1], item[0]))
+
+    def recorded(self) -> dict[tuple[str, dt.datetime], JobRun]:
+        with self.sessions() as session:
+            runs = session.scalars(select(JobRun)).all()
+            return {(r.job, r.scheduled_for): r for r in runs}
+
+    def run_due(self, now: dt.datetime | None = None) -> list[Outcome]:
+        """Run every due fire time not yet recorded (at start: the missed ones in grace)."""
+        now = now or self.clock.now()
+        done = set(self.recorded())
+        outcomes = []
+        for spec, t in self.due(now):
+            if (spec.name, t) not in done:
+                outcomes.append(self.run(spec.name, t))
+        return outcomes
+
+    def run(self, name: str, scheduled_for: dt.datetime) -> Outcome:
+        """One run in one transaction: claim (job, fire time), enqueue, mark finished."""
+        spec = self.specs[name]
+        with self.sessions() as session, session.begin():
+            now = self.clock.now()
+            insert = (
+                postgresql.insert
+                if session.get_bind().dialect.name == "postgresql"
+                else sqlite.insert
+            )
+            claimed = session.execute(
+                insert(JobRun)
+                .values(job=name, scheduled_for=scheduled_for, started_at=now, enqueued=0)
+                .on_conflict_do_nothing(index_elements=["job", "scheduled_for"])
+                .returning(JobRun.id)
+            ).first()
+            if claimed is None:  # recorded already (by us, or another process)
+                return Outcome(name, scheduled_for, ran=False)
+            jc = self._ctx(session, spec, scheduled_for, Outbox(session, self.clock))
+            spec.run(jc)
+            run = session.scalars(
+                select(JobRun).where(JobRun.job == name, JobRun.scheduled_for == scheduled_for)
+            ).one()
+            run.finished_at, run.enqueued = self.clock.now(), jc.count
+            log.info("job %s for %s: %d messages enqueued", name, scheduled_for, jc.count)
+            return Outcome(name, scheduled_for, ran=True, enqueued=jc.count)
+
+    def dry_run(self, name: str, scheduled_for: dt.datetime) -> DryRun:
+        """Who would get what; nothing is stored or sent (the transaction is rolled back)."""
+        sink = DryRun()
+        with self.sessions() as session:
+            try:
+                self.specs[name].run(self._ctx(session, self.specs[name], scheduled_for, sink))
+            finally:
+                session.rollback()
+        return sink
+
+    def _ctx(self, session: Session, spec: JobSpec, at: dt.datetime, sink: Any) -> JobCtx:
+        return JobCtx(session, self.config, self.clock, sink, spec.name, at, self.image_dir)
+
+
+class FestivalScheduler:
+    """APScheduler wakes us at each job's fire time and every `tick_seconds` (which also
+    serves the rehearsal clock, whose "now" is not the wall clock APScheduler follows)."""
+
+    def __init__(self, runner: JobRunner) -> None:
+        self.runner = runner
+        self.aps = AsyncIOScheduler(timezone=runner.config.calendar.tz)
+        self._lock = asyncio.Lock()
+
+    async def wake(self) -> None:
+        async with self._lock:  # one run_due at a time in this process
+            loop = asyncio.get_running_loop()
+            try:
+                await loop.run_in_executor(None, self.runner.run_due)
+            except Exception:
+                log.exception("scheduled jobs failed; retried at the next wake-up")
+
+    def start(self) -> None:
+        wall = dt.datetime.now(dt.UTC)
+        for spec in self.runner.specs.values():
+            upcoming = spec.trigger.get_next_fire_time(None, wall)
+            if upcoming is None or upcoming < wall:
+                continue  # past on the wall clock: only the tick (and our clock) can see it
+            self.aps.add_job(
+                self.wake,
+                spec.trigger,
+                id=spec.name,
+                misfire_grace_time=int(spec.grace.total_seconds()) or 1,
+                coalesce=True,
+            )
+        tick = self.runner.config.schedule.tick_seconds if self.runner.config.schedule else 60
+        self.aps.add_job(
+            self.wake,
+            IntervalTrigger(seconds=tick),
+            id="tick",
+            next_run_time=dt.datetime.now(dt.UTC),
+        )
+        self.aps.start()
+
+    def shutdown(self) -> None:
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+
+
+def image_dir_for(database_url: str) -> Path:
+    """Pictures go beside the data (./data/boards for the default SQLite file), never into
+    the repository."""
+    from sqlalchemy.engine import make_url
+
+    from bot.settings import PROJECT_ROOT
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent / "boards"
+    return PROJECT_ROOT / "data" / "boards"
+
+
+async def with_scheduler(app: Any, channel: Coroutine[Any, Any, None]) -> None:
+    """Run a channel with the embedded scheduler beside it (unless BOT_SCHEDULER=off)."""
+    scheduler = None
+    if app.settings.bot_scheduler == "embedded":
+        runner = JobRunner(
+            app.core.sessions, app.config, app.clock, image_dir_for(app.settings.database_url)
+        )
+        scheduler = FestivalScheduler(runner)
+        scheduler.start()
+    try:
+        await channel
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
+
+
+async def run_alone(app: Any) -> None:
+    runner = JobRunner(
+        app.core.sessions, app.config, app.clock, image_dir_for(app.settings.database_url)
+    )
+    scheduler = FestivalScheduler(runner)
+    scheduler.start()
+    log.info("scheduler running alone with %d jobs; the bot processes deliver", len(runner.specs))
+    try:
+        await asyncio.Event().wait()
+    finally:
+        scheduler.shutdown()
+
+
+def main() -> int:
+    from bot.app import build
+    from bot.config import ConfigError
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app = build()
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(run_alone(app))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

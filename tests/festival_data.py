@@ -1,0 +1,163 @@
+"""Rows for the board and scheduler tests, stored directly (registration and reporting
+through the conversation are tested in their own modules); people get a console identity and
+a conversation state, so they can also write to the bot in a test."""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import count
+
+from sqlalchemy.orm import Session
+
+from bot.config import FestivalConfig
+from models import (
+    DailyReport,
+    DialogState,
+    GroupSubscription,
+    Identity,
+    LiveAccount,
+    Person,
+    Role,
+    Streamer,
+    repo,
+    totals,
+)
+
+NOW = dt.datetime(2020, 10, 10, tzinfo=dt.UTC)
+_seq = count(1)
+
+
+def person(
+    session: Session, user: str, locale: str | None = None, channel: str = "console"
+) -> Person:
+    """A person on a channel (user: a console name, or a Telegram user id as text)."""
+    p = Person(
+        display_name=user,
+        locale=locale,
+        privacy_accepted_at=NOW,
+        last_channel=channel,
+        created_at=NOW,
+    )
+    session.add(p)
+    session.flush()
+    ident = Identity(person_id=p.id, channel=channel, user_id=user, chat_id=user, created_at=NOW)
+    session.add(ident)
+    session.flush()
+    session.add(DialogState(identity_id=ident.id, flow=None, data={}, version=0, updated_at=NOW))
+    session.flush()
+    return p
+
+
+def streamer(
+    session: Session,
+    account: str,
+    unit_code: str = "360302",  # 萍乡市 安源区
+    status: str = "approved",
+    submitted: dt.datetime | None = None,
+    user: str | None = None,
+    channel: str = "console",
+) -> Streamer:
+    p = person(session, user or account, channel=channel)
+    unit = repo.unit_by_code(session, unit_code)
+    assert unit is not None, unit_code
+    s = Streamer(
+        person_id=p.id,
+        unit_id=unit.id,
+        recommendation="self",
+        phone=f"1380000{next(_seq):04d}",
+        followers=5000,
+        likes_received=0,
+        tips_income=0,
+        monthly_live_days=20,
+        monthly_live_hours=40,
+        cumulative_viewers=0,
+        peak_concurrent=0,
+        cumulative_orders=0,
+        cumulative_sales_fen=0,
+        categories=[],
+        declarations=[],
+        status=status,
+        submitted_at=submitted or NOW + dt.timedelta(seconds=next(_seq)),
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    session.add(s)
+    session.flush()
+    session.add(LiveAccount(streamer_id=s.id, platform="douyin", account_name=account))
+    session.flush()
+    return s
+
+
+def second_account(session: Session, s: Streamer, account: str) -> LiveAccount:
+    a = LiveAccount(streamer_id=s.id, platform="jd", account_name=account)
+    session.add(a)
+    session.flush()
+    return a
+
+
+def report(
+    session: Session,
+    config: FestivalConfig,
+    s: Streamer,
+    day: dt.date,
+    gmv_yuan: int = 100,
+    minutes: int = 120,
+    viewers: int = 100,
+    likes: int = 10,
+    account: LiveAccount | None = None,
+) -> DailyReport:
+    """A report as the report form stores it (a correction if the day exists)."""
+    acct = account or repo.accounts_of(session, s.id)[0]
+    r = repo.report_of(session, acct.id, day)
+    if r is None:
+        r = DailyReport(
+            account_id=acct.id,
+            streamer_id=s.id,
+            report_date=day,
+            orders=0,
+            created_at=NOW,
+            updated_at=NOW,
+            gmv_fen=0,
+            duration_minutes=0,
+            viewers=0,
+            likes=0,
+        )
+        session.add(r)
+    else:
+        r.revision += 1
+    r.gmv_fen, r.duration_minutes, r.viewers, r.likes = gmv_yuan * 100, minutes, viewers, likes
+    session.flush()
+    totals.refresh_day(session, s.id, day, config)
+    return r
+
+
+def contact(session: Session, user: str, unit_code: str) -> Person:
+    p = person(session, user)
+    unit = repo.unit_by_code(session, unit_code)
+    assert unit is not None
+    session.add(Role(person_id=p.id, role="unit_contact", unit_id=unit.id, created_at=NOW))
+    session.flush()
+    return p
+
+
+def admin(session: Session, user: str) -> Person:
+    p = person(session, user)
+    session.add(Role(person_id=p.id, role="admin", unit_id=None, created_at=NOW))
+    session.flush()
+    return p
+
+
+def group(
+    session: Session, chat_id: str, active: bool = True, channel: str = "console"
+) -> GroupSubscription:
+    g = GroupSubscription(
+        channel=channel,
+        chat_id=chat_id,
+        title=chat_id,
+        active=active,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    session.add(g)
+    session.flush()
+    return g

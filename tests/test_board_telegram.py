@@ -1,0 +1,64 @@
+"""The weekly 龙虎榜 over Telegram, end to end: the job enqueues, our running bot delivers
+through the real PTB client to the fake Bot API server: the group gets the picture with a
+short caption, each streamer their rank, and nobody gets a phone number."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.config import FestivalConfig
+from bot.core.clock import FixedClock
+from bot.core.dispatcher import Core
+from handlers.routes import ROUTES
+from scheduler import JobRunner
+from tests import festival_data as data
+from tests.fake_telegram import BotThread, FakeTelegram, config_for_tests
+
+GROUP = -100777
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def tg_core(db: Engine, config: FestivalConfig, clock: FixedClock) -> Iterator[Core]:
+    core = Core(config_for_tests(config), db, clock, ROUTES)
+    yield core
+    core.executor.shutdown()
+
+
+def test_the_weekly_board_reaches_a_telegram_group_as_a_picture(
+    tg_core: Core, fake: FakeTelegram, clock: FixedClock, tmp_path: Path
+) -> None:
+    config = tg_core.config
+    with tg_core.sessions() as s, s.begin():
+        for n, account in enumerate(["赣南脐橙哥", "萍乡小花"], start=1):
+            st = data.streamer(s, account, user=str(5000 + n), channel="telegram")
+            data.report(s, config, st, dt.date(2020, 11, 1), gmv_yuan=1000 * n)
+        data.group(s, str(GROUP), channel="telegram")
+    clock.set(dt.datetime(2020, 11, 2, 10, 5))  # Monday, the first weekly board
+    runner = JobRunner(tg_core.sessions, config, clock, tmp_path / "boards")
+    [outcome] = runner.run_due()
+    assert (outcome.job, outcome.enqueued) == ("weekly_board", 3)
+    with BotThread(tg_core, fake):
+        fake.wait(lambda: bool(fake.messages_to(GROUP)) and bool(fake.messages_to(5001)))
+        fake.wait(lambda: bool(fake.messages_to(5002)))
+    [picture] = fake.messages_to(GROUP)
+    assert picture.kind == "photo"
+    assert picture.text.splitlines()[:3] == [
+        "🏆 点亮原产地·江西青年直播节 龙虎榜 · 总榜（2020-11-02）",
+        "1. 萍乡小花（萍乡市 安源区）成交额 2,000 元 · 直播 1 天 · 70.0 分 新上榜",
+        "2. 赣南脐橙哥（萍乡市 安源区）成交额 1,000 元 · 直播 1 天 · 30.0 分 新上榜",
+    ]
+    assert "1380000" not in picture.text
+    [private] = fake.messages_to(5002)
+    assert private.text.startswith("本期龙虎榜已发布：你排第 1 / 2 名（新上榜），综合得分 70.0")
+    assert list(tmp_path.glob("boards/board-all-2020-11-02.png"))

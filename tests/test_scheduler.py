@@ -1,0 +1,345 @@
+"""The scheduler with a controllable clock: fire times are computed from the jobs' triggers,
+the job runs are driven with a FixedClock, the outbox is delivered by the real dispatcher to a
+recording sender. No sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import FestivalConfig, parse_config
+from bot.core.clock import FixedClock
+from bot.core.messages import Outgoing
+from bot.core.outbox import OutboxDispatcher, PermanentFailure
+from handlers.jobs import fire_times
+from models import JobRun, OutboxMessage, Person
+from scheduler import FestivalScheduler, JobRunner
+from tests import festival_data as data
+
+CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
+
+
+class Recorder:
+    """A channel sender that records what it was given; some chats have blocked the bot."""
+
+    def __init__(self, blocked: frozenset[str] = frozenset()) -> None:
+        self.sent: list[Outgoing] = []
+        self.blocked = blocked
+
+    async def send(self, message: Outgoing) -> None:
+        if message.chat_id in self.blocked:
+            raise PermanentFailure("Forbidden: bot was blocked by the user")
+        self.sent.append(message)
+
+    def to(self, chat_id: str) -> list[str]:
+        return [m.reply.text for m in self.sent if m.chat_id == chat_id]
+
+
+def deliver(sessions: sessionmaker[Session], clock: FixedClock, sender: Recorder, limit: int = 0):
+    """Run the dispatcher until nothing is due (or `limit` rows were attempted)."""
+    dispatcher = OutboxDispatcher(sessions, clock, {"console": sender})
+
+    async def drain() -> int:
+        done = 0
+        while n := await dispatcher.run_once(limit=limit or 50):
+            done += n
+            if limit and done >= limit:
+                break
+        return done
+
+    return asyncio.run(drain())
+
+
+def local(config: FestivalConfig, *args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=config.calendar.tz)  # type: ignore[misc]
+
+
+@pytest.fixture
+def sessions(db: Engine) -> sessionmaker[Session]:
+    return sessionmaker(db, expire_on_commit=False)
+
+
+@pytest.fixture
+def runner(sessions: sessionmaker[Session], config: FestivalConfig, tmp_path: Path) -> JobRunner:
+    clock = FixedClock(config.calendar.tz, local(config, 2020, 10, 1, 0, 0))
+    return JobRunner(sessions, config, clock, tmp_path / "boards")
+
+
+@pytest.fixture
+def festival(sessions: sessionmaker[Session], config: FestivalConfig) -> None:
+    """A unit contact of 萍乡市 安源区 (quota: 10 streamers, 3 products), an admin, two approved
+    streamers of that unit, one waiting for the unit, a subscribed group and an old one."""
+    with sessions() as s, s.begin():
+        data.contact(s, "contact", "360302")
+        data.admin(s, "boss")
+        data.streamer(s, "小明的果园", "360302", user="ming")
+        data.streamer(s, "小红的茶园", "360302", user="hong")
+        data.streamer(s, "待推荐的号", "360302", status="pending_unit", user="wait")
+        data.group(s, "g-board")
+        data.group(s, "g-left", active=False)
+
+
+def schedule(runner: JobRunner, config: FestivalConfig) -> list[tuple[str, str]]:
+    start, end = local(config, 2020, 1, 1, 0, 0), local(config, 2020, 12, 31, 23, 59)
+    return [
+        (name, t.astimezone(config.calendar.tz).strftime("%m-%d %H:%M"))
+        for name, t in runner.upcoming(start, end)
+    ]
+
+
+def test_the_2020_calendar(runner: JobRunner, config: FestivalConfig) -> None:
+    fired = schedule(runner, config)
+    by_job: dict[str, list[str]] = {}
+    for name, at in fired:
+        by_job.setdefault(name, []).append(at)
+    assert by_job["registration_t7"] == ["10-12 09:00"]
+    assert by_job["registration_t3"] == ["10-16 09:00"]
+    assert by_job["registration_t1"] == ["10-18 09:00"]
+    assert by_job["digest"] == [f"10-{d:02d} 18:00" for d in range(10, 26)]
+    assert by_job["warmup"] == ["10-25 09:00"]
+    assert by_job["launch_eve"] == ["10-29 20:00"]
+    assert by_job["launch_soon"] == ["10-30 09:00"]
+    assert by_job["evening_nudge"][0] == "10-30 21:00"
+    assert by_job["evening_nudge"][-1] == "11-27 21:00"
+    assert len(by_job["evening_nudge"]) == 29
+    assert by_job["weekly_board"] == ["11-02 10:00", "11-09 10:00", "11-16 10:00", "11-23 10:00"]
+    assert by_job["last_report"] == ["11-27 20:00"]
+    assert by_job["final_board"] == ["11-28 10:00"]
+    assert by_job["feedback_t3"] == ["12-07 09:00"]
+    assert len(fired) == 3 + 16 + 3 + 29 + 4 + 2 + 1
+
+
+def test_walk_through_the_2020_festival(
+    runner: JobRunner,
+    festival: None,
+    sessions: sessionmaker[Session],
+    config: FestivalConfig,
+) -> None:
+    """Every fire time of the year in order: each job reaches the right people, once."""
+    clock = runner.clock
+    assert isinstance(clock, FixedClock)
+    sender = Recorder()
+    seen: dict[str, list[str]] = {}
+    start, end = local(config, 2020, 1, 1, 0, 0), local(config, 2020, 12, 31, 23, 59)
+    for name, at in runner.upcoming(start, end):
+        clock.set(at)
+        if name == "evening_nudge" and at.astimezone(config.calendar.tz).day == 1:
+            with sessions() as s, s.begin():  # 小明 reports on 11-01, 小红 does not
+                ming = s.scalars(select(Person).where(Person.display_name == "ming")).one()
+                st = next(x for x in s.scalars(select(data.Streamer)) if x.person_id == ming.id)
+                data.report(s, config, st, at.date(), gmv_yuan=500)
+        outcomes = runner.run_due()
+        assert [o.job for o in outcomes] == [name]
+        before = len(sender.sent)
+        deliver(sessions, clock, sender)
+        seen.setdefault(name, []).extend(
+            f"{m.chat_id}: {m.reply.text}" for m in sender.sent[before:]
+        )
+    t7 = seen["registration_t7"]
+    assert len(t7) == 1 and t7[0].startswith("contact: 【点亮原产地·江西青年直播节】距单位推荐")
+    assert "还有 7 天" in t7[0]
+    assert "安源区：已推荐主播 2 人（至少 10 人，还差 8）" in t7[0]
+    assert "待你确认推荐的 1 项：待推荐的号" in t7[0]
+    assert "还有 1 天" in seen["registration_t1"][0]
+    assert {line.split(":")[0] for line in seen["digest"]} == {"boss"}
+    assert len(seen["digest"]) == 16
+    assert sorted(line.split(":")[0] for line in seen["launch_eve"]) == ["hong", "ming"]
+    nudges_1101 = [line for line in seen["evening_nudge"] if "2020-11-01" in line]
+    assert [line.split(":")[0] for line in nudges_1101] == ["hong"]
+    assert len(seen["evening_nudge"]) == 2 * 29 - 1
+    first_board = seen["weekly_board"][:3]
+    assert first_board[0].startswith(
+        "g-board: 🏆 点亮原产地·江西青年直播节 龙虎榜 · 总榜（2020-11-02）"
+    )
+    assert "1. 小明的果园（萍乡市 安源区）成交额 500 元" in first_board[0]
+    assert "13800" not in first_board[0]
+    tail = "发送 /top 看榜单，/rank 看得分明细。"
+    assert sorted(first_board[1:]) == [
+        f"hong: 本期龙虎榜已发布：你排第 2 / 2 名（新上榜），综合得分 0.0。{tail}",
+        f"ming: 本期龙虎榜已发布：你排第 1 / 2 名（新上榜），综合得分 100.0。{tail}",
+    ]
+    assert "（—）" in seen["weekly_board"][4]  # the second week: no change
+    assert all("g-left" not in line for lines in seen.values() for line in lines)
+    assert seen["final_board"][0].startswith("g-board: 🏆")
+    assert "最终龙虎榜已发布" in seen["final_board"][1]
+    assert len(seen["feedback_t3"]) == 3  # the contact and the two streamers
+    # the group's board came with its picture, drawn under the data directory
+    pictures = {m.reply.image_path for m in sender.sent if m.chat_id == "g-board"}
+    assert len(pictures) == 5 and all(p and Path(p).exists() for p in pictures)
+    assert all(str(runner.image_dir) in str(p) for p in pictures)
+    # nothing is sent twice: each outbox row delivered once, one row per (job, period, who)
+    assert max(Counter(m.outbox_id for m in sender.sent).values()) == 1
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == len(sender.sent)
+
+
+def test_restart_in_the_middle_of_a_broadcast(
+    runner: JobRunner,
+    festival: None,
+    sessions: sessionmaker[Session],
+    config: FestivalConfig,
+    tmp_path: Path,
+) -> None:
+    clock = runner.clock
+    assert isinstance(clock, FixedClock)
+    with sessions() as s, s.begin():
+        for i in range(20):
+            data.streamer(s, f"主播{i:02d}", "360302", user=f"u{i:02d}")
+    monday = local(config, 2020, 11, 2, 10, 0)
+    clock.set(monday)
+    [outcome] = runner.run_due()
+    assert (outcome.job, outcome.enqueued) == ("weekly_board", 1 + 22)
+    first = Recorder()
+    assert deliver(sessions, clock, first, limit=7) == 7  # ...and the process is killed
+    # a new process: a new runner (APScheduler jobs rebuilt from config) and dispatcher
+    clock.advance(minutes=3)
+    again = JobRunner(sessions, config, clock, tmp_path / "boards")
+    assert again.run_due() == []  # the job is recorded: not run again
+    second = Recorder()
+    deliver(sessions, clock, second)
+    delivered = [m.chat_id for m in first.sent + second.sent]
+    assert len(delivered) == 23 and len(set(delivered)) == 23
+    with sessions() as s:
+        attempts = s.scalars(select(OutboxMessage.attempts)).all()
+        assert set(attempts) == {1}  # none was attempted twice
+
+
+@pytest.mark.parametrize(("late_minutes", "runs"), [(0, 1), (89, 1), (91, 0), (60 * 12, 0)])
+def test_a_missed_job_runs_at_start_only_within_its_grace(
+    runner: JobRunner,
+    festival: None,
+    sessions: sessionmaker[Session],
+    config: FestivalConfig,
+    late_minutes: int,
+    runs: int,
+) -> None:
+    """The evening nudge has 90 minutes of grace; the process starts late_minutes after 21:00."""
+    assert config.schedule is not None and config.schedule.evening_nudge.grace_minutes == 90
+    clock = runner.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(local(config, 2020, 11, 3, 21, 0) + dt.timedelta(minutes=late_minutes))
+    outcomes = [o for o in runner.run_due() if o.job == "evening_nudge"]
+    assert len(outcomes) == runs
+    sender = Recorder()
+    deliver(sessions, clock, sender)
+    assert len(sender.to("ming")) == runs
+    assert runner.run_due() == []  # and never twice
+
+
+def test_the_same_job_twice_sends_once(
+    runner: JobRunner,
+    festival: None,
+    sessions: sessionmaker[Session],
+    config: FestivalConfig,
+) -> None:
+    at = local(config, 2020, 10, 25, 9, 0)
+    runner.clock.set(at)  # type: ignore[attr-defined]
+    assert runner.run("warmup", at).ran
+    assert not runner.run("warmup", at).ran  # recorded: a second process does nothing
+    # run by hand later the same day (jobs run warmup): new run, same keys, nothing new
+    assert runner.run("warmup", at + dt.timedelta(hours=3)).ran
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+        assert s.scalar(select(func.count()).select_from(JobRun)) == 2
+    sender = Recorder()
+    deliver(sessions, runner.clock, sender)  # type: ignore[arg-type]
+    assert sorted(m.chat_id for m in sender.sent) == ["hong", "ming"]
+
+
+def test_a_blocked_recipient_does_not_stop_the_rest(
+    runner: JobRunner,
+    festival: None,
+    sessions: sessionmaker[Session],
+    config: FestivalConfig,
+) -> None:
+    at = local(config, 2020, 10, 29, 20, 0)
+    runner.clock.set(at)  # type: ignore[attr-defined]
+    runner.run_due()
+    sender = Recorder(blocked=frozenset({"hong"}))
+    deliver(sessions, runner.clock, sender)  # type: ignore[arg-type]
+    assert [m.chat_id for m in sender.sent] == ["ming"]
+    with sessions() as s:
+        failed = s.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")).one()
+        assert failed.chat_id == "hong" and "blocked" in (failed.last_error or "")
+        hong = s.scalars(select(Person).where(Person.display_name == "hong")).one()
+        assert hong.unreachable_at is not None
+
+
+def test_dry_run_sends_and_stores_nothing(
+    runner: JobRunner, festival: None, sessions: sessionmaker[Session], config: FestivalConfig
+) -> None:
+    at = local(config, 2020, 11, 2, 10, 0)
+    runner.clock.set(at)  # type: ignore[attr-defined]
+    plan = runner.dry_run("weekly_board", at)
+    with sessions() as s:
+        ids = {p.display_name: p.id for p in s.scalars(select(Person))}
+    assert [who for who, _k, _r in plan.sent] == [
+        "console chat g-board",
+        f"person {ids['ming']}",
+        f"person {ids['hong']}",
+    ]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        assert s.scalar(select(func.count()).select_from(JobRun)) == 0
+
+
+def test_fire_times_of_a_one_off_trigger(runner: JobRunner, config: FestivalConfig) -> None:
+    trigger = runner.specs["warmup"].trigger
+    at = local(config, 2020, 10, 25, 9, 0)
+    assert fire_times(trigger, at - dt.timedelta(hours=1), at) == [at]
+    assert fire_times(trigger, at + dt.timedelta(seconds=1), at + dt.timedelta(days=9)) == []
+
+
+def test_apscheduler_gets_every_job_with_its_grace(
+    runner: JobRunner, sessions: sessionmaker[Session], config: FestivalConfig, tmp_path: Path
+) -> None:
+    """APScheduler follows the wall clock: the 2020 jobs are past for it (only the tick sees
+    them, through our clock); the same calendar in 2099 gets a job each."""
+    raw = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    future = parse_config(yaml.safe_load(yaml.safe_dump(raw).replace("2020-", "2099-")))
+    later = JobRunner(sessions, future, runner.clock, tmp_path)
+
+    async def start_and_stop(runner: JobRunner) -> dict[str, int | None]:
+        scheduler = FestivalScheduler(runner)
+        scheduler.start()
+        try:
+            return {j.id: j.misfire_grace_time for j in scheduler.aps.get_jobs()}
+        finally:
+            scheduler.shutdown()
+
+    assert set(asyncio.run(start_and_stop(runner))) == {"tick"}
+    jobs = asyncio.run(start_and_stop(later))
+    assert jobs["tick"] is not None
+    assert jobs["weekly_board"] == 360 * 60
+    assert jobs["evening_nudge"] == 90 * 60
+    assert set(jobs) == {*later.specs, "tick"}
+
+
+def test_operators_list_and_dry_run(
+    database_url: str,
+    festival: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.jobs_cli import main as jobs
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("BOT_CLOCK", "2020-10-12T08:00")
+    assert jobs(["list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0] == "now: 2020-10-12 08:00 (Asia/Shanghai)"
+    assert listed[1] == "2020-10-12 Mon 09:00  registration_t7    grace 720 min"
+    assert listed[-1] == "2020-12-07 Mon 09:00  feedback_t3        grace 720 min"
+    assert jobs(["run", "registration_t7", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "还有 7 天" in out and "安源区：已推荐主播 2 人" in out
+    assert out.rstrip().endswith("1 messages would be sent (dry run: nothing stored or sent)")
+    assert jobs(["run", "no_such_job"]) == 2
+    assert "unknown job" in capsys.readouterr().err
