@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(seconds=120)
+VIA = "|via:"  # marks a copy rerouted to the person's other channel
 
 
 class PermanentFailure(Exception):
@@ -151,10 +152,31 @@ class OutboxDispatcher:
                     person = session.get(Person, row.person_id)
                     if person is not None:
                         person.unreachable_at = now
+                    self._reroute(session, row)
             else:
                 retry = getattr(error, "retry_after", None) or min(2**row.attempts, 600)
                 row.next_attempt_at = now + dt.timedelta(seconds=float(retry))
                 row.last_error = str(error)[:1000]
+
+    def _reroute(self, session: Session, row: OutboxMessage) -> None:
+        """Undeliverable on one channel (e.g. outside WeChat's 48-hour window): the person's
+        other channel (linked with /link) gets it, once, preferring the one used last."""
+        if VIA in row.idempotency_key:
+            return  # already a rerouted copy: no ping-pong between channels
+        others = session.scalars(
+            select(Identity)
+            .where(Identity.person_id == row.person_id, Identity.channel != row.channel)
+            .order_by(Identity.id)
+        ).all()
+        if not others:
+            return
+        person = session.get(Person, row.person_id)
+        chosen = next((i for i in others if person and i.channel == person.last_channel), others[0])
+        key = f"{row.idempotency_key}{VIA}{chosen.channel}"
+        reply = Reply.from_payload(row.payload)
+        Outbox(session, self.clock)._insert(
+            key, row.person_id, chosen.channel, chosen.chat_id, reply
+        )
 
     async def run_once(self, limit: int = 50) -> int:
         """Deliver what is due now; returns how many rows were attempted."""

@@ -1,0 +1,1 @@
+"""The WeChat channel: Official Account conversations (wechatpy) and WeCom group broadcasts."""

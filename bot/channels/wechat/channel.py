@@ -1,0 +1,214 @@
+"""The Official Account's callback `/wechat`: checks, resends, the 5-second rule.
+
+Order of checks (each refusal happens before anything is stored or processed):
+body size (413) → timestamp window and `signature` (403) → in safe mode: plaintext refused,
+outer XML (400), `msg_signature` (403), ciphertext (400) and AppID (403) → inner XML and
+fields (400). Then the callback is recorded by its dedupe key in the same transaction that
+opens the follower's customer-service window; a resend finds the key and is answered empty.
+
+The 5-second rule: WeChat waits 5 s for the answer and then resends. The step gets
+`reply_budget_seconds` (4 s) from the request's arrival; done in time, its replies are the
+passive reply; otherwise the answer is empty ("success") at once and the replies, when ready,
+go into the outbox as a customer-service message (durable, retried, and in the same queue as
+every other message to that follower). Pictures always go that way: a passive reply is one
+message, and the words come first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.channels.wechat import protocol
+from bot.channels.wechat.inbound import CHANNEL, Callback, callback
+from bot.channels.wechat.render import as_text, chunks, pictures
+from bot.config import WeChatConfig
+from bot.core.dispatcher import Core
+from bot.core.messages import Reply
+from bot.core.outbox import Outbox
+from models.wechat import first_delivery, forget_deliveries, touch_follower
+
+log = logging.getLogger(__name__)
+
+PATH = "/wechat"
+EMPTY = "success"  # WeChat's "no passive reply" answer
+PASSIVE_MAX_BYTES = 2000  # WeChat takes about 2048 bytes of text per message
+
+
+class TooLarge(Exception):
+    pass
+
+
+class WeChatChannel:
+    def __init__(
+        self,
+        core: Core,
+        token: str,
+        app_id: str,
+        aes_key: str | None,
+        limits: WeChatConfig,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.core = core
+        self.token = token
+        self.safe = protocol.SafeMode(token, aes_key, app_id) if aes_key else None
+        self.limits = limits
+        self.wake = wake  # nudges the outbox dispatcher after a late reply is enqueued
+        self.sessions: sessionmaker[Session] = core.sessions
+        self._late: set[asyncio.Task[None]] = set()
+        # SQLite has one writer: our writes go through the core's single step thread, so they
+        # never wait on SQLite's lock; PostgreSQL takes them on the default pool, beside steps.
+        self._writer = core.executor if core.db.dialect.name == "sqlite" else None
+        self._last_purge = 0.0
+        self.stats = {"passive": 0, "late": 0, "resent": 0, "refused": 0, "malformed": 0}
+
+    def routes(self, path: str = PATH) -> list[Route]:
+        return [Route(path, self.endpoint, methods=["GET", "POST"])]
+
+    async def endpoint(self, request: Request) -> Response:
+        arrived = time.monotonic()
+        try:
+            if request.method == "GET":
+                return self._verify(request)
+            body = await _read(request, self.limits.max_body_bytes)
+            fields = self._open(request, body)
+            cb = callback(fields)
+        except TooLarge:
+            return PlainTextResponse("too large", status_code=413)
+        except protocol.Refused as exc:
+            self.stats["refused"] += 1
+            log.warning("wechat callback refused: %s", exc)
+            return PlainTextResponse("forbidden", status_code=403)
+        except protocol.Malformed as exc:
+            self.stats["malformed"] += 1
+            log.warning("wechat callback malformed: %s", exc)
+            return PlainTextResponse("bad request", status_code=400)
+        return await self._answer(request, cb, arrived)
+
+    # ----- checks -----------------------------------------------------------------------
+    def _signed(self, request: Request) -> tuple[str, str]:
+        q = request.query_params
+        timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+        protocol.check_time(timestamp, time.time(), self.limits.timestamp_window_seconds)
+        protocol.check(protocol.signature(self.token, timestamp, nonce), q.get("signature"))
+        return timestamp, nonce
+
+    def _verify(self, request: Request) -> Response:
+        """WeChat's URL check when the server address is saved: echo echostr if signed."""
+        try:
+            self._signed(request)
+        except protocol.Refused:
+            return PlainTextResponse("forbidden", status_code=403)
+        return PlainTextResponse(request.query_params.get("echostr", "")[:200])
+
+    def _open(self, request: Request, body: bytes) -> dict[str, str]:
+        timestamp, nonce = self._signed(request)
+        if self.safe is None:
+            return protocol.parse_xml(body)
+        q = request.query_params
+        if q.get("encrypt_type", "").lower() != "aes":
+            raise protocol.Refused("plaintext message while safe mode is configured")
+        outer = protocol.parse_xml(body)
+        protocol.require(outer, "Encrypt")
+        expected = protocol.signature(self.token, timestamp, nonce, outer["Encrypt"])
+        protocol.check(expected, q.get("msg_signature"))
+        return protocol.parse_xml(self.safe.decrypt(outer["Encrypt"]))
+
+    # ----- processing -------------------------------------------------------------------------
+    def _record(self, cb: Callback) -> bool:
+        now = self.core.clock.now()
+        with self.sessions() as session, session.begin():
+            first = first_delivery(session, cb.key, now)
+            if first and cb.interaction:
+                touch_follower(session, cb.openid, now)
+            if time.monotonic() - self._last_purge > 3600:
+                self._last_purge = time.monotonic()
+                forget_deliveries(session, now - dt.timedelta(hours=self.limits.dedupe_keep_hours))
+        return first
+
+    async def _answer(self, request: Request, cb: Callback, arrived: float) -> Response:
+        loop = asyncio.get_running_loop()
+        if not await loop.run_in_executor(self._writer, self._record, cb):
+            self.stats["resent"] += 1
+            return PlainTextResponse(EMPTY)
+        if cb.incoming is None:
+            return PlainTextResponse(EMPTY)
+        step = asyncio.ensure_future(self.core.process(cb.incoming))
+        remaining = self.limits.reply_budget_seconds - (time.monotonic() - arrived)
+        done, _ = await asyncio.wait({step}, timeout=max(remaining, 0.0))
+        if not done:
+            self.stats["late"] += 1
+            task = asyncio.ensure_future(self._deliver_late(step, cb))
+            self._late.add(task)
+            task.add_done_callback(self._late.discard)
+            return PlainTextResponse(EMPTY)
+        try:
+            replies = step.result()
+        except Exception:
+            log.exception("wechat step failed for %s", cb.key)
+            return PlainTextResponse(EMPTY)
+        images = pictures(replies)
+        if images:
+            await self._enqueue(cb, [Reply("", image_path=p) for p in images], "pic")
+        text = as_text(replies)
+        if not text:
+            return PlainTextResponse(EMPTY)
+        first, *rest = chunks(text, PASSIVE_MAX_BYTES)
+        if rest:  # a passive reply is one message: the rest follows as customer service
+            await self._enqueue(cb, [Reply("\n".join(rest))], "more")
+        self.stats["passive"] += 1
+        return self._passive(request, cb, first)
+
+    def _passive(self, request: Request, cb: Callback, text: str) -> Response:
+        xml = protocol.text_reply(cb.openid, cb.account, text)
+        if self.safe is not None:
+            q = request.query_params
+            xml = self.safe.encrypt(xml, q.get("nonce", ""), q.get("timestamp", ""))
+        return Response(xml, media_type="application/xml")
+
+    async def _deliver_late(self, step: asyncio.Future[list[Reply]], cb: Callback) -> None:
+        try:
+            replies = await step
+        except Exception:
+            log.exception("wechat step failed for %s", cb.key)
+            return
+        text = as_text(replies)
+        late = [Reply(text)] if text else []
+        late += [Reply("", image_path=p) for p in pictures(replies)]
+        await self._enqueue(cb, late, "late")
+
+    async def _enqueue(self, cb: Callback, replies: list[Reply], tag: str) -> None:
+        def write() -> None:
+            with self.sessions() as session, session.begin():
+                outbox = Outbox(session, self.core.clock)
+                for i, reply in enumerate(replies):
+                    outbox.to_chat(CHANNEL, cb.openid, f"wechat:{tag}:{cb.key}:{i}", reply)
+
+        if replies:
+            await asyncio.get_running_loop().run_in_executor(self._writer, write)
+            self.wake()
+
+    async def idle(self) -> None:
+        """Waits for the steps that missed their passive reply (tests, shutdown)."""
+        while self._late:
+            await asyncio.gather(*list(self._late), return_exceptions=True)
+
+
+async def _read(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge()
+    return bytes(body)

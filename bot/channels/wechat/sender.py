@@ -1,0 +1,161 @@
+"""Outbox deliveries to Official Account followers ("wechat").
+
+Inside the 48-hour window after the follower last wrote, and within the per-interaction quota,
+a customer-service message (text; a picture is uploaded as media first). Outside it, the
+configured template message (config.yaml wechat.template), or else the message is recorded as
+undeliverable on WeChat with the reason (PermanentFailure): the outbox then hands it to the
+person's other channel, if they linked one (/link).
+
+The window and quota are counted in our database (one conditional update per message, shared
+by all processes); WeChat's own refusal (45015 out of time, 45047 over quota) wins when the two
+disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy.orm import Session, sessionmaker
+from wechatpy.exceptions import APILimitedException, WeChatClientException
+
+from bot.channels.wechat.api import Api
+from bot.channels.wechat.render import as_text, chunks, fit_bytes
+from bot.config import WeChatConfig
+from bot.core.clock import Clock
+from bot.core.messages import Outgoing
+from bot.core.outbox import PermanentFailure, TemporaryFailure
+from models.wechat import close_window, reserve_service_message
+
+log = logging.getLogger(__name__)
+
+WINDOW_CLOSED = {45015, 45047}  # out of the 48 h window / over the per-interaction quota
+GONE = {40003, 43004, 43019}  # not our follower / unsubscribed / blacklisted us
+TEXT_MAX_BYTES = 2000  # customer-service text: WeChat accepts about 2048 bytes
+MEDIA_KEEP = 2 * 24 * 3600.0  # temporary media lives 3 days: reuse an upload for 2
+
+
+def classify(exc: Exception) -> Exception:
+    """A failed API call as the outbox's retry decision."""
+    if isinstance(exc, APILimitedException):
+        return TemporaryFailure(f"WeChat rate limit: {exc}", retry_after=60)
+    if isinstance(exc, WeChatClientException):
+        if exc.errcode is None or exc.errcode == -1:  # HTTP error, or WeChat "system busy"
+            return TemporaryFailure(f"WeChat unavailable: {exc}")
+        if exc.errcode in (40001, 40014, 42001):
+            return TemporaryFailure(f"access token refused twice: {exc}")
+        return PermanentFailure(f"WeChat refused ({exc.errcode}): {exc.errmsg}")
+    if isinstance(exc, requests.RequestException):
+        return TemporaryFailure(f"network: {type(exc).__name__}")
+    return exc
+
+
+class MediaCache:
+    """Uploads a picture once per file version and reuses the media id (a broadcast of the
+    龙虎榜 to many followers uploads it once)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, float], tuple[str, float]] = {}
+
+    async def media_id(self, api: Api, path: str) -> str:
+        file = Path(path)
+        if not file.is_file():
+            raise PermanentFailure(f"picture {path} does not exist")
+        key = (str(file), file.stat().st_mtime)
+        found = self._ids.get(key)
+        if found and time.monotonic() - found[1] < MEDIA_KEEP:
+            return found[0]
+
+        def upload(client: Any) -> str:
+            with file.open("rb") as fh:
+                return str(client.media.upload("image", fh)["media_id"])
+
+        media = await api.call(upload)
+        self._ids[key] = (media, time.monotonic())
+        return media
+
+
+class WeChatSender:
+    def __init__(
+        self, api: Api, sessions: sessionmaker[Session], clock: Clock, limits: WeChatConfig
+    ) -> None:
+        self.api = api
+        self.sessions = sessions
+        self.clock = clock
+        self.limits = limits
+        self.media = MediaCache()
+        self.counts: dict[str, int] = {}
+
+    def _reserve(self, openid: str) -> bool:
+        with self.sessions() as session, session.begin():
+            return reserve_service_message(
+                session,
+                openid,
+                self.clock.now(),
+                dt.timedelta(hours=self.limits.session_hours),
+                self.limits.messages_per_interaction,
+            )
+
+    def _close(self, openid: str) -> None:
+        with self.sessions() as session, session.begin():
+            close_window(session, openid)
+
+    async def send(self, message: Outgoing) -> None:
+        openid, reply = message.chat_id, message.reply
+        text = as_text([reply])
+        loop = asyncio.get_running_loop()
+        try:
+            for n, piece in enumerate(chunks(text, TEXT_MAX_BYTES) if text else []):
+                if not await loop.run_in_executor(None, self._reserve, openid):
+                    if n == 0:
+                        return await self._outside_window(openid, text)
+                    raise PermanentFailure("quota used up in the middle of a long message")
+                await self._service(openid, lambda c, p=piece: c.message.send_text(openid, p))
+            if reply.image_path:
+                if not await loop.run_in_executor(None, self._reserve, openid):
+                    raise PermanentFailure("picture outside the 48-hour window (no template)")
+                media = await self.media.media_id(self.api, reply.image_path)
+                await self._service(openid, lambda c: c.message.send_image(openid, media))
+        except (PermanentFailure, TemporaryFailure):
+            raise
+        except Exception as exc:
+            raise classify(exc) from exc
+
+    async def _service(self, openid: str, call: Any) -> None:
+        try:
+            await self.api.call(call)
+            self.counts["service"] = self.counts.get("service", 0) + 1
+        except WeChatClientException as exc:
+            if exc.errcode in WINDOW_CLOSED:
+                await asyncio.get_running_loop().run_in_executor(None, self._close, openid)
+                raise PermanentFailure(f"customer-service window closed ({exc.errcode})") from exc
+            if exc.errcode in GONE:
+                raise PermanentFailure(f"follower unreachable ({exc.errcode})") from exc
+            raise
+
+    async def _outside_window(self, openid: str, text: str) -> None:
+        template = self.limits.template
+        if template is None:
+            raise PermanentFailure(
+                "undeliverable on WeChat: outside the 48-hour customer-service window "
+                "and no template message configured"
+            )
+        lines = text.splitlines() or [""]
+        values = {
+            "first_line": lines[0],
+            "rest": "\n".join(lines[1:]).strip(),
+            "text": text,
+            "date": self.clock.today().isoformat(),
+        }
+        data = {
+            name: {"value": fit_bytes(values[src], 600)} for name, src in template.fields.items()
+        }
+        await self.api.call(
+            lambda c: c.message.send_template(openid, template.template_id, data, url=template.url)
+        )
+        self.counts["template"] = self.counts.get("template", 0) + 1

@@ -1,0 +1,65 @@
+"""/link: one person on two channels (Telegram and WeChat). `/link` gives a one-time code;
+`/link CODE` typed on the other channel merges the two identities into one person, so
+registrations, reports and roles are shared and reminders go to the channel used last.
+
+```mermaid
+flowchart LR
+  a[/link on channel A] --> code[one-time code, expires after wechat.link_code_minutes]
+  code -- /link CODE on channel B --> check{valid, other channel, other person?}
+  check -- yes --> merged[B's identities join A's person, or the other way round]
+  check -- no --> refused[clear answer]
+```
+Two people who both hold something (a registration, a role...) are not merged automatically:
+which registration wins is the committee's decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from bot.core.context import Ctx
+from bot.core.messages import Reply
+from bot.core.parsers import normalize
+from models import repo
+from models.wechat import holds_something, issue_link_code, merge_people, open_link_code
+
+# No 0/O, 1/I/L: the code is read on one phone and typed on another.
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8  # 31^8 ≈ 8.5e11 codes, valid for minutes: not guessable
+
+
+def link(ctx: Ctx) -> list[Reply]:
+    """/link [CODE]: without a code stores a new one and shows it; with a code merges."""
+    typed = normalize(ctx.incoming.args).replace(" ", "").replace("-", "").upper()[:20]
+    now = ctx.clock.now()
+    if not typed:
+        minutes = ctx.config.wechat.link_code_minutes
+        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        issue_link_code(
+            ctx.session,
+            ctx.person_id,
+            ctx.incoming.channel,
+            code,
+            now,
+            dt.timedelta(minutes=minutes),
+        )
+        return [ctx.reply("link.code", code=code, minutes=minutes)]
+    found = open_link_code(ctx.session, typed, now)
+    if found is None:
+        return [ctx.reply("link.bad_code")]
+    if found.person_id == ctx.person_id:
+        return [ctx.reply("link.same_person")]
+    if found.channel == ctx.incoming.channel:
+        return [ctx.reply("link.same_channel")]
+    other, me = found.person_id, ctx.person_id
+    if holds_something(ctx.session, me):
+        if holds_something(ctx.session, other):
+            return [ctx.reply("link.conflict")]
+        keep, drop = me, other
+    else:
+        keep, drop = other, me
+    found.used_at = now
+    merge_people(ctx.session, keep, drop, ctx.incoming.channel)
+    repo.audit(ctx.session, now, keep, "link", "person", keep, note=f"merged person {drop}")
+    return [ctx.reply("link.done")]
