@@ -21,7 +21,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy bot handlers models
+	$(VENV)/bin/mypy bot handlers models scheduler.py
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/engine.py

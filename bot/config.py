@@ -65,6 +65,10 @@ class Calendar(_Strict):
             raise ValueError("registration_deadline must be before live_start")
         if not self.live_end <= self.feedback_deadline:
             raise ValueError("feedback_deadline must not be before live_end")
+        if not self.registration_deadline <= self.review_until <= self.live_start:
+            raise ValueError("review_until must be between registration_deadline and live_start")
+        if not self.registration_deadline <= self.launch.date() <= self.live_end:
+            raise ValueError("launch must be between registration_deadline and live_end")
         return self
 
     @property
@@ -169,8 +173,54 @@ class Scoring(_Strict):
 
 class Leaderboard(_Strict):
     top_n: int = Field(default=20, gt=0, le=200)
+    caption_lines: int = Field(default=3, ge=0, le=20)  # the group's picture: short text
     weekday: int = Field(default=1, ge=1, le=7)
     hour: int = Field(default=10, ge=0, le=23)
+
+
+class Timed(_Strict):
+    """A scheduled job's local hour (and minute); grace: how late a missed run may still go."""
+
+    hour: int = Field(ge=0, le=23)
+    minute: int = Field(default=0, ge=0, le=59)
+    grace_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
+
+
+class DaysBefore(Timed):
+    days_before: list[int] = Field(min_length=1)
+
+    @field_validator("days_before")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(d < 0 for d in value) or len(set(value)) != len(value):
+            raise ValueError("days must be distinct and not negative")
+        return value
+
+
+class Digest(Timed):
+    first_day: dt.date  # daily from this day until calendar.review_until
+
+
+class LaunchReminders(_Strict):
+    day_before: Timed  # the day before the launch, at this hour
+    hours_before: int = Field(default=1, gt=0, le=48)  # and this long before it
+    grace_minutes: int = Field(default=30, ge=0)
+
+
+class Schedule(_Strict):
+    """When the scheduler sends what (Asia/Shanghai); dates come from calendar.*."""
+
+    registration_reminders: DaysBefore  # to unit contacts, before registration_deadline
+    digest: Digest  # to committee admins
+    warmup: Timed  # on warmup_start, to approved streamers
+    launch: LaunchReminders
+    evening_nudge: Timed  # daily in the live period, to streamers without a report that day
+    board_grace_minutes: int = Field(default=360, ge=0)  # weekly board: leaderboard.*
+    last_report: Timed  # on live_end: the last reminder to report
+    final_board: Timed  # the day after live_end
+    feedback_reminder: DaysBefore  # before feedback_deadline
+    # how often the scheduler looks for due jobs besides their own fire times (rehearsal clock)
+    tick_seconds: int = Field(default=60, gt=0, le=3600)
 
 
 class Reports(_Strict):
@@ -204,21 +254,89 @@ class AdminIdentity(_Strict):
     name: str = ""
 
 
+class Invitations(_Strict):
+    ttl_hours: int = Field(default=72, gt=0, le=24 * 60)
+    # /join with a wrong, used or expired code: at most this many per person per window.
+    max_failed_joins: int = Field(default=5, gt=0)
+    failed_window_minutes: int = Field(default=60, gt=0)
+
+
 class Committee(_Strict):
     contacts: list[CommitteeContact] = []
     admins: list[AdminIdentity] = []
+    invitations: Invitations = Invitations()
+    review_page_size: int = Field(default=15, gt=0, le=50)  # /units, /streamers lines per page
 
 
 class GroupChat(_Strict):
     channel: Literal["console", "telegram", "wechat", "wecom"]
     chat_id: str
     name: str = ""
+    # WeCom only: a group robot (webhook) or an app group chat; key_env names the environment
+    # variable holding the robot's webhook key or the appchat's chat id (secrets stay in env).
+    kind: Literal["robot", "appchat"] | None = None
+    key_env: str | None = None
+
+    @model_validator(mode="after")
+    def _wecom_needs_kind(self) -> GroupChat:
+        if self.channel == "wecom" and (self.kind is None or not self.key_env):
+            raise ValueError("a wecom group chat needs kind (robot|appchat) and key_env")
+        return self
 
 
 class ConversationConfig(_Strict):
     text_max_len: int = Field(default=100, gt=0, le=1000)
     message_max_len: int = Field(default=2000, gt=0, le=10000)
     stale_after_hours: int = Field(default=72, gt=0)
+
+
+class TelegramConfig(_Strict):
+    """Telegram's delivery limits and our retry bounds (the Bot API's published limits)."""
+
+    poll_timeout_seconds: int = Field(default=30, ge=0, le=60)  # getUpdates long polling
+    connection_pool_size: int = Field(default=8, gt=0, le=1024)
+    # Outbox deliveries only; direct replies are not paced (they slow down only on 429).
+    global_per_second: float = Field(default=30, gt=0)
+    global_burst: int = Field(default=30, gt=0)
+    private_per_second: float = Field(default=1, gt=0)
+    private_burst: int = Field(default=3, gt=0)
+    group_per_minute: float = Field(default=20, gt=0)
+    group_burst: int = Field(default=3, gt=0)
+    # Network errors and 5xx: retried with exponential backoff, at most this many attempts.
+    max_attempts: int = Field(default=5, gt=0, le=20)
+    backoff_seconds: float = Field(default=0.5, gt=0)
+    max_backoff_seconds: float = Field(default=8, gt=0)
+    # A 429 asking to wait longer than this goes back to the outbox instead of blocking.
+    max_retry_after_seconds: int = Field(default=60, gt=0)
+    outbox_interval_seconds: float = Field(default=1, gt=0)
+
+
+class WeChatTemplate(_Strict):
+    """A template message for reminders outside the 48-hour window: each template field is
+    filled from the message (first_line, rest = the other lines, text = all, date = today)."""
+
+    template_id: str
+    url: str | None = None
+    fields: dict[str, Literal["first_line", "rest", "text", "date"]] = Field(min_length=1)
+
+
+class WeChatConfig(_Strict):
+    """WeChat's platform rules as we apply them (the callback, customer service, WeCom)."""
+
+    reply_budget_seconds: float = Field(default=4, gt=0, lt=5)  # WeChat waits 5 s
+    timestamp_window_seconds: int = Field(default=300, gt=0)  # older/newer callbacks: 403
+    max_body_bytes: int = Field(default=65536, ge=1024)
+    dedupe_keep_hours: int = Field(default=24, gt=0)  # resends arrive within seconds
+    session_hours: int = Field(default=48, gt=0)  # the customer-service window
+    messages_per_interaction: int = Field(default=20, gt=0)  # customer-service quota
+    http_timeout_seconds: float = Field(default=5, gt=0)
+    token_margin_seconds: int = Field(default=300, ge=0)  # refresh this long before expiry
+    outbox_interval_seconds: float = Field(default=1, gt=0)
+    robot_per_minute: int = Field(default=20, gt=0)  # WeCom group robots
+    robot_text_max_bytes: int = Field(default=2048, gt=0)
+    robot_markdown_max_bytes: int = Field(default=4096, gt=0)
+    template: WeChatTemplate | None = None  # none: outside the window is undeliverable
+    link_code_minutes: int = Field(default=30, gt=0, le=24 * 60)  # /link's one-time code
 
 
 class FestivalConfig(_Strict):
@@ -231,12 +349,15 @@ class FestivalConfig(_Strict):
     awards: Awards
     scoring: Scoring = Scoring()
     leaderboard: Leaderboard = Leaderboard()
+    schedule: Schedule | None = None  # no section: the scheduler has no jobs
     reports: Reports = Reports()
     products: Products
     platforms: list[Choice] = Field(min_length=1)
     committee: Committee = Committee()
     group_chats: list[GroupChat] = []
     conversation: ConversationConfig = ConversationConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    wechat: WeChatConfig = WeChatConfig()
 
     def platform_label(self, key: str) -> str:
         return next((p.label for p in self.platforms if p.key == key), key)

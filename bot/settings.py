@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,7 +17,30 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'festival.db'}"
     bot_config: Path = PROJECT_ROOT / "config.yaml"
     telegram_bot_token: SecretStr | None = None
+    # PTB's form, e.g. http://127.0.0.1:8081/bot (a local Bot API server, or the tests' fake).
     telegram_api_base_url: str | None = None
+    # File downloads; derived from the API address when unset (.../bot -> .../file/bot).
+    telegram_file_base_url: str | None = None
+    # Set: Telegram posts updates to this public URL (webhook); unset: long polling.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    # WeChat Official Account (公众号): the callback is served when WECHAT_TOKEN and
+    # WECHAT_APP_ID are set; WECHAT_AES_KEY (the EncodingAESKey) selects safe mode.
+    wechat_token: SecretStr | None = None
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = None
+    # wechatpy's form; also used for the access-token request, which wechatpy hard-codes.
+    wechat_api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"
+    # WeCom (企业微信): the app that posts to app group chats (appchat); robots need only keys.
+    wecom_corp_id: str | None = None
+    wecom_secret: SecretStr | None = None
+    wecom_agent_id: str | None = None
+    wecom_api_base_url: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
     # Rehearsal mode: start the clock at this local time (ISO format), e.g. 2020-11-02T20:00.
     bot_clock: str | None = None
+    # embedded: `python -m bot` runs the scheduler too; off: `python scheduler.py` runs it alone.
+    bot_scheduler: Literal["embedded", "off"] = "embedded"
     console_user: str = "me"

@@ -3,7 +3,23 @@
 from __future__ import annotations
 
 from bot.core.dispatcher import Routes
-from handlers import enterprise, me, menu, report, review, streamer
+from handlers import (
+    board,
+    enterprise,
+    export,
+    groups,
+    history,
+    invite,
+    link,
+    me,
+    menu,
+    progress,
+    report,
+    report_review,
+    review,
+    roles,
+    streamer,
+)
 
 ROUTES = Routes(
     commands={
@@ -17,17 +33,65 @@ ROUTES = Routes(
         "report": menu.daily_report,
         "me": me.me,
         "reports": me.reports,
-        "pending": review.pending,
+        "join": invite.join,
+        "link": link.link,  # one person on Telegram and WeChat
+        # committee and unit contacts
+        "review": review.review,
+        "pending": review.review,  # the button of older notices
         "approve": review.approve,
         "reject": review.reject,
+        "subscribe": groups.subscribe,
+        "unsubscribe": groups.unsubscribe,
+        "unit": progress.unit,
+        "streamers": report_review.streamers,
+        "streamer": report_review.streamer,
+        # committee only
+        "invite": invite.invite,
+        "invites": invite.invites,
+        "revoke": invite.revoke,
+        "units": progress.units,
+        "history": history.history,
+        "export": export.export,
+        "roles": roles.roles,
+        "unrole": roles.unrole,
+        "recompute": board.recompute,
+        # 龙虎榜
+        "top": board.top,
+        "rank": board.rank,
     },
     flows={
         "privacy": menu.privacy_flow,
         "lang": menu.lang_flow,
         "me": me.me_flow,
+        "review": review.review_flow,
+        "report_review": report_review.report_review_flow,
     },
-    forms={f.name: f for f in (streamer.FORM, enterprise.FORM, report.FORM)},
+    forms={f.name: f for f in (streamer.FORM, enterprise.FORM, report.FORM, invite.FORM)},
     fallback=menu.fallback,
-    group_commands=frozenset({"help", "start"}),
+    group_commands=frozenset({"help", "start", "subscribe", "unsubscribe", "top"}),
     interrupting=frozenset({"help"}),
+    # Who may do what, in one place (checked by the core on every step, flows included).
+    permissions={
+        **dict.fromkeys(
+            ("review", "pending", "approve", "reject", "unit", "streamers", "streamer"),
+            "reviewer",
+        ),
+        **dict.fromkeys(
+            (
+                "invite",
+                "invites",
+                "revoke",
+                "units",
+                "history",
+                "recompute",
+                "roles",
+                "unrole",
+                "export",
+            ),
+            "admin",
+        ),
+        # in a group: only the committee subscribes it to broadcasts
+        **dict.fromkeys(("subscribe", "unsubscribe"), "admin"),
+    },
+    flow_permissions={"review": "reviewer", "report_review": "reviewer", "invite": "admin"},
 )

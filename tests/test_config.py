@@ -154,6 +154,28 @@ def test_live_end_before_live_start(raw: dict[str, Any]) -> None:
     assert msg == "festival.yaml: calendar: Value error, live_start must not be after live_end"
 
 
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            {"review_until": dt.date(2020, 10, 18)},
+            "review_until must be between registration_deadline and live_start",
+        ),
+        (
+            {"review_until": dt.date(2020, 10, 31)},
+            "review_until must be between registration_deadline and live_start",
+        ),
+        (
+            {"launch": dt.datetime(2020, 12, 1, 10)},
+            "launch must be between registration_deadline and live_end",
+        ),
+    ],
+)
+def test_calendar_order(raw: dict[str, Any], change: dict[str, Any], reason: str) -> None:
+    msg = broken(raw, lambda d: d["calendar"].update(change))
+    assert msg == f"festival.yaml: calendar: Value error, {reason}"
+
+
 def test_registration_deadline_after_live_start(raw: dict[str, Any]) -> None:
     msg = broken(raw, lambda d: d["calendar"].update(registration_deadline=dt.date(2020, 11, 1)))
     assert msg == (

@@ -17,7 +17,7 @@ REVIEWERS_ONLY = "抱歉，这个功能只对组委会和单位联系人开放�
 # Commands anyone may use: each handler shows only the person's own data.
 OPEN = {
     "start", "menu", "help", "cancel", "lang", "register", "enterprise", "report", "me",
-    "reports", "join", "top", "rank",
+    "reports", "join", "top", "rank", "link",
 }  # fmt: skip
 
 
