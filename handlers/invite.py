@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
-import secrets
 
 from sqlalchemy import func, select, update
 
@@ -29,25 +27,8 @@ from bot.core.messages import Reply
 from bot.core.parsers import normalize
 from handlers import fields as f
 from handlers import notify
+from handlers.codes import CODE_LENGTH, clean_code, new_code, show_code
 from models import Invitation, JoinAttempt, Role, Unit, repo
-
-# No 0/O, 1/I/L: codes are read aloud and typed from a phone screen.
-ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 8
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def show_code(code: str) -> str:
-    return f"{code[:4]}-{code[4:]}"
-
-
-def clean_code(text: str) -> str:
-    """What people type: lower case, spaces, dashes, full-width letters, a pasted 'join_'."""
-    text = normalize(text).upper().removeprefix("JOIN_")
-    return re.sub(r"[^A-Z0-9]", "", text)
 
 
 # ----- /invite ------------------------------------------------------------------------------
@@ -173,7 +154,7 @@ def invites(ctx: Ctx) -> list[Reply]:
 
 def revoke(ctx: Ctx) -> list[Reply]:
     """/revoke CODE: the code can no longer be redeemed (a redeemed one stays redeemed)."""
-    code = clean_code(ctx.incoming.args)
+    code = clean_code(ctx.incoming.args, "join_")
     if not code:
         return [ctx.reply("invite.revoke_usage")]
     now = ctx.clock.now()
@@ -210,7 +191,7 @@ def redeem(ctx: Ctx, typed: str) -> Reply:
     )
     if (failures or 0) >= limits.max_failed_joins:
         return ctx.reply("join.too_many", minutes=limits.failed_window_minutes)
-    code = clean_code(typed)
+    code = clean_code(typed, "join_")
     if not code:
         return ctx.reply("join.usage")
     inv = (

@@ -16,26 +16,21 @@ which registration wins is the committee's decision.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
 from bot.core.context import Ctx
 from bot.core.messages import Reply
-from bot.core.parsers import normalize
+from handlers.codes import clean_code, new_code
 from models import repo
 from models.wechat import holds_something, issue_link_code, merge_people, open_link_code
-
-# No 0/O, 1/I/L: the code is read on one phone and typed on another.
-ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 8  # 31^8 ≈ 8.5e11 codes, valid for minutes: not guessable
 
 
 def link(ctx: Ctx) -> list[Reply]:
     """/link [CODE]: without a code stores a new one and shows it; with a code merges."""
-    typed = normalize(ctx.incoming.args).replace(" ", "").replace("-", "").upper()[:20]
+    typed = clean_code(ctx.incoming.args)[:20]
     now = ctx.clock.now()
     if not typed:
         minutes = ctx.config.wechat.link_code_minutes
-        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        code = new_code()
         issue_link_code(
             ctx.session,
             ctx.person_id,

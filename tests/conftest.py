@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, text, update
 from sqlalchemy.engine import make_url
 
 from bot.app import prepare_database
@@ -18,7 +18,7 @@ from bot.config import FestivalConfig, load_config
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from handlers.routes import ROUTES
-from models import Base
+from models import Base, Unit
 from models.db import make_engine
 from tests.chat import Chat
 
@@ -71,6 +71,8 @@ def db(migrated: Engine) -> Iterator[Engine]:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name != "units":
                 conn.execute(table.delete())
+        # units stay (loaded once), but what tests gave them goes
+        conn.execute(update(Unit).values(rec_token=None))
 
 
 @pytest.fixture

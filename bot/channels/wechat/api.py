@@ -91,7 +91,23 @@ def _fetch(http: requests.Session, url: str, params: dict[str, str], timeout: fl
     return data["access_token"], int(data.get("expires_in", 7200))
 
 
-class OfficialAccountClient(WeChatClient):
+class _SharedToken:
+    """wechatpy asks its client for the token; ours come from the database-backed keeper that
+    all processes share (a refresh retires the previous token)."""
+
+    keeper: TokenKeeper | None
+
+    @property
+    def access_token(self) -> str:
+        assert self.keeper is not None
+        return self.keeper.get()
+
+    def fetch_access_token(self) -> None:
+        assert self.keeper is not None
+        self.keeper.renew(self.keeper.last_used())
+
+
+class OfficialAccountClient(_SharedToken, WeChatClient):
     """wechatpy's Official Account client on our base URL and our shared token."""
 
     def __init__(self, app_id: str, secret: str, base_url: str, timeout: float) -> None:
@@ -106,17 +122,8 @@ class OfficialAccountClient(WeChatClient):
         )
         return result
 
-    @property
-    def access_token(self) -> str:
-        assert self.keeper is not None
-        return self.keeper.get()
 
-    def fetch_access_token(self) -> None:
-        assert self.keeper is not None
-        self.keeper.renew(self.keeper.last_used())
-
-
-class WeComAppClient(WeComClient):
+class WeComAppClient(_SharedToken, WeComClient):
     """wechatpy's WeCom client (appchat, media) on our base URL and our shared token."""
 
     def __init__(self, corp_id: str, secret: str, base_url: str, timeout: float) -> None:
@@ -130,15 +137,6 @@ class WeComAppClient(WeComClient):
             self._http, f"{self.API_BASE_URL}gettoken", params, self.timeout
         )
         return result
-
-    @property
-    def access_token(self) -> str:
-        assert self.keeper is not None
-        return self.keeper.get()
-
-    def fetch_access_token(self) -> None:
-        assert self.keeper is not None
-        self.keeper.renew(self.keeper.last_used())
 
 
 Client = OfficialAccountClient | WeComAppClient
