@@ -1,17 +1,31 @@
-"""`python -m bot`: migrate, then run on Telegram when TELEGRAM_BOT_TOKEN is set, on WeChat
-(the /wechat callback in the web app) when WECHAT_TOKEN and WECHAT_APP_ID are set, otherwise
-as a console chat (stdin may be a terminal or a pipe)."""
+"""`python -m bot`: migrate, then run every configured channel in one process (Telegram when
+TELEGRAM_BOT_TOKEN is set, WeChat's /wechat callback when WECHAT_TOKEN and WECHAT_APP_ID are
+set, both when both are), otherwise a console chat (stdin may be a terminal or a pipe).
+SIGTERM and Ctrl-C stop it after the steps in flight."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 
-from bot.app import build
+from bot.app import App, build
 from bot.channels.console import ConsoleChannel
 from bot.config import ConfigError
+from bot.runner import any_channel
+from bot.runner import run as run_channels
 from scheduler import with_scheduler  # the embedded scheduler (BOT_SCHEDULER=embedded)
+
+
+async def serve(app: App) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):  # not on Windows' default loop
+            loop.add_signal_handler(sig, stop.set)
+    await with_scheduler(app, run_channels(app.core, app.settings, stop))
 
 
 def main() -> int:
@@ -25,25 +39,12 @@ def main() -> int:
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
-    if app.settings.telegram_bot_token is not None:
-        from bot.channels.telegram.run import run as run_telegram
-
+    if any_channel(app.settings):
         logging.getLogger("bot").setLevel(logging.INFO)
-        try:
-            asyncio.run(with_scheduler(app, run_telegram(app.core, app.settings)))
-        except KeyboardInterrupt:
-            pass
+        asyncio.run(serve(app))
         return 0
-    if app.settings.wechat_token is not None and app.settings.wechat_app_id:
-        from bot.channels.wechat.run import run as run_wechat  # the /wechat callback
-
-        logging.getLogger("bot").setLevel(logging.INFO)
-        try:
-            asyncio.run(with_scheduler(app, run_wechat(app.core, app.settings)))
-        except KeyboardInterrupt:
-            pass
-        return 0
-    asyncio.run(with_scheduler(app, ConsoleChannel(app.core, app.settings.console_user).run()))
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(with_scheduler(app, ConsoleChannel(app.core, app.settings.console_user).run()))
     return 0
 
 

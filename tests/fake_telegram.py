@@ -734,8 +734,9 @@ def _params(content_type: str, body: bytes) -> dict[str, Any]:
 
 
 class BotThread:
-    """Our real bot (bot.channels.telegram.run) on its own event loop in a thread, talking
-    HTTP to the fake: the test's code stays plain and synchronous."""
+    """Our real bot (bot.runner: Telegram, and WeChat too when its settings are given) on its
+    own event loop in a thread, talking HTTP to the fake: the test's code stays plain and
+    synchronous."""
 
     def __init__(self, core: Any, fake: FakeTelegram, **settings: Any) -> None:
         from bot.settings import Settings
@@ -749,17 +750,21 @@ class BotThread:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.task: asyncio.Task[None] | None = None
         self.error: BaseException | None = None
+        self.stop_event: asyncio.Event | None = None
+        self.returned = False  # run() came back by itself (a graceful stop), not cancelled
         self._thread = threading.Thread(target=self._run, name="bot", daemon=True)
         self._started = threading.Event()
 
     def _run(self) -> None:
-        from bot.channels.telegram.run import run
+        from bot.runner import run
 
         async def main() -> None:
             self.loop = asyncio.get_running_loop()
             self.task = asyncio.current_task()  # type: ignore[assignment]
+            self.stop_event = asyncio.Event()
             self._started.set()
-            await run(self.core, self.settings)
+            await run(self.core, self.settings, self.stop_event)
+            self.returned = True
 
         try:
             asyncio.run(main())
@@ -779,6 +784,17 @@ class BotThread:
         self._thread.join(15)
         if self.error is not None:
             raise self.error
+
+    def finish(self, timeout: float = 15) -> None:
+        """A graceful stop, as SIGTERM gives one: the stop event, not a cancellation."""
+        if self.loop is not None and self.stop_event is not None:
+            self.loop.call_soon_threadsafe(self.stop_event.set)
+        self._thread.join(timeout)
+        if self.error is not None:
+            raise self.error
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def __enter__(self) -> BotThread:
         return self.start()

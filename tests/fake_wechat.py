@@ -436,15 +436,18 @@ def settings_for(fake: FakeWeChat, safe: bool, wecom: bool = True) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def wechat_bot(core: Any, fake: FakeWeChat, safe: bool) -> AsyncIterator[Harness]:
-    """The bot's WeChat runtime and web app, reached through httpx's ASGI transport."""
+async def wechat_bot(
+    core: Any, fake: FakeWeChat, safe: bool, interval: float = 0.05
+) -> AsyncIterator[Harness]:
+    """The bot's WeChat runtime and web app, reached through httpx's ASGI transport; the
+    outbox is polled every `interval` seconds (and at once when a late reply wakes it)."""
     from bot.channels.wechat.run import build
     from bot.web import create_app
 
     runtime = build(core, settings_for(fake, safe))
     app = create_app(runtime.channel.routes())
     transport = httpx.ASGITransport(app=app)
-    loop = asyncio.ensure_future(runtime.deliver_forever(interval=0.05))
+    loop = asyncio.ensure_future(runtime.deliver_forever(interval))
     async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as http:
         try:
             yield Harness(runtime, WeChatServer(http, safe, fake), fake)

@@ -227,3 +227,29 @@ def test_long_keys_stay_distinct() -> None:
     assert _fit_key("short") == "short"
     assert len(_fit_key(a)) == 200 and _fit_key(a) != _fit_key(b)
     assert _fit_key(a) == _fit_key(a)
+
+
+def test_concurrent_delivery_passes_never_send_a_row_twice(core: Core, clock: FixedClock) -> None:
+    """Several dispatchers at once (as several bot processes would be; each has its own
+    in-process lock) plus a second pass on one of them: every row goes out exactly once. On
+    SQLite, which has no FOR UPDATE, the claim's own re-check keeps them apart."""
+    people = [person_of(core, f"p{i}") for i in range(6)]
+    for n in range(60):
+        enqueue(core, people[n % 6], f"k:{n}", Reply(f"消息 {n}"))
+
+    class SlowSender(FakeSender):
+        async def send(self, message: Outgoing) -> None:
+            await asyncio.sleep(0.002)  # another pass claims while this one sends
+            await super().send(message)
+
+    sender = SlowSender()
+    dispatchers = [OutboxDispatcher(core.sessions, clock, {"console": sender}) for _ in range(4)]
+
+    async def all_at_once() -> None:
+        passes = [d.drain(limit=7) for d in dispatchers] + [dispatchers[0].drain(limit=5)]
+        await asyncio.gather(*passes)
+
+    asyncio.run(all_at_once())
+    sent = sorted(m.outbox_id for m in sender.calls)
+    assert sent == sorted(r.id for r in rows(core))  # each row once, none missing
+    assert all(r.status == "sent" and r.attempts == 1 for r in rows(core))

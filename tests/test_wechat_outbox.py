@@ -200,18 +200,16 @@ def test_a_token_invalidated_in_the_middle_of_a_broadcast(
         for openid in followers:
             await bot.follower(openid).say("/start")
         await bot.deliver()
-        async with bot.runtime.lock:  # the background loop waits: we deliver step by step
-            for openid in followers:
-                enqueue(
-                    core, person_of(core, "wechat", openid), f"bc:{openid}", Reply("龙虎榜已更新")
-                )
-            assert await bot.runtime.dispatcher.run_once(limit=2) == 2
-            fake.invalidate_tokens("mp", errcode=40001)  # e.g. someone refreshed it elsewhere
-            assert await bot.runtime.dispatcher.run_once(limit=2) == 2
-            fake.invalidate_tokens("mp", errcode=42001)  # and then it expired
-            assert await bot.runtime.dispatcher.run_once() == 2
+        # The background loop polls once an hour here: we deliver step by step.
+        for openid in followers:
+            enqueue(core, person_of(core, "wechat", openid), f"bc:{openid}", Reply("龙虎榜已更新"))
+        assert await bot.runtime.dispatcher.run_once(limit=2) == 2
+        fake.invalidate_tokens("mp", errcode=40001)  # e.g. someone refreshed it elsewhere
+        assert await bot.runtime.dispatcher.run_once(limit=2) == 2
+        fake.invalidate_tokens("mp", errcode=42001)  # and then it expired
+        assert await bot.runtime.dispatcher.run_once() == 2
 
-    asyncio.run(_with_bot(core, fake, scenario))
+    asyncio.run(_with_bot(core, fake, scenario, interval=3600))
     assert all(fake.service_texts(o)[-1] == "龙虎榜已更新" for o in followers)
     assert all(r.status == "sent" for r in rows(db))
     assert fake.issued("mp") == 3  # the first token and one renewal per invalidation
@@ -337,8 +335,8 @@ def test_an_unknown_group_or_missing_key_is_recorded_not_retried(
     assert errors[1][0] == "failed" and "T_APPCHAT" in (errors[1][1] or "")
 
 
-async def _with_bot(core: Core, fake: FakeWeChat, scenario: Any) -> None:
-    async with wechat_bot(core, fake, True) as bot:
+async def _with_bot(core: Core, fake: FakeWeChat, scenario: Any, interval: float = 0.05) -> None:
+    async with wechat_bot(core, fake, True, interval) as bot:
         await scenario(bot)
 
 

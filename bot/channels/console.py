@@ -12,6 +12,7 @@ Messages for other people (notices, reminders) are printed with their recipient.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Iterable
 from typing import TextIO
@@ -85,14 +86,26 @@ class ConsoleChannel:
             return
         replies = await self.core.process(inc)
         self.out.write(render(replies))
-        while await self.outbox.run_once():
-            pass
+        await self.outbox.drain()
 
     async def run(self, stream: TextIO = sys.stdin) -> None:
         interactive = stream.isatty()
-        loop = asyncio.get_running_loop()
+        background = None
         if interactive:
             self.out.write("点亮原产地 console chat. /start to begin, /quit to leave.\n")
+            # Reminders the scheduler enqueues appear while the terminal waits for a line (a
+            # pipe's transcript stays in order instead: they print after the next line).
+            background = asyncio.ensure_future(self.outbox.run_forever(1.0))
+        try:
+            await self._read_lines(stream, interactive)
+        finally:
+            if background is not None:
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
+
+    async def _read_lines(self, stream: TextIO, interactive: bool) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             if interactive:
                 self.out.write(f"{self.user}> ")

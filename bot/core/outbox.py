@@ -8,6 +8,7 @@ recipient channel's sender and records the outcome.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -100,6 +101,23 @@ class OutboxDispatcher:
         self.sessions = sessions
         self.clock = clock
         self.senders = senders
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = asyncio.Lock()
+        self._due = asyncio.Event()
+
+    def _state(self) -> tuple[asyncio.Lock, asyncio.Event]:
+        """The lock and the wake-up event of the running loop (tests run several loops one
+        after another over one dispatcher; asyncio primitives belong to one loop)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._lock, self._due = loop, asyncio.Lock(), asyncio.Event()
+        return self._lock, self._due
+
+    def wake(self) -> None:
+        """Something was enqueued for now (a late WeChat reply, a notice): deliver it without
+        waiting for the next poll. Call from the dispatcher's event loop."""
+        if self._loop is not None:
+            self._due.set()
 
     def _claim(self, limit: int) -> list[tuple[int, str, str, dict[str, object], str]]:
         now = self.clock.now()
@@ -118,11 +136,21 @@ class OutboxDispatcher:
             ).all()
             if not ids:
                 return []
-            session.execute(
+            # The claim re-checks the lease: on SQLite (no FOR UPDATE) another process, or
+            # another pass, may have claimed some of these rows since the SELECT; only the rows
+            # this UPDATE actually took are ours.
+            ids = session.scalars(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids))
+                .where(
+                    OutboxMessage.id.in_(ids),
+                    OutboxMessage.status == OutboxStatus.PENDING.value,
+                    (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
+                )
                 .values(claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
-            )
+                .returning(OutboxMessage.id)
+            ).all()
+            if not ids:
+                return []
             rows = session.execute(
                 select(
                     OutboxMessage.id,
@@ -179,7 +207,23 @@ class OutboxDispatcher:
         )
 
     async def run_once(self, limit: int = 50) -> int:
-        """Deliver what is due now; returns how many rows were attempted."""
+        """Deliver what is due now; returns how many rows were attempted.
+
+        One pass at a time per process: SQLite has no FOR UPDATE, so two concurrent claims
+        (the poll loop and a wake-up, or the console's own drain) could take the same rows
+        and send them twice. Between processes the lease and SKIP LOCKED keep them apart."""
+        lock, _ = self._state()
+        async with lock:
+            return await self._run_once(limit)
+
+    async def drain(self, limit: int = 50) -> int:
+        """Deliver until nothing is due now; returns how many rows were attempted."""
+        total = 0
+        while n := await self.run_once(limit):
+            total += n
+        return total
+
+    async def _run_once(self, limit: int) -> int:
         loop = asyncio.get_running_loop()
         claimed = await loop.run_in_executor(None, self._claim, limit)
         for outbox_id, channel, chat_id, payload, name in claimed:
@@ -196,15 +240,19 @@ class OutboxDispatcher:
         return len(claimed)
 
     async def run_forever(self, interval: float = 1.0) -> None:
+        """Poll every `interval` seconds (rows enqueued by other processes, retries coming
+        due) and at once when woken."""
+        _, due = self._state()
         while True:
             try:
-                if await self.run_once() == 0:
-                    await asyncio.sleep(interval)
+                await self.drain()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox dispatch failed; retrying")
-                await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(due.wait(), interval)
+            due.clear()
 
 
 def _fit_key(key: str, limit: int = 200) -> str:

@@ -1,13 +1,14 @@
-"""Running the bot on Telegram: long polling by default, a webhook when
+"""Telegram's part of the running bot (bot/runner.py): long polling by default, a webhook when
 TELEGRAM_WEBHOOK_URL is set; the outbox is delivered through the same sender either way."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
+from starlette.routing import Route
 from telegram import Bot
 
 from bot.channels.telegram.channel import TelegramChannel
@@ -16,7 +17,7 @@ from bot.channels.telegram.transport import AiohttpRequest
 from bot.channels.telegram.webhook import PATH, webhook_route
 from bot.config import TelegramConfig
 from bot.core.dispatcher import Core
-from bot.core.outbox import OutboxDispatcher
+from bot.runner import ChannelParts
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,37 +45,32 @@ def make_bot(settings: Settings, limits: TelegramConfig) -> Bot:
     )
 
 
-async def run(core: Core, settings: Settings, stop: asyncio.Event | None = None) -> None:
+@contextlib.asynccontextmanager
+async def start(core: Core, settings: Settings) -> AsyncIterator[ChannelParts]:
+    """Telegram's parts of the process: its sender, and either the long-polling loop or the
+    webhook route (the webhook is registered with Telegram here)."""
     limits = core.config.telegram
     bot = make_bot(settings, limits)
     async with bot:  # getMe: fails here on a wrong token or address
         channel = TelegramChannel(core, bot, limits)
-        outbox = OutboxDispatcher(core.sessions, core.clock, {"telegram": channel.sender})
-        background = [asyncio.create_task(outbox.run_forever(limits.outbox_interval_seconds))]
         try:
             await channel.set_commands()
             resumed = await channel.resume()
             if resumed:
                 log.warning("resuming %d stored updates", resumed)
+            parts = ChannelParts({"telegram": channel.sender}, limits.outbox_interval_seconds)
             if settings.telegram_webhook_url:
-                await serve_webhook(channel, settings, stop)
+                parts.routes.append(await register_webhook(channel, settings))
             else:
                 await bot.delete_webhook()
-                await poll(channel, stop)
-            await channel.idle()
+                parts.loops.append(lambda: poll(channel))
+            yield parts
+            await channel.idle()  # a normal stop: let the steps in flight finish
         finally:
-            for task in background:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
             channel.close()
 
 
-async def serve_webhook(
-    channel: TelegramChannel, settings: Settings, stop: asyncio.Event | None
-) -> None:
-    from bot.web import create_app, serve
-
+async def register_webhook(channel: TelegramChannel, settings: Settings) -> Route:
     assert settings.telegram_webhook_url is not None
     secret = (
         settings.telegram_webhook_secret.get_secret_value()
@@ -82,15 +78,7 @@ async def serve_webhook(
         else None
     )
     path = urlsplit(settings.telegram_webhook_url).path or PATH
-    app = create_app([webhook_route(channel, secret, path)])
     await channel.bot.set_webhook(
         settings.telegram_webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
     )
-    server = asyncio.create_task(serve(app, settings.web_host, settings.web_port))
-    if stop is None:
-        await server
-        return
-    await stop.wait()
-    server.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await server
+    return webhook_route(channel, secret, path)

@@ -1,12 +1,12 @@
-"""Running the bot on WeChat: the callback in the web app, the outbox delivered to followers
-("wechat") and to WeCom groups ("wecom")."""
+"""WeChat's part of the running bot (bot/runner.py): the callback in the web app, the outbox
+delivered to followers ("wechat") and to WeCom groups ("wecom")."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from bot.channels.wechat.api import Api, OfficialAccountClient, WeComAppClient
 from bot.channels.wechat.channel import WeChatChannel
@@ -14,14 +14,10 @@ from bot.channels.wechat.sender import WeChatSender
 from bot.channels.wechat.wecom import WeComSender
 from bot.core.dispatcher import Core
 from bot.core.outbox import OutboxDispatcher, Sender
+from bot.runner import ChannelParts
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def configured(settings: Settings) -> bool:
-    """The callback is served when the Official Account's token and AppID are set."""
-    return bool(settings.wechat_token and settings.wechat_app_id)
 
 
 def wecom_app(core: Core, settings: Settings) -> Api | None:
@@ -40,37 +36,24 @@ def wecom_app(core: Core, settings: Settings) -> Api | None:
 
 @dataclass
 class WeChatRuntime:
+    """The WeChat channel on its own: the callback, the senders and a dispatcher over them
+    (the tests' harness and benchmarks; the bot's process uses `start`, whose dispatcher
+    covers every channel)."""
+
     channel: WeChatChannel
     dispatcher: OutboxDispatcher
     senders: dict[str, Sender]
-    # One delivery pass at a time in this process: on SQLite two concurrent claims could
-    # take the same rows (no FOR UPDATE there).
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    due: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wake(self) -> None:
         """A late reply was enqueued: deliver now rather than at the next poll."""
-        self.due.set()
+        self.dispatcher.wake()
 
     async def deliver(self) -> int:
         """Delivers until nothing is due; returns how many rows were attempted."""
-        total = 0
-        async with self.lock:
-            while n := await self.dispatcher.run_once():
-                total += n
-        return total
+        return await self.dispatcher.drain()
 
     async def deliver_forever(self, interval: float) -> None:
-        while True:
-            try:
-                await self.deliver()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("wechat outbox delivery failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.due.wait(), interval)
-            self.due.clear()
+        await self.dispatcher.run_forever(interval)
 
     async def close(self) -> None:
         await self.channel.idle()
@@ -110,23 +93,21 @@ def build(core: Core, settings: Settings) -> WeChatRuntime:
     return runtime
 
 
-async def run(core: Core, settings: Settings, stop: asyncio.Event | None = None) -> None:
-    from bot.web import create_app, serve
-
+@contextlib.asynccontextmanager
+async def start(core: Core, settings: Settings) -> AsyncIterator[ChannelParts]:
+    """WeChat's parts of the process: the /wechat route, the follower and WeCom senders; a
+    late reply wakes the process's dispatcher."""
     runtime = build(core, settings)
-    app = create_app(runtime.channel.routes())
-    tasks = [
-        asyncio.ensure_future(runtime.deliver_forever(core.config.wechat.outbox_interval_seconds)),
-        asyncio.ensure_future(serve(app, settings.web_host, settings.web_port)),
-    ]
+
+    def bind(dispatcher: OutboxDispatcher) -> None:
+        runtime.channel.wake = dispatcher.wake
+
     try:
-        if stop is None:
-            await asyncio.gather(*tasks)
-        else:
-            await stop.wait()
+        yield ChannelParts(
+            runtime.senders,
+            core.config.wechat.outbox_interval_seconds,
+            routes=list(runtime.channel.routes()),
+            bind=bind,
+        )
     finally:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
         await runtime.close()

@@ -1,0 +1,167 @@
+"""One process runs Telegram and WeChat together (bot/runner.py): one web app, one outbox
+dispatcher over both channels' senders, and a graceful stop (SIGTERM) that lets it finish.
+
+Both channels are reached over HTTP: Telegram through the fake Bot API (long polling), WeChat
+by posting signed callbacks to the bot's own web server on a local port."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from bot.config import FestivalConfig
+from bot.core.clock import FixedClock
+from bot.core.dispatcher import Core
+from bot.core.messages import Reply
+from bot.core.outbox import Outbox
+from handlers.routes import ROUTES
+from models import Identity, OutboxMessage
+from tests.fake_telegram import BotThread, FakeTelegram, config_for_tests
+from tests.fake_wechat import FakeWeChat, Follower, WeChatServer, settings_for
+from tests.test_web import free_port
+
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def wx() -> Iterator[FakeWeChat]:
+    with FakeWeChat() as server:
+        yield server
+
+
+@pytest.fixture
+def core(db: Engine, config: FestivalConfig, clock: FixedClock) -> Iterator[Core]:
+    made = Core(config_for_tests(config), db, clock, ROUTES)
+    yield made
+    made.executor.shutdown()
+
+
+def both(core: Core, tg: FakeTelegram, wx: FakeWeChat, port: int) -> BotThread:
+    """The bot with Telegram (long polling) and WeChat (plaintext callback) configured."""
+    wechat = settings_for(wx, safe=False, wecom=False)
+    fields = {
+        name: getattr(wechat, name)
+        for name in ("wechat_token", "wechat_app_id", "wechat_app_secret", "wechat_api_base_url")
+    }
+    return BotThread(core, tg, web_port=port, **fields)
+
+
+def wechat_say(port: int, wx: FakeWeChat, openid: str, line: str) -> str:
+    async def go() -> str:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
+            return await Follower(WeChatServer(http, safe=False, fake=wx), openid).say(line)
+
+    return asyncio.run(go())
+
+
+def wait_http(port: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError("the web app did not come up")
+
+
+def test_one_process_serves_both_channels_and_reroutes_between_them(
+    core: Core, tg: FakeTelegram, wx: FakeWeChat, clock: FixedClock, db: Engine
+) -> None:
+    port = free_port()
+    with both(core, tg, wx, port):
+        tg.wait(lambda: tg.stats.calls.get("getUpdates", 0) > 0)
+        wait_http(port)
+        # Lin starts on Telegram and links her WeChat to the same person
+        lin = tg.user(1201, "lin")
+        lin.say("/start")
+        assert lin.inbox, "Telegram answered"
+        lin.say("/link")
+        code = re.search(r"[A-Z2-9]{8}", lin.last_text())
+        assert code is not None
+        assert "已绑定" in wechat_say(port, wx, "o_lin", f"/link {code[0]}")
+        with Session(db) as session:
+            owners = set(
+                session.scalars(
+                    select(Identity.person_id).where(Identity.user_id.in_(["1201", "o_lin"]))
+                )
+            )
+        assert len(owners) == 1
+        person = owners.pop()
+        # She last wrote on WeChat, so a reminder goes there first; two days later WeChat's
+        # 48-hour window is closed and no template is configured: the same process delivers
+        # the copy on Telegram.
+        clock.advance(hours=49)
+        wx.offset = 49 * 3600
+        with core.sessions() as session, session.begin():
+            Outbox(session, core.clock).to_person(
+                person, "reminder:late", Reply("今晚记得填报战报")
+            )
+        tg.wait(lambda: any("今晚记得填报战报" in m.text for m in lin.inbox))
+    with Session(db) as session:
+        sent = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.channel, m.status) for m in sent] == [("wechat", "failed"), ("telegram", "sent")]
+    assert not wx.service_texts("o_lin") or "今晚记得填报战报" not in wx.service_texts("o_lin")
+
+
+def test_a_stop_lets_the_process_end_by_itself(
+    core: Core, tg: FakeTelegram, wx: FakeWeChat
+) -> None:
+    port = free_port()
+    bot = both(core, tg, wx, port).start()
+    tg.wait(lambda: tg.stats.calls.get("getUpdates", 0) > 0)
+    wait_http(port)
+    mo = tg.user(1202, "mo")
+    mo.say("/start")
+    bot.finish()
+    assert not bot.alive() and bot.returned  # run() returned: not killed, not cancelled
+    with pytest.raises(httpx.TransportError):  # the web server is closed
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+
+
+def test_sigterm_stops_python_m_bot_cleanly(tg: FakeTelegram, tmp_path: Path) -> None:
+    """The real command, as a service manager runs and stops it."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "TELEGRAM_BOT_TOKEN": tg.token,
+        "TELEGRAM_API_BASE_URL": tg.base_url,
+        "BOT_SCHEDULER": "off",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        tg.wait(lambda: tg.stats.calls.get("getUpdates", 0) > 0, timeout=60)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, out.decode()
+    assert b"Traceback" not in out, out.decode()
