@@ -38,6 +38,8 @@ from models import JobRun
 
 log = logging.getLogger("scheduler")
 
+MIN_TICK_SECONDS = 0.25  # a rehearsal at high speed still only looks 4 times a second
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -153,6 +155,26 @@ class FestivalScheduler:
             except Exception:
                 log.exception("scheduled jobs failed; retried at the next wake-up")
 
+    def tick_interval(self) -> float:
+        """Real seconds between looks for due jobs: the configured tick in the festival's time,
+        so a rehearsal clock running 60 times faster looks 60 times as often (never more
+        often than MIN_TICK_SECONDS). A due run is found as long as a tick, in the clock's
+        time, is shorter than the job's grace period."""
+        config = self.runner.config
+        tick = config.schedule.tick_seconds if config.schedule else 60
+        real = max(MIN_TICK_SECONDS, tick / self.runner.clock.speed)
+        in_clock_time = dt.timedelta(seconds=real * self.runner.clock.speed)
+        for spec in self.runner.specs.values():
+            if spec.grace < in_clock_time:
+                log.warning(
+                    "clock speed %g: job %s (grace %s) may be missed between two looks every %s",
+                    self.runner.clock.speed,
+                    spec.name,
+                    spec.grace,
+                    in_clock_time,
+                )
+        return real
+
     def start(self) -> None:
         wall = dt.datetime.now(dt.UTC)
         for spec in self.runner.specs.values():
@@ -166,10 +188,9 @@ class FestivalScheduler:
                 misfire_grace_time=int(spec.grace.total_seconds()) or 1,
                 coalesce=True,
             )
-        tick = self.runner.config.schedule.tick_seconds if self.runner.config.schedule else 60
         self.aps.add_job(
             self.wake,
-            IntervalTrigger(seconds=tick),
+            IntervalTrigger(seconds=self.tick_interval()),
             id="tick",
             next_run_time=dt.datetime.now(dt.UTC),
         )

@@ -43,7 +43,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> App:
     config = load_config(settings.bot_config)
     if clock is None:
         start = parse_start(settings.bot_clock, config.calendar.tz) if settings.bot_clock else None
-        clock = Clock(config.calendar.tz, start)
+        clock = Clock(config.calendar.tz, start, settings.bot_clock_speed)
     engine = make_engine(settings.database_url)
     prepare_database(engine, config, clock)
     return App(settings, config, engine, clock, Core(config, engine, clock, ROUTES))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     web_port: int = 8080
     # Rehearsal mode: start the clock at this local time (ISO format), e.g. 2020-11-02T20:00.
     bot_clock: str | None = None
+    # Rehearsal mode: how many times faster than real time the clock runs (60: an hour a minute).
+    bot_clock_speed: float = Field(default=1.0, gt=0, le=100_000)
     # embedded: `python -m bot` runs the scheduler too; off: `python scheduler.py` runs it alone.
     bot_scheduler: Literal["embedded", "off"] = "embedded"
     console_user: str = "me"

@@ -343,3 +343,75 @@ def test_operators_list_and_dry_run(
     assert out.rstrip().endswith("1 messages would be sent (dry run: nothing stored or sent)")
     assert jobs(["run", "no_such_job"]) == 2
     assert "unknown job" in capsys.readouterr().err
+
+
+class Wall:
+    """Real time the test moves by hand (what the rehearsal clock is sped up from)."""
+
+    def __init__(self) -> None:
+        self.t = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += dt.timedelta(seconds=seconds)
+
+
+def test_a_rehearsal_clock_runs_faster_and_the_scheduler_keeps_up(
+    sessions: sessionmaker[Session], config: FestivalConfig, festival: None, tmp_path: Path
+) -> None:
+    """BOT_CLOCK=2020-10-12T08:59 BOT_CLOCK_SPEED=60: one real minute is an hour of the
+    festival; a minute of real time later the T-7 reminder (09:00) has gone out, once."""
+    from bot.core.clock import Clock
+
+    wall = Wall()
+    clock = Clock(config.calendar.tz, local(config, 2020, 10, 12, 8, 59), speed=60, wall=wall)
+    runner = JobRunner(sessions, config, clock, tmp_path / "boards")
+    scheduler = FestivalScheduler(runner)
+    assert scheduler.tick_interval() == pytest.approx(1.0)  # 60 s of festival time, 1 s real
+
+    def runs() -> list[str]:
+        with sessions() as s:
+            return [r.job for r in s.scalars(select(JobRun))]
+
+    async def tick() -> None:
+        await scheduler.wake()
+
+    asyncio.run(tick())
+    assert "registration_t7" not in runs()
+    wall.advance(30)  # 09:29 on the rehearsal clock
+    assert clock.local_now().strftime("%m-%d %H:%M") == "10-12 09:29"
+    asyncio.run(tick())
+    asyncio.run(tick())
+    assert runs().count("registration_t7") == 1
+    sender = Recorder()
+    deliver(sessions, FixedClock(config.calendar.tz, clock.now()), sender)
+    reminders = [t for t in sender.to("contact") if "距单位推荐报名截止" in t]
+    assert len(reminders) == 1 and "还有 7 天" in reminders[0]
+
+
+def test_the_rehearsal_speed_is_bounded_and_checked(config: FestivalConfig, tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from bot.core.clock import Clock
+    from bot.settings import Settings
+    from scheduler import MIN_TICK_SECONDS
+
+    for bad in ("0", "-2", "abc"):
+        with pytest.raises(ValidationError):
+            Settings(bot_clock_speed=bad)
+    with pytest.raises(ValueError):
+        Clock(config.calendar.tz, speed=0)
+    wall = Wall()
+    fast = Clock(config.calendar.tz, speed=100_000, wall=wall)
+    sessions_ = sessionmaker()  # never used: tick_interval reads only the config and clock
+    scheduler = FestivalScheduler(JobRunner(sessions_, config, fast, tmp_path))
+    assert scheduler.tick_interval() == MIN_TICK_SECONDS
+    before = fast.now()
+    wall.advance(1)
+    assert fast.now() - before == dt.timedelta(seconds=100_000)
+    normal = Clock(config.calendar.tz, wall=wall)
+    before = normal.now()
+    wall.advance(2.5)
+    assert normal.now() - before == dt.timedelta(seconds=2.5)

@@ -5,21 +5,33 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 
 class Clock:
-    """Real time, optionally shifted so that 'now' started at a chosen instant (rehearsal)."""
+    """Real time, optionally shifted so that 'now' started at a chosen instant, and optionally
+    running faster than real time (the rehearsal mode: BOT_CLOCK, BOT_CLOCK_SPEED)."""
 
-    def __init__(self, tz: ZoneInfo, start_at: dt.datetime | None = None) -> None:
+    def __init__(
+        self,
+        tz: ZoneInfo,
+        start_at: dt.datetime | None = None,
+        speed: float = 1.0,
+        wall: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("the clock's speed must be positive")
         self.tz = tz
-        self._offset = dt.timedelta(0)
-        if start_at is not None:
-            self._offset = start_at - dt.datetime.now(dt.UTC)
+        self.speed = speed
+        self._wall = wall or (lambda: dt.datetime.now(dt.UTC))
+        self._wall_start = self._wall()
+        self._start = start_at.astimezone(dt.UTC) if start_at is not None else self._wall_start
 
     def now(self) -> dt.datetime:
         """Aware UTC."""
-        return dt.datetime.now(dt.UTC) + self._offset
+        elapsed = self._wall() - self._wall_start
+        return self._start + (elapsed * self.speed if self.speed != 1 else elapsed)
 
     def local_now(self) -> dt.datetime:
         return self.now().astimezone(self.tz)
@@ -29,6 +41,7 @@ class Clock:
         return self.local_now().date()
 
     def monotonic(self) -> float:
+        """Real seconds (rate limits and timeouts follow the real world, not the rehearsal)."""
         return time.monotonic()
 
 
