@@ -44,7 +44,12 @@ def submitted(ctx: Ctx, kind: str, item_id: int, title: str, unit_id: int, statu
 def quota_exceeded(ctx: Ctx, unit_id: int) -> None:
     """A unit passed the maximum of its quota: warn its contacts and the committee (once per
     new count). Quotas never block; the committee decides what to do."""
-    progress = quotas.unit_progress(ctx.session, ctx.config, unit_id)
+    unit = ctx.session.get(Unit, unit_id)
+    if unit is None:
+        return
+    # No pending names: the warning does not list them, and this runs in the step that
+    # submits a registration (the last, busiest step of the form).
+    progress = quotas.progress_of_units(ctx.session, ctx.config.units.kinds, [unit])[0]
     for what, tally in (("streamers", progress.streamers), ("products", progress.products)):
         if tally.over <= 0:
             continue

@@ -277,18 +277,17 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     unit = repo.unit_by_code(ctx.session, reg.unit)
     if unit is None:
         raise FieldError("unit_group", "err.invalid_value")
+    streamer = repo.streamer_of_person(ctx.session, ctx.person_id)
     for platform, name, field in (
         (reg.platform, reg.account_name, "account_name"),
         (reg.second_platform, reg.second_account, "second_account"),
     ):
         if platform and name:
             owner = repo.account_owner(ctx.session, platform, name)
-            mine = repo.streamer_of_person(ctx.session, ctx.person_id)
-            if owner is not None and (mine is None or owner != mine.id):
+            if owner is not None and (streamer is None or owner != streamer.id):
                 raise FieldError(
                     field, "err.account_taken", platform=ctx.config.platform_label(platform)
                 )
-    streamer = repo.streamer_of_person(ctx.session, ctx.person_id)
     before = snapshot(ctx, streamer) if streamer else None
     # already counted towards this unit's quota (then no over-quota warning again)
     counted_before = (
