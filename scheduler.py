@@ -115,8 +115,10 @@ class JobRunner:
             ).first()
             if claimed is None:  # recorded already (by us, or another process)
                 return Outcome(name, scheduled_for, ran=False)
-            jc = self._ctx(session, spec, scheduled_for, Outbox(session, self.clock))
+            outbox = Outbox(session, self.clock, batch=True)
+            jc = self._ctx(session, spec, scheduled_for, outbox)
             spec.run(jc)
+            outbox.flush()
             run = session.scalars(
                 select(JobRun).where(JobRun.job == name, JobRun.scheduled_for == scheduled_for)
             ).one()

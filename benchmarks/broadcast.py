@@ -152,7 +152,7 @@ async def deliver(app, settings: Settings, expected: int) -> float:  # type: ign
         return time.perf_counter() - t0
 
 
-def run(url: str, recipients: int, image_dir: Path) -> None:
+def run(url: str, recipients: int, image_dir: Path, enqueue_only: bool = False) -> None:
     with FakeTelegram() as fake:
         fake.faults.append(Fault("502_before", rate=0.05))
         settings = Settings(
@@ -172,6 +172,9 @@ def run(url: str, recipients: int, image_dir: Path) -> None:
         outcome = runner.run("weekly_board", clock.now())
         job_time = time.perf_counter() - t0
         print(f"  job: {outcome.enqueued:,} messages enqueued in {job_time:.2f} s", flush=True)
+        if enqueue_only:
+            app.engine.dispose()
+            return
         elapsed = asyncio.run(deliver(app, settings, outcome.enqueued))
         per_chat = Counter(m.chat_id for m in fake.sent)
         with app.core.sessions() as s:
@@ -199,6 +202,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--pg", help="PostgreSQL server URL (a scratch database is created)")
+    parser.add_argument("--enqueue-only", action="store_true", help="time the job, not delivery")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.pg:
@@ -209,14 +213,14 @@ def main() -> int:
             try:
                 print(f"PostgreSQL ({name})")
                 url = make_url(args.pg).set(database=name).render_as_string(hide_password=False)
-                run(url, args.recipients, Path(tmp))
+                run(url, args.recipients, Path(tmp), args.enqueue_only)
             finally:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
         else:
             print("SQLite (WAL)")
-            run(f"sqlite:///{tmp}/bench.db", args.recipients, Path(tmp))
+            run(f"sqlite:///{tmp}/bench.db", args.recipients, Path(tmp), args.enqueue_only)
     return 0
 
 

@@ -253,3 +253,60 @@ def test_concurrent_delivery_passes_never_send_a_row_twice(core: Core, clock: Fi
     sent = sorted(m.outbox_id for m in sender.calls)
     assert sent == sorted(r.id for r in rows(core))  # each row once, none missing
     assert all(r.status == "sent" and r.attempts == 1 for r in rows(core))
+
+
+def test_a_batch_writes_the_same_rows_as_single_inserts(core: Core, clock: FixedClock) -> None:
+    """The scheduler's batch mode (bulk statements, channels looked up in bulk) stores exactly
+    what one insert per message would: the channel used last, the first linked one otherwise,
+    nobody without a channel, a key already enqueued skipped; across statement boundaries."""
+    from models import Person
+
+    ids = [person_of(core, f"b{i}") for i in range(3)]
+    with core.sessions() as s, s.begin():
+        # b1 also uses Telegram and wrote there last; b2 linked Telegram but is back on console
+        for person_id in ids[1:]:
+            s.add(
+                Identity(
+                    person_id=person_id,
+                    channel="telegram",
+                    user_id=f"tg{person_id}",
+                    chat_id=f"tg{person_id}",
+                    created_at=clock.now(),
+                )
+            )
+        s.get_one(Person, ids[1]).last_channel = "telegram"
+        s.get_one(Person, ids[2]).last_channel = "console"
+        ghost = Person(display_name="ghost", created_at=clock.now())  # no channel at all
+        s.add(ghost)
+        s.flush()
+        ids.append(ghost.id)
+    messages = [(ids[n % 4], f"k{n}", Reply(f"消息 {n}")) for n in range(1_203)]
+    messages.append((ids[0], "k0", Reply("重复的键")))
+
+    def store(batch: bool, prefix: str) -> list[tuple[object, ...]]:
+        with core.sessions() as s, s.begin():
+            outbox = Outbox(s, clock, batch=batch)
+            for person_id, key, reply in messages:
+                outbox.to_person(person_id, prefix + key, reply)
+            outbox.to_chat("telegram", "-100", prefix + "group", Reply("群"))
+            outbox.flush()
+        with core.sessions() as s:
+            found = s.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.idempotency_key.startswith(prefix))
+                .order_by(OutboxMessage.idempotency_key)
+            ).all()
+            return [
+                (m.idempotency_key[len(prefix) :], m.person_id, m.channel, m.chat_id, m.payload)
+                for m in found
+            ]
+
+    single, bulk = store(False, "s:"), store(True, "b:")
+    assert bulk == single
+    assert len(bulk) == 1 + sum(1 for n in range(1_203) if n % 4 != 3)  # the ghost gets none
+    by_person = {person_id: (channel, chat) for _, person_id, channel, chat, _ in bulk}
+    assert by_person[ids[0]] == ("console", "b0")
+    assert by_person[ids[1]] == ("telegram", f"tg{ids[1]}")
+    assert by_person[ids[2]] == ("console", "b2")
+    assert ids[3] not in by_person
+    assert dict((k, p) for k, _, _, _, p in bulk)["k0"]["text"] == "消息 0"  # first one kept

@@ -46,47 +46,94 @@ class Sender(Protocol):
 
 
 class Outbox:
-    """Writes outbox rows inside the current step's transaction."""
+    """Writes outbox rows inside the current step's transaction.
 
-    def __init__(self, session: Session, clock: Clock) -> None:
+    With batch=True (the scheduler's broadcasts) rows are collected and written by flush()
+    in a few multi-row statements, the recipients' channels looked up in bulk: 10,000 single
+    inserts would hold SQLite's one write lock for seconds, stalling every conversation."""
+
+    BULK = 500  # rows (and people looked up) per statement
+
+    def __init__(self, session: Session, clock: Clock, batch: bool = False) -> None:
         self.session = session
         self.clock = clock
+        self.batch = batch
+        self._rows: list[dict[str, object]] = []
+        self._people: list[tuple[int, str, Reply]] = []
 
     def to_person(self, person_id: int, key: str, reply: Reply) -> None:
         """To a person, on the channel they used last."""
-        person = self.session.get(Person, person_id)
-        identities = self.session.scalars(
-            select(Identity).where(Identity.person_id == person_id).order_by(Identity.id)
-        ).all()
-        if not identities:
+        if self.batch:
+            self._people.append((person_id, key, reply))
+            return
+        chosen = self._channels([person_id]).get(person_id)
+        if chosen is None:
             log.warning("person %s has no channel identity; message %s dropped", person_id, key)
             return
-        chosen = next(
-            (i for i in identities if person and i.channel == person.last_channel), identities[0]
-        )
-        self._insert(key, person_id, chosen.channel, chosen.chat_id, reply)
+        self._insert(key, person_id, chosen[0], chosen[1], reply)
 
     def to_chat(self, channel: str, chat_id: str, key: str, reply: Reply) -> None:
         self._insert(key, None, channel, chat_id, reply)
+
+    def flush(self) -> None:
+        """Writes what a batch collected (nothing to do outside batch mode)."""
+        people, self._people = self._people, []
+        for start in range(0, len(people), self.BULK):
+            chunk = people[start : start + self.BULK]
+            channels = self._channels(sorted({p for p, _, _ in chunk}))
+            for person_id, key, reply in chunk:
+                chosen = channels.get(person_id)
+                if chosen is None:
+                    log.warning("person %s has no channel identity; %s dropped", person_id, key)
+                    continue
+                self._insert(key, person_id, chosen[0], chosen[1], reply)
+        rows, self._rows = self._rows, []
+        for start in range(0, len(rows), self.BULK):
+            self._write(rows[start : start + self.BULK])
+
+    def _channels(self, person_ids: list[int]) -> dict[int, tuple[str, str]]:
+        """(channel, chat id) of each person: the channel used last, else the first linked."""
+        found = self.session.execute(
+            select(Identity.person_id, Identity.channel, Identity.chat_id, Person.last_channel)
+            .join(Person, Person.id == Identity.person_id)
+            .where(Identity.person_id.in_(person_ids))
+            .order_by(Identity.id)
+        ).all()
+        chosen: dict[int, tuple[str, str]] = {}
+        for person_id, channel, chat_id, last in found:
+            if person_id not in chosen or channel == last != chosen[person_id][0]:
+                chosen[person_id] = (channel, chat_id)
+        return chosen
 
     def _insert(
         self, key: str, person_id: int | None, channel: str, chat_id: str, reply: Reply
     ) -> None:
         now = self.clock.now()
+        row: dict[str, object] = {
+            "idempotency_key": _fit_key(key),
+            "person_id": person_id,
+            "channel": channel,
+            "chat_id": chat_id,
+            "payload": reply.to_payload(),
+            "status": OutboxStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        if self.batch:
+            self._rows.append(row)
+        else:
+            self._write([row])
+
+    def _write(self, rows: list[dict[str, object]]) -> None:
+        """One statement; a key already enqueued (a rerun, a retried step) is skipped."""
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(OutboxMessage).values(
-            idempotency_key=_fit_key(key),
-            person_id=person_id,
-            channel=channel,
-            chat_id=chat_id,
-            payload=reply.to_payload(),
-            status=OutboxStatus.PENDING.value,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        self.session.execute(stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]))
+        stmt = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        if len(rows) == 1:
+            self.session.execute(stmt.values(rows[0]))
+        else:
+            self.session.execute(stmt, rows)
 
 
 class OutboxDispatcher:
