@@ -136,7 +136,8 @@ def test_permanent_failure_is_recorded_and_others_still_delivered(
     bob, alice = person_of(core, "bob"), person_of(core, "alice")
     enqueue(core, bob, "k:bob", Reply("给 bob"))  # first in line, and it fails
     enqueue(core, alice, "k:alice", Reply("给 alice"))
-    sender = FakeSender({"bob": [PermanentFailure("Forbidden: bot was blocked by the user")]})
+    blocked = PermanentFailure("Forbidden: bot was blocked by the user", unreachable=True)
+    sender = FakeSender({"bob": [blocked]})
     dispatcher = OutboxDispatcher(core.sessions, clock, {"console": sender})
 
     assert run_once(dispatcher) == 2
@@ -310,3 +311,17 @@ def test_a_batch_writes_the_same_rows_as_single_inserts(core: Core, clock: Fixed
     assert by_person[ids[2]] == ("console", "b2")
     assert ids[3] not in by_person
     assert dict((k, p) for k, _, _, _, p in bulk)["k0"]["text"] == "消息 0"  # first one kept
+
+
+def test_a_permanent_failure_that_says_nothing_about_the_person(
+    core: Core, clock: FixedClock
+) -> None:
+    """A closed WeChat window or a bad request fails the message, not the person: their other
+    channels keep delivering to them."""
+    carol = person_of(core, "carol")
+    enqueue(core, carol, "k:1", Reply("窗口已关闭"))
+    sender = FakeSender({"carol": [PermanentFailure("customer-service window closed (45015)")]})
+    assert run_once(OutboxDispatcher(core.sessions, clock, {"console": sender})) == 1
+    assert rows(core)[0].status == "failed"
+    with core.sessions() as s:
+        assert s.get_one(Person, carol).unreachable_at is None

@@ -35,7 +35,7 @@ class Recorder:
 
     async def send(self, message: Outgoing) -> None:
         if message.chat_id in self.blocked:
-            raise PermanentFailure("Forbidden: bot was blocked by the user")
+            raise PermanentFailure("Forbidden: bot was blocked by the user", unreachable=True)
         self.sent.append(message)
 
     def to(self, chat_id: str) -> list[str]:

@@ -30,7 +30,14 @@ VIA = "|via:"  # marks a copy rerouted to the person's other channel
 
 
 class PermanentFailure(Exception):
-    """The message can never be delivered (blocked bot, unknown chat): recorded, not retried."""
+    """The message can never be delivered (blocked bot, unknown chat, WeChat's window closed):
+    recorded, not retried. `unreachable`: the person cannot be reached on this channel at all
+    (they blocked the bot, unfollowed), recorded on them; a closed 48-hour window or a bad
+    request says nothing about the person and leaves them alone."""
+
+    def __init__(self, reason: str, unreachable: bool = False) -> None:
+        super().__init__(reason)
+        self.unreachable = unreachable
 
 
 class TemporaryFailure(Exception):
@@ -225,7 +232,7 @@ class OutboxDispatcher:
                 row.status, row.last_error = OutboxStatus.FAILED.value, str(error)[:1000]
                 if isinstance(error, PermanentFailure) and row.person_id:
                     person = session.get(Person, row.person_id)
-                    if person is not None:
+                    if person is not None and error.unreachable:
                         person.unreachable_at = now
                     self._reroute(session, row)
             else:

@@ -156,7 +156,7 @@ class Sender:
         try:
             await self.deliver(message)
         except Forbidden as exc:
-            raise PermanentFailure(f"blocked: {exc}") from exc
+            raise PermanentFailure(f"blocked: {exc}", unreachable=True) from exc
         except BadRequest as exc:
             raise PermanentFailure(f"bad request: {exc}") from exc
         except RetryAfter as exc:
