@@ -311,6 +311,8 @@ class TelegramConfig(_Strict):
     outbox_interval_seconds: float = Field(default=1, gt=0)
 
 
+    # Handled updates are kept this long (a webhook retry comes within minutes), then pruned.
+    keep_updates_days: int = Field(default=7, ge=1, le=365)
 class WeChatTemplate(_Strict):
     """A template message for reminders outside the 48-hour window: each template field is
     filled from the message (first_line, rest = the other lines, text = all, date = today)."""

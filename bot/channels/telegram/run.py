@@ -3,7 +3,9 @@ TELEGRAM_WEBHOOK_URL is set; the outbox is delivered through the same sender eit
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
@@ -64,6 +66,7 @@ async def start(core: Core, settings: Settings) -> AsyncIterator[ChannelParts]:
             else:
                 await bot.delete_webhook()
                 parts.loops.append(lambda: poll(channel))
+            parts.loops.append(lambda: prune_updates(channel))
             yield parts
             await channel.idle()  # a normal stop: let the steps in flight finish
         finally:
@@ -82,3 +85,19 @@ async def register_webhook(channel: TelegramChannel, settings: Settings) -> Rout
         settings.telegram_webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
     )
     return webhook_route(channel, secret, path)
+
+
+async def prune_updates(channel: TelegramChannel, every_seconds: float = 3600) -> None:
+    """Handled updates older than telegram.keep_updates_days are deleted, at start and then
+    hourly (a webhook retry, the only reason to keep them, comes within minutes)."""
+    keep = dt.timedelta(days=channel.limits.keep_updates_days)
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            before = channel.core.clock.now() - keep
+            pruned = await loop.run_in_executor(None, channel.store.prune, before)
+            if pruned:
+                log.info("pruned %d handled updates older than %s", pruned, before)
+        except Exception:  # a failed prune only delays the next one
+            log.exception("pruning telegram_updates failed")
+        await asyncio.sleep(every_seconds)

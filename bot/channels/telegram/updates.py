@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -67,3 +67,20 @@ class UpdateStore:
     def mark_alone(self, update_id: int, now: dt.datetime) -> None:
         with self.sessions() as session, session.begin():
             self.mark(session, update_id, now)
+
+    def prune(self, before: dt.datetime, chunk: int = 5_000) -> int:
+        """Deletes updates handled before `before`, a chunk per transaction (SQLite's one
+        write lock is never held for long); unhandled ones are never deleted."""
+        total = 0
+        while True:
+            with self.sessions() as session, session.begin():
+                ids = select(TelegramUpdate.id).where(
+                    TelegramUpdate.processed_at.is_not(None), TelegramUpdate.processed_at < before
+                )
+                result = session.execute(
+                    delete(TelegramUpdate).where(TelegramUpdate.id.in_(ids.limit(chunk)))
+                )
+                done = int(getattr(result, "rowcount", 0) or 0)
+            total += done
+            if done < chunk:
+                return total
