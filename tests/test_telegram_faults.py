@@ -157,6 +157,24 @@ def test_502_and_dropped_connections_lose_and_duplicate_nothing(
         assert session.scalar(unprocessed) == 0
 
 
+def test_a_reply_telegram_never_takes_is_left_to_the_outbox(
+    bot: BotThread, fake: FakeTelegram, db: Engine
+) -> None:
+    """Telegram answers 502 to every try of one reply (the sender's whole retry bound): the
+    step is stored, and the person still gets their question, later, from the outbox."""
+    tries = bot.core.config.telegram.max_attempts
+    fake.faults.append(Fault("502_before", "sendMessage", times=tries))
+    user = fake.user(2101, "wen")
+    user.text("/start")
+    fake.wait(lambda: fake.stats.faults.get("502_before", 0) == tries)
+    fake.wait(lambda: any("主播报名" in str(m.buttons()) for m in user.inbox))
+    fake.wait(lambda: _outbox_status(db) == ["sent"])  # recorded right after the send
+    with Session(db) as session:
+        rows = session.execute(select(OutboxMessage.idempotency_key, OutboxMessage.status)).all()
+    assert [(key.split(":")[0], status) for key, status in rows] == [("tg-reply", "sent")]
+    assert len(user.inbox) == 1  # shown once: no attempt reached Telegram before
+
+
 def test_a_user_who_blocked_the_bot(
     bot: BotThread, fake: FakeTelegram, db: Engine, core: Core
 ) -> None:

@@ -30,6 +30,7 @@ from bot.config import TelegramConfig
 from bot.core.dispatcher import Core
 from bot.core.i18n import translate
 from bot.core.messages import Incoming, Outgoing, Reply
+from bot.core.outbox import Outbox
 from handlers import groups
 from models import Identity, Person
 
@@ -64,6 +65,7 @@ class TelegramChannel:
         self.handled = 0
         self.unreachable: set[str] = set()  # chats that blocked the bot (cleared on a message)
         event.listen(core.sessions, "before_commit", self._before_commit)
+        self.wake: Any = lambda: None  # the process's outbox dispatcher, told of deferred replies
         event.listen(core.sessions, "after_commit", self._after_commit)
 
     def close(self) -> None:
@@ -158,13 +160,15 @@ class TelegramChannel:
         self.handled += 1
         if inc.chat_kind == "private" and inc.chat_id in self.unreachable:
             await self._db(self._reachable_sync, inc.chat_id)  # they wrote: not blocked now
-        await self._answer(tg_update, inc, replies)
+        await self._answer(tg_update, inc, replies, update_id)
 
     # ----- output --------------------------------------------------------------------------
-    async def _answer(self, tg_update: TgUpdate, inc: Incoming, replies: list[Reply]) -> None:
+    async def _answer(
+        self, tg_update: TgUpdate, inc: Incoming, replies: list[Reply], update_id: int
+    ) -> None:
         # The reply first (it is what the person waits for), then the press's bookkeeping:
         # the callback answered and the pressed keyboard edited away.
-        jobs = [self._send_all(inc.chat_id, inc.chat_kind, replies, inc.language)]
+        jobs = [self._send_all(inc.chat_id, inc.chat_kind, replies, inc.language, update_id)]
         query = tg_update.callback_query
         if query is not None:
             after = [self._ignore_bad(query.answer)]
@@ -201,10 +205,34 @@ class TelegramChannel:
             pass
 
     async def _send_all(
-        self, chat_id: str, chat_kind: str, replies: list[Reply], language: str | None
+        self,
+        chat_id: str,
+        chat_kind: str,
+        replies: list[Reply],
+        language: str | None,
+        update_id: int | None = None,
     ) -> None:
-        for reply in replies:
-            await self.send_reply(chat_id, chat_kind, reply, language)
+        for n, reply in enumerate(replies):
+            try:
+                await self.send_reply(chat_id, chat_kind, reply, language)
+            except (Forbidden, BadRequest):
+                raise  # blocked (recorded by the sender) or a message Telegram will never take
+            except Exception as exc:
+                if update_id is None:
+                    raise
+                # Telegram stayed unreachable through every retry: the person must still get
+                # their next question, so what is left goes to the outbox (durable, retried
+                # with backoff) instead of being dropped.
+                log.warning("reply to %s failed (%r); left to the outbox", chat_id, exc)
+                await self._db(self._defer_sync, chat_id, update_id, replies[n:], n)
+                self.wake()
+                return
+
+    def _defer_sync(self, chat_id: str, update_id: int, replies: list[Reply], first: int) -> None:
+        with self.core.sessions() as session, session.begin():
+            outbox = Outbox(session, self.core.clock)
+            for n, reply in enumerate(replies, start=first):
+                outbox.to_chat(CHANNEL, chat_id, f"tg-reply:{update_id}:{n}", reply)
 
     async def send_reply(
         self, chat_id: str, chat_kind: str, reply: Reply, language: str | None = None

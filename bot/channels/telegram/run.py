@@ -61,6 +61,7 @@ async def start(core: Core, settings: Settings) -> AsyncIterator[ChannelParts]:
             if resumed:
                 log.warning("resuming %d stored updates", resumed)
             parts = ChannelParts({"telegram": channel.sender}, limits.outbox_interval_seconds)
+            parts.bind = lambda dispatcher: setattr(channel, "wake", dispatcher.wake)
             if settings.telegram_webhook_url:
                 parts.routes.append(await register_webhook(channel, settings))
             else:
