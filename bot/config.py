@@ -313,6 +313,12 @@ class TelegramConfig(_Strict):
 
     # Handled updates are kept this long (a webhook retry comes within minutes), then pruned.
     keep_updates_days: int = Field(default=7, ge=1, le=365)
+    # Replies are recorded as sent this often (one statement for all); after a crash, the
+    # replies not recorded within this many hours are sent again at start.
+    answered_flush_seconds: float = Field(default=1, gt=0, le=60)
+    resend_within_hours: int = Field(default=24, ge=0, le=24 * 7)
+
+
 class WeChatTemplate(_Strict):
     """A template message for reminders outside the 48-hour window: each template field is
     filled from the message (first_line, rest = the other lines, text = all, date = today)."""

@@ -4,6 +4,8 @@ Polling moves the getUpdates offset past an update only once it is in this table
 webhook answers 200 only then; a row without processed_at is handled again after a restart.
 The step that handles an update marks it processed in the step's own transaction, so a killed
 process never applies a stored answer twice. update_id is unique: a webhook retry is ignored.
+The step's replies are stored in that same commit and cleared once sent, so a crash between
+the commit and the send still gets them sent (at the next start).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger
+from sqlalchemy import JSON, BigInteger
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin
@@ -24,3 +26,7 @@ class TelegramUpdate(IdMixin, Base):
     payload: Mapped[dict[str, Any]]
     received_at: Mapped[dt.datetime]
     processed_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    # The step's replies, stored in its commit and cleared when sent (answered_at): a crash
+    # between the two leaves them here, and they are sent at the next start.
+    replies: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))  # SQL NULL
+    answered_at: Mapped[dt.datetime | None]

@@ -36,7 +36,7 @@ _STRINGS = {"text", "caption", "callback_query_id", "url", "secret_token", "file
 class Fault:
     """One kind of failure for calls of `method` (None: any call but getUpdates)."""
 
-    kind: str  # 429 | 502_before | 502_after | drop_before | drop_after
+    kind: str  # 429 | 502_before | 502_after | drop_before | drop_after | hang
     method: str | None = None
     times: int = 1  # how many calls it hits (rate=None)
     rate: float | None = None  # or: the share of calls it hits, until removed
@@ -259,6 +259,10 @@ class FakeTelegram:
         fault = self._fault(method)
         if fault is not None and fault.kind in ("429", "502_before", "drop_before"):
             self._count_fault(fault.kind)
+        if fault is not None and fault.kind == "hang":  # never answers (and never executes)
+            self._count_fault(fault.kind)
+            await asyncio.sleep(3600)
+            return None
             if fault.kind == "429":
                 return _error(
                     429,

@@ -85,6 +85,14 @@ def wait_http(port: int) -> None:
     raise AssertionError("the web app did not come up")
 
 
+def statuses(db: Engine) -> list[tuple[str, str]]:
+    with Session(db) as session:
+        rows = session.execute(
+            select(OutboxMessage.channel, OutboxMessage.status).order_by(OutboxMessage.id)
+        )
+        return [(channel, status) for channel, status in rows]
+
+
 def test_one_process_serves_both_channels_and_reroutes_between_them(
     core: Core, tg: FakeTelegram, wx: FakeWeChat, clock: FixedClock, db: Engine
 ) -> None:
@@ -118,6 +126,7 @@ def test_one_process_serves_both_channels_and_reroutes_between_them(
                 person, "reminder:late", Reply("今晚记得填报战报")
             )
         tg.wait(lambda: any("今晚记得填报战报" in m.text for m in lin.inbox))
+        tg.wait(lambda: statuses(db) == [("wechat", "failed"), ("telegram", "sent")])
     with Session(db) as session:
         sent = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [(m.channel, m.status) for m in sent] == [("wechat", "failed"), ("telegram", "sent")]

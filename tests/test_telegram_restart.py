@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from models import TelegramUpdate
-from tests.fake_telegram import FakeTelegram
+from models import Streamer, TelegramUpdate
+from tests.fake_telegram import FakeTelegram, Fault
 from tests.test_telegram_faults import stored, varied_streamer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,3 +94,46 @@ def test_kill_9_mid_registration_then_restart(
         assert session.scalar(select(func.count()).select_from(TelegramUpdate)) == sent
         unprocessed = select(func.count()).where(TelegramUpdate.processed_at.is_(None))
         assert session.scalar(unprocessed) == 0
+
+
+def test_kill_9_between_a_step_and_its_reply(
+    fake: FakeTelegram, db: Engine, tmp_path: Path
+) -> None:
+    """The step is committed but its reply never leaves (Telegram hangs, then the process is
+    killed): at the next start the stored reply is sent, and the person carries on with it."""
+    bot = BotProcess(fake, db.url.render_as_string(hide_password=False), tmp_path / "bot.log")
+    user = fake.user(7008, "dan")
+
+    def last_update() -> tuple[bool, bool]:
+        with Session(db) as session:
+            row = session.scalars(
+                select(TelegramUpdate).order_by(TelegramUpdate.update_id.desc()).limit(1)
+            ).one()
+            return row.processed_at is not None, row.replies is not None
+
+    try:
+        bot.start()
+        assert "主播报名" in str(user.say("/start")[-1].buttons())
+        fake.faults.append(Fault("hang", "sendMessage", times=1))
+        before = len(user.inbox)
+        user.text("主播报名")  # the step commits; its reply hangs in Telegram
+        fake.wait(lambda: fake.stats.faults.get("hang", 0) == 1)
+        fake.wait(lambda: last_update() == (True, True))  # handled, reply not yet recorded sent
+        bot.kill()
+        assert len(user.inbox) == before  # the person got nothing
+        bot.start()
+        fake.settle(user.id, before, quiet=0.3, timeout=20)
+        resent = user.inbox[before:]
+        assert len(resent) == 1 and "同意并继续" in str(resent[0].buttons())
+        # the resent question works: its button leads on to the next one
+        user.press("同意并继续")
+        assert "设区市" in user.last_text() or "单位" in user.last_text()
+        fake.wait(lambda: last_update() == (True, False), timeout=10)  # recorded as sent
+    finally:
+        if bot.proc is not None and bot.proc.poll() is None:
+            bot.proc.terminate()
+            bot.proc.wait(10)
+    with Session(db) as session:
+        assert session.scalar(select(func.count()).select_from(Streamer)) == 0
+        unsent = select(func.count()).where(TelegramUpdate.replies.is_not(None))
+        assert session.scalar(unsent) == 0, (tmp_path / "bot.log").read_text()

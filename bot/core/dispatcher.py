@@ -170,6 +170,9 @@ class Core:
         )
         if result.rowcount != 1:
             raise StaleStep()
+        # For a channel that keeps the replies with its update in this same commit (Telegram:
+        # sent after a crash between the commit and the send).
+        session.info["replies"] = replies
         return replies
 
     def _identity(self, session: Session, inc: Incoming) -> dict[str, Any]:

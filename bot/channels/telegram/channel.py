@@ -64,9 +64,10 @@ class TelegramChannel:
         self._local = threading.local()
         self.handled = 0
         self.unreachable: set[str] = set()  # chats that blocked the bot (cleared on a message)
-        event.listen(core.sessions, "before_commit", self._before_commit)
+        self._answered: list[int] = []  # updates whose replies went out, not yet recorded
         self.wake: Any = lambda: None  # the process's outbox dispatcher, told of deferred replies
         event.listen(core.sessions, "after_commit", self._after_commit)
+        event.listen(core.sessions, "before_commit", self._before_commit)
 
     def close(self) -> None:
         event.remove(self.core.sessions, "before_commit", self._before_commit)
@@ -80,7 +81,9 @@ class TelegramChannel:
     def _before_commit(self, session: Session) -> None:
         update_id = getattr(self._local, "update_id", None)
         if update_id is not None:
-            self.store.mark(session, update_id, self.core.clock.now())
+            replies = session.info.get("replies") or []
+            payloads = [r.to_payload() for r in replies] or None
+            self.store.mark(session, update_id, self.core.clock.now(), payloads)
 
     def _after_commit(self, session: Session) -> None:
         if getattr(self._local, "update_id", None) is not None:
@@ -111,26 +114,46 @@ class TelegramChannel:
         return len(new)
 
     async def resume(self) -> int:
-        """Handles the updates stored but not processed before the last stop."""
+        """Sends the replies a crash kept from being sent, then handles the updates stored
+        but not processed before the last stop; returns how many of those there were."""
         self.unreachable = set(await self._db(self._unreachable_sync))
         rows = await self._db(self.store.unprocessed)
+        since = self.core.clock.now() - dt.timedelta(hours=self.limits.resend_within_hours)
+        latest: dict[str, tuple[dict[str, Any], list[dict[str, Any]] | None]] = {}
+        for payload, replies in await self._db(self.store.handled_since, since):
+            key = adapter.order_key(payload)
+            superseded = latest.get(key)
+            if superseded is not None and superseded[1]:  # the chat got a later answer
+                self._answered.append(int(superseded[0]["update_id"]))
+            latest[key] = (payload, replies)
+        for key, (payload, replies) in latest.items():
+            if replies:  # the chat's last answer from us may never have left: send it now
+                self._start(self._ordered(key, payload, replies))
         for payload in rows:
             self.dispatch(payload)
         return len(rows)
 
     def dispatch(self, payload: dict[str, Any]) -> None:
-        task = asyncio.create_task(self._ordered(adapter.order_key(payload), payload))
+        self._start(self._ordered(adapter.order_key(payload), payload))
+
+    def _start(self, work: Any) -> None:
+        task = asyncio.create_task(work)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _ordered(self, key: str, payload: dict[str, Any]) -> None:
+    async def _ordered(
+        self, key: str, payload: dict[str, Any], resend: list[dict[str, Any]] | None = None
+    ) -> None:
         # Tasks are created in update order and asyncio.Lock is FIFO: one person's updates
         # run one after another (step and replies), different people concurrently.
         entry = self._keys.setdefault(key, [asyncio.Lock(), 0])
         entry[1] += 1
         try:
             async with entry[0]:
-                await self.handle(payload)
+                if resend is None:
+                    await self.handle(payload)
+                else:
+                    await self._resend(payload, resend)
         except Exception:
             log.exception(
                 "telegram update %s failed; kept for the next start", payload.get("update_id")
@@ -162,6 +185,35 @@ class TelegramChannel:
             await self._db(self._reachable_sync, inc.chat_id)  # they wrote: not blocked now
         await self._answer(tg_update, inc, replies, update_id)
 
+        if replies:
+            self._answered.append(update_id)
+
+    async def _resend(self, payload: dict[str, Any], stored: list[dict[str, Any]]) -> None:
+        """The replies of a step whose commit survived a crash but whose send may not have
+        (the person may see them twice; better than no next question at all)."""
+        update_id = int(payload["update_id"])
+        inc = adapter.to_incoming(TgUpdate.de_json(payload, self.bot), self.username)
+        if inc is not None:
+            replies = [Reply.from_payload(r) for r in stored]
+            log.warning("sending again the replies to update %s (a crash kept them)", update_id)
+            await self._send_all(inc.chat_id, inc.chat_kind, replies, inc.language, update_id)
+        self._answered.append(update_id)
+
+    async def flush_answered(self) -> None:
+        """Records which updates' replies went out, in one statement for all of them (not a
+        write per step: a crash forgets at most this last interval, whose replies are then
+        sent once more)."""
+        done, self._answered = self._answered, []
+        if done:
+            await self._db(self.store.answered, done, self.core.clock.now())
+
+    async def record_answered_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.limits.answered_flush_seconds)
+            try:
+                await self.flush_answered()
+            except Exception:  # retried with the next batch; at worst a reply is sent twice
+                log.exception("recording sent replies failed")
     # ----- output --------------------------------------------------------------------------
     async def _answer(
         self, tg_update: TgUpdate, inc: Incoming, replies: list[Reply], update_id: int

@@ -68,8 +68,10 @@ async def start(core: Core, settings: Settings) -> AsyncIterator[ChannelParts]:
                 await bot.delete_webhook()
                 parts.loops.append(lambda: poll(channel))
             parts.loops.append(lambda: prune_updates(channel))
+            parts.loops.append(channel.record_answered_forever)
             yield parts
             await channel.idle()  # a normal stop: let the steps in flight finish
+            await channel.flush_answered()
         finally:
             channel.close()
 

@@ -34,7 +34,11 @@ class UpdateStore:
         self._mark = (
             update(TelegramUpdate)
             .where(TelegramUpdate.update_id == bindparam("uid"))
-            .values(processed_at=bindparam("now", type_=_when))
+            .values(
+                processed_at=bindparam("now", type_=_when),
+                replies=bindparam("replies", type_=_table.c.replies.type),
+                answered_at=bindparam("answered", type_=_when),
+            )
         )
 
     def save(self, payloads: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
@@ -61,12 +65,49 @@ class UpdateStore:
                 )
             )
 
-    def mark(self, session: Session, update_id: int, now: dt.datetime) -> None:
-        session.connection().execute(self._mark, {"uid": update_id, "now": now})
+    def mark(
+        self,
+        session: Session,
+        update_id: int,
+        now: dt.datetime,
+        replies: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Handled, in the step's commit; with the replies still to send (None: nothing to
+        send, answered already)."""
+        params = {
+            "uid": update_id,
+            "now": now,
+            "replies": replies,
+            "answered": None if replies else now,
+        }
+        session.connection().execute(self._mark, params)
 
     def mark_alone(self, update_id: int, now: dt.datetime) -> None:
         with self.sessions() as session, session.begin():
             self.mark(session, update_id, now)
+
+    def answered(self, update_ids: list[int], now: dt.datetime) -> None:
+        """The replies of these updates were sent (or handed to the outbox): forget them."""
+        with self.sessions() as session, session.begin():
+            for start in range(0, len(update_ids), 500):
+                session.execute(
+                    update(TelegramUpdate)
+                    .where(TelegramUpdate.update_id.in_(update_ids[start : start + 500]))
+                    .values(answered_at=now, replies=None)
+                )
+
+    def handled_since(
+        self, since: dt.datetime
+    ) -> list[tuple[dict[str, Any], list[dict[str, Any]] | None]]:
+        """(update, replies not yet known to be sent) of every update handled since `since`,
+        in order: the caller sends the replies of the updates that are their chat's latest."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(TelegramUpdate.payload, TelegramUpdate.replies)
+                .where(TelegramUpdate.processed_at >= since)
+                .order_by(TelegramUpdate.update_id)
+            ).all()
+        return [(payload, replies) for payload, replies in rows]
 
     def prune(self, before: dt.datetime, chunk: int = 5_000) -> int:
         """Deletes updates handled before `before`, a chunk per transaction (SQLite's one
