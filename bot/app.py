@@ -46,4 +46,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> App:
         clock = Clock(config.calendar.tz, start, settings.bot_clock_speed)
     engine = make_engine(settings.database_url)
     prepare_database(engine, config, clock)
-    return App(settings, config, engine, clock, Core(config, engine, clock, ROUTES))
+    from scheduler import image_dir_for  # where the scheduler draws the weekly board too
+
+    core = Core(config, engine, clock, ROUTES, image_dir_for(settings.database_url))
+    return App(settings, config, engine, clock, core)

@@ -21,10 +21,9 @@ from sqlalchemy.orm import Session
 
 from bot.config import FestivalConfig
 from bot.core.clock import Clock
-from bot.core.i18n import fmt_yuan, translate
+from bot.core.i18n import translate
 from bot.core.messages import Reply
 from handlers import board as board_view
-from handlers import board_image
 from models import (
     DailyReport,
     Enterprise,
@@ -261,49 +260,16 @@ def evening_nudge(jc: JobCtx) -> None:
 
 
 def publish_boards(jc: JobCtx, period: str) -> boards.Board:
-    """Publish every scope's board for the period (once) and draw the main one."""
+    """Publish every scope's board for the period (once) and draw the main one (the city and
+    university pictures are drawn when first asked for: /top 城市)."""
     rules, now = ScoringRules.of(jc.config), jc.clock.now()
     main = boards.publish(jc.session, "all", period, rules, now)
     scopes = ["university", *(scope for scope, _name in boards.city_scopes(jc.session))]
     for scope in scopes:
         boards.publish(jc.session, scope, period, rules, now)
     if main.image_path is None or not Path(main.image_path).exists():
-        main.image_path = str(draw(jc, main))
+        main.image_path = str(board_view.draw_board(jc.session, jc.config, jc.image_dir, main))
     return main
-
-
-def draw(jc: JobCtx, board: boards.Board) -> Path:
-    locale = jc.config.locale.default
-    top = boards.entries(jc.session, board.id, jc.config.leaderboard.top_n)
-    ids = [e.streamer_id for e in top]
-    names, units = boards.account_names(jc.session, ids), boards.unit_names(jc.session, ids)
-    rows = [
-        board_image.ImageRow(
-            e.rank,
-            names.get(e.streamer_id, "?"),
-            units.get(e.streamer_id, ""),
-            fmt_yuan(e.gmv_fen),
-            str(e.live_days),
-            f"{e.score:.1f}",
-            board_view.change_text(locale, e.previous_rank, e.rank),
-        )
-        for e in top
-    ]
-    title = translate(
-        locale,
-        "board.title",
-        festival=jc.config.festival.name,
-        scope=board_view.scope_title(jc.session, locale, board.scope),
-        date=board.published_at.astimezone(jc.config.calendar.tz).date().isoformat(),
-    )
-    headers = tuple(
-        translate(locale, f"board.col_{c}")
-        for c in ("rank", "account", "unit", "gmv", "days", "score", "change")
-    )
-    safe_scope = board.scope.replace(":", "-")
-    return board_image.render(
-        title, headers, rows, jc.image_dir / f"board-{safe_scope}-{board.period}.png"
-    )
 
 
 def _board_job(period: Callable[[JobCtx], str], private_key: str) -> JobFn:

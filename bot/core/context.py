@@ -4,6 +4,7 @@ their conversation state. One Ctx per incoming update."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -52,6 +53,8 @@ class Ctx:
     # Process-wide cache of rarely changing lists (the unit directory); clear it on change.
     cache: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Where files the bot makes are kept (the 龙虎榜 pictures); None: make none.
+    files_dir: Path | None = None
     _scope: ReviewerScope | None = field(default=None, repr=False)
 
     @property

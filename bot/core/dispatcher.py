@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, exists, insert, select, update
@@ -59,9 +60,15 @@ class Routes:
 
 class Core:
     def __init__(
-        self, config: FestivalConfig, engine: Engine, clock: Clock, routes: Routes
+        self,
+        config: FestivalConfig,
+        engine: Engine,
+        clock: Clock,
+        routes: Routes,
+        files_dir: Path | None = None,
     ) -> None:
         self.config = config
+        self.files_dir = files_dir  # the pictures the bot draws (None: it draws none)
         self.db = engine
         self.sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
         self.clock = clock
@@ -152,6 +159,7 @@ class Core:
             state=State(ident["flow"], dict(ident["data"] or {}), ident["version"]),
             is_admin=ident["is_admin"],
             cache=self.cache,
+            files_dir=self.files_dir,
         )
         replies = self._route(ctx)
         buttons = [b for r in replies for b in r.flat_buttons()]
