@@ -6,6 +6,7 @@ The config object is passed explicitly to whatever needs it; there is no module-
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -256,7 +257,8 @@ class AdminIdentity(_Strict):
 
 class Invitations(_Strict):
     ttl_hours: int = Field(default=72, gt=0, le=24 * 60)
-    # /join with a wrong, used or expired code: at most this many per person per window.
+    # /join with a wrong, used or expired code: at most this many per person per window
+    # (wrong /link codes count too: one budget for guessing one-time codes).
     max_failed_joins: int = Field(default=5, gt=0)
     failed_window_minutes: int = Field(default=60, gt=0)
 
@@ -309,8 +311,6 @@ class TelegramConfig(_Strict):
     # A 429 asking to wait longer than this goes back to the outbox instead of blocking.
     max_retry_after_seconds: int = Field(default=60, gt=0)
     outbox_interval_seconds: float = Field(default=1, gt=0)
-
-
     # Handled updates are kept this long (a webhook retry comes within minutes), then pruned.
     keep_updates_days: int = Field(default=7, ge=1, le=365)
     # Replies are recorded as sent this often (one statement for all); after a crash, the
@@ -328,6 +328,27 @@ class WeChatTemplate(_Strict):
     fields: dict[str, Literal["first_line", "rest", "text", "date"]] = Field(min_length=1)
 
 
+class WeChatSubscribe(_Strict):
+    """A subscribe message (订阅通知, message/subscribe/bizsend) for reminders outside the
+    48-hour window, used when no template message is configured. Each keyword of the template
+    (thing1, time2, phrase3...) is filled from the message like a template's fields; the value
+    is cut to what WeChat accepts for the keyword's type (thing: 20 characters...)."""
+
+    template_id: str
+    page: str | None = None  # the web page a tap opens (none: no link)
+    fields: dict[str, Literal["first_line", "rest", "text", "date"]] = Field(min_length=1)
+
+    @field_validator("fields")
+    @classmethod
+    def _keywords(
+        cls, value: dict[str, Literal["first_line", "rest", "text", "date"]]
+    ) -> dict[str, Literal["first_line", "rest", "text", "date"]]:
+        bad = [name for name in value if not re.fullmatch(r"[a-z_]+[0-9]+", name)]
+        if bad:
+            raise ValueError(f"subscribe keywords look like thing1 or time2, not {bad}")
+        return value
+
+
 class WeChatConfig(_Strict):
     """WeChat's platform rules as we apply them (the callback, customer service, WeCom)."""
 
@@ -343,8 +364,15 @@ class WeChatConfig(_Strict):
     robot_per_minute: int = Field(default=20, gt=0)  # WeCom group robots
     robot_text_max_bytes: int = Field(default=2048, gt=0)
     robot_markdown_max_bytes: int = Field(default=4096, gt=0)
-    template: WeChatTemplate | None = None  # none: outside the window is undeliverable
+    # Outside the window: the template message if configured, else the subscribe message,
+    # else the message is undeliverable on WeChat (and goes to the person's other channel).
+    template: WeChatTemplate | None = None
+    subscribe: WeChatSubscribe | None = None
     link_code_minutes: int = Field(default=30, gt=0, le=24 * 60)  # /link's one-time code
+    # /link with a wrong or expired code: at most this many per person per window (counted
+    # with /join's wrong codes: one budget for guessing one-time codes).
+    link_max_failed: int = Field(default=5, gt=0)
+    link_failed_window_minutes: int = Field(default=60, gt=0)
 
 
 class FestivalConfig(_Strict):

@@ -1,11 +1,24 @@
-"""One-time codes people read on one screen and type on another (invitations, /link)."""
+"""One-time codes people read on one screen and type on another (invitations, /link), and the
+rate limit on wrong ones.
+
+Wrong codes of both kinds are counted in one table (join_attempts): both are codes of this
+module's alphabet, so a person guessing them is one threat, and one budget keeps alternating
+/join and /link from doubling the tries. Each command applies its own numbers from config.yaml
+to that count. Attempts are rows in the step's transaction, so the limit survives restarts
+and holds across processes.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from bot.core.parsers import normalize
+from models import JoinAttempt
 
 # No 0/O, 1/I/L: codes are read aloud and typed from a phone screen.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -26,3 +39,26 @@ def clean_code(text: str, prefix: str = "") -> str:
     if prefix:
         text = text.removeprefix(prefix.upper())
     return re.sub(r"[^A-Z0-9]", "", text)
+
+
+def blocked_for(
+    session: Session, person_id: int, now: dt.datetime, max_failed: int, window: dt.timedelta
+) -> dt.timedelta | None:
+    """How long this person must wait before trying a code again (None: not blocked): they
+    had `max_failed` wrong codes within `window`; the wait ends when enough of them age out."""
+    failures = list(
+        session.scalars(
+            select(JoinAttempt.at)
+            .where(JoinAttempt.person_id == person_id, JoinAttempt.at > now - window)
+            .order_by(JoinAttempt.at)
+        )
+    )
+    if len(failures) < max_failed:
+        return None
+    return failures[len(failures) - max_failed] + window - now
+
+
+def record_failure(session: Session, person_id: int, now: dt.datetime) -> None:
+    """A wrong code, in the step's transaction (refusals while blocked are not recorded, so
+    waiting out the window always ends the block)."""
+    session.add(JoinAttempt(person_id=person_id, at=now))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, Form, Option
@@ -27,8 +27,15 @@ from bot.core.messages import Reply
 from bot.core.parsers import normalize
 from handlers import fields as f
 from handlers import notify
-from handlers.codes import CODE_LENGTH, clean_code, new_code, show_code
-from models import Invitation, JoinAttempt, Role, Unit, repo
+from handlers.codes import (
+    CODE_LENGTH,
+    blocked_for,
+    clean_code,
+    new_code,
+    record_failure,
+    show_code,
+)
+from models import Invitation, Role, Unit, repo
 
 
 # ----- /invite ------------------------------------------------------------------------------
@@ -183,13 +190,8 @@ def join(ctx: Ctx) -> list[Reply]:
 def redeem(ctx: Ctx, typed: str) -> Reply:
     now = ctx.clock.now()
     limits = ctx.config.committee.invitations
-    since = now - dt.timedelta(minutes=limits.failed_window_minutes)
-    failures = ctx.session.scalar(
-        select(func.count())
-        .select_from(JoinAttempt)
-        .where(JoinAttempt.person_id == ctx.person_id, JoinAttempt.at > since)
-    )
-    if (failures or 0) >= limits.max_failed_joins:
+    window = dt.timedelta(minutes=limits.failed_window_minutes)
+    if blocked_for(ctx.session, ctx.person_id, now, limits.max_failed_joins, window) is not None:
         return ctx.reply("join.too_many", minutes=limits.failed_window_minutes)
     code = clean_code(typed, "join_")
     if not code:
@@ -217,7 +219,7 @@ def redeem(ctx: Ctx, typed: str) -> Reply:
         if won == 1:
             return _grant(ctx, inv, now)
         problem = "join.used"
-    ctx.session.add(JoinAttempt(person_id=ctx.person_id, at=now))
+    record_failure(ctx.session, ctx.person_id, now)
     return ctx.reply(problem or "join.wrong")
 
 

@@ -1,5 +1,5 @@
-"""The committee's own records: invitation codes, join attempts (for rate limiting) and the
-group chats subscribed to broadcasts."""
+"""The committee's own records: invitation codes, wrong-code attempts (/join and /link, for
+rate limiting) and the group chats subscribed to broadcasts."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ class Invitation(IdMixin, Base):
 
 
 class JoinAttempt(IdMixin, Base):
-    """Each /join with a code that did not work, so that guessing codes can be rate limited."""
+    """Each /join or /link with a code that did not work, so that guessing one-time codes can
+    be rate limited (one count for both kinds: see handlers/codes.py)."""
 
     __tablename__ = "join_attempts"
 

@@ -90,6 +90,8 @@ class FakeTelegram:
         self.blocked: set[int] = set()
         self.migrated: dict[int, int] = {}  # old group id -> supergroup id
         self.commands: dict[str, list[dict[str, str]]] = {}  # language ('' default) -> menu
+        # (scope type, language) -> menu: private chats and groups have menus of their own
+        self.menus: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] = {}
         self.files: dict[str, bytes] = {}
         self.faults: list[Fault] = []
@@ -257,12 +259,12 @@ class FakeTelegram:
             if method != "getUpdates":
                 self.last_call = time.monotonic()
         fault = self._fault(method)
-        if fault is not None and fault.kind in ("429", "502_before", "drop_before"):
-            self._count_fault(fault.kind)
         if fault is not None and fault.kind == "hang":  # never answers (and never executes)
             self._count_fault(fault.kind)
             await asyncio.sleep(3600)
             return None
+        if fault is not None and fault.kind in ("429", "502_before", "drop_before"):
+            self._count_fault(fault.kind)
             if fault.kind == "429":
                 return _error(
                     429,
@@ -467,6 +469,9 @@ class FakeTelegram:
         if not commands or any(not c.get("command") or not c.get("description") for c in commands):
             return _error(400, "Bad Request: BOT_COMMAND_INVALID")
         self.commands[str(p.get("language_code") or "")] = commands
+        scope = p.get("scope")
+        kind = str(scope.get("type", "default")) if isinstance(scope, dict) else "default"
+        self.menus[(kind, str(p.get("language_code") or ""))] = commands
         return _ok(True)
 
     def _m_setWebhook(self, p: dict[str, Any]) -> tuple[int, str, bytes]:

@@ -4,8 +4,9 @@ that posts callbacks to our app exactly as WeChat builds them (signed; encrypted
 The API server enforces what the real one does and what our code must cope with: access tokens
 (each one issued retires the previous ones; tokens can be invalidated, 40001, or expired, 42001),
 the customer-service window (48 hours after the follower last interacted, 45015) and its
-per-interaction quota (45047), WeCom group robots' 20 messages a minute (45009). It records
-every call.
+per-interaction quota (45047), WeCom group robots' 20 messages a minute (45009), subscribe
+messages only to followers who accepted them (43101) with keywords that fit their type (47003).
+It records every call.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class FakeWeChat:
         self.offset = 0.0  # seconds added to the fake's clock (the 48-hour window)
         self.delay = 0.0  # seconds every API answer is held back (timeouts)
         self.media = itertools.count(1)
+        # followers who did not accept the subscribe message (bizsend answers 43101)
+        self.subscribe_refused: set[str] = set()
+        self.unfollowed: set[str] = set()  # customer service answers 43004 (not a follower)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -129,6 +133,13 @@ class FakeWeChat:
         return [
             c.body
             for c in self.recorded("message/custom/send")
+            if openid is None or c.body.get("touser") == openid
+        ]
+
+    def subscribe_messages(self, openid: str | None = None) -> list[dict[str, Any]]:
+        return [
+            c.body
+            for c in self.recorded("message/subscribe/bizsend")
             if openid is None or c.body.get("touser") == openid
         ]
 
@@ -228,6 +239,8 @@ class FakeWeChat:
             return {"type": "image", "media_id": f"{api}-media-{next(self.media)}"}
         if api == "mp" and endpoint == "message/custom/send":
             return self._service(body)
+        if api == "mp" and endpoint == "message/subscribe/bizsend":
+            return self._subscribe(body)
         if api == "mp" and endpoint == "message/template/send":
             return {"errcode": 0, "errmsg": "ok", "msgid": next(self.media)}
         if api == "wecom" and endpoint == "appchat/send":
@@ -239,6 +252,8 @@ class FakeWeChat:
     def _service(self, body: dict[str, Any]) -> dict[str, Any]:
         openid = body.get("touser", "")
         with self.lock:
+            if openid in self.unfollowed:
+                return {"errcode": 43004, "errmsg": "require subscribe"}
             last = self.interactions.get(openid)
             if last is None or self.now() - last > self.window:
                 return {"errcode": 45015, "errmsg": "response out of time limit"}
@@ -246,6 +261,20 @@ class FakeWeChat:
                 return {"errcode": 45047, "errmsg": "out of response count limit"}
             self.used[openid] = self.used.get(openid, 0) + 1
         return {"errcode": 0, "errmsg": "ok"}
+
+    def _subscribe(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A subscribe message: the follower must have accepted it; a keyword's value must fit
+        its type (thing: 20 characters) and hold no line break."""
+        if body.get("touser") in self.subscribe_refused:
+            return {"errcode": 43101, "errmsg": "user refuse to accept the msg"}
+        if not body.get("template_id") or not isinstance(body.get("data"), dict):
+            return {"errcode": 47003, "errmsg": "argument invalid!"}
+        for name, field_ in body["data"].items():
+            value = str(field_.get("value", ""))
+            too_long = name.startswith("thing") and len(value) > 20
+            if too_long or any(not ch.isprintable() for ch in value):
+                return {"errcode": 47003, "errmsg": f"argument invalid! data.{name}.value invalid"}
+        return {"errcode": 0, "errmsg": "ok", "msgid": next(self.media)}
 
     def _robot(self, key: str, body: Any) -> dict[str, Any]:
         if key not in self.robot_keys:
@@ -286,6 +315,11 @@ def message_xml(openid: str, msg_type: str, created: int, **fields: str) -> str:
     return "<xml>" + "".join(parts) + "</xml>"
 
 
+# WeChat's MsgIds are unique: one sequence for every simulated server of the test run (a bot
+# "restarted" in a test meets a new server, whose messages must not look like resends).
+_MSG_IDS = itertools.count(int(time.time()) * 1000)
+
+
 def _sign(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
@@ -307,7 +341,7 @@ class WeChatServer:
         self.safe = safe
         self.fake = fake
         self.token, self.app_id, self.aes_key, self.path = token, app_id, aes_key, path
-        self.msg_ids = itertools.count(int(time.time()) * 1000)
+        self.msg_ids = _MSG_IDS
 
     def signed(
         self, body: str, timestamp: int | None = None, nonce: str | None = None

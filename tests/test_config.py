@@ -264,3 +264,30 @@ def test_modified_copy_on_disk_loads(tmp_path: Path, raw: dict[str, Any]) -> Non
     loaded = load_config(path)
     assert loaded.eligibility.min_followers == 500
     assert loaded.calendar.live_end == dt.date(2020, 11, 27)
+
+
+def test_shipped_config_wechat_link_limit_and_outside_the_window(config: FestivalConfig) -> None:
+    wechat = config.wechat
+    assert (wechat.link_max_failed, wechat.link_failed_window_minutes) == (5, 60)
+    assert wechat.template is None and wechat.subscribe is None  # undeliverable: rerouted
+
+
+def test_wechat_subscribe_message_is_checked(raw: dict[str, Any]) -> None:
+    def subscribe(fields: dict[str, str]) -> Callable[[dict[str, Any]], None]:
+        def change(d: dict[str, Any]) -> None:
+            d["wechat"]["subscribe"] = {"template_id": "SUB", "fields": fields}
+
+        return change
+
+    good = copy.deepcopy(raw)
+    subscribe({"thing1": "first_line", "time2": "date"})(good)
+    parsed = parse_config(good)
+    assert parsed.wechat.subscribe is not None
+    assert parsed.wechat.subscribe.fields == {"thing1": "first_line", "time2": "date"}
+    message = broken(raw, subscribe({"first": "first_line"}))
+    assert message.startswith("festival.yaml: wechat.subscribe.fields: Value error, ")
+    assert "thing1" in message
+    message = broken(raw, subscribe({"thing1": "headline"}))
+    assert message.startswith("festival.yaml: wechat.subscribe.fields.thing1: Input should be")
+    message = broken(raw, lambda d: d["wechat"].update(link_max_failed=0))
+    assert message.startswith("festival.yaml: wechat.link_max_failed: Input should be greater")

@@ -69,6 +69,18 @@ def test_streamer_registration_with_buttons(bot: BotThread, fake: FakeTelegram, 
     assert {"", "en"} <= set(fake.commands)
 
 
+def test_the_private_command_menu_offers_link(bot: BotThread, fake: FakeTelegram) -> None:
+    """/link (one person on Telegram and WeChat) is in the private chats' menu, in Chinese and
+    English, and not in the groups' menu (no personal data in groups)."""
+    fake.wait(lambda: len(fake.menus) == 4)
+    for language, description in (("", "绑定微信公众号"), ("en", "Link your WeChat account")):
+        private = {
+            c["command"]: c["description"] for c in fake.menus[("all_private_chats", language)]
+        }
+        assert private["link"] == description
+        assert "link" not in {c["command"] for c in fake.menus[("all_group_chats", language)]}
+
+
 def test_contact_button_answers_the_phone_question(bot: BotThread, fake: FakeTelegram) -> None:
     bob = fake.user(1002, "bob")
     replies = bob.run(flows.streamer_lines("bob_tea")[:9])  # up to the phone question

@@ -3,18 +3,32 @@ identities; reminders then follow the channel used last."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Iterator
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import Engine, func, select
 
 from bot.channels.console import render
+from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
+from bot.core.i18n import translate
 from bot.core.messages import Incoming, Reply
 from bot.core.outbox import Outbox
-from models import Identity, OutboxMessage
+from handlers.codes import ALPHABET
+from handlers.routes import ROUTES
+from models import Identity, JoinAttempt, OutboxMessage
 from tests import flows
 from tests.chat import Chat
+from tests.fake_wechat import FakeWeChat, wechat_bot
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeWeChat]:
+    with FakeWeChat() as server:
+        yield server
 
 
 def wechat(core: Core, openid: str, text: str) -> str:
@@ -72,3 +86,81 @@ def test_link_refusals(core: Core, chat: Chat, clock: FixedClock) -> None:
     assert "无法自动合并" in wechat(core, "o_qian", f"/link {code}")
     ids = people(core)
     assert ids[("wechat", "o_qian")] != ids[("console", "qian")]
+
+
+def wrong_codes(real: str, n: int) -> list[str]:
+    """n well-formed codes that are not `real` (a guesser's tries)."""
+    return [c for c in (f"{ch}{ALPHABET[-7:]}" for ch in ALPHABET) if c != real][:n]
+
+
+def test_wrong_link_codes_are_limited_and_the_limit_survives_a_restart(
+    db: Engine, config: FestivalConfig, clock: FixedClock, fake: FakeWeChat
+) -> None:
+    """Over HTTP from WeChat: after wechat.link_max_failed wrong codes even the right code is
+    refused until the window has passed, and a restarted bot (new core, new web app) still
+    knows it: the attempts are in the database."""
+    tries, window = config.wechat.link_max_failed, config.wechat.link_failed_window_minutes
+    assert window > config.wechat.link_code_minutes  # the first code expires while we wait
+    bad = translate("zh_CN", "link.bad_code")
+
+    def blocked(minutes: int) -> str:
+        return translate("zh_CN", "link.too_many", minutes=minutes)
+
+    first = Core(config, db, clock, ROUTES)
+    code = code_in(Chat(first).say("mei", "/link"))
+
+    async def guessing() -> None:
+        async with wechat_bot(first, fake, True) as bot:
+            guesser = bot.follower("o_guess")
+            for typed in wrong_codes(code, tries):
+                assert await guesser.say(f"/link {typed}") == bad
+            # the limit is checked before the code: the right one is refused too
+            assert await guesser.say(f"/link {code}") == blocked(window)
+
+    try:
+        asyncio.run(guessing())
+    finally:
+        first.executor.shutdown()
+    clock.advance(minutes=20)
+    second = Core(config, db, clock, ROUTES)  # the bot restarted
+
+    async def after_restart() -> None:
+        async with wechat_bot(second, fake, False) as bot:
+            guesser = bot.follower("o_guess")
+            assert await guesser.say(f"/link {code}") == blocked(window - 20)
+            clock.advance(minutes=window - 20)  # the oldest wrong code leaves the window
+            fresh = code_in(Chat(second).say("mei", "/link"))  # the first one expired
+            assert "已绑定" in await guesser.say(f"/link {fresh.lower()}")
+
+    try:
+        asyncio.run(after_restart())
+        ids = people(second)
+        assert ids[("wechat", "o_guess")] == ids[("console", "mei")]
+        with second.sessions() as session:  # refusals while blocked were not counted
+            assert session.scalar(select(func.count()).select_from(JoinAttempt)) == tries
+    finally:
+        second.executor.shutdown()
+
+
+def test_only_codes_that_do_not_open_count_and_join_shares_the_budget(
+    core: Core, chat: Chat, config: FestivalConfig
+) -> None:
+    tries, window = config.wechat.link_max_failed, config.wechat.link_failed_window_minutes
+    code = code_in(chat.say("wu", "/link"))
+    # a valid code on the wrong side is not a guess: never counted
+    for _ in range(tries + 1):
+        assert "自己" in chat.say("wu", f"/link {code}")
+    assert "无效" in chat.say("wu", "/link ZZZZZZZZ")
+    # one budget for guessing one-time codes: a wrong /join counts for /link too
+    assert "不正确" in chat.say("zhao", "/join ZZZZZZZZ")
+    for typed in wrong_codes(code, tries - 1):
+        assert "无效" in chat.say("zhao", f"/link {typed}")
+    refused = chat.say("zhao", f"/link {code}")
+    assert refused.strip() == translate("zh_CN", "link.too_many", minutes=window)
+    assert "Too many wrong link codes" in translate("en", "link.too_many", minutes=window)
+
+
+def test_help_shows_link_in_both_languages(chat: Chat) -> None:
+    assert "/link 绑定微信公众号和 Telegram" in chat.say("u", "/help")
+    chat.say("u", "/lang en")
+    assert "/link link your WeChat and Telegram" in chat.say("u", "/help")

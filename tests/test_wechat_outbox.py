@@ -383,3 +383,31 @@ def test_a_picture_in_a_reply_follows_the_passive_text_as_customer_service(
     assert sorted(m["msgtype"] for m in sent) == ["image", "text"]
     rest = next(m["text"]["content"] for m in sent if m["msgtype"] == "text")
     assert long_text.endswith(rest)
+
+
+def test_an_unfollower_is_unreachable_a_closed_window_is_not(
+    core_factory: Any, fake: FakeWeChat, db: Engine, clock: FixedClock
+) -> None:
+    """43004 (they unfollowed the account) marks the person unreachable; 45015 (the 48-hour
+    window closed) only fails the message: it says nothing about the person."""
+    from models import Person
+
+    core = core_factory()
+
+    async def scenario(bot: Harness) -> None:
+        await bot.follower("o_quiet").say("/start")
+        clock.advance(hours=49)  # o_quiet's window closes
+        fake.offset = 49 * 3600
+        await bot.follower("o_gone").say("/start")  # within their window, then they leave
+        fake.unfollowed.add("o_gone")
+        for openid in ("o_gone", "o_quiet"):
+            enqueue(core, person_of(core, "wechat", openid), f"n:{openid}", Reply("通知"))
+        await bot.deliver()
+
+    asyncio.run(_with_bot(core, fake, scenario))
+    with Session(db) as s:
+        gone = s.get_one(Person, person_of(core, "wechat", "o_gone"))
+        quiet = s.get_one(Person, person_of(core, "wechat", "o_quiet"))
+        assert gone.unreachable_at is not None and quiet.unreachable_at is None
+    errors = {r.chat_id: r.last_error or "" for r in rows(db) if r.status == "failed"}
+    assert "43004" in errors["o_gone"] and "48-hour" in errors["o_quiet"]

@@ -44,6 +44,7 @@ PRIVATE_COMMANDS = (
     "me",
     "reports",
     "help",
+    "link",  # one person on Telegram and WeChat (/link CODE is typed with the code)
     "lang",
     "cancel",
 )
@@ -66,8 +67,8 @@ class TelegramChannel:
         self.unreachable: set[str] = set()  # chats that blocked the bot (cleared on a message)
         self._answered: list[int] = []  # updates whose replies went out, not yet recorded
         self.wake: Any = lambda: None  # the process's outbox dispatcher, told of deferred replies
-        event.listen(core.sessions, "after_commit", self._after_commit)
         event.listen(core.sessions, "before_commit", self._before_commit)
+        event.listen(core.sessions, "after_commit", self._after_commit)
 
     def close(self) -> None:
         event.remove(self.core.sessions, "before_commit", self._before_commit)
@@ -117,7 +118,6 @@ class TelegramChannel:
         """Sends the replies a crash kept from being sent, then handles the updates stored
         but not processed before the last stop; returns how many of those there were."""
         self.unreachable = set(await self._db(self._unreachable_sync))
-        rows = await self._db(self.store.unprocessed)
         since = self.core.clock.now() - dt.timedelta(hours=self.limits.resend_within_hours)
         latest: dict[str, tuple[dict[str, Any], list[dict[str, Any]] | None]] = {}
         for payload, replies in await self._db(self.store.handled_since, since):
@@ -129,6 +129,7 @@ class TelegramChannel:
         for key, (payload, replies) in latest.items():
             if replies:  # the chat's last answer from us may never have left: send it now
                 self._start(self._ordered(key, payload, replies))
+        rows = await self._db(self.store.unprocessed)
         for payload in rows:
             self.dispatch(payload)
         return len(rows)
@@ -184,7 +185,6 @@ class TelegramChannel:
         if inc.chat_kind == "private" and inc.chat_id in self.unreachable:
             await self._db(self._reachable_sync, inc.chat_id)  # they wrote: not blocked now
         await self._answer(tg_update, inc, replies, update_id)
-
         if replies:
             self._answered.append(update_id)
 
@@ -214,6 +214,7 @@ class TelegramChannel:
                 await self.flush_answered()
             except Exception:  # retried with the next batch; at worst a reply is sent twice
                 log.exception("recording sent replies failed")
+
     # ----- output --------------------------------------------------------------------------
     async def _answer(
         self, tg_update: TgUpdate, inc: Incoming, replies: list[Reply], update_id: int

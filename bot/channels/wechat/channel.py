@@ -12,6 +12,11 @@ passive reply; otherwise the answer is empty ("success") at once and the replies
 go into the outbox as a customer-service message (durable, retried, and in the same queue as
 every other message to that follower). Pictures always go that way: a passive reply is one
 message, and the words come first.
+
+A step that raises has had its transaction rolled back (the core commits whole steps only),
+so nothing of it is stored; it is logged and answered, passively or late like any reply, with
+a short apology from the catalog (wechat.step_failed) rather than WeChat's empty answer, which
+would leave the follower waiting for a reply that never comes.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -32,8 +38,10 @@ from bot.channels.wechat.inbound import CHANNEL, Callback, callback
 from bot.channels.wechat.render import as_text, chunks, pictures
 from bot.config import WeChatConfig
 from bot.core.dispatcher import Core
+from bot.core.i18n import translate
 from bot.core.messages import Reply
 from bot.core.outbox import Outbox
+from models import Identity, Person
 from models.wechat import first_delivery, forget_deliveries, touch_follower
 
 log = logging.getLogger(__name__)
@@ -153,8 +161,10 @@ class WeChatChannel:
         try:
             replies = step.result()
         except Exception:
+            # The step's transaction was rolled back (the core commits only a whole step):
+            # nothing of it is stored, and the follower is told so instead of getting silence.
             log.exception("wechat step failed for %s", cb.key)
-            return PlainTextResponse(EMPTY)
+            replies = [Reply(await self._apology(cb))]
         images = pictures(replies)
         if images:
             await self._enqueue(cb, [Reply("", image_path=p) for p in images], "pic")
@@ -179,11 +189,30 @@ class WeChatChannel:
             replies = await step
         except Exception:
             log.exception("wechat step failed for %s", cb.key)
-            return
+            replies = [Reply(await self._apology(cb))]
         text = as_text(replies)
         late = [Reply(text)] if text else []
         late += [Reply("", image_path=p) for p in pictures(replies)]
         await self._enqueue(cb, late, "late")
+
+    async def _apology(self, cb: Callback) -> str:
+        """ "Something went wrong" in the follower's language (the default one if even that
+        cannot be read: the database may be what failed)."""
+
+        def locale() -> str | None:
+            with self.sessions() as session:
+                return session.scalar(
+                    select(Person.locale)
+                    .join(Identity, Identity.person_id == Person.id)
+                    .where(Identity.channel == CHANNEL, Identity.user_id == cb.openid)
+                )
+
+        try:
+            found = await asyncio.get_running_loop().run_in_executor(self._writer, locale)
+        except Exception:
+            log.warning("locale of %s unreadable; apologising in the default", cb.openid)
+            found = None
+        return translate(found or self.core.config.locale.default, "wechat.step_failed")
 
     async def _enqueue(self, cb: Callback, replies: list[Reply], tag: str) -> None:
         def write() -> None:

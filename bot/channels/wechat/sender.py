@@ -2,9 +2,11 @@
 
 Inside the 48-hour window after the follower last wrote, and within the per-interaction quota,
 a customer-service message (text; a picture is uploaded as media first). Outside it, the
-configured template message (config.yaml wechat.template), or else the message is recorded as
-undeliverable on WeChat with the reason (PermanentFailure): the outbox then hands it to the
-person's other channel, if they linked one (/link).
+configured template message (config.yaml wechat.template); without one, the configured
+subscribe message (wechat.subscribe, message/subscribe/bizsend: the follower must have
+accepted it, else WeChat answers 43101); with neither, or when WeChat refuses, the message is
+recorded as undeliverable on WeChat with the reason (PermanentFailure): the outbox then hands
+it to the person's other channel, if they linked one (/link).
 
 The window and quota are counted in our database (one conditional update per message, shared
 by all processes); WeChat's own refusal (45015 out of time, 45047 over quota) wins when the two
@@ -35,6 +37,22 @@ from models.wechat import close_window, reserve_service_message
 log = logging.getLogger(__name__)
 
 WINDOW_CLOSED = {45015, 45047}  # out of the 48 h window / over the per-interaction quota
+SUBSCRIBE_REFUSED = 43101  # the follower has not accepted (or has used up) the subscription
+# What WeChat accepts in a subscribe message's keyword, by the keyword's type (its name
+# without the number: thing1 is a "thing"), in characters; other types (time, date, amount...)
+# are formats, passed as they are. No keyword may hold a line break or another control
+# character.
+SUBSCRIBE_CHARS = {
+    "thing": 20,
+    "number": 32,
+    "letter": 32,
+    "symbol": 5,
+    "character_string": 32,
+    "phone_number": 17,
+    "car_number": 8,
+    "name": 10,
+    "phrase": 5,
+}
 GONE = {40003, 43004, 43019}  # not our follower / unsubscribed / blacklisted us
 TEXT_MAX_BYTES = 2000  # customer-service text: WeChat accepts about 2048 bytes
 MEDIA_KEEP = 2 * 24 * 3600.0  # temporary media lives 3 days: reuse an upload for 2
@@ -135,16 +153,14 @@ class WeChatSender:
                 await asyncio.get_running_loop().run_in_executor(None, self._close, openid)
                 raise PermanentFailure(f"customer-service window closed ({exc.errcode})") from exc
             if exc.errcode in GONE:
-                raise PermanentFailure(f"follower unreachable ({exc.errcode})") from exc
+                raise PermanentFailure(
+                    f"follower unreachable ({exc.errcode})", unreachable=True
+                ) from exc
             raise
 
     async def _outside_window(self, openid: str, text: str) -> None:
-        template = self.limits.template
-        if template is None:
-            raise PermanentFailure(
-                "undeliverable on WeChat: outside the 48-hour customer-service window "
-                "and no template message configured"
-            )
+        template, subscribe = self.limits.template, self.limits.subscribe
+        hours = self.limits.session_hours
         lines = text.splitlines() or [""]
         values = {
             "first_line": lines[0],
@@ -152,10 +168,52 @@ class WeChatSender:
             "text": text,
             "date": self.clock.today().isoformat(),
         }
-        data = {
-            name: {"value": fit_bytes(values[src], 600)} for name, src in template.fields.items()
-        }
-        await self.api.call(
-            lambda c: c.message.send_template(openid, template.template_id, data, url=template.url)
+        if template is not None:
+            data = {
+                name: {"value": fit_bytes(values[src], 600)}
+                for name, src in template.fields.items()
+            }
+            await self.api.call(
+                lambda c: c.message.send_template(
+                    openid, template.template_id, data, url=template.url
+                )
+            )
+            self.counts["template"] = self.counts.get("template", 0) + 1
+            return
+        if subscribe is not None:
+            keywords = {
+                name: {"value": keyword_value(name, values[src])}
+                for name, src in subscribe.fields.items()
+            }
+            try:
+                await self.api.call(
+                    lambda c: c.message.send_subscribe_message(
+                        openid, subscribe.template_id, keywords, page=subscribe.page
+                    )
+                )
+            except WeChatClientException as exc:
+                if exc.errcode == SUBSCRIBE_REFUSED:
+                    raise PermanentFailure(
+                        f"undeliverable on WeChat: outside the {hours}-hour customer-service "
+                        "window and the follower has not accepted the subscribe message "
+                        f"({exc.errcode})"
+                    ) from exc
+                raise
+            self.counts["subscribe"] = self.counts.get("subscribe", 0) + 1
+            return
+        raise PermanentFailure(
+            f"undeliverable on WeChat: outside the {hours}-hour customer-service window "
+            "and no template message or subscribe message configured"
         )
-        self.counts["template"] = self.counts.get("template", 0) + 1
+
+
+def keyword_value(keyword: str, value: str) -> str:
+    """A value as a subscribe message's keyword takes it: one line, no control characters,
+    cut to the keyword type's length (a "thing" ends with … when cut, so the reader sees it)."""
+    flat = " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+    limit = SUBSCRIBE_CHARS.get(keyword.rstrip("0123456789"))
+    if limit is None or len(flat) <= limit:
+        return flat
+    if keyword.startswith("thing"):
+        return flat[: limit - 1].rstrip() + "…"
+    return flat[:limit]
