@@ -206,14 +206,9 @@ class FestivalScheduler:
 def image_dir_for(database_url: str) -> Path:
     """Pictures go beside the data (./data/boards for the default SQLite file), never into
     the repository."""
-    from sqlalchemy.engine import make_url
+    from bot.settings import data_dir_for
 
-    from bot.settings import PROJECT_ROOT
-
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).resolve().parent / "boards"
-    return PROJECT_ROOT / "data" / "boards"
+    return data_dir_for(database_url) / "boards"
 
 
 async def with_scheduler(app: Any, channel: Coroutine[Any, Any, None]) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from bot.config import FestivalConfig, load_config
 from bot.core.clock import Clock, parse_start
 from bot.core.dispatcher import Core
-from bot.settings import Settings
+from bot.settings import Settings, data_dir_for
 from handlers.routes import ROUTES
 from models.db import make_engine, migrate, session_factory
 from models.unit_directory import UnitRow, read_divisions, sync_units
@@ -46,7 +46,5 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> App:
         clock = Clock(config.calendar.tz, start, settings.bot_clock_speed)
     engine = make_engine(settings.database_url)
     prepare_database(engine, config, clock)
-    from scheduler import image_dir_for  # where the scheduler draws the weekly board too
-
-    core = Core(config, engine, clock, ROUTES, image_dir_for(settings.database_url))
+    core = Core(config, engine, clock, ROUTES, data_dir_for(settings.database_url))
     return App(settings, config, engine, clock, core)

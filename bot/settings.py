@@ -46,3 +46,14 @@ class Settings(BaseSettings):
     # embedded: `python -m bot` runs the scheduler too; off: `python scheduler.py` runs it alone.
     bot_scheduler: Literal["embedded", "off"] = "embedded"
     console_user: str = "me"
+
+
+def data_dir_for(database_url: str) -> Path:
+    """Where the bot keeps its files (pictures it draws, pictures people send): beside the
+    default SQLite database (./data), never inside the repository's code."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent
+    return PROJECT_ROOT / "data"

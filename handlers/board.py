@@ -167,7 +167,8 @@ def top(ctx: Ctx) -> list[Reply]:
     if not pictured and ctx.files_dir is not None and board.entries:
         # City and university pictures are drawn on the first /top that asks (~0.2 s), not
         # all in the weekly job's transaction; the path is stored with the board.
-        board.image_path = str(draw_board(ctx.session, ctx.config, ctx.files_dir, board))
+        pictures = ctx.files_dir / "boards"  # where the weekly job draws the overall one
+        board.image_path = str(draw_board(ctx.session, ctx.config, pictures, board))
     return [board_reply(ctx.session, ctx.config, ctx.locale, board)]
 
 

@@ -54,6 +54,7 @@ class Sent:
     kind: str = "text"  # text | photo | document
     file_name: str | None = None
     edits: int = 0
+    photo: Any = None  # sendPhoto's photo: an upload ({file_name, size}) or a file id
 
     def buttons(self) -> list[dict[str, Any]]:
         rows = (self.markup or {}).get("inline_keyboard") or []
@@ -398,7 +399,13 @@ class FakeTelegram:
     def _m_sendPhoto(self, p: dict[str, Any]) -> tuple[int, str, bytes]:
         if "photo" not in p:
             return _error(400, "Bad Request: there is no photo in the request")
-        return self._send(p, "photo", str(p.get("caption", "")))
+        photo = p["photo"]
+        if isinstance(photo, str) and f"photos/{photo}.jpg" not in self.files:
+            return _error(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        answer = self._send(p, "photo", str(p.get("caption", "")))
+        if answer[0] == 200:
+            self.sent[-1].photo = photo  # _send runs under the lock: the last one is ours
+        return answer
 
     def _m_sendDocument(self, p: dict[str, Any]) -> tuple[int, str, bytes]:
         if "document" not in p:

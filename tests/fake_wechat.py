@@ -78,6 +78,7 @@ class FakeWeChat:
         # followers who did not accept the subscribe message (bizsend answers 43101)
         self.subscribe_refused: set[str] = set()
         self.unfollowed: set[str] = set()  # customer service answers 43004 (not a follower)
+        self.expired_media: set[str] = set()  # media/get answers 40007 (WeChat deleted it)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -182,6 +183,13 @@ class FakeWeChat:
                 result = fake.handle(api, method, endpoint, params, body)
                 with fake.lock:
                     fake.calls.append(Call(api, endpoint, params, body, result))
+                if isinstance(result, bytes):  # a file (media/get)
+                    self.send_response(200)
+                    self.send_header("content-type", "image/jpeg")
+                    self.send_header("content-length", str(len(result)))
+                    self.end_headers()
+                    self.wfile.write(result)
+                    return
                 data = json.dumps(result).encode()
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
@@ -219,7 +227,7 @@ class FakeWeChat:
 
     def handle(
         self, api: str, method: str, endpoint: str, params: dict[str, str], body: Any
-    ) -> dict[str, Any]:
+    ) -> Any:
         if api == "mp" and endpoint == "token":
             if params.get("appid") != APP_ID or params.get("secret") != APP_SECRET:
                 return {"errcode": 40013, "errmsg": "invalid appid"}
@@ -233,6 +241,11 @@ class FakeWeChat:
         refused = self._check_token(api, params)
         if refused:
             return refused
+        if api == "mp" and endpoint == "media/get":
+            media = params.get("media_id", "")
+            if not media.startswith("media-") or media in self.expired_media:
+                return {"errcode": 40007, "errmsg": "invalid media_id"}
+            return media_bytes(media)
         if endpoint == "media/upload":
             if not isinstance(body, bytes) or b"\x89PNG" not in body:
                 return {"errcode": 40004, "errmsg": "invalid media type"}
@@ -298,6 +311,11 @@ class FakeWeChat:
 
 
 # ----- WeChat's side of the callback --------------------------------------------------------------
+def media_bytes(media_id: str) -> bytes:
+    """The picture a follower sent as `media_id` (what media/get serves)."""
+    return b"\xff\xd8\xff fake wechat jpeg " + media_id.encode()
+
+
 def _cdata(text: str) -> str:
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 

@@ -25,7 +25,7 @@ from tests.test_board import DAY, MONDAY_1, publish
 def drawing_core(
     db: Engine, config: FestivalConfig, clock: FixedClock, tmp_path: Path
 ) -> Iterator[Core]:
-    core = Core(config, db, clock, ROUTES, tmp_path / "boards")
+    core = Core(config, db, clock, ROUTES, tmp_path)  # the data directory
     yield core
     core.executor.shutdown()
 

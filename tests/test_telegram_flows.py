@@ -4,6 +4,7 @@ Simulated users press the real inline buttons the bot sent them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -120,6 +121,38 @@ def test_daily_report_with_a_photo_after_approval(
         report = session.scalars(select(DailyReport)).one()
         assert (report.gmv_fen, report.orders) == (500_000, 45)
         assert report.evidence_file_id and report.evidence_file_id.startswith("shot-1001-")
+
+
+def test_evidence_is_copied_and_a_reviewer_on_telegram_sees_it(
+    db: Engine, config: FestivalConfig, clock: FixedClock, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """With a data directory, a picture is copied into our storage when it arrives (Telegram
+    and WeChat ids mean nothing elsewhere); the reviewer's evidence button sends that copy."""
+    core = Core(config_for_tests(config), db, clock, ROUTES, tmp_path)
+    try:
+        with BotThread(core, fake):
+            fake.wait(lambda: fake.stats.calls.get("getUpdates", 0) > 0)
+            alice = fake.user(1011, "alice")
+            alice.run([*flows.streamer_lines("alice_pics"), "确认提交"])
+            with Session(db) as session:
+                streamer_id = session.scalars(select(Streamer.id)).one()
+            Chat(core).say("admin", f"/approve streamer {streamer_id}")
+            fake.wait(lambda: any("通过" in m.text for m in alice.inbox), timeout=10)
+            alice.run([*flows.report_lines(evidence="/photo shot"), "确认提交"])
+            with Session(db) as session:
+                ref = session.scalars(select(DailyReport.evidence_file_id)).one()
+            copy = Path(str(ref))
+            assert copy.parent == tmp_path / "uploads" and copy.name.startswith("telegram-")
+            assert copy.read_bytes() == b"\xff\xd8\xff fake jpeg shot"
+            assert copy.stat().st_mode & 0o077 == 0  # personal data: the bot's user only
+            admin = fake.user(ADMIN, "admin")
+            admin.say(f"/streamer {streamer_id}")
+            shown = admin.press("截图 11-02 抖音")
+            photos = [m for m in shown if m.kind == "photo"]
+            assert len(photos) == 1 and "战报截图" in photos[0].text
+            assert photos[0].photo["size"] == copy.stat().st_size  # our copy, uploaded
+    finally:
+        core.executor.shutdown()
 
 
 def test_group_subscribe_and_private_chat_pointer(

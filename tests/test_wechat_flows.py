@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -19,7 +20,7 @@ from models import DailyReport, Enterprise, Identity, Product, Streamer, Unit
 from models.wechat import WeChatInbound
 from tests import flows
 from tests.chat import Chat
-from tests.fake_wechat import FakeWeChat, message_xml, wechat_bot
+from tests.fake_wechat import FakeWeChat, media_bytes, message_xml, wechat_bot
 
 MODES = pytest.mark.parametrize("safe", [False, True], ids=["plaintext", "safe"])
 
@@ -87,6 +88,36 @@ def test_enterprise_registration_with_a_product_picture(
         assert (enterprise.name, enterprise.phone) == ("萍乡绿源农业有限公司", "13900001111")
         products = session.scalars(select(Product).order_by(Product.id)).all()
         assert [p.attachment_file_id for p in products] == ["wechat:media-p1", None]
+
+
+def test_pictures_are_copied_before_wechat_deletes_them(
+    db: Engine, config: FestivalConfig, clock: FixedClock, fake: FakeWeChat, tmp_path: Path
+) -> None:
+    """With a data directory, a follower's picture is fetched (media/get) and stored by us
+    before the step; one WeChat has already deleted is kept as its MediaId, and the form goes
+    on either way."""
+    core = Core(config, db, clock, ROUTES, tmp_path)
+    fake.expired_media.add("media-p2")
+    lines = flows.enterprise_two_products()
+    second = lines.index("跳过", lines.index("/photo p1") + 1)  # product 2's attachment: skipped
+    lines[second] = "/photo p2"
+
+    async def scenario() -> None:
+        async with wechat_bot(core, fake, True) as bot:
+            ent = bot.follower("o_pics")
+            await ent.run(lines)
+            assert "企业报名已提交" in await ent.say("确认提交")
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        core.executor.shutdown()
+    with Session(db) as session:
+        refs = [p.attachment_file_id for p in session.scalars(select(Product).order_by(Product.id))]
+    copy = Path(str(refs[0]))
+    assert copy.parent == tmp_path / "uploads" and copy.read_bytes() == media_bytes("media-p1")
+    assert refs[1] == "wechat:media-p2"
+    assert len(fake.recorded("media/get", ok=False)) == 2
 
 
 def test_recommendation_qr_code_attaches_the_streamer_to_the_unit(

@@ -53,7 +53,8 @@ class Ctx:
     # Process-wide cache of rarely changing lists (the unit directory); clear it on change.
     cache: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
-    # Where files the bot makes are kept (the 龙虎榜 pictures); None: make none.
+    # The bot's data directory (boards/: the 龙虎榜 pictures; uploads/: pictures people
+    # sent); None: it keeps no files (tests that do not need them).
     files_dir: Path | None = None
     _scope: ReviewerScope | None = field(default=None, repr=False)
 

@@ -68,7 +68,7 @@ class Core:
         files_dir: Path | None = None,
     ) -> None:
         self.config = config
-        self.files_dir = files_dir  # the pictures the bot draws (None: it draws none)
+        self.files_dir = files_dir  # the data directory (pictures); None: no files kept
         self.db = engine
         self.sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
         self.clock = clock

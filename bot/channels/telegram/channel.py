@@ -10,6 +10,7 @@ callback answered and the pressed keyboard edited away.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -22,6 +23,7 @@ from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAl
 from telegram import Update as TgUpdate
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.channels import files
 from bot.channels.telegram import adapter
 from bot.channels.telegram.adapter import CHANNEL
 from bot.channels.telegram.sender import Sender
@@ -180,6 +182,8 @@ class TelegramChannel:
         if inc is None:
             await self._db(self.store.mark_alone, update_id, self.core.clock.now())
             return
+        if inc.photo and self.core.files_dir is not None:
+            inc = dataclasses.replace(inc, photo=await self._download(inc.chat_id, inc.photo))
         replies = await self._db(self._step, inc, update_id)
         self.handled += 1
         if inc.chat_kind == "private" and inc.chat_id in self.unreachable:
@@ -187,6 +191,22 @@ class TelegramChannel:
         await self._answer(tg_update, inc, replies, update_id)
         if replies:
             self._answered.append(update_id)
+
+    async def _download(self, chat_id: str, file_id: str) -> str:
+        """The picture copied into our storage (its path); Telegram's file id if the copy
+        fails (Telegram can still show it by id, other channels cannot)."""
+        try:
+            file = await self.sender.call(chat_id, lambda _c: self.bot.get_file(file_id))
+            data = bytes(await file.download_as_bytearray())
+            suffix = Path(file.file_path or "").suffix or ".jpg"
+            assert self.core.files_dir is not None
+            path = await asyncio.get_running_loop().run_in_executor(
+                None, files.store, self.core.files_dir, CHANNEL, data, suffix[:8]
+            )
+            return str(path)
+        except Exception as exc:
+            log.warning("picture %s not copied (%r); keeping Telegram's file id", file_id, exc)
+            return file_id
 
     async def _resend(self, payload: dict[str, Any], stored: list[dict[str, Any]]) -> None:
         """The replies of a step whose commit survived a crash but whose send may not have
@@ -299,11 +319,18 @@ class TelegramChannel:
             )
         text = reply.text or " "
         media = reply.image_path or reply.document_path
+        if media and not files.is_stored(media) and (":" in media or "/" in media):
+            # another channel's id of a picture we never copied (wechat:MEDIA_ID), or a file
+            # that is gone: it cannot be shown here (Telegram's own file ids have neither)
+            text = f"{text}\n[{translate(locale, 'tg.picture_elsewhere')}]"
+            media = None
         if media:
             if len(text) > CAPTION_LIMIT:
                 await self._text(chat_id, text, None)
                 text = ""
-            data, caption = Path(media).read_bytes(), text or None
+            # our own copy; else a picture someone sent us, which Telegram re-sends by its id
+            data: Any = Path(media).read_bytes() if files.is_stored(media) else media
+            caption = text or None
 
             async def send_file(c: str) -> Any:
                 if reply.image_path:

@@ -22,10 +22,11 @@ would leave the follower waiting for a reply that never comes.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,13 +34,14 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.channels import files
 from bot.channels.wechat import protocol
 from bot.channels.wechat.inbound import CHANNEL, Callback, callback
 from bot.channels.wechat.render import as_text, chunks, pictures
 from bot.config import WeChatConfig
 from bot.core.dispatcher import Core
 from bot.core.i18n import translate
-from bot.core.messages import Reply
+from bot.core.messages import Incoming, Reply
 from bot.core.outbox import Outbox
 from models import Identity, Person
 from models.wechat import first_delivery, forget_deliveries, touch_follower
@@ -70,6 +72,9 @@ class WeChatChannel:
         self.safe = protocol.SafeMode(token, aes_key, app_id) if aes_key else None
         self.limits = limits
         self.wake = wake  # nudges the outbox dispatcher after a late reply is enqueued
+        # Fetches a picture's bytes by its MediaId (the API client, when the bot has one):
+        # pictures are copied to our storage before the step (WeChat deletes them in 3 days).
+        self.fetch_media: Callable[[str], Awaitable[bytes]] | None = None
         self.sessions: sessionmaker[Session] = core.sessions
         self._late: set[asyncio.Task[None]] = set()
         # SQLite has one writer: our writes go through the core's single step thread, so they
@@ -149,7 +154,7 @@ class WeChatChannel:
             return PlainTextResponse(EMPTY)
         if cb.incoming is None:
             return PlainTextResponse(EMPTY)
-        step = asyncio.ensure_future(self.core.process(cb.incoming))
+        step = asyncio.ensure_future(self._process(cb.incoming))
         remaining = self.limits.reply_budget_seconds - (time.monotonic() - arrived)
         done, _ = await asyncio.wait({step}, timeout=max(remaining, 0.0))
         if not done:
@@ -176,6 +181,21 @@ class WeChatChannel:
             await self._enqueue(cb, [Reply("\n".join(rest))], "more")
         self.stats["passive"] += 1
         return self._passive(request, cb, first)
+
+    async def _process(self, inc: Incoming) -> list[Reply]:
+        """The step, after the picture (if any) is copied: both count against the passive
+        reply's budget, and a slow download simply makes the reply a late one."""
+        media = inc.photo.removeprefix("wechat:") if inc.photo else None
+        if media and self.fetch_media is not None and self.core.files_dir is not None:
+            try:
+                data = await self.fetch_media(media)
+                path = await asyncio.get_running_loop().run_in_executor(
+                    None, files.store, self.core.files_dir, CHANNEL, data, ".jpg"
+                )
+                inc = dataclasses.replace(inc, photo=str(path))
+            except Exception as exc:  # the step still learns that a picture came
+                log.warning("picture %s not copied (%r); keeping its MediaId", media, exc)
+        return await self.core.process(inc)
 
     def _passive(self, request: Request, cb: Callback, text: str) -> Response:
         xml = protocol.text_reply(cb.openid, cb.account, text)

@@ -1,10 +1,8 @@
 """A WeChat callback's fields as the core's neutral Incoming.
 
-Pictures: we keep WeChat's MediaId (`wechat:<MediaId>`) as the photo's file id instead of
-downloading it inside the step: the download would eat into the 5-second passive-reply budget,
-and the evidence question only needs to know that a picture came. WeChat keeps temporary media
-for 3 days; a reviewer who needs the picture later should look within that time (a background
-copy to our own storage is not built yet).
+Pictures arrive as WeChat's MediaId (`wechat:<MediaId>`); the channel copies the picture to
+our storage before the step (bot/channels/files.py: WeChat keeps temporary media for 3 days)
+and keeps the MediaId only if that copy fails.
 """
 
 from __future__ import annotations

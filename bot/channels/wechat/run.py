@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from bot.channels.wechat.api import Api, OfficialAccountClient, WeComAppClient
 from bot.channels.wechat.channel import WeChatChannel
@@ -90,7 +91,18 @@ def build(core: Core, settings: Settings) -> WeChatRuntime:
     )
     runtime = WeChatRuntime(channel, dispatcher, senders)
     channel.wake = runtime.wake
+    channel.fetch_media = lambda media_id: api.call(lambda c: media_bytes(c, media_id))
     return runtime
+
+
+def media_bytes(client: Any, media_id: str) -> bytes:
+    """A temporary media's bytes (wechatpy returns the HTTP response for a file, a dict for
+    JSON: a video's URL, or an error it has already raised)."""
+    got = client.media.download(media_id)
+    content = getattr(got, "content", None)
+    if not isinstance(content, bytes) or not content:
+        raise ValueError(f"media {media_id} is not a file: {str(got)[:100]}")
+    return content
 
 
 @contextlib.asynccontextmanager

@@ -81,6 +81,8 @@ class MediaCache:
         self._ids: dict[tuple[str, float], tuple[str, float]] = {}
 
     async def media_id(self, api: Api, path: str) -> str:
+        if path.startswith("wechat:"):  # a follower's picture we could not copy: its own id
+            return path.removeprefix("wechat:")
         file = Path(path)
         if not file.is_file():
             raise PermanentFailure(f"picture {path} does not exist")
