@@ -183,3 +183,11 @@ def test_the_current_ranking_is_the_scoring_rule(db: Engine, config: FestivalCon
     assert [(x.rank, x.totals.streamer_id, x.score, x.ps) for x in got] == [
         (x.rank, x.totals.streamer_id, x.score, x.ps) for x in expected
     ]
+
+
+def test_the_current_ranking_of_nobody(db: Engine, config: FestivalConfig) -> None:
+    with Session(db) as s:
+        data.streamer(s, "还没审核", status="pending_review")  # not ranked
+        ranked = ranking.current(s, ScoringRules.of(config))
+    assert (len(ranked), ranked.ranked, ranked.top(), list(ranked.rows())) == (0, 0, [], [])
+    assert ranked.rank_of(1) is None

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import random
 
+import numpy as np
 import pytest
 
 from bot.config import FestivalConfig
 from models.scoring import (
+    Columns,
     ScoringRules,
     Totals,
     day_contribution,
     gap_to,
     next_tier,
+    percentile_array,
     percentiles,
+    rank_columns,
     score_board,
     tier_of,
     tiers,
@@ -82,6 +88,17 @@ def test_day_contribution(minutes: int, live_day: int, live_minutes: int) -> Non
 )
 def test_percentiles(values: list[float], expected: list[float]) -> None:
     assert percentiles(values) == expected
+    assert percentile_array(np.array(values, dtype=np.int64)).tolist() == expected
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_percentile_array_gives_the_same_floats(seed: int) -> None:
+    rnd = random.Random(seed)
+    n = rnd.choice([2, 3, 10, 1000])
+    ints = [rnd.choice([0, 0, 1, 7, 10**12, rnd.randrange(50)]) for _ in range(n)]
+    floats = [m / d for m, d in ((rnd.randrange(1, 2000), rnd.randrange(1, 31)) for _ in range(n))]
+    assert percentile_array(np.array(ints, dtype=np.int64)).tolist() == percentiles(ints)
+    assert percentile_array(np.array(floats)).tolist() == percentiles(floats)
 
 
 def test_average_daily_hours() -> None:
@@ -144,6 +161,111 @@ def test_a_correction_changes_the_ranking() -> None:
     after = score_board([totals(1, gmv=100), totals(2, gmv=110)], RULES)
     assert [s.totals.streamer_id for s in before] == [1, 2]
     assert [s.totals.streamer_id for s in after] == [2, 1]
+
+
+def ranked_both_ways(rows: list[Totals], rules: ScoringRules) -> None:
+    """rank_columns (over columns, as lists and as arrays) hands out exactly what score_board
+    does: same ranks, totals, score floats and percentiles."""
+    for i, t in enumerate(rows):
+        assert t.registered == (i,)  # the columns' order is the registration order
+    expected = score_board(rows, rules)
+    lists = columns_of(rows)
+    arrays = Columns(*np.array(lists, dtype=np.int64).reshape(7, -1))
+    for columns in (lists, arrays):
+        ranking = rank_columns(columns, rules)
+        assert len(ranking) == len(rows)
+        assert ranking.ranked == sum(t.reports > 0 for t in rows)
+        assert ranking.top() == expected
+        assert ranking.top(3) == expected[:3]
+        assert list(ranking.rows()) == [(s.rank, s.totals.registered[0], s.score) for s in expected]
+        for s in expected:
+            assert ranking.rank_of(s.totals.streamer_id) == s.rank
+        assert ranking.rank_of(-1) is None
+        assert ranking.columns == lists
+        # plain Python values: the database drivers bind them, numpy scalars they do not
+        assert all(type(v) is int for column in ranking.columns for v in column)
+        assert all(type(score) is float for _r, _i, score in ranking.rows())
+
+
+ODD_WEIGHTS = dataclasses.replace(
+    RULES,
+    weights=(
+        ("gmv", 0.1),
+        ("live_days", 0.2),
+        ("avg_daily_hours", 0.3),
+        ("viewers", 0.17),
+        ("likes", 0.23),
+    ),
+)
+
+
+@pytest.mark.parametrize("rules", [RULES, ODD_WEIGHTS], ids=["config", "odd"])
+@pytest.mark.parametrize("seed", range(12))
+def test_rank_columns_ranks_as_score_board(rules: ScoringRules, seed: int) -> None:
+    rnd = random.Random(seed)
+    n = rnd.choice([2, 5, 40, 300, 3000])
+    # few distinct values: many ties on each metric and on the score
+    spread = rnd.choice([2, 3, 10, 10**6])
+    rows = []
+    for i in range(n):
+        days = rnd.randrange(0, 4)
+        rows.append(
+            Totals(
+                streamer_id=rnd.randrange(10**9) * 1000 + i,  # not in registration order
+                reports=rnd.choice([0, 1, 1, 1, 5]),
+                gmv_fen=rnd.choice([0, rnd.randrange(spread), rnd.randrange(spread), 10**13]),
+                viewers=rnd.randrange(spread),
+                likes=rnd.randrange(spread),
+                live_days=days,
+                live_minutes=sum(rnd.choice([30, 60, 90, 720]) for _ in range(days)),
+                registered=(i,),
+            )
+        )
+    ranked_both_ways(rows, rules)
+
+
+@pytest.mark.parametrize(
+    "reports",
+    [
+        [],  # nobody approved yet
+        [1],  # one streamer: percentile 1.0 everywhere
+        [0],  # one streamer without a counted report
+        [0, 0, 0],  # nobody has one: all last, by GMV then registration
+        [1, 0, 1, 1],
+    ],
+)
+def test_rank_columns_small_boards(reports: list[int]) -> None:
+    rows = [
+        Totals(100 - i, r, [5, 9, 5, 0][i], i, 0, r, 60 * r, (i,)) for i, r in enumerate(reports)
+    ]
+    ranked_both_ways(rows, RULES)
+
+
+EVEN_WEIGHTS = dataclasses.replace(RULES, weights=tuple((m, 0.2) for m, _w in RULES.weights))
+
+
+def test_rank_columns_breaks_ties_on_score_as_score_board() -> None:
+    # the two trade GMV against viewers at equal weights: equal scores (exactly, in floats),
+    # so the higher GMV goes first although it registered later
+    traded = [
+        Totals(1, 1, gmv_fen=10, viewers=2, likes=0, live_days=1, live_minutes=60, registered=(0,)),
+        Totals(2, 1, gmv_fen=20, viewers=1, likes=0, live_days=1, live_minutes=60, registered=(1,)),
+    ]
+    board = rank_columns(columns_of(traded), EVEN_WEIGHTS).top()
+    assert [s.totals.streamer_id for s in board] == [2, 1]
+    assert board[0].score == board[1].score == 50.0
+    ranked_both_ways(traded, EVEN_WEIGHTS)
+    # equal in everything: the earlier registration first
+    same = [Totals(9 - i, 1, 5, 5, 5, 1, 60, (i,)) for i in range(3)]
+    assert [s.totals.streamer_id for s in rank_columns(columns_of(same), RULES).top()] == [9, 8, 7]
+    ranked_both_ways(same, RULES)
+
+
+def columns_of(rows: list[Totals]) -> Columns:
+    """Totals (first seven fields) as columns of lists."""
+    if not rows:
+        return Columns([], [], [], [], [], [], [])
+    return Columns(*(list(c) for c in zip(*(t[:7] for t in rows), strict=True)))
 
 
 TIERS = tiers([("grand", 1), ("first", 2), ("second", 5), ("third", 10), ("excellent", 20)])
