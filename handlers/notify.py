@@ -20,11 +20,10 @@ def submitted(ctx: Ctx, kind: str, item_id: int, title: str, unit_id: int, statu
     unit = ctx.session.get(Unit, unit_id)
     unit_name = repo.unit_full_name(ctx.session, unit) if unit else ""
     stamp = ctx.clock.now().isoformat(timespec="seconds")
-    for person_id in repo.reviewers_of_unit(ctx.session, unit_id):
+    for person_id, locale in repo.reviewers_of_unit_with_locale(ctx.session, unit_id):
         if person_id == ctx.person_id:
             continue
-        person = ctx.session.get(Person, person_id)
-        locale = (person.locale if person else None) or ctx.config.locale.default
+        locale = locale or ctx.config.locale.default
         text = translate(
             locale,
             f"notice.submitted_{kind}",
@@ -41,21 +40,21 @@ def submitted(ctx: Ctx, kind: str, item_id: int, title: str, unit_id: int, statu
         )
 
 
-def quota_exceeded(ctx: Ctx, unit_id: int) -> None:
+def quota_exceeded(ctx: Ctx, unit_id: int, only: str | None = None) -> None:
     """A unit passed the maximum of its quota: warn its contacts and the committee (once per
-    new count). Quotas never block; the committee decides what to do."""
+    new count). Quotas never block; the committee decides what to do. `only`: the one tally
+    that can have changed ("streamers" or "products")."""
     unit = ctx.session.get(Unit, unit_id)
     if unit is None:
         return
     # No pending names: the warning does not list them, and this runs in the step that
     # submits a registration (the last, busiest step of the form).
-    progress = quotas.progress_of_units(ctx.session, ctx.config.units.kinds, [unit])[0]
+    progress = quotas.progress_of_units(ctx.session, ctx.config.units.kinds, [unit], only=only)[0]
     for what, tally in (("streamers", progress.streamers), ("products", progress.products)):
         if tally.over <= 0:
             continue
-        for person_id in repo.reviewers_of_unit(ctx.session, unit_id):
-            person = ctx.session.get(Person, person_id)
-            locale = (person.locale if person else None) or ctx.config.locale.default
+        for person_id, locale in repo.reviewers_of_unit_with_locale(ctx.session, unit_id):
+            locale = locale or ctx.config.locale.default
             text = translate(
                 locale,
                 f"notice.quota_over_{what}",

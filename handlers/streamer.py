@@ -232,9 +232,13 @@ def _to_model(ctx: Ctx, a: Answers) -> StreamerRegistration:
         raise FieldError(name if name in a else "platform", "err.invalid_value") from exc
 
 
-def snapshot(ctx: Ctx, streamer: Streamer) -> dict[str, Any]:
-    """The stored registration as form answers (for /me edit and the audit log)."""
-    accounts = repo.accounts_of(ctx.session, streamer.id)
+def snapshot(
+    ctx: Ctx, streamer: Streamer, accounts: list[LiveAccount] | None = None
+) -> dict[str, Any]:
+    """The stored registration as form answers (for /me edit and the audit log); `accounts`
+    when the caller has them already (the submit step: one query fewer)."""
+    if accounts is None:
+        accounts = repo.accounts_of(ctx.session, streamer.id)
     unit = ctx.session.get(Unit, streamer.unit_id)
     data: dict[str, Any] = {
         c: getattr(streamer, c)
@@ -327,7 +331,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     streamer.submitted_at = now
     streamer.updated_at = now
     ctx.session.flush()
-    _store_accounts(ctx, streamer, reg)
+    accounts = _store_accounts(ctx, streamer, reg, new=before is None)
     repo.audit(
         ctx.session,
         now,
@@ -336,11 +340,11 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         "streamer",
         streamer.id,
         before=_jsonable(before),
-        after=_jsonable(snapshot(ctx, streamer)),
+        after=_jsonable(snapshot(ctx, streamer, accounts)),
     )
     notify.submitted(ctx, "streamer", streamer.id, reg.account_name, unit.id, status)
     if status in rules.COUNTED and not counted_before:
-        notify.quota_exceeded(ctx, unit.id)
+        notify.quota_exceeded(ctx, unit.id, only="streamers")
     return [
         ctx.reply(
             "streamer.submitted",
@@ -356,17 +360,25 @@ def _initial_status(ctx: Ctx, unit_id: int, recommendation: str) -> str:
     return rules.initial_status(recommendation == "org", has_contact)
 
 
-def _store_accounts(ctx: Ctx, streamer: Streamer, reg: StreamerRegistration) -> None:
+def _store_accounts(
+    ctx: Ctx, streamer: Streamer, reg: StreamerRegistration, new: bool
+) -> list[LiveAccount]:
+    """The registration's accounts, stored; returns them all, in id order."""
     wanted = {reg.platform: reg.account_name}
     if reg.second_platform and reg.second_account:
         wanted[reg.second_platform] = reg.second_account
-    for account in repo.accounts_of(ctx.session, streamer.id):
+    kept = [] if new else repo.accounts_of(ctx.session, streamer.id)  # a new one has none
+    for account in kept:
         if account.platform not in wanted:
             continue  # an account with reports is never deleted; it simply stays
         account.account_name = wanted.pop(account.platform)
-    for platform, name in wanted.items():
-        ctx.session.add(LiveAccount(streamer_id=streamer.id, platform=platform, account_name=name))
+    added = [
+        LiveAccount(streamer_id=streamer.id, platform=platform, account_name=name)
+        for platform, name in wanted.items()
+    ]
+    ctx.session.add_all(added)
     ctx.session.flush()
+    return [*kept, *added]
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:

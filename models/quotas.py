@@ -110,10 +110,12 @@ def progress_of_units(
     kinds: Mapping[Any, KindQuotas],
     units: list[Unit],
     with_pending: bool = False,
+    only: str | None = None,
 ) -> list[UnitProgress]:
+    """`only` ("streamers" or "products"): count just that; the other tally reads 0."""
     ids = [u.id for u in units]
-    streamers = counted_streamers(session, ids)
-    products = counted_products(session, ids)
+    streamers = counted_streamers(session, ids) if only in (None, "streamers") else {}
+    products = counted_products(session, ids) if only in (None, "products") else {}
     result = []
     for unit in units:
         quota = kinds[unit.kind]

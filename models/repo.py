@@ -84,6 +84,23 @@ def reviewers_of_unit(session: Session, unit_id: int) -> list[int]:
     return list(rows)
 
 
+def reviewers_of_unit_with_locale(session: Session, unit_id: int) -> list[tuple[int, str | None]]:
+    """reviewers_of_unit with each one's language, in one query (notices are translated
+    per recipient in the step that submits a registration)."""
+    unit = session.get(Unit, unit_id)
+    unit_ids = [unit_id] + ([unit.parent_id] if unit and unit.parent_id else [])
+    rows = session.execute(
+        select(Role.person_id, Person.locale)
+        .join(Person, Person.id == Role.person_id)
+        .where(
+            or_(Role.role == "admin", (Role.role == "unit_contact") & Role.unit_id.in_(unit_ids))
+        )
+        .distinct()
+        .order_by(Role.person_id)
+    )
+    return [(person_id, locale) for person_id, locale in rows]
+
+
 # ----- people -----------------------------------------------------------------------------
 def person_name(session: Session, person_id: int | None) -> str:
     """How a person is named to reviewers: their channel display name, or #id."""
