@@ -60,10 +60,14 @@ def me(ctx: Ctx) -> list[Reply]:
 def me_flow(ctx: Ctx) -> list[Reply]:
     """Buttons of /me: edit opens the form at its summary; withdraw asks to confirm."""
     action = ctx.action or ""
-    if ctx.extra.get("reprompt"):
-        ctx.state.clear()
-        return me(ctx)
+    confirming = ctx.state.data.get("me_step") == "withdraw"
     ctx.state.clear()
+    if ctx.extra.get("reprompt"):  # after /help or a stale button: the same question again
+        return [_withdraw_question(ctx)] if confirming else me(ctx)
+    if not action.startswith("me:"):
+        # typed text or a sticker is no answer here: say what is expected, then ask again
+        hint = ctx.reply("err.use_buttons")
+        return [hint, _withdraw_question(ctx)] if confirming else [hint, *me(ctx)]
     if action == "me:edit_streamer":
         s = repo.streamer_of_person(ctx.session, ctx.person_id)
         if s is not None:
@@ -73,19 +77,7 @@ def me_flow(ctx: Ctx) -> list[Reply]:
         if e is not None:
             return ctx.forms.start(ctx, enterprise.FORM, enterprise.snapshot(ctx, e), editing=e.id)
     if action == "me:withdraw_streamer":
-        ctx.state.flow = "me"
-        return [
-            Reply(
-                ctx.t("me.withdraw_confirm"),
-                (
-                    (
-                        ctx.button("btn.withdraw_yes", "me:withdraw_yes"),
-                        ctx.button("btn.keep_registration", "me:keep"),
-                    ),
-                ),
-                numbered=True,
-            )
-        ]
+        return [_withdraw_question(ctx)]
     if action == "me:withdraw_yes":
         s = repo.streamer_of_person(ctx.session, ctx.person_id)
         if s is not None and s.status != ReviewStatus.WITHDRAWN:
@@ -105,6 +97,21 @@ def me_flow(ctx: Ctx) -> list[Reply]:
     if action == "me:keep":
         return [ctx.reply("me.kept")]
     return me(ctx)
+
+
+def _withdraw_question(ctx: Ctx) -> Reply:
+    ctx.state.flow = "me"
+    ctx.state.data["me_step"] = "withdraw"  # so that it is the question asked again
+    return Reply(
+        ctx.t("me.withdraw_confirm"),
+        (
+            (
+                ctx.button("btn.withdraw_yes", "me:withdraw_yes"),
+                ctx.button("btn.keep_registration", "me:keep"),
+            ),
+        ),
+        numbered=True,
+    )
 
 
 def reports(ctx: Ctx) -> list[Reply]:

@@ -232,6 +232,25 @@ def test_withdraw_asks_first_then_withdraws(chat: Chat, core: Core) -> None:
     )
 
 
+def test_text_after_me_says_what_is_expected(chat: Chat, core: Core) -> None:
+    """Typed text (or a sticker) at the /me card or its withdrawal question is no answer:
+    the person is told to use the buttons and sees the same question again."""
+    use_buttons = "请从按钮中选择（也可以输入选项前的编号）。\n"
+    confirm = "确定撤回主播报名吗？撤回后可重新修改提交。\n  [1] 确认撤回  [2] 不撤回\n"
+    register(chat)
+    chat.say("s", "/me")
+    assert chat.say("s", "你好") == use_buttons + ME_PENDING
+    assert chat.say("s", "/sticker") == use_buttons + ME_PENDING
+    assert chat.press("s", "撤回报名") == confirm
+    assert chat.say("s", "你好") == use_buttons + confirm  # not the card: still this question
+    out = chat.say("s", "/help")
+    assert out.startswith("「点亮原产地·江西青年直播节」机器人可以：")
+    assert out.endswith(confirm)
+    assert streamer_of(core, "s").status == "pending_review"
+    assert chat.press("s", "确认撤回") == "已撤回你的主播报名。\n"
+    assert streamer_of(core, "s").status == "withdrawn"
+
+
 # ----- stale buttons -----------------------------------------------------------------------
 def test_withdraw_confirmed_twice_is_stale_the_second_time(chat: Chat, core: Core) -> None:
     register(chat)

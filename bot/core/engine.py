@@ -72,8 +72,8 @@ class FormEngine:
         """The current question again (after /help, a stale button, a restart)."""
         form = self.forms[ctx.state.flow or ""]
         st = ctx.state.data["form"]
-        if st["mode"] == "draft":
-            return self.start(ctx, form)
+        if st["mode"] == "draft":  # asked again with the preset it was first asked with
+            return self.start(ctx, form, st.get("preset") or None)
         if st["mode"] == "summary":
             return [self._summary(ctx, form)]
         if st["mode"] == "more":
@@ -94,12 +94,19 @@ class FormEngine:
         st = ctx.state.data["form"]
         cursor: Cursor = st["cursor"]
         field = self._field_at(form, cursor)
+        if action is None:
+            # 返回 / 跳过 typed where that button is not shown (the first field, a required
+            # field) still mean back and skip: never an answer such as a name "返回"
+            action = _typed_nav(ctx)
         if action == "nav:back":
             return self._back(ctx, form)
         current = self._get(st["answers"], cursor)
         if action == "nav:keep" and current is not None:
             return self._advance(ctx, form)
-        if action == "nav:skip" and field.skippable(ctx):
+        if action == "nav:skip":
+            # checked now, not when the button was shown: the config may have changed since
+            if not field.skippable(ctx):
+                return [ctx.reply("err.missing_field"), self._prompt(ctx, form, cursor)]
             self._put(st["answers"], cursor, None)
             return self._advance(ctx, form)
         try:
@@ -238,8 +245,8 @@ class FormEngine:
 
     def _back(self, ctx: Ctx, form: Form) -> list[Reply]:
         st = ctx.state.data["form"]
-        if not st["stack"]:
-            return [ctx.reply("form.at_start"), self._prompt(ctx, form, st["cursor"])]
+        if not st["stack"]:  # the current question again (a summary has no cursor)
+            return [ctx.reply("form.at_start"), *self.reprompt(ctx)]
         prev = st["stack"].pop()
         if not prev:  # the step was opened from the summary
             st["mode"], st["cursor"] = "summary", []
@@ -344,7 +351,10 @@ class FormEngine:
         if action == "nav:back":
             return self._back(ctx, form)
         parts = (action or "").split(":")
-        if parts[:2] == ["s", "e"] and len(parts) == 3 and parts[2] in answers:
+        # any field the summary lists is editable, also one the answers lack (a field added
+        # to the form after a registration opened for editing was stored)
+        editable = {f.name for f in form.applicable(answers, ctx) if f.group is None}
+        if parts[:2] == ["s", "e"] and len(parts) == 3 and parts[2] in editable:
             st["stack"].append([])
             st["mode"], st["cursor"] = "edit", [parts[2]]
             return [self._prompt(ctx, form, [parts[2]])]
@@ -451,6 +461,17 @@ class FormEngine:
 
     def _put(self, answers: Answers, cursor: Cursor, value: Any) -> None:
         self._scope(answers, cursor)[cursor[-1]] = value
+
+
+def _typed_nav(ctx: Ctx) -> str | None:
+    text = ctx.incoming.text
+    if not text:
+        return None
+    typed = normalize(text).casefold()
+    for label, action in (("btn.back", "nav:back"), ("btn.skip", "nav:skip")):
+        if typed == normalize(ctx.t(label)).casefold():
+            return action
+    return None
 
 
 def _pick(options: list[Option], index: str) -> str:
