@@ -19,6 +19,9 @@ from scheduler import JobRunner
 from tests import festival_data as data
 from tests.fake_telegram import BotThread, FakeTelegram, config_for_tests
 
+# The channel calls do_api_request on purpose (raw answers); PTB suggests its typed methods.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+
 GROUP = -100777
 
 

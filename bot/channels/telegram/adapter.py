@@ -5,10 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
     Update,
 )
 
@@ -98,25 +94,26 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
     return None  # service messages: joins, pins, title changes...
 
 
-def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+# Keyboards as the Bot API's JSON: the channel sends with raw API calls (building PTB objects
+# for every keyboard and turning them back into JSON cost a noticeable share of the CPU).
+JsonMarkup = dict[str, Any]
+
+
+def inline_keyboard(reply: Reply) -> JsonMarkup | None:
     if not reply.buttons:
         return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-            for row in reply.buttons
-        ]
-    )
+    rows = [[{"text": b.label, "callback_data": b.data} for b in row] for row in reply.buttons]
+    return {"inline_keyboard": rows}
 
 
-def link_keyboard(label: str, url: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=url)]])
+def link_keyboard(label: str, url: str) -> JsonMarkup:
+    return {"inline_keyboard": [[{"text": label, "url": url}]]}
 
 
-def contact_keyboard(label: str) -> ReplyKeyboardMarkup:
+def contact_keyboard(label: str) -> JsonMarkup:
     """Telegram's own "share my phone number" button (private chats only)."""
-    return ReplyKeyboardMarkup(
-        [[KeyboardButton(label, request_contact=True)]],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
+    return {
+        "keyboard": [[{"text": label, "request_contact": True}]],
+        "resize_keyboard": True,
+        "one_time_keyboard": True,
+    }

@@ -14,14 +14,21 @@ import dataclasses
 import datetime as dt
 import logging
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    InputFile,
+)
 from telegram import Update as TgUpdate
 from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from bot.channels import files
 from bot.channels.telegram import adapter
@@ -37,6 +44,8 @@ from handlers import groups
 from models import Identity, Person
 
 log = logging.getLogger(__name__)
+# The raw calls of TelegramChannel._api are deliberate; PTB suggests its typed methods instead.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
 
 PRIVATE_COMMANDS = (
     "start",
@@ -244,14 +253,19 @@ class TelegramChannel:
         jobs = [self._send_all(inc.chat_id, inc.chat_kind, replies, inc.language, update_id)]
         query = tg_update.callback_query
         if query is not None:
-            after = [self._ignore_bad(query.answer)]
+            query_id = query.id
+            after = [
+                self._ignore_bad(
+                    lambda: self._api("answer_callback_query", callback_query_id=query_id)
+                )
+            ]
             message = query.message
             if message is not None and getattr(message, "reply_markup", None):
                 chat_id, message_id = message.chat.id, message.message_id
                 after.append(
                     self._ignore_bad(
-                        lambda: self.bot.edit_message_reply_markup(
-                            chat_id=chat_id, message_id=message_id, reply_markup=None
+                        lambda: self._api(
+                            "edit_message_reply_markup", chat_id=chat_id, message_id=message_id
                         )
                     )
                 )
@@ -332,17 +346,16 @@ class TelegramChannel:
             data: Any = Path(media).read_bytes() if files.is_stored(media) else media
             caption = text or None
 
+            kind = "photo" if reply.image_path else "document"
+            upload = InputFile(data, filename=Path(media).name) if isinstance(data, bytes) else data
+
             async def send_file(c: str) -> Any:
-                if reply.image_path:
-                    return await self.bot.send_photo(
-                        chat_id=c, photo=data, caption=caption, reply_markup=markup
-                    )
-                return await self.bot.send_document(
+                return await self._api(
+                    f"send_{kind}",
                     chat_id=c,
-                    document=data,
-                    filename=Path(media).name,
                     caption=caption,
                     reply_markup=markup,
+                    **{kind: upload},
                 )
 
             await self.sender.call(chat_id, send_file)
@@ -352,6 +365,14 @@ class TelegramChannel:
             keyboard = adapter.contact_keyboard(translate(locale, "tg.share_contact"))
             await self._text(chat_id, translate(locale, "tg.share_contact_hint"), keyboard)
 
+    async def _api(self, endpoint: str, **params: Any) -> Any:
+        """A Bot API call whose answer we do not need as PTB objects. PTB's methods parse
+        every answer (a whole Message per sendMessage) and build objects for every keyboard:
+        together a large share of the bot's CPU. Errors are PTB's own all the same (RetryAfter,
+        Forbidden, BadRequest, NetworkError), so the sender's rules apply unchanged."""
+        kwargs = {k: v for k, v in params.items() if v is not None}
+        return await self.bot.do_api_request(endpoint, api_kwargs=kwargs)
+
     async def _text(self, chat_id: str, text: str, markup: Any) -> None:
         chunks = [text[i : i + TEXT_LIMIT] for i in range(0, len(text), TEXT_LIMIT)] or [" "]
         for n, chunk in enumerate(chunks):
@@ -359,7 +380,7 @@ class TelegramChannel:
             keyboard = markup if last else None
 
             async def send(c: str, chunk: str = chunk, keyboard: Any = keyboard) -> Any:
-                return await self.bot.send_message(chat_id=c, text=chunk, reply_markup=keyboard)
+                return await self._api("send_message", chat_id=c, text=chunk, reply_markup=keyboard)
 
             await self.sender.call(chat_id, send)
 
