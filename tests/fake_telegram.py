@@ -54,7 +54,7 @@ class Sent:
     kind: str = "text"  # text | photo | document
     file_name: str | None = None
     edits: int = 0
-    photo: Any = None  # sendPhoto's photo: an upload ({file_name, size}) or a file id
+    media: Any = None  # sendPhoto/sendDocument: an upload ({file_name, size}) or a file id
 
     def buttons(self) -> list[dict[str, Any]]:
         rows = (self.markup or {}).get("inline_keyboard") or []
@@ -404,13 +404,18 @@ class FakeTelegram:
             return _error(400, "Bad Request: wrong file identifier/HTTP URL specified")
         answer = self._send(p, "photo", str(p.get("caption", "")))
         if answer[0] == 200:
-            self.sent[-1].photo = photo  # _send runs under the lock: the last one is ours
+            self.sent[-1].media = photo  # _send runs under the lock: the last one is ours
         return answer
 
     def _m_sendDocument(self, p: dict[str, Any]) -> tuple[int, str, bytes]:
         if "document" not in p:
             return _error(400, "Bad Request: there is no document in the request")
-        return self._send(p, "document", str(p.get("caption", "")))
+        answer = self._send(p, "document", str(p.get("caption", "")))
+        document = p["document"]
+        if answer[0] == 200 and isinstance(document, dict):  # an upload: its name and size
+            self.sent[-1].file_name = document.get("file_name")
+            self.sent[-1].media = document
+        return answer
 
     def _m_editMessageReplyMarkup(self, p: dict[str, Any]) -> tuple[int, str, bytes]:
         message = self.by_id.get((int(p.get("chat_id", 0)), int(p.get("message_id", 0))))

@@ -150,9 +150,22 @@ def test_evidence_is_copied_and_a_reviewer_on_telegram_sees_it(
             shown = admin.press("截图 11-02 抖音")
             photos = [m for m in shown if m.kind == "photo"]
             assert len(photos) == 1 and "战报截图" in photos[0].text
-            assert photos[0].photo["size"] == copy.stat().st_size  # our copy, uploaded
+            assert photos[0].media["size"] == copy.stat().st_size  # our copy, uploaded
     finally:
         core.executor.shutdown()
+
+
+def test_a_committee_admin_gets_an_export_as_a_file(
+    bot: BotThread, fake: FakeTelegram, db: Engine
+) -> None:
+    alice = fake.user(1021, "alice")
+    alice.run([*flows.streamer_lines("alice_export"), "确认提交"])
+    admin = fake.user(ADMIN, "admin")
+    out = admin.say("/export streamers")
+    documents = [m for m in out if m.kind == "document"]
+    assert len(documents) == 1 and documents[0].file_name
+    assert documents[0].file_name.endswith(".xlsx") and "导出完成" in documents[0].text
+    assert documents[0].media["size"] > 1000  # the workbook's bytes were uploaded
 
 
 def test_group_subscribe_and_private_chat_pointer(
