@@ -111,12 +111,13 @@ def _issue(ctx: Ctx, role: str, unit: Unit | None) -> Reply:
             "expires_at": str(inv.expires_at),
         },
     )
-    return ctx.reply(
+    text = ctx.t(
         "invite.issued",
         code=show_code(code),
         role=_role_label(ctx, role, unit),
         expires=fmt_local(inv.expires_at, ctx.clock.tz),
     )
+    return Reply(text, start_link=(ctx.t("invite.link_label"), f"join_{code}"))
 
 
 def _role_label(ctx: Ctx, role: str, unit: Unit | None) -> str:

@@ -67,9 +67,11 @@ def _detail(ctx: Ctx, unit: Unit) -> Reply:
         lines.append(ctx.t("unit.children_title"))
         for child in progress_of_units(ctx.session, ctx.config.units.kinds, children):
             lines.append(progress_line(ctx, child, child.unit_name))
-    lines.append(ctx.t("unit.rec_link", token=rec_token(ctx, unit)))
+    token = rec_token(ctx, unit)
+    lines.append(ctx.t("unit.rec_link", token=token))
     buttons = ((ctx.button("btn.review_now", "cmd:review"),),) if p.pending else ()
-    return Reply("\n".join(lines), buttons, numbered=True)
+    link = (ctx.t("unit.rec_link_label"), f"rec_{token}")
+    return Reply("\n".join(lines), buttons, numbered=True, start_link=link)
 
 
 def rec_token(ctx: Ctx, unit: Unit) -> str:

@@ -325,3 +325,19 @@ def test_a_permanent_failure_that_says_nothing_about_the_person(
     assert rows(core)[0].status == "failed"
     with core.sessions() as s:
         assert s.get_one(Person, carol).unreachable_at is None
+
+
+def test_every_part_of_a_reply_survives_the_outbox() -> None:
+    """A reply stored in the outbox (or kept for a resend) comes back whole: the contact
+    button and a deep link included, or a deferred phone question would lose its button."""
+    reply = Reply(
+        "请输入手机号",
+        ((Button("返回", "3:nav:back"),),),
+        numbered=True,
+        request_contact=True,
+        image_path="/data/boards/a.png",
+        document_path=None,
+        start_link=("转发邀请链接", "join_ABCD2345"),
+    )
+    assert Reply.from_payload(reply.to_payload()) == reply
+    assert Reply.from_payload(Reply("只有文字").to_payload()) == Reply("只有文字")

@@ -3,6 +3,8 @@ Simulated users press the real inline buttons the bot sent them."""
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from handlers.routes import ROUTES
-from models import DailyReport, Enterprise, GroupSubscription, Product, Streamer
+from models import DailyReport, Enterprise, GroupSubscription, Identity, Product, Role, Streamer
 from tests import flows
 from tests.chat import Chat
 from tests.fake_telegram import (
@@ -166,6 +168,31 @@ def test_a_committee_admin_gets_an_export_as_a_file(
     assert len(documents) == 1 and documents[0].file_name
     assert documents[0].file_name.endswith(".xlsx") and "导出完成" in documents[0].text
     assert documents[0].media["size"] > 1000  # the workbook's bytes were uploaded
+
+
+def test_an_invitation_comes_with_a_share_button_for_its_deep_link(
+    bot: BotThread, fake: FakeTelegram, db: Engine
+) -> None:
+    """The admin forwards the invitation as a t.me deep link (Telegram's share dialog); the
+    invitee opening it starts the bot with /start join_CODE and gets the role."""
+    admin, invitee = fake.user(ADMIN, "admin"), fake.user(1031, "contact")
+    issued = admin.say("/invite 360302")[-1]
+    code = re.search(r"邀请码已生成：([A-Z0-9]{4}-[A-Z0-9]{4})", issued.text)
+    assert code is not None
+    [share] = [b for b in issued.buttons() if "url" in b]
+    assert share["text"] == "转发邀请链接（请私下发给对方）"
+    link = urllib.parse.parse_qs(urllib.parse.urlsplit(share["url"]).query)["url"][0]
+    payload = code[1].replace("-", "")
+    assert link == f"https://t.me/{BOT_USERNAME}?start=join_{payload}"
+    out = invitee.say(f"/start join_{payload}")  # what Telegram sends when the link is opened
+    assert "欢迎！" in out[0].text
+    with Session(db) as session:
+        roles = session.scalars(
+            select(Role.role)
+            .join(Identity, Identity.person_id == Role.person_id)
+            .where(Identity.user_id == "1031")
+        ).all()
+    assert roles == ["unit_contact"]
 
 
 def test_group_subscribe_and_private_chat_pointer(

@@ -56,6 +56,11 @@ class Reply:
     request_contact: bool = False  # offer the channel's "share my phone number" button
     image_path: str | None = None
     document_path: str | None = None
+    # (label, payload): a link that starts the bot with this payload, to be passed on to
+    # someone else (an invitation, a unit's recommendation link), for channels that have such
+    # links (Telegram: a share button for t.me/<bot>?start=payload); the text itself always
+    # says what to send (/start payload), so channels without them lose nothing.
+    start_link: tuple[str, str] | None = None
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
@@ -65,8 +70,10 @@ class Reply:
             "text": self.text,
             "buttons": [[[b.label, b.data] for b in row] for row in self.buttons],
             "numbered": self.numbered,
+            "request_contact": self.request_contact,
             "image_path": self.image_path,
             "document_path": self.document_path,
+            "start_link": list(self.start_link) if self.start_link else None,
         }
 
     @classmethod
@@ -76,8 +83,10 @@ class Reply:
             text=data["text"],
             buttons=rows,
             numbered=bool(data.get("numbered")),
+            request_contact=bool(data.get("request_contact")),
             image_path=data.get("image_path"),
             document_path=data.get("document_path"),
+            start_link=(link[0], link[1]) if (link := data.get("start_link")) else None,
         )
 
 

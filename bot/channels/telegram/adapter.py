@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from telegram import (
     Update,
@@ -99,11 +100,17 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
 JsonMarkup = dict[str, Any]
 
 
-def inline_keyboard(reply: Reply) -> JsonMarkup | None:
-    if not reply.buttons:
-        return None
-    rows = [[{"text": b.label, "callback_data": b.data} for b in row] for row in reply.buttons]
-    return {"inline_keyboard": rows}
+def inline_keyboard(reply: Reply, username: str = "") -> JsonMarkup | None:
+    rows: list[list[dict[str, str]]] = [
+        [{"text": b.label, "callback_data": b.data} for b in row] for row in reply.buttons
+    ]
+    if reply.start_link and username:
+        # Telegram's share dialog with the deep link: the link is for someone else, and
+        # tapping the deep link itself would start the bot with it for oneself
+        label, payload = reply.start_link
+        link = f"https://t.me/{username}?start={payload}"
+        rows.append([{"text": label, "url": "https://t.me/share/url?url=" + quote(link, safe="")}])
+    return {"inline_keyboard": rows} if rows else None
 
 
 def link_keyboard(label: str, url: str) -> JsonMarkup:

@@ -326,7 +326,7 @@ class TelegramChannel:
     ) -> None:
         locale = "en" if (language or "").lower().startswith("en") else None
         if chat_kind == "private":
-            markup: Any = adapter.inline_keyboard(reply)
+            markup: Any = adapter.inline_keyboard(reply, self.username)
         else:  # in a group only a link to the private chat, never a form's buttons
             markup = adapter.link_keyboard(
                 translate(locale, "tg.private_chat"), f"https://t.me/{self.username}"
