@@ -149,9 +149,17 @@ def _kind_options(group: str) -> Callable[[Ctx, Answers], list[Option]]:
     return options
 
 
+def unit_names(ctx: Ctx) -> dict[str, str]:
+    """Every unit's full name ('赣州市 瑞金市') by code, loaded once per process (units are
+    only added at start): summaries and submit steps name the unit without two lookups."""
+    if "unit_names" not in ctx.cache:
+        ctx.cache["unit_names"] = repo.unit_full_names(ctx.session)
+    names: dict[str, str] = ctx.cache["unit_names"]
+    return names
+
+
 def show_unit(value: Any, ctx: Ctx) -> str:
-    unit = repo.unit_by_code(ctx.session, str(value))
-    return repo.unit_full_name(ctx.session, unit) if unit else str(value)
+    return unit_names(ctx).get(str(value), str(value))
 
 
 def _picking(group: str) -> Callable[[Answers, Ctx], bool]:

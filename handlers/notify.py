@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.context import Ctx
 from bot.core.i18n import translate
 from bot.core.messages import Button, Reply
+from handlers.fields import unit_names
 from models import Person, Unit, quotas, repo
 
 
@@ -18,7 +19,7 @@ def to_person(ctx: Ctx, person_id: int, key: str, text_key: str, **params: objec
 def submitted(ctx: Ctx, kind: str, item_id: int, title: str, unit_id: int, status: str) -> None:
     """A registration was submitted or resubmitted: tell the committee and the unit contacts."""
     unit = ctx.session.get(Unit, unit_id)
-    unit_name = repo.unit_full_name(ctx.session, unit) if unit else ""
+    unit_name = unit_names(ctx).get(unit.code, unit.name) if unit else ""
     stamp = ctx.clock.now().isoformat(timespec="seconds")
     for person_id, locale in repo.reviewers_of_unit_with_locale(ctx.session, unit_id):
         if person_id == ctx.person_id:

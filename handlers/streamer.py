@@ -349,7 +349,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         ctx.reply(
             "streamer.submitted",
             account=reg.account_name,
-            unit=repo.unit_full_name(ctx.session, unit),
+            unit=f.unit_names(ctx).get(unit.code, unit.name),
             status=ctx.t(f"status.{status}"),
         )
     ]
