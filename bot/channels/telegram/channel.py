@@ -287,7 +287,7 @@ class TelegramChannel:
         """answerCallbackQuery and the keyboard edit: a BadRequest means it is done already
         (answered, not modified: e.g. a retry of a call Telegram had executed)."""
         try:
-            await self.sender.call("", lambda _chat: fn())
+            await self.sender.call("", lambda _chat: fn(), low=True)
         except BadRequest:
             pass
 

@@ -80,6 +80,10 @@ class Sender:
         # its whole queue of waiting requests on every release, which costs more CPU than
         # the calls themselves once hundreds wait; an asyncio.Semaphore queue costs nothing.
         self._slots = asyncio.Semaphore(limits.connection_pool_size)
+        # Bookkeeping calls (a press's answerCallbackQuery and keyboard edit) queue apart,
+        # a quarter of the pool at most: behind them in one queue, the next question of
+        # everybody who just answered would wait (~2 of every 3 calls are bookkeeping).
+        self._low_slots = asyncio.Semaphore(max(1, limits.connection_pool_size // 4))
 
     def _count(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
@@ -89,6 +93,7 @@ class Sender:
         chat_id: str,
         fn: Callable[[str], Awaitable[T]],
         attempts: int | None = None,
+        low: bool = False,
     ) -> T:
         """fn(chat_id) with Telegram's retry rules; raises Forbidden / BadRequest / the last
         error once the attempts are used up."""
@@ -100,7 +105,7 @@ class Sender:
                     await asyncio.sleep(paused)
                 self._paused_until.pop(chat_id, None)
             try:
-                async with self._slots:
+                async with self._low_slots if low else self._slots:
                     return await fn(chat_id)
             except RetryAfter as exc:
                 self._count("retry_after")
