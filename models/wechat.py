@@ -80,6 +80,12 @@ def first_delivery(session: Session, key: str, now: dt.datetime) -> bool:
     return session.execute(stmt).first() is not None
 
 
+def delivered(session: Session, key: str) -> bool:
+    """Recorded before: a resend of a callback already handled."""
+    found = session.scalar(select(WeChatInbound.id).where(WeChatInbound.dedupe_key == key[:200]))
+    return found is not None
+
+
 def forget_deliveries(session: Session, before: dt.datetime) -> int:
     result = session.execute(delete(WeChatInbound).where(WeChatInbound.received_at < before))
     return int(result.rowcount)  # type: ignore[attr-defined]

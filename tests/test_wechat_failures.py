@@ -155,3 +155,51 @@ def test_a_late_failing_step_apologises_in_the_followers_language(
     finally:
         core.executor.shutdown()
     assert len(failures_logged(caplog)) == 1
+
+
+def test_a_resend_of_a_message_whose_step_failed_is_handled(
+    core: Core, fake: FakeWeChat, db: Engine
+) -> None:
+    """The callback is recorded in its step's own commit: when the step fails (or the process
+    dies before committing it), WeChat's resend of the same MsgId is handled, not dropped as
+    a duplicate; once handled, a further resend is dropped."""
+
+    async def scenario() -> None:
+        async with wechat_bot(core, fake, True) as bot:
+            cy = bot.follower("o_cy")
+            assert "确认提交" in (await cy.run(flows.streamer_lines("cy_farm")))[-1]
+            with failing(db, "audit_log", "INSERT"):
+                answer = await cy.send("text", Content="确认提交", MsgId="770001")
+            assert answer.startswith("出了点问题")
+            assert counts(db)["streamers"] == 0
+            # WeChat resends the very same message (it got no usable answer in time)
+            assert "审核" in await cy.send("text", Content="确认提交", MsgId="770001")
+            assert counts(db)["streamers"] == 1
+            # and again: handled once already, so an empty answer and nothing stored twice
+            assert await cy.send("text", Content="确认提交", MsgId="770001") == ""
+            assert counts(db)["streamers"] == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_resend_racing_its_first_delivery_is_handled_once(
+    core: Core, fake: FakeWeChat, db: Engine
+) -> None:
+    """WeChat's resend arrives while the first delivery is still being handled: both wait
+    for the step, one stores it, the other finds it recorded and rolls back whole."""
+
+    async def scenario() -> None:
+        async with wechat_bot(core, fake, False) as bot:
+            dee = bot.follower("o_dee")
+            await dee.run(flows.streamer_lines("dee_farm"))
+            answers = await asyncio.gather(
+                dee.send("text", Content="确认提交", MsgId="880001"),
+                dee.send("text", Content="确认提交", MsgId="880001"),
+            )
+            assert sorted(bool(a) for a in answers) == [False, True]
+            assert any("审核" in a for a in answers)
+
+    asyncio.run(scenario())
+    assert counts(db)["streamers"] == 1
+    with Session(db) as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 1

@@ -115,25 +115,34 @@ class Core:
             )
         )
 
-    async def process(self, inc: Incoming) -> list[Reply]:
-        """Handle one update; updates of one user strictly in order, others concurrently."""
+    async def process(
+        self, inc: Incoming, in_commit: Callable[[Session], None] | None = None
+    ) -> list[Reply]:
+        """Handle one update; updates of one user strictly in order, others concurrently.
+        `in_commit(session)` runs inside the step's transaction, just before its commit (a
+        channel records there that the message was handled: both happen, or neither)."""
         key = (inc.channel, inc.user_id)
         entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
         entry[1] += 1  # waiters and holder: the lock is dropped only when nobody needs it
         try:
             async with entry[0]:
                 loop = asyncio.get_running_loop()
-                return await loop.run_in_executor(self.executor, self.process_sync, inc)
+                return await loop.run_in_executor(self.executor, self.process_sync, inc, in_commit)
         finally:
             entry[1] -= 1
             if entry[1] == 0 and self._locks.get(key) is entry:
                 del self._locks[key]
 
-    def process_sync(self, inc: Incoming) -> list[Reply]:
+    def process_sync(
+        self, inc: Incoming, in_commit: Callable[[Session], None] | None = None
+    ) -> list[Reply]:
         for attempt in range(3):
             try:
                 with self.sessions() as session, session.begin():
-                    return self._step(session, inc)
+                    replies = self._step(session, inc)
+                    if in_commit is not None:
+                        in_commit(session)
+                    return replies
             except StaleStep:
                 log.info("stale step for %s:%s (attempt %d)", inc.channel, inc.user_id, attempt)
             except IntegrityError:

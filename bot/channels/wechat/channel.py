@@ -44,7 +44,7 @@ from bot.core.i18n import translate
 from bot.core.messages import Incoming, Reply
 from bot.core.outbox import Outbox
 from models import Identity, Person
-from models.wechat import first_delivery, forget_deliveries, touch_follower
+from models.wechat import delivered, first_delivery, forget_deliveries, touch_follower
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,10 @@ PASSIVE_MAX_BYTES = 2000  # WeChat takes about 2048 bytes of text per message
 
 class TooLarge(Exception):
     pass
+
+
+class AlreadyHandled(Exception):
+    """WeChat resent a message whose step has been committed meanwhile."""
 
 
 class WeChatChannel:
@@ -137,9 +141,16 @@ class WeChatChannel:
 
     # ----- processing -------------------------------------------------------------------------
     def _record(self, cb: Callback) -> bool:
+        """Before the step; False for a resend of a callback handled already. An event with no
+        step is recorded here; a message is only looked up here and recorded in its step's own
+        commit (`_recorded_in`), so a crash between the two cannot lose it: WeChat's resend
+        of it is then handled, not dropped."""
         now = self.core.clock.now()
         with self.sessions() as session, session.begin():
-            first = first_delivery(session, cb.key, now)
+            if cb.incoming is None:
+                first = first_delivery(session, cb.key, now)
+            else:
+                first = not delivered(session, cb.key)
             if first and cb.interaction:
                 touch_follower(session, cb.openid, now)
             if time.monotonic() - self._last_purge > 3600:
@@ -154,7 +165,7 @@ class WeChatChannel:
             return PlainTextResponse(EMPTY)
         if cb.incoming is None:
             return PlainTextResponse(EMPTY)
-        step = asyncio.ensure_future(self._process(cb.incoming))
+        step = asyncio.ensure_future(self._process(cb.incoming, cb.key))
         remaining = self.limits.reply_budget_seconds - (time.monotonic() - arrived)
         done, _ = await asyncio.wait({step}, timeout=max(remaining, 0.0))
         if not done:
@@ -165,6 +176,9 @@ class WeChatChannel:
             return PlainTextResponse(EMPTY)
         try:
             replies = step.result()
+        except AlreadyHandled:  # a resend that came in while the first was being handled
+            self.stats["resent"] += 1
+            return PlainTextResponse(EMPTY)
         except Exception:
             # The step's transaction was rolled back (the core commits only a whole step):
             # nothing of it is stored, and the follower is told so instead of getting silence.
@@ -182,7 +196,17 @@ class WeChatChannel:
         self.stats["passive"] += 1
         return self._passive(request, cb, first)
 
-    async def _process(self, inc: Incoming) -> list[Reply]:
+    def _recorded_in(self, key: str) -> Callable[[Session], None]:
+        """Records the callback in the step's transaction; a concurrent resend of it (another
+        worker, or this one, the step already committed) finds it and rolls back whole."""
+
+        def record(session: Session) -> None:
+            if not first_delivery(session, key, self.core.clock.now()):
+                raise AlreadyHandled(key)
+
+        return record
+
+    async def _process(self, inc: Incoming, key: str) -> list[Reply]:
         """The step, after the picture (if any) is copied: both count against the passive
         reply's budget, and a slow download simply makes the reply a late one."""
         media = inc.photo.removeprefix("wechat:") if inc.photo else None
@@ -195,7 +219,7 @@ class WeChatChannel:
                 inc = dataclasses.replace(inc, photo=str(path))
             except Exception as exc:  # the step still learns that a picture came
                 log.warning("picture %s not copied (%r); keeping its MediaId", media, exc)
-        return await self.core.process(inc)
+        return await self.core.process(inc, self._recorded_in(key))
 
     def _passive(self, request: Request, cb: Callback, text: str) -> Response:
         xml = protocol.text_reply(cb.openid, cb.account, text)
@@ -207,6 +231,9 @@ class WeChatChannel:
     async def _deliver_late(self, step: asyncio.Future[list[Reply]], cb: Callback) -> None:
         try:
             replies = await step
+        except AlreadyHandled:
+            self.stats["resent"] += 1
+            return
         except Exception:
             log.exception("wechat step failed for %s", cb.key)
             replies = [Reply(await self._apology(cb))]
