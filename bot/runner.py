@@ -24,6 +24,8 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+GRACE_SECONDS = 10  # how long a stop waits for the web requests in flight
+
 
 @dataclass
 class ChannelParts:
@@ -78,23 +80,29 @@ async def run(core: Core, settings: Settings, stop: asyncio.Event | None = None)
         tasks = [asyncio.ensure_future(dispatcher.run_forever(interval))]
         tasks += [asyncio.ensure_future(loop()) for part in parts for loop in part.loops]
         routes = [route for part in parts for route in part.routes]
+        web, web_task = None, None
         if routes:
-            from bot.web import create_app, serve
+            from bot.web import create_app, server
 
-            tasks.append(
-                asyncio.ensure_future(
-                    serve(create_app(routes), settings.web_host, settings.web_port)
-                )
-            )
+            web = server(create_app(routes), settings.web_host, settings.web_port, GRACE_SECONDS)
+            web_task = asyncio.ensure_future(web.serve())
         log.info("running %s", ", ".join(sorted(senders)))
         stopped = asyncio.ensure_future(stop.wait())
+        watched = [stopped, *tasks, *([web_task] if web_task else [])]
         try:
-            done, _ = await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                if task is not stopped and not task.cancelled() and task.exception():
-                    raise task.exception()  # type: ignore[misc]
+                error = None if task is stopped or task.cancelled() else task.exception()
+                if error is not None:
+                    raise error
         finally:
-            for task in [stopped, *tasks]:
+            # Intake stops first: the web server finishes the requests in flight (a WeChat
+            # callback waiting for its step) instead of cutting them off; then the loops.
+            if web is not None and web_task is not None:
+                web.should_exit = True
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(web_task), GRACE_SECONDS + 5)
+            for task in watched:
                 task.cancel()
-            await asyncio.gather(stopped, *tasks, return_exceptions=True)
+            await asyncio.gather(*watched, return_exceptions=True)
         # A normal stop: the channels' exits wait for the steps in flight (exit stack).

@@ -5,6 +5,7 @@ a channel library."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,9 +21,21 @@ def create_app(routes: Sequence[BaseRoute] = ()) -> Starlette:
     return Starlette(routes=[Route("/healthz", healthz), *routes])
 
 
-async def serve(app: Starlette, host: str, port: int) -> None:
-    """Runs uvicorn inside the current event loop (beside the bot's other tasks)."""
+def server(app: Starlette, host: str, port: int, grace_seconds: float = 10) -> Any:
+    """uvicorn in the current event loop (beside the bot's other tasks). Stop it with
+    `server.should_exit = True`: it stops accepting, lets the requests in flight finish (at
+    most grace_seconds) and returns; cancelling it instead would cut those requests off."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
-    await server.serve()
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=int(grace_seconds),
+    )
+    return uvicorn.Server(config)
+
+
+async def serve(app: Starlette, host: str, port: int) -> None:
+    await server(app, host, port).serve()

@@ -79,6 +79,7 @@ class FakeWeChat:
         self.subscribe_refused: set[str] = set()
         self.unfollowed: set[str] = set()  # customer service answers 43004 (not a follower)
         self.expired_media: set[str] = set()  # media/get answers 40007 (WeChat deleted it)
+        self.media_delay = 0.0  # seconds media/get takes (a slow picture download)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -245,6 +246,7 @@ class FakeWeChat:
             media = params.get("media_id", "")
             if not media.startswith("media-") or media in self.expired_media:
                 return {"errcode": 40007, "errmsg": "invalid media_id"}
+            time.sleep(self.media_delay)  # this request's own server thread
             return media_bytes(media)
         if endpoint == "media/upload":
             if not isinstance(body, bytes) or b"\x89PNG" not in body:

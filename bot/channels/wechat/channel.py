@@ -27,6 +27,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -81,6 +82,7 @@ class WeChatChannel:
         self.fetch_media: Callable[[str], Awaitable[bytes]] | None = None
         self.sessions: sessionmaker[Session] = core.sessions
         self._late: set[asyncio.Task[None]] = set()
+        self._order: dict[str, list[Any]] = {}  # openid -> [lock, users]: one at a time
         # SQLite has one writer: our writes go through the core's single step thread, so they
         # never wait on SQLite's lock; PostgreSQL takes them on the default pool, beside steps.
         self._writer = core.executor if core.db.dialect.name == "sqlite" else None
@@ -167,12 +169,16 @@ class WeChatChannel:
             return PlainTextResponse(EMPTY)
         step = asyncio.ensure_future(self._process(cb.incoming, cb.key))
         remaining = self.limits.reply_budget_seconds - (time.monotonic() - arrived)
-        done, _ = await asyncio.wait({step}, timeout=max(remaining, 0.0))
+        try:
+            done, _ = await asyncio.wait({step}, timeout=max(remaining, 0.0))
+        except asyncio.CancelledError:
+            # The request is cut off (a stop past its grace): the step goes on and its reply
+            # is queued as a late one, which the channel's exit waits for.
+            self._hand_off(step, cb)
+            raise
         if not done:
             self.stats["late"] += 1
-            task = asyncio.ensure_future(self._deliver_late(step, cb))
-            self._late.add(task)
-            task.add_done_callback(self._late.discard)
+            self._hand_off(step, cb)
             return PlainTextResponse(EMPTY)
         try:
             replies = step.result()
@@ -196,6 +202,11 @@ class WeChatChannel:
         self.stats["passive"] += 1
         return self._passive(request, cb, first)
 
+    def _hand_off(self, step: asyncio.Future[list[Reply]], cb: Callback) -> None:
+        task = asyncio.ensure_future(self._deliver_late(step, cb))
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+
     def _recorded_in(self, key: str) -> Callable[[Session], None]:
         """Records the callback in the step's transaction; a concurrent resend of it (another
         worker, or this one, the step already committed) finds it and rolls back whole."""
@@ -208,18 +219,33 @@ class WeChatChannel:
 
     async def _process(self, inc: Incoming, key: str) -> list[Reply]:
         """The step, after the picture (if any) is copied: both count against the passive
-        reply's budget, and a slow download simply makes the reply a late one."""
-        media = inc.photo.removeprefix("wechat:") if inc.photo else None
-        if media and self.fetch_media is not None and self.core.files_dir is not None:
-            try:
-                data = await self.fetch_media(media)
-                path = await asyncio.get_running_loop().run_in_executor(
-                    None, files.store, self.core.files_dir, CHANNEL, data, ".jpg"
-                )
-                inc = dataclasses.replace(inc, photo=str(path))
-            except Exception as exc:  # the step still learns that a picture came
-                log.warning("picture %s not copied (%r); keeping its MediaId", media, exc)
-        return await self.core.process(inc, self._recorded_in(key))
+        reply's budget, and a slow download simply makes the reply a late one. One follower's
+        messages go through this strictly in order (a text sent just after a picture must
+        not overtake the picture while it downloads)."""
+        entry = self._order.setdefault(inc.user_id, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                media = inc.photo.removeprefix("wechat:") if inc.photo else None
+                if media and self.fetch_media is not None and self.core.files_dir is not None:
+                    inc = await self._copied(inc, media)
+                return await self.core.process(inc, self._recorded_in(key))
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0 and self._order.get(inc.user_id) is entry:
+                del self._order[inc.user_id]
+
+    async def _copied(self, inc: Incoming, media: str) -> Incoming:
+        assert self.fetch_media is not None and self.core.files_dir is not None
+        try:
+            data = await self.fetch_media(media)
+            path = await asyncio.get_running_loop().run_in_executor(
+                None, files.store, self.core.files_dir, CHANNEL, data, ".jpg"
+            )
+            return dataclasses.replace(inc, photo=str(path))
+        except Exception as exc:  # the step still learns that a picture came
+            log.warning("picture %s not copied (%r); keeping its MediaId", media, exc)
+            return inc
 
     def _passive(self, request: Request, cb: Callback, text: str) -> Response:
         xml = protocol.text_reply(cb.openid, cb.account, text)
