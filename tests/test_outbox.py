@@ -4,10 +4,12 @@ temporary ones retried when the platform says."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 
 from sqlalchemy import func, select
 
+from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from bot.core.messages import Button, Incoming, Outgoing, Reply
@@ -341,3 +343,88 @@ def test_every_part_of_a_reply_survives_the_outbox() -> None:
     )
     assert Reply.from_payload(reply.to_payload()) == reply
     assert Reply.from_payload(Reply("只有文字").to_payload()) == Reply("只有文字")
+
+
+def test_a_slow_batch_keeps_its_rows_while_another_worker_polls(
+    core: Core, config: FestivalConfig
+) -> None:
+    """A batch that takes longer than its lease (pacing, 429 waits) renews the lease as it
+    goes: a second worker polling meanwhile never takes, and re-sends, its rows. Real time,
+    with a short lease."""
+    from bot.core.clock import Clock
+
+    clock = Clock(config.calendar.tz)
+    people = [person_of(core, f"w{i}") for i in range(2)]
+    for n in range(10):
+        enqueue(core, people[n % 2], f"slow:{n}", Reply(f"慢 {n}"))
+
+    class SlowSender(FakeSender):
+        async def send(self, message: Outgoing) -> None:
+            await asyncio.sleep(0.1)
+            await super().send(message)
+
+    sender = SlowSender()
+    lease = dt.timedelta(seconds=0.4)
+    first, second = (
+        OutboxDispatcher(core.sessions, clock, {"console": sender}, lease=lease) for _ in range(2)
+    )
+
+    async def both() -> None:
+        async def later() -> None:
+            for _ in range(6):  # polls while the first batch is still being sent
+                await asyncio.sleep(0.15)
+                await second.run_once()
+
+        await asyncio.gather(first.run_once(limit=10), later())
+
+    asyncio.run(both())
+    sent = [m.outbox_id for m in sender.calls]
+    assert sorted(sent) == sorted(set(sent)) and len(sent) == 10
+    assert all(r.status == "sent" and r.attempts == 1 for r in rows(core))
+
+
+def test_a_stop_in_the_middle_of_a_batch_releases_the_rest(core: Core, clock: FixedClock) -> None:
+    alice = person_of(core, "alice")
+    for n in range(5):
+        enqueue(core, alice, f"stop:{n}", Reply(f"消息 {n}"))
+    started = asyncio.Event()
+
+    class HangingSender(FakeSender):
+        async def send(self, message: Outgoing) -> None:
+            if self.calls:  # the second message hangs: the process is stopped meanwhile
+                started.set()
+                await asyncio.sleep(3600)
+            await super().send(message)
+
+    dispatcher = OutboxDispatcher(core.sessions, clock, {"console": HangingSender()})
+
+    async def stop_midway() -> None:
+        task = asyncio.ensure_future(dispatcher.run_once())
+        await started.wait()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(stop_midway())
+    by_key = {r.idempotency_key: r for r in rows(core)}
+    assert by_key["stop:0"].status == "sent"
+    in_flight = by_key["stop:1"]  # it may have reached the platform: retried after its lease
+    assert in_flight.status == "pending" and in_flight.claimed_until is not None
+    for n in range(2, 5):  # never attempted: due again at once, no attempt counted
+        row = by_key[f"stop:{n}"]
+        assert (row.status, row.claimed_until, row.attempts) == ("pending", None, 0)
+
+
+def test_waits_follow_a_rehearsal_clocks_speed(core: Core, config: FestivalConfig) -> None:
+    """At BOT_CLOCK_SPEED=60 a platform's "retry after 30 s" is still 30 real seconds: 30
+    minutes on the rehearsal clock."""
+    from bot.core.clock import Clock
+
+    wall = dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.UTC)
+    start = dt.datetime(2020, 11, 2, 20, 0, tzinfo=config.calendar.tz)
+    clock = Clock(config.calendar.tz, start, speed=60, wall=lambda: wall)
+    enqueue(core, person_of(core, "slowpoke"), "k:flood", Reply("稍后"))
+    sender = FakeSender({"slowpoke": [TemporaryFailure("Flood control", retry_after=30)]})
+    assert run_once(OutboxDispatcher(core.sessions, clock, {"console": sender})) == 1
+    [row] = rows(core)
+    assert row.next_attempt_at == clock.now() + dt.timedelta(minutes=30)

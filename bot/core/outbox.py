@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
+import time
 from typing import Protocol
 
 from sqlalchemy import select, update
@@ -151,10 +152,12 @@ class OutboxDispatcher:
         sessions: sessionmaker[Session],
         clock: Clock,
         senders: dict[str, Sender],
+        lease: dt.timedelta = LEASE,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.senders = senders
+        self.lease = lease  # real time a claim lasts; renewed every quarter of it
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = asyncio.Lock()
         self._due = asyncio.Event()
@@ -173,8 +176,16 @@ class OutboxDispatcher:
         if self._loop is not None:
             self._due.set()
 
-    def _claim(self, limit: int) -> list[tuple[int, str, str, dict[str, object], str]]:
+    def _lease(self) -> dt.timedelta:
+        """LEASE in the clock's time: a rehearsal clock running 60 times faster must not
+        shorten the real time a worker has to send what it claimed."""
+        return self.lease * self.clock.speed
+
+    def _claim(
+        self, limit: int
+    ) -> tuple[dt.datetime, list[tuple[int, str, str, dict[str, object], str]]]:
         now = self.clock.now()
+        lease = now + self._lease()
         with self.sessions() as session, session.begin():
             ids = session.scalars(
                 select(OutboxMessage.id)
@@ -189,7 +200,7 @@ class OutboxDispatcher:
                 .with_for_update(skip_locked=True)
             ).all()
             if not ids:
-                return []
+                return lease, []
             # The claim re-checks the lease: on SQLite (no FOR UPDATE) another process, or
             # another pass, may have claimed some of these rows since the SELECT; only the rows
             # this UPDATE actually took are ours.
@@ -200,11 +211,11 @@ class OutboxDispatcher:
                     OutboxMessage.status == OutboxStatus.PENDING.value,
                     (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
                 )
-                .values(claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+                .values(claimed_until=lease, attempts=OutboxMessage.attempts + 1)
                 .returning(OutboxMessage.id)
             ).all()
             if not ids:
-                return []
+                return lease, []
             rows = session.execute(
                 select(
                     OutboxMessage.id,
@@ -217,14 +228,38 @@ class OutboxDispatcher:
                 .where(OutboxMessage.id.in_(ids))
                 .order_by(OutboxMessage.id)
             ).all()
-            return [(r[0], r[1], r[2], r[3], r[4] or "") for r in rows]
+            return lease, [(r[0], r[1], r[2], r[3], r[4] or "") for r in rows]
 
-    def _finish(self, outbox_id: int, error: Exception | None) -> None:
+    def _renew(self, ids: list[int], lease: dt.datetime) -> tuple[dt.datetime, set[int]]:
+        """Extends the lease of the rows still to send; returns the new lease and the rows
+        that are still ours (a row whose lease ran out may have gone to another worker)."""
+        renewed = self.clock.now() + self._lease()
+        with self.sessions() as session, session.begin():
+            kept = session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_until == lease)
+                .values(claimed_until=renewed)
+                .returning(OutboxMessage.id)
+            ).all()
+        return renewed, set(kept)
+
+    def _release(self, ids: list[int], lease: dt.datetime) -> None:
+        """Claimed but not attempted (the worker is stopping): due again at once."""
+        if not ids:
+            return
+        with self.sessions() as session, session.begin():
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_until == lease)
+                .values(claimed_until=None, attempts=OutboxMessage.attempts - 1)
+            )
+
+    def _finish(self, outbox_id: int, error: Exception | None, lease: dt.datetime) -> None:
         now = self.clock.now()
         with self.sessions() as session, session.begin():
             row = session.get(OutboxMessage, outbox_id)
-            if row is None:
-                return
+            if row is None or row.claimed_until != lease:
+                return  # not ours any more: our lease ran out and another worker took it
             row.claimed_until = None
             if error is None:
                 row.status, row.sent_at, row.last_error = OutboxStatus.SENT.value, now, None
@@ -237,7 +272,8 @@ class OutboxDispatcher:
                     self._reroute(session, row)
             else:
                 retry = getattr(error, "retry_after", None) or min(2**row.attempts, 600)
-                row.next_attempt_at = now + dt.timedelta(seconds=float(retry))
+                # real seconds (Telegram's retry_after, our backoff), in the clock's time
+                row.next_attempt_at = now + dt.timedelta(seconds=float(retry) * self.clock.speed)
                 row.last_error = str(error)[:1000]
 
     def _reroute(self, session: Session, row: OutboxMessage) -> None:
@@ -279,18 +315,38 @@ class OutboxDispatcher:
 
     async def _run_once(self, limit: int) -> int:
         loop = asyncio.get_running_loop()
-        claimed = await loop.run_in_executor(None, self._claim, limit)
-        for outbox_id, channel, chat_id, payload, name in claimed:
-            message = Outgoing(outbox_id, channel, chat_id, Reply.from_payload(payload), name)
-            error: Exception | None = None
-            try:
-                await self.senders[channel].send(message)
-            except (PermanentFailure, TemporaryFailure) as exc:
-                error = exc
-            except Exception as exc:  # a sender bug must not stop the other deliveries
-                log.exception("sender %s failed on outbox %s", channel, outbox_id)
-                error = TemporaryFailure(f"{type(exc).__name__}: {exc}")
-            await loop.run_in_executor(None, self._finish, outbox_id, error)
+        lease, claimed = await loop.run_in_executor(None, self._claim, limit)
+        renew_every = self.lease.total_seconds() / 4
+        renew_at = time.monotonic() + renew_every
+        pending = [row[0] for row in claimed]
+        ours = set(pending)
+        sending: int | None = None
+        try:
+            for outbox_id, channel, chat_id, payload, name in claimed:
+                if time.monotonic() > renew_at:  # a slow batch (pacing, 429 waits) keeps it
+                    lease, ours = await loop.run_in_executor(None, self._renew, pending, lease)
+                    renew_at = time.monotonic() + renew_every
+                if outbox_id not in ours:
+                    pending.remove(outbox_id)
+                    continue
+                message = Outgoing(outbox_id, channel, chat_id, Reply.from_payload(payload), name)
+                error: Exception | None = None
+                sending = outbox_id
+                try:
+                    await self.senders[channel].send(message)
+                except (PermanentFailure, TemporaryFailure) as exc:
+                    error = exc
+                except Exception as exc:  # a sender bug must not stop the other deliveries
+                    log.exception("sender %s failed on outbox %s", channel, outbox_id)
+                    error = TemporaryFailure(f"{type(exc).__name__}: {exc}")
+                pending.remove(outbox_id)
+                sending = None
+                await loop.run_in_executor(None, self._finish, outbox_id, error, lease)
+        except asyncio.CancelledError:
+            # Stopping: the rows not yet attempted are due again at once (the one being sent
+            # keeps its lease: it may have reached the platform, it is retried after the lease)
+            self._release([i for i in pending if i != sending], lease)
+            raise
         return len(claimed)
 
     async def run_forever(self, interval: float = 1.0) -> None:

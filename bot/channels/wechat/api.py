@@ -63,7 +63,7 @@ class TokenKeeper:
             token = cached[0]
         else:
             with self.sessions() as session:
-                found = current_token(session, self.account, self.clock.now(), self.margin)
+                found = current_token(session, self.account, self._now(), self.margin)
             token = found if found is not None else self.renew(None)
             self._cached = (token, time.monotonic())
         self._local.token = token
@@ -72,11 +72,17 @@ class TokenKeeper:
     def renew(self, stale: str | None) -> str:
         with self.sessions() as session, session.begin():
             token = refresh_token(
-                session, self.account, self.clock.now(), self.margin, self.fetch, stale
+                session, self.account, self._now(), self.margin, self.fetch, stale
             )
         self._local.token = token
         self._cached = (token, time.monotonic())
         return token
+
+    def _now(self) -> dt.datetime:
+        """Real time, never the rehearsal clock: WeChat's token expires in real seconds,
+        and a clock running 60 times faster would refresh it (a daily-limited call) every
+        minute."""
+        return dt.datetime.now(dt.UTC)
 
     def last_used(self) -> str | None:
         return getattr(self._local, "token", None)
