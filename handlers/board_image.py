@@ -3,6 +3,8 @@ by the paperang-p2-fonts-cjk package that pyproject installs), never tofu boxes.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -68,5 +70,14 @@ def render(title: str, headers: tuple[str, ...], rows: list[ImageRow], path: Pat
             colour = ACCENT if cell is cells[0] and row.rank <= 3 else INK
             draw.text((x, y + 12), _fit(draw, cell, w, 26), font=font(26), fill=colour)
     path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, "PNG", optimize=True)
+    # Written beside and renamed into place: a reader (another /top, an upload) never sees
+    # half a picture while it is being drawn again.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".draw-", suffix=".png")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            image.save(fh, "PNG", optimize=True)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path

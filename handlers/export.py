@@ -4,7 +4,10 @@ city with its counties). Phone numbers are in them: committee only, private chat
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -21,7 +24,10 @@ from bot.core.messages import Reply
 from bot.core.parsers import normalize
 from models import DailyReport, Enterprise, LiveAccount, Product, Streamer, Unit, repo
 
-EXPORT_DIR = Path(tempfile.gettempdir()) / "festival-exports"
+log = logging.getLogger(__name__)
+
+# Without a data directory (tests of the core alone) a private temporary folder is used.
+FALLBACK_DIR = Path(tempfile.gettempdir()) / f"festival-exports-{os.getuid()}"
 KEEP_SECONDS = 24 * 3600  # an export is fetched right away; older files are removed
 KINDS = ("streamers", "enterprises", "reports")
 
@@ -42,7 +48,11 @@ def export(ctx: Ctx) -> list[Reply]:
     header, rows = {"streamers": _streamers, "enterprises": _enterprises, "reports": _reports}[
         kind
     ](ctx, unit_ids)
-    path = _write(ctx, kind, header, rows)
+    try:
+        path = _write(ctx, kind, header, rows)
+    except OSError:  # no safe folder, a full disk: say so, the step stores nothing else
+        log.exception("export %s could not be written", kind)
+        return [ctx.reply("export.failed")]
     return [
         Reply(
             ctx.t("export.done", kind=ctx.t(f"export.kind.{kind}"), n=len(rows)),
@@ -187,9 +197,22 @@ def _reports(ctx: Ctx, unit_ids: list[int] | None) -> tuple[list[str], list[list
     return header, rows
 
 
+def export_dir(ctx: Ctx) -> Path:
+    """The exports' folder: the bot's data directory, only the bot's user may enter it (the
+    files hold phone numbers); refused if it is someone else's or a symlink (a shared /tmp)."""
+    folder = ctx.files_dir / "exports" if ctx.files_dir is not None else FALLBACK_DIR
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.lstat()
+    if stat.S_ISLNK(info.st_mode) or info.st_uid != os.getuid():
+        raise PermissionError(f"{folder} is not the bot's own folder")
+    if info.st_mode & 0o077:
+        folder.chmod(0o700)
+    return folder
+
+
 def _write(ctx: Ctx, kind: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    EXPORT_DIR.mkdir(parents=True, exist_ok=True)
-    for old in EXPORT_DIR.glob("*.xlsx"):
+    folder = export_dir(ctx)
+    for old in folder.glob("*.xlsx"):
         if time.time() - old.stat().st_mtime > KEEP_SECONDS:
             old.unlink(missing_ok=True)
     book = Workbook()
@@ -205,7 +228,8 @@ def _write(ctx: Ctx, kind: str, header: Sequence[str], rows: Iterable[Sequence[A
     sheet.freeze_panes = "A3"
     stamp = ctx.clock.local_now().strftime("%Y%m%d-%H%M")
     # an unguessable name: the file holds phone numbers
-    path = EXPORT_DIR / f"{kind}-{stamp}-{secrets.token_hex(6)}.xlsx"
-    book.save(path)
-    path.chmod(0o600)
+    path = folder / f"{kind}-{stamp}-{secrets.token_hex(6)}.xlsx"
+    # created 0600 before a byte is written (chmod after saving would leave a window)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
+        book.save(fh)
     return path

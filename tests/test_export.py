@@ -60,3 +60,39 @@ def test_export_is_for_the_committee_only(chat: Chat) -> None:
     assert chat.say("c1", "/export streamers").startswith("抱歉，这个功能只对组委会开放。")
     assert chat.say("admin", "/export").startswith("用法：/export")
     assert chat.say("admin", "/export phones").startswith("用法：/export")
+
+
+def test_exports_go_to_a_folder_only_the_bot_can_enter(chat: Chat, tmp_path: Path) -> None:
+    from bot.core.dispatcher import Core
+
+    core = chat.core
+    keeping = Core(core.config, core.db, core.clock, core.routes, tmp_path)
+    try:
+        keeping_chat = Chat(keeping)
+        register(keeping_chat, "s", "小明的果园")
+        keeping_chat.say("admin", "/export streamers")
+        [reply] = keeping_chat.last
+        path = Path(str(reply.document_path))
+        assert path.parent == tmp_path / "exports"
+        assert path.parent.stat().st_mode & 0o777 == 0o700
+        assert path.stat().st_mode & 0o777 == 0o600
+    finally:
+        keeping.executor.shutdown()
+
+
+def test_an_exports_folder_that_is_a_symlink_is_refused(chat: Chat, tmp_path: Path) -> None:
+    """A folder someone else prepared (a symlink into their reach) never receives the data."""
+    from bot.core.dispatcher import Core
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "exports").symlink_to(elsewhere)
+    core = chat.core
+    keeping = Core(core.config, core.db, core.clock, core.routes, tmp_path / "data")
+    try:
+        out = Chat(keeping).say("admin", "/export streamers")
+        assert not list(elsewhere.iterdir())
+        assert out == "导出文件没能生成（存储位置不可用），已记录在日志中。请联系技术人员。\n"
+    finally:
+        keeping.executor.shutdown()
