@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger
+from sqlalchemy import JSON, BigInteger, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin
@@ -30,3 +30,8 @@ class TelegramUpdate(IdMixin, Base):
     # between the two leaves them here, and they are sent at the next start.
     replies: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))  # SQL NULL
     answered_at: Mapped[dt.datetime | None]
+    # The chat it came from (chat id; the sender's id when there is no chat): replies are
+    # sent again at start only for a chat's latest update.
+    chat_key: Mapped[str | None] = mapped_column(String(40))
+
+    __table_args__ = (Index("ix_telegram_updates_chat_key", "chat_key", "update_id"),)

@@ -75,3 +75,44 @@ def test_the_running_bot_prunes_at_start(
             fake.wait(lambda: stored(db) == [], timeout=10)
     finally:
         core.executor.shutdown()
+
+
+def private(uid: int, user: int, text: str = "hi") -> dict[str, object]:
+    person = {"id": user, "is_bot": False, "first_name": "p"}
+    chat = {"id": user, "type": "private"}
+    return {
+        "update_id": uid,
+        "message": {"message_id": uid, "from": person, "chat": chat, "text": text},
+    }
+
+
+def in_group(uid: int, user: int, group: int) -> dict[str, object]:
+    person = {"id": user, "is_bot": False, "first_name": "p"}
+    chat = {"id": group, "type": "supergroup", "title": "g"}
+    return {
+        "update_id": uid,
+        "message": {"message_id": uid, "from": person, "chat": chat, "text": "/top"},
+    }
+
+
+def test_unsent_replies_are_each_chats_latest(db: Engine, clock: FixedClock) -> None:
+    """After a crash, replies are sent again only where they are the chat's latest answer; a
+    later update of the same chat supersedes them, one in another chat (the same person in a
+    group) does not."""
+    from sqlalchemy.orm import sessionmaker
+
+    store = UpdateStore(sessionmaker(db), db)
+    now = clock.now()
+    store.save([private(1, 501), private(2, 501), private(3, 502), in_group(4, 502, -900)], now)
+    reply = [{"text": "下一题", "buttons": []}]
+    with sessionmaker(db)() as session, session.begin():
+        store.mark(session, 1, now, reply)  # superseded by 2 in the same chat
+        store.mark(session, 2, now)  # answered (nothing to send)
+        store.mark(session, 3, now, reply)  # 502's private chat: latest there, unsent
+        store.mark(session, 4, now, reply)  # 502 in a group: another chat
+    unsent = store.unsent(now - dt.timedelta(hours=1), now)
+    assert [payload["update_id"] for payload, _ in unsent] == [3, 4]
+    assert all(replies == reply for _, replies in unsent)
+    with Session(db) as s:
+        first = s.scalars(select(TelegramUpdate).where(TelegramUpdate.update_id == 1)).one()
+        assert first.replies is None and first.answered_at == now  # marked, never resent

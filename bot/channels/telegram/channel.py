@@ -129,17 +129,11 @@ class TelegramChannel:
         """Sends the replies a crash kept from being sent, then handles the updates stored
         but not processed before the last stop; returns how many of those there were."""
         self.unreachable = set(await self._db(self._unreachable_sync))
-        since = self.core.clock.now() - dt.timedelta(hours=self.limits.resend_within_hours)
-        latest: dict[str, tuple[dict[str, Any], list[dict[str, Any]] | None]] = {}
-        for payload, replies in await self._db(self.store.handled_since, since):
-            key = adapter.order_key(payload)
-            superseded = latest.get(key)
-            if superseded is not None and superseded[1]:  # the chat got a later answer
-                self._answered.append(int(superseded[0]["update_id"]))
-            latest[key] = (payload, replies)
-        for key, (payload, replies) in latest.items():
-            if replies:  # the chat's last answer from us may never have left: send it now
-                self._start(self._ordered(key, payload, replies))
+        now = self.core.clock.now()
+        since = now - dt.timedelta(hours=self.limits.resend_within_hours)
+        for payload, replies in await self._db(self.store.unsent, since, now):
+            # the chat's last answer from us may never have left: send it now
+            self._start(self._ordered(adapter.order_key(payload), payload, replies))
         rows = await self._db(self.store.unprocessed)
         for payload in rows:
             self.dispatch(payload)
@@ -191,7 +185,9 @@ class TelegramChannel:
         if inc is None:
             await self._db(self.store.mark_alone, update_id, self.core.clock.now())
             return
-        if inc.photo and self.core.files_dir is not None:
+        # Pictures are copied only from private chats: in a group the bot asks for nothing,
+        # and members' pictures are none of its business.
+        if inc.photo and inc.chat_kind == "private" and self.core.files_dir is not None:
             inc = dataclasses.replace(inc, photo=await self._download(inc.chat_id, inc.photo))
         replies = await self._db(self._step, inc, update_id)
         self.handled += 1
@@ -225,7 +221,10 @@ class TelegramChannel:
         if inc is not None:
             replies = [Reply.from_payload(r) for r in stored]
             log.warning("sending again the replies to update %s (a crash kept them)", update_id)
-            await self._send_all(inc.chat_id, inc.chat_kind, replies, inc.language, update_id)
+            try:
+                await self._send_all(inc.chat_id, inc.chat_kind, replies, inc.language, update_id)
+            except (Forbidden, BadRequest) as exc:  # refused for good: not again at each start
+                log.warning("replies to update %s refused: %r", update_id, exc)
         self._answered.append(update_id)
 
     async def flush_answered(self) -> None:

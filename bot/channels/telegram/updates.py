@@ -12,6 +12,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import TelegramUpdate
 
 _table = TelegramUpdate.__table__
+_later = _table.alias("later")
+
+
+def chat_key(payload: dict[str, Any]) -> str | None:
+    """The chat an update came from (its sender's id when it has none)."""
+    for kind in ("message", "edited_message", "callback_query"):
+        body = payload.get(kind)
+        if not isinstance(body, dict):
+            continue
+        chat = body.get("chat") or (body.get("message") or {}).get("chat") or body.get("from")
+        if isinstance(chat, dict) and "id" in chat:
+            return str(chat["id"])[:40]
+    return None
+
+
 _when = _table.c.received_at.type
 
 
@@ -27,6 +42,7 @@ class UpdateStore:
                 update_id=bindparam("uid"),
                 payload=bindparam("payload", type_=_table.c.payload.type),
                 received_at=bindparam("now", type_=_when),
+                chat_key=bindparam("chat"),
             )
             .on_conflict_do_nothing(index_elements=["update_id"])
             .returning(TelegramUpdate.update_id)  # a row back: stored now, not seen before
@@ -50,7 +66,12 @@ class UpdateStore:
         with self.sessions() as session, session.begin():
             conn = session.connection()
             for payload in payloads:
-                params = {"uid": int(payload["update_id"]), "payload": payload, "now": now}
+                params = {
+                    "uid": int(payload["update_id"]),
+                    "payload": payload,
+                    "now": now,
+                    "chat": chat_key(payload),
+                }
                 if conn.execute(self._insert, params).first() is not None:
                     new.append(payload)
         return new
@@ -96,15 +117,33 @@ class UpdateStore:
                     .values(answered_at=now, replies=None)
                 )
 
-    def handled_since(
-        self, since: dt.datetime
-    ) -> list[tuple[dict[str, Any], list[dict[str, Any]] | None]]:
-        """(update, replies not yet known to be sent) of every update handled since `since`,
-        in order: the caller sends the replies of the updates that are their chat's latest."""
-        with self.sessions() as session:
+    def unsent(self, since: dt.datetime, now: dt.datetime) -> list[tuple[dict[str, Any], Any]]:
+        """(update, replies) whose replies may never have been sent (a crash between the
+        step's commit and the send), handled since `since`, each its chat's latest handled
+        update; the ones a later update of their chat superseded are marked answered."""
+        later = (
+            select(_later.c.id)
+            .where(
+                _later.c.chat_key == TelegramUpdate.chat_key,
+                _later.c.update_id > TelegramUpdate.update_id,
+                _later.c.processed_at.is_not(None),
+            )
+            .exists()
+        )
+        waiting = (
+            TelegramUpdate.replies.is_not(None),
+            TelegramUpdate.processed_at >= since,
+        )
+        with self.sessions() as session, session.begin():
+            session.execute(
+                update(TelegramUpdate)
+                .where(*waiting, later)
+                .values(answered_at=now, replies=None)
+                .execution_options(synchronize_session=False)
+            )
             rows = session.execute(
                 select(TelegramUpdate.payload, TelegramUpdate.replies)
-                .where(TelegramUpdate.processed_at >= since)
+                .where(*waiting)
                 .order_by(TelegramUpdate.update_id)
             ).all()
         return [(payload, replies) for payload, replies in rows]
