@@ -36,9 +36,17 @@ def progress_line(ctx: Ctx, p: UnitProgress, name: str) -> str:
     )
 
 
+NEW_LINK_WORDS = ("newlink", "新链接")
+
+
 def unit(ctx: Ctx) -> list[Reply]:
-    """/unit [CODE]: quota progress of one's own units (or of a unit in scope)."""
-    arg = normalize(ctx.incoming.args).upper()[:20]
+    """/unit [CODE]: quota progress of one's own units (or of a unit in scope);
+    /unit newlink [CODE]: a new recommendation link, the old one stops working (it leaked)."""
+    words = normalize(ctx.incoming.args).split()
+    renew = bool(words) and words[0].lower() in NEW_LINK_WORDS
+    if renew:
+        words = words[1:]
+    arg = (words[0] if words else "").upper()[:20]
     if arg:
         chosen = repo.unit_by_code(ctx.session, arg)
         if chosen is None or not ctx.scope.covers(chosen.id):
@@ -48,6 +56,11 @@ def unit(ctx: Ctx) -> list[Reply]:
         targets = [u for u in (ctx.session.get(Unit, i) for i in ctx.scope.own_units) if u]
         if not targets:
             return [ctx.reply("unit.committee_hint")]
+    if renew:
+        if len(targets) != 1:
+            return [ctx.reply("unit.newlink_which")]
+        new_rec_token(ctx, targets[0])
+        return [ctx.reply("unit.newlink_done"), _detail(ctx, targets[0])]
     return [_detail(ctx, u) for u in targets]
 
 
@@ -79,6 +92,14 @@ def rec_token(ctx: Ctx, unit: Unit) -> str:
     if unit.rec_token is None:
         unit.rec_token = secrets.token_hex(8)
         repo.audit(ctx.session, ctx.clock.now(), ctx.person_id, "rec_link", "unit", unit.id)
+    return unit.rec_token
+
+
+def new_rec_token(ctx: Ctx, unit: Unit) -> str:
+    """A new recommendation link secret: streamers who use the old link get "invalid link"
+    (registrations made through it stay as they are)."""
+    unit.rec_token = secrets.token_hex(8)
+    repo.audit(ctx.session, ctx.clock.now(), ctx.person_id, "rec_link_new", "unit", unit.id)
     return unit.rec_token
 
 

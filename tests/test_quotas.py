@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 
 import yaml
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from bot.config import FestivalConfig, parse_config
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from handlers.routes import ROUTES
+from models import Unit
 from tests.chat import Chat
 from tests.committee_helpers import ANYUAN, make_contact, register
 from tests.conftest import ROOT
@@ -72,3 +73,19 @@ def test_going_over_the_maximum_warns_and_does_not_block(
         assert "主播 2/1 已推荐（超出上限 1，多 1）" in chat.say("c1", "/unit")
     finally:
         core.executor.shutdown()
+
+
+def test_a_leaked_recommendation_link_is_replaced(chat: Chat) -> None:
+    """/unit newlink: a new link; the old one now says it is invalid, the new one works."""
+    make_contact(chat, "c1", "360302")
+    old = re.search(r"/start rec_([0-9a-f]+)", chat.say("c1", "/unit"))[1]  # type: ignore[index]
+    out = chat.say("c1", "/unit newlink")
+    assert out.startswith("已生成新的推荐链接，旧链接从现在起失效")
+    new = re.search(r"/start rec_([0-9a-f]+)", out)[1]  # type: ignore[index]
+    assert new != old
+    assert chat.say("s1", f"/start rec_{old}").startswith("这个推荐链接无效或已过期")
+    assert "个人信息" in chat.say("s2", f"/start rec_{new}")
+    with chat.core.sessions() as session:
+        unit_id = session.scalars(select(Unit.id).where(Unit.code == "360302")).one()
+    history = chat.say("admin", f"/history unit {unit_id}")
+    assert "生成推荐链接" in history and "更换推荐链接" in history  # who, when: audited
