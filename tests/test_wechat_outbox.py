@@ -225,7 +225,7 @@ def test_two_processes_renewing_at_once_fetch_one_token(
 
     def api() -> Api:
         client = OfficialAccountClient(APP_ID, APP_SECRET, fake.base_url, 5.0)
-        return Api(client, core.sessions, core.clock, f"mp:{APP_ID}", 300)
+        return Api(client, core.sessions, f"mp:{APP_ID}", 300)
 
     one, two = api(), api()
     first = one.client.keeper.get()  # type: ignore[union-attr]

@@ -27,7 +27,6 @@ from wechatpy import WeChatClient
 from wechatpy.enterprise import WeChatClient as WeComClient
 from wechatpy.exceptions import WeChatClientException
 
-from bot.core.clock import Clock
 from models.wechat import current_token, refresh_token
 
 log = logging.getLogger(__name__)
@@ -43,13 +42,11 @@ class TokenKeeper:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        clock: Clock,
         account: str,
         fetch: Callable[[], tuple[str, int]],
         margin_seconds: int,
     ) -> None:
         self.sessions = sessions
-        self.clock = clock
         self.account = account
         self.fetch = fetch
         self.margin = dt.timedelta(seconds=margin_seconds)
@@ -155,15 +152,12 @@ class Api:
         self,
         client: Client,
         sessions: sessionmaker[Session],
-        clock: Clock,
         account: str,
         margin_seconds: int,
         threads: int = 8,
     ) -> None:
         self.client = client
-        client.keeper = TokenKeeper(
-            sessions, clock, account, client.token_from_server, margin_seconds
-        )
+        client.keeper = TokenKeeper(sessions, account, client.token_from_server, margin_seconds)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wechat-http")
 
     def call_sync(self, fn: Callable[[Client], T]) -> T:

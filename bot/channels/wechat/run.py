@@ -32,7 +32,7 @@ def wecom_app(core: Core, settings: Settings) -> Api | None:
         limits.http_timeout_seconds,
     )
     account = f"wecom:{settings.wecom_corp_id}:{settings.wecom_agent_id or ''}"
-    return Api(client, core.sessions, core.clock, account, limits.token_margin_seconds)
+    return Api(client, core.sessions, account, limits.token_margin_seconds)
 
 
 @dataclass
@@ -71,13 +71,7 @@ def build(core: Core, settings: Settings) -> WeChatRuntime:
     client = OfficialAccountClient(
         settings.wechat_app_id, secret, settings.wechat_api_base_url, limits.http_timeout_seconds
     )
-    api = Api(
-        client,
-        core.sessions,
-        core.clock,
-        f"mp:{settings.wechat_app_id}",
-        limits.token_margin_seconds,
-    )
+    api = Api(client, core.sessions, f"mp:{settings.wechat_app_id}", limits.token_margin_seconds)
     senders: dict[str, Sender] = {
         "wechat": WeChatSender(api, core.sessions, core.clock, limits),
         "wecom": WeComSender(
