@@ -62,6 +62,20 @@ class Result:
     stored: int
     cpu_seconds: float
     calls: int
+    step_latencies: list[tuple[int, float]]
+
+    def by_step(self) -> str:
+        """p50/p99 per step index (latencies are kept in script order per user)."""
+        steps: dict[int, list[float]] = {}
+        for index, latency in self.step_latencies:
+            steps.setdefault(index, []).append(latency)
+        lines = [f"  {self.bot} {self.users} users, per step: index p50 p99 (ms)"]
+        for index, values in sorted(steps.items()):
+            values.sort()
+            p50 = values[len(values) // 2] * 1000
+            p99 = values[min(len(values) - 1, int(len(values) * 0.99))] * 1000
+            lines.append(f"  {index:3d} {p50:7.0f} {p99:7.0f}")
+        return "\n".join(lines)
 
     def row(self) -> str:
         lat = sorted(self.latencies)
@@ -74,7 +88,9 @@ class Result:
         )
 
 
-async def drive(fake: FakeTelegram, users: int, script: Any) -> tuple[int, float, list[float]]:
+async def drive(
+    fake: FakeTelegram, users: int, script: Any
+) -> tuple[int, float, list[tuple[int, float]]]:
     """All users at once; each answers as soon as the step's prompt (a message with
     buttons, or any message after the last answer) arrives."""
     loop = asyncio.get_running_loop()
@@ -86,7 +102,7 @@ async def drive(fake: FakeTelegram, users: int, script: Any) -> tuple[int, float
             waiter[0].set_result(message)
 
     fake.on_sent = on_sent
-    latencies: list[float] = []
+    latencies: list[tuple[int, float]] = []
     count = 0
 
     async def one(n: int) -> None:
@@ -111,7 +127,7 @@ async def drive(fake: FakeTelegram, users: int, script: Any) -> tuple[int, float
             else:
                 user.text(line)
             last = await asyncio.wait_for(future, 120)
-            latencies.append(time.perf_counter() - started)
+            latencies.append((i, time.perf_counter() - started))
             count += 1
 
     started = time.perf_counter()
@@ -152,7 +168,9 @@ def run_one(name: str, users: int, db_url: str | None, work: Path) -> Result:
             ]
             script = plain_script
         log = (work / f"{name}{users}.log").open("wb")
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
+        # BENCH_BOT_PREFIX runs the bot under a profiler, e.g. "py-spy record -o x.svg --"
+        prefix = os.environ.get("BENCH_BOT_PREFIX", "").split()
+        proc = subprocess.Popen([*prefix, *cmd], cwd=ROOT, env=env, stdout=log, stderr=log)
         try:
             fake.wait(lambda: fake.stats.calls.get("getUpdates", 0) > 0, timeout=60)
             assert fake._loop is not None
@@ -170,7 +188,18 @@ def run_one(name: str, users: int, db_url: str | None, work: Path) -> Result:
             proc.wait(30)
             log.close()
         stored = count_stored(name, env.get("DATABASE_URL"), work / f"plain{users}.pickle")
-        return Result(name, users, count, seconds, latencies, memory, stored, cpu, calls)
+        return Result(
+            name,
+            users,
+            count,
+            seconds,
+            [lat for _i, lat in latencies],
+            memory,
+            stored,
+            cpu,
+            calls,
+            latencies,
+        )
 
 
 def count_stored(name: str, db_url: str | None, pickle_path: Path) -> int:
@@ -190,6 +219,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--pg", help="PostgreSQL server URL for our bot (a scratch database)")
+    parser.add_argument("--bots", nargs="+", default=["ours", "plain"], choices=["ours", "plain"])
+    parser.add_argument("--by-step", action="store_true", help="also print reply p50/p99 per step")
     parser.add_argument(
         "--faults",
         type=float,
@@ -214,7 +245,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for users in args.users:
-        for name in ("ours", "plain"):
+        for name in args.bots:
             db_url, admin, scratch = None, None, ""
             if name == "ours" and args.pg:
                 scratch = f"tgbench_{uuid.uuid4().hex[:8]}"
@@ -223,7 +254,10 @@ def main() -> None:
                     conn.execute(text(f'CREATE DATABASE "{scratch}"'))
                 db_url = make_url(args.pg).set(database=scratch).render_as_string(False)
             try:
-                print(run_one(name, users, db_url, work).row(), flush=True)
+                result = run_one(name, users, db_url, work)
+                print(result.row(), flush=True)
+                if args.by_step:
+                    print(result.by_step(), file=sys.stderr)
             finally:
                 if admin is not None:
                     with admin.connect() as conn:

@@ -158,7 +158,9 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     values = reg.model_dump(exclude={"unit", "products"})
     if not values["has_shop"]:
         values["shop_type"] = values["shop_link"] = None
-    status = _initial_status(ctx, unit.id)
+    # An enterprise fills in its own form: the unit endorses it if the unit has a contact.
+    reviewers = repo.unit_reviewers(ctx.session, unit)
+    status = rules.initial_status(False, reviewers.has_contact)
     # a new 填报单位 is a key change: every product goes through its review again
     unit_changed = ent is not None and ent.unit_id != unit.id
     if ent is None:
@@ -184,7 +186,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         before=before,
         after=snapshot(ctx, ent),
     )
-    notify.submitted(ctx, "enterprise", ent.id, reg.name, unit.id, status)
+    notify.submitted(ctx, "enterprise", ent.id, reg.name, unit.id, status, reviewers.people)
     return [
         ctx.reply(
             "enterprise.submitted",
@@ -228,11 +230,6 @@ def _store_products(
         if product_id not in kept and product.status != ReviewStatus.WITHDRAWN:
             product.status, product.updated_at = ReviewStatus.WITHDRAWN.value, now
     ctx.session.flush()
-
-
-def _initial_status(ctx: Ctx, unit_id: int) -> str:
-    """An enterprise fills in its own form: the unit endorses it if the unit has a contact."""
-    return rules.initial_status(False, repo.unit_has_contact(ctx.session, unit_id))
 
 
 FORM = Form("enterprise", "enterprise.summary_title", FIELDS, on_confirm)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from bot.config import UnitKindConfig
 from bot.core.context import Ctx
 from bot.core.i18n import translate
 from bot.core.messages import Button, Reply
@@ -16,12 +20,26 @@ def to_person(ctx: Ctx, person_id: int, key: str, text_key: str, **params: objec
     ctx.outbox.to_person(person_id, key, Reply(text))
 
 
-def submitted(ctx: Ctx, kind: str, item_id: int, title: str, unit_id: int, status: str) -> None:
-    """A registration was submitted or resubmitted: tell the committee and the unit contacts."""
+Reviewers = list[tuple[int, str | None]]  # (person id, locale): repo.unit_reviewers().people
+
+
+def submitted(
+    ctx: Ctx,
+    kind: str,
+    item_id: int,
+    title: str,
+    unit_id: int,
+    status: str,
+    reviewers: Reviewers | None = None,
+) -> None:
+    """A registration was submitted or resubmitted: tell the committee and the unit contacts
+    (`reviewers` when the caller has looked them up already)."""
     unit = ctx.session.get(Unit, unit_id)
     unit_name = unit_names(ctx).get(unit.code, unit.name) if unit else ""
     stamp = ctx.clock.now().isoformat(timespec="seconds")
-    for person_id, locale in repo.reviewers_of_unit_with_locale(ctx.session, unit_id):
+    if reviewers is None:
+        reviewers = repo.reviewers_of_unit_with_locale(ctx.session, unit_id)
+    for person_id, locale in reviewers:
         if person_id == ctx.person_id:
             continue
         locale = locale or ctx.config.locale.default
@@ -41,20 +59,29 @@ def submitted(ctx: Ctx, kind: str, item_id: int, title: str, unit_id: int, statu
         )
 
 
-def quota_exceeded(ctx: Ctx, unit_id: int, only: str | None = None) -> None:
+def quota_exceeded(
+    ctx: Ctx, unit_id: int, only: str | None = None, reviewers: Reviewers | None = None
+) -> None:
     """A unit passed the maximum of its quota: warn its contacts and the committee (once per
     new count). Quotas never block; the committee decides what to do. `only`: the one tally
     that can have changed ("streamers" or "products")."""
     unit = ctx.session.get(Unit, unit_id)
     if unit is None:
         return
+    kinds: Mapping[Any, UnitKindConfig] = ctx.config.units.kinds
+    quota = kinds[unit.kind]
+    tallies = [only] if only else ["streamers", "products"]
+    if all(getattr(quota, what).max is None for what in tallies):
+        return  # no ceiling for this kind of unit (cities, counties): nothing to count
     # No pending names: the warning does not list them, and this runs in the step that
     # submits a registration (the last, busiest step of the form).
     progress = quotas.progress_of_units(ctx.session, ctx.config.units.kinds, [unit], only=only)[0]
     for what, tally in (("streamers", progress.streamers), ("products", progress.products)):
         if tally.over <= 0:
             continue
-        for person_id, locale in repo.reviewers_of_unit_with_locale(ctx.session, unit_id):
+        if reviewers is None:
+            reviewers = repo.reviewers_of_unit_with_locale(ctx.session, unit_id)
+        for person_id, locale in reviewers:
             locale = locale or ctx.config.locale.default
             text = translate(
                 locale,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import CursorResult, Executable, func, or_, select
@@ -69,45 +70,50 @@ def unit_full_names(session: Session) -> dict[str, str]:
     return {code: f"{up} {name}" if up else name for code, name, up in rows}
 
 
-def unit_has_contact(session: Session, unit_id: int) -> bool:
-    return (
-        session.execute(
-            select(Role.id).where(Role.role == "unit_contact", Role.unit_id == unit_id).limit(1)
-        ).first()
-        is not None
-    )
+@dataclass(frozen=True)
+class UnitReviewers:
+    """Who reviews a unit's registrations, with what the submit step needs to know of them."""
+
+    has_contact: bool  # the unit itself has a contact (self-recommendations wait for them)
+    people: list[tuple[int, str | None]]  # as reviewers_of_unit_with_locale
 
 
-def reviewers_of_unit(session: Session, unit_id: int) -> list[int]:
-    """Committee admins, plus the contacts of the unit and of its parent city."""
-    unit = session.get(Unit, unit_id)
-    unit_ids = [unit_id] + ([unit.parent_id] if unit and unit.parent_id else [])
-    rows = session.scalars(
-        select(Role.person_id)
-        .where(
-            or_(Role.role == "admin", (Role.role == "unit_contact") & Role.unit_id.in_(unit_ids))
-        )
-        .distinct()
-        .order_by(Role.person_id)
+def unit_reviewers(session: Session, unit: Unit) -> UnitReviewers:
+    """Whether the unit has a contact, and reviewers_of_unit_with_locale, in one query (the
+    submit step is the busiest step of a form: every statement there counts)."""
+    rows = _reviewer_rows(session, [unit.id] + ([unit.parent_id] if unit.parent_id else []))
+    return UnitReviewers(
+        has_contact=any(role == "unit_contact" and at == unit.id for _p, _l, role, at in rows),
+        people=_people(rows),
     )
-    return list(rows)
 
 
 def reviewers_of_unit_with_locale(session: Session, unit_id: int) -> list[tuple[int, str | None]]:
-    """reviewers_of_unit with each one's language, in one query (notices are translated
-    per recipient in the step that submits a registration)."""
+    """Committee admins, plus the contacts of the unit and of its parent city, each with their
+    language (notices are translated per recipient)."""
     unit = session.get(Unit, unit_id)
-    unit_ids = [unit_id] + ([unit.parent_id] if unit and unit.parent_id else [])
+    if unit is None:
+        return _people(_reviewer_rows(session, [unit_id]))
+    return unit_reviewers(session, unit).people
+
+
+def _people(rows: list[tuple[int, str | None, str, int | None]]) -> list[tuple[int, str | None]]:
+    """Each person once (an admin may also be a contact), by id."""
+    return sorted({p: locale for p, locale, _role, _unit in rows}.items())
+
+
+def _reviewer_rows(
+    session: Session, unit_ids: list[int]
+) -> list[tuple[int, str | None, str, int | None]]:
+    """Admins and the contacts of these units: (person id, locale, role, unit id)."""
     rows = session.execute(
-        select(Role.person_id, Person.locale)
+        select(Role.person_id, Person.locale, Role.role, Role.unit_id)
         .join(Person, Person.id == Role.person_id)
         .where(
             or_(Role.role == "admin", (Role.role == "unit_contact") & Role.unit_id.in_(unit_ids))
         )
-        .distinct()
-        .order_by(Role.person_id)
     )
-    return [(person_id, locale) for person_id, locale in rows]
+    return [(person_id, locale, role, at) for person_id, locale, role, at in rows]
 
 
 # ----- people -----------------------------------------------------------------------------
