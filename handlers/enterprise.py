@@ -23,7 +23,7 @@ from bot.core.messages import Reply
 from handlers import fields as f
 from handlers import notify
 from handlers.schemas import EnterpriseRegistration
-from models import Enterprise, Product, ReviewStatus, Unit, repo
+from models import Enterprise, Product, ReviewStatus, repo
 from models import review_rules as rules
 
 
@@ -127,9 +127,7 @@ def snapshot(ctx: Ctx, ent: Enterprise) -> dict[str, Any]:
     data["has_shop"] = "yes" if ent.has_shop else "no"
     if ent.has_shop:
         data["shop_type"], data["shop_link"] = ent.shop_type, ent.shop_link
-    unit = ctx.session.get(Unit, ent.unit_id)
-    if unit is not None:
-        data.update(f.unit_answers(ctx, unit, preset=False))
+    data.update(f.unit_answers(ctx, ent.unit_id, preset=False))
     data["products"] = [
         {
             "id": p.id,
@@ -159,7 +157,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     if not values["has_shop"]:
         values["shop_type"] = values["shop_link"] = None
     # An enterprise fills in its own form: the unit endorses it if the unit has a contact.
-    reviewers = repo.unit_reviewers(ctx.session, unit)
+    reviewers = repo.unit_reviewers(ctx.session, unit.id, unit.parent_id)
     status = rules.initial_status(False, reviewers.has_contact)
     # a new 填报单位 is a key change: every product goes through its review again
     unit_changed = ent is not None and ent.unit_id != unit.id

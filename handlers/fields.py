@@ -11,7 +11,8 @@ from bot.core import parsers as p
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, Option
 from bot.core.i18n import fmt_int, fmt_minutes, fmt_yuan
-from models import Unit, repo
+from models import repo
+from models.repo import UnitInfo
 
 Parse = Callable[[str, Ctx, Answers], Any]
 
@@ -149,11 +150,36 @@ def _kind_options(group: str) -> Callable[[Ctx, Answers], list[Option]]:
     return options
 
 
+def units(ctx: Ctx, refresh: bool = False) -> dict[str, UnitInfo]:
+    """Every unit by code, loaded once per process (units are only added at start, by the
+    unit directory): summaries and submit steps name and place a unit without a query."""
+    if refresh or "units" not in ctx.cache:
+        directory = repo.unit_directory(ctx.session)
+        ctx.cache["units"] = {u.code: u for u in directory}
+        ctx.cache["units_by_id"] = {u.id: u for u in directory}
+        ctx.cache["unit_names"] = {u.code: u.full_name for u in directory}
+    found: dict[str, UnitInfo] = ctx.cache["units"]
+    return found
+
+
+def unit_info(ctx: Ctx, code: str) -> UnitInfo | None:
+    """The unit with this code; a code not seen yet reloads the directory once (a unit added
+    by another process since this one loaded it)."""
+    found = units(ctx).get(code)
+    return found if found is not None else units(ctx, refresh=True).get(code)
+
+
+def unit_info_by_id(ctx: Ctx, unit_id: int) -> UnitInfo | None:
+    found: UnitInfo | None = ctx.cache["units_by_id"].get(unit_id) if "units" in ctx.cache else None
+    if found is None:
+        units(ctx, refresh=True)
+        found = ctx.cache["units_by_id"].get(unit_id)
+    return found
+
+
 def unit_names(ctx: Ctx) -> dict[str, str]:
-    """Every unit's full name ('赣州市 瑞金市') by code, loaded once per process (units are
-    only added at start): summaries and submit steps name the unit without two lookups."""
-    if "unit_names" not in ctx.cache:
-        ctx.cache["unit_names"] = repo.unit_full_names(ctx.session)
+    """Every unit's full name ('赣州市 瑞金市') by code (see units)."""
+    units(ctx)
     names: dict[str, str] = ctx.cache["unit_names"]
     return names
 
@@ -219,14 +245,19 @@ def chosen_unit(answers: Answers) -> str:
     raise KeyError("unit")
 
 
-def unit_answers(ctx: Ctx, unit: Unit, preset: bool) -> Answers:
-    """The picker's answers that lead to `unit` (to edit a stored registration)."""
+def unit_answers(ctx: Ctx, unit_id: int, preset: bool) -> Answers:
+    """The picker's answers that lead to the unit (to edit a stored registration)."""
+    unit = unit_info_by_id(ctx, unit_id)
+    if unit is None:
+        return {}
     if preset:
         return {"preset_unit": unit.code, "preset_org": True}
     if unit.kind in ("city", "county"):
-        parent = ctx.session.get(Unit, unit.parent_id) if unit.parent_id else unit
-        city = parent.code if parent else unit.code
-        return {"unit_group": "city", "city": city, "unit_county": unit.code}
+        return {
+            "unit_group": "city",
+            "city": unit.parent_code or unit.code,
+            "unit_county": unit.code,
+        }
     if unit.kind == "provincial_unit":
         return {"unit_group": "provincial", "unit_provincial": unit.code}
     return {"unit_group": "university", "unit_university": unit.code}

@@ -9,7 +9,7 @@ from bot.config import UnitKindConfig
 from bot.core.context import Ctx
 from bot.core.i18n import translate
 from bot.core.messages import Button, Reply
-from handlers.fields import unit_names
+from handlers.fields import unit_info_by_id
 from models import Person, Unit, quotas, repo
 
 
@@ -34,8 +34,8 @@ def submitted(
 ) -> None:
     """A registration was submitted or resubmitted: tell the committee and the unit contacts
     (`reviewers` when the caller has looked them up already)."""
-    unit = ctx.session.get(Unit, unit_id)
-    unit_name = unit_names(ctx).get(unit.code, unit.name) if unit else ""
+    unit = unit_info_by_id(ctx, unit_id)
+    unit_name = unit.full_name if unit else ""
     stamp = ctx.clock.now().isoformat(timespec="seconds")
     if reviewers is None:
         reviewers = repo.reviewers_of_unit_with_locale(ctx.session, unit_id)
@@ -65,14 +65,17 @@ def quota_exceeded(
     """A unit passed the maximum of its quota: warn its contacts and the committee (once per
     new count). Quotas never block; the committee decides what to do. `only`: the one tally
     that can have changed ("streamers" or "products")."""
-    unit = ctx.session.get(Unit, unit_id)
-    if unit is None:
+    info = unit_info_by_id(ctx, unit_id)
+    if info is None:
         return
     kinds: Mapping[Any, UnitKindConfig] = ctx.config.units.kinds
-    quota = kinds[unit.kind]
+    quota = kinds[info.kind]
     tallies = [only] if only else ["streamers", "products"]
     if all(getattr(quota, what).max is None for what in tallies):
         return  # no ceiling for this kind of unit (cities, counties): nothing to count
+    unit = ctx.session.get(Unit, unit_id)
+    if unit is None:
+        return
     # No pending names: the warning does not list them, and this runs in the step that
     # submits a registration (the last, busiest step of the form).
     progress = quotas.progress_of_units(ctx.session, ctx.config.units.kinds, [unit], only=only)[0]

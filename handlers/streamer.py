@@ -16,6 +16,7 @@ flowchart TD
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,8 +28,9 @@ from bot.core.parsers import ParseError
 from handlers import fields as f
 from handlers import notify
 from handlers.schemas import StreamerRegistration
-from models import LiveAccount, Streamer, Unit, repo
+from models import LiveAccount, Streamer, repo
 from models import review_rules as rules
+from models.repo import UnitInfo
 
 # Fields whose change sends an approved registration back to review.
 KEY_FIELDS = ("unit", "platform", "account_name", "second_platform", "second_account")
@@ -239,36 +241,42 @@ def snapshot(
     when the caller has them already (the submit step: one query fewer)."""
     if accounts is None:
         accounts = repo.accounts_of(ctx.session, streamer.id)
-    unit = ctx.session.get(Unit, streamer.unit_id)
-    data: dict[str, Any] = {
-        c: getattr(streamer, c)
-        for c in (
-            "phone",
-            "followers",
-            "likes_received",
-            "tips_income",
-            "monthly_live_days",
-            "cumulative_viewers",
-            "peak_concurrent",
-            "cumulative_orders",
-            "cumulative_sales_fen",
-            "avg_order_value_fen",
-            "dou_plus_spend_fen",
-            "categories",
-        )
-    }
-    data["monthly_live_hours"] = str(streamer.monthly_live_hours)
-    data["conversion_rate"] = (
-        None if streamer.conversion_rate is None else str(streamer.conversion_rate)
-    )
-    if unit is not None:
-        data.update(f.unit_answers(ctx, unit, preset=streamer.recommendation == "org"))
+    values = {c: getattr(streamer, c) for c in (*SNAPSHOT_COLUMNS, "recommendation", "unit_id")}
+    return _answers(ctx, values, [(a.platform, a.account_name) for a in accounts])
+
+
+# The stored columns a registration's answers are made of (with its unit and accounts).
+SNAPSHOT_COLUMNS = (
+    "phone",
+    "followers",
+    "likes_received",
+    "tips_income",
+    "monthly_live_days",
+    "cumulative_viewers",
+    "peak_concurrent",
+    "cumulative_orders",
+    "cumulative_sales_fen",
+    "avg_order_value_fen",
+    "dou_plus_spend_fen",
+    "categories",
+    "monthly_live_hours",
+    "conversion_rate",
+)
+
+
+def _answers(ctx: Ctx, values: dict[str, Any], accounts: list[tuple[str, str]]) -> dict[str, Any]:
+    """A registration's stored values (SNAPSHOT_COLUMNS, recommendation, unit_id) and its
+    accounts (platform, name; in id order) as form answers."""
+    data: dict[str, Any] = {c: values[c] for c in SNAPSHOT_COLUMNS}
+    data["monthly_live_hours"] = str(values["monthly_live_hours"])
+    rate = values["conversion_rate"]
+    data["conversion_rate"] = None if rate is None else str(rate)
+    data.update(f.unit_answers(ctx, values["unit_id"], preset=values["recommendation"] == "org"))
     data["declarations"] = "yes"
     if accounts:
-        data["platform"], data["account_name"] = accounts[0].platform, accounts[0].account_name
+        data["platform"], data["account_name"] = accounts[0]
     if len(accounts) > 1:
-        data["second_platform"] = accounts[1].platform
-        data["second_account"] = accounts[1].account_name
+        data["second_platform"], data["second_account"] = accounts[1]
     else:
         data["second_platform"] = None
     return data
@@ -277,28 +285,28 @@ def snapshot(
 def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     """Stores the registration (待审核, or 待推荐 when the unit should endorse it first).
 
-    This is the busiest step of the form (everyone who registers ends here, and the
-    registration rows, the audit entry and the reviewers' notices commit with it), so it reads
-    what it needs first, with one query for the unit's reviewers, and writes once: each
-    statement is a good part of its cost."""
+    This is the busiest step of the form: everyone who registers ends here, and the
+    registration, its accounts, the audit entry and the reviewers' notices commit with it. So
+    it reads everything first, with prebuilt statements (repo), and writes a new registration
+    with plain inserts: each statement built and each ORM flush is a good part of its cost."""
     reg = _to_model(ctx, a)
     now = ctx.clock.now()
     session = ctx.session
-    unit = repo.unit_by_code(session, reg.unit)
+    unit = f.unit_info(ctx, reg.unit)
     if unit is None:
         raise FieldError("unit_group", "err.invalid_value")
-    streamer = repo.streamer_of_person(session, ctx.person_id)
-    for platform, name, field in (
-        (reg.platform, reg.account_name, "account_name"),
-        (reg.second_platform, reg.second_account, "second_account"),
-    ):
-        if platform and name:
-            owner = repo.account_owner(session, platform, name)
-            if owner is not None and (streamer is None or owner != streamer.id):
-                raise FieldError(
-                    field, "err.account_taken", platform=ctx.config.platform_label(platform)
-                )
-    reviewers = repo.unit_reviewers(session, unit)
+    streamer_id = repo.streamer_id_of_person(session, ctx.person_id)
+    wanted = {reg.platform: reg.account_name}
+    if reg.second_platform and reg.second_account:
+        wanted[reg.second_platform] = reg.second_account
+    for platform, name in wanted.items():
+        owner = repo.account_owner(session, platform, name)
+        if owner is not None and owner != streamer_id:
+            field = "account_name" if platform == reg.platform else "second_account"
+            raise FieldError(
+                field, "err.account_taken", platform=ctx.config.platform_label(platform)
+            )
+    reviewers = repo.unit_reviewers(session, unit.id, unit.parent_id)
 
     def start(recommendation: str | None) -> str:
         """Where a registration through this unit starts: a self-recommendation waits for
@@ -310,62 +318,38 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     values = reg.model_dump(
         exclude={"unit", "platform", "account_name", "second_platform", "second_account"}
     )
-    if streamer is None:
-        before = None
+    before: dict[str, Any] | None = None
+    if streamer_id is None:
         counted_before = False
         status = start(reg.recommendation)
-        streamer = Streamer(
-            person_id=ctx.person_id,
-            unit_id=unit.id,
-            created_at=now,
-            updated_at=now,
-            submitted_at=now,
-            status=status,
+        row = {
             **values,
-        )
-        session.add(streamer)
-        session.flush()  # its id, for the accounts and the audit entry
-        accounts = _store_accounts(ctx, streamer, reg, kept=[])
-    else:
-        kept = repo.accounts_of(session, streamer.id)
-        before = snapshot(ctx, streamer, kept)
-        # already counted towards this unit's quota (then no over-quota warning again)
-        counted_before = streamer.status in rules.COUNTED and streamer.unit_id == unit.id
-        old_key = {k: before.get(k) for k in KEY_FIELDS}
-        old_key["unit"] = f.chosen_unit(before)
-        for key, value in values.items():
-            setattr(streamer, key, value)
-        streamer.unit_id = unit.id
-        new_key = {
-            "unit": reg.unit,
-            "platform": reg.platform,
-            "account_name": reg.account_name,
-            "second_platform": reg.second_platform,
-            "second_account": reg.second_account,
+            "person_id": ctx.person_id,
+            "unit_id": unit.id,
+            "status": status,
+            "reject_reason": None,
+            "submitted_at": now,
+            "reviewed_at": None,
+            "reviewed_by": None,
+            "created_at": now,
+            "updated_at": now,
         }
-        status = rules.after_edit(
-            streamer.status,
-            key_fields_changed=old_key != new_key,
-            start=start(streamer.recommendation),
-        )
-        if status != streamer.status:
-            streamer.reject_reason = None  # resubmitted: the old reason no longer applies
-        streamer.status = status
-        streamer.submitted_at = now
-        streamer.updated_at = now
-        accounts = _store_accounts(ctx, streamer, reg, kept=kept)
-    repo.audit(
+        streamer_id = repo.insert_streamer(session, row, wanted)
+        after = _answers(ctx, row, list(wanted.items()))
+    else:
+        status, counted_before, before, after = _edit(ctx, streamer_id, reg, values, unit, start)
+    repo.audit_now(
         session,
         now,
         ctx.person_id,
         "edit" if before else "register",
         "streamer",
-        streamer.id,
+        streamer_id,
         before=_jsonable(before),
-        after=_jsonable(snapshot(ctx, streamer, accounts)),
+        after=_jsonable(after),
     )
     notify.submitted(
-        ctx, "streamer", streamer.id, reg.account_name, unit.id, status, reviewers.people
+        ctx, "streamer", streamer_id, reg.account_name, unit.id, status, reviewers.people
     )
     if status in rules.COUNTED and not counted_before:
         notify.quota_exceeded(ctx, unit.id, only="streamers", reviewers=reviewers.people)
@@ -373,17 +357,60 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         ctx.reply(
             "streamer.submitted",
             account=reg.account_name,
-            unit=f.unit_names(ctx).get(unit.code, unit.name),
+            unit=unit.full_name,
             status=ctx.t(f"status.{status}"),
         )
     ]
 
 
+def _edit(
+    ctx: Ctx,
+    streamer_id: int,
+    reg: StreamerRegistration,
+    values: dict[str, Any],
+    unit: UnitInfo,
+    start: Callable[[str | None], str],
+) -> tuple[str, bool, dict[str, Any], dict[str, Any]]:
+    """A stored registration submitted again (from /me): its new status, whether it counted
+    towards this unit's quota already (then no over-quota warning again), and the answers
+    before and after."""
+    now = ctx.clock.now()
+    streamer = ctx.session.get_one(Streamer, streamer_id)
+    kept = repo.accounts_of(ctx.session, streamer_id)
+    before = snapshot(ctx, streamer, kept)
+    counted_before = streamer.status in rules.COUNTED and streamer.unit_id == unit.id
+    old_key = {k: before.get(k) for k in KEY_FIELDS}
+    old_key["unit"] = f.chosen_unit(before)
+    for key, value in values.items():
+        setattr(streamer, key, value)
+    streamer.unit_id = unit.id
+    new_key = {
+        "unit": reg.unit,
+        "platform": reg.platform,
+        "account_name": reg.account_name,
+        "second_platform": reg.second_platform,
+        "second_account": reg.second_account,
+    }
+    status = rules.after_edit(
+        streamer.status,
+        key_fields_changed=old_key != new_key,
+        start=start(streamer.recommendation),
+    )
+    if status != streamer.status:
+        streamer.reject_reason = None  # resubmitted: the old reason no longer applies
+    streamer.status = status
+    streamer.submitted_at = now
+    streamer.updated_at = now
+    accounts = _store_accounts(ctx, streamer, reg, kept)
+    ctx.session.flush()
+    return status, counted_before, before, snapshot(ctx, streamer, accounts)
+
+
 def _store_accounts(
     ctx: Ctx, streamer: Streamer, reg: StreamerRegistration, kept: list[LiveAccount]
 ) -> list[LiveAccount]:
-    """The registration's accounts, stored (written with the step's commit); returns them
-    all, the `kept` ones (already stored, in id order) first."""
+    """An edited registration's accounts, stored; returns them all, the `kept` ones (already
+    stored, in id order) first."""
     wanted = {reg.platform: reg.account_name}
     if reg.second_platform and reg.second_account:
         wanted[reg.second_platform] = reg.second_account

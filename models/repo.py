@@ -1,4 +1,9 @@
-"""Queries, one place: functions that take a session. No business rules here."""
+"""Queries, one place: functions that take a session. No business rules here.
+
+The statements of the submit step (the busiest step of a form: everyone who registers ends
+there) are built once, at import: building a SQLAlchemy statement costs several times more than
+running it. They run on the session's connection, so they see what is flushed, not pending
+ORM changes; their callers run them before changing anything."""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, func, or_, select
+from sqlalchemy import CursorResult, Executable, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models.enterprises import Enterprise, Product
@@ -61,13 +66,32 @@ def unit_full_name(session: Session, unit: Unit) -> str:
     return f"{parent.name} {unit.name}" if parent else unit.name
 
 
-def unit_full_names(session: Session) -> dict[str, str]:
-    """unit_full_name of every unit, by code, in one query."""
+@dataclass(frozen=True)
+class UnitInfo:
+    """What forms and notices need of a unit, without a query (see unit_directory)."""
+
+    id: int
+    code: str
+    name: str
+    full_name: str  # '赣州市 瑞金市' for a county, as unit_full_name
+    kind: str
+    parent_id: int | None
+    parent_code: str | None
+
+
+def unit_directory(session: Session) -> list[UnitInfo]:
+    """Every unit, in one query (cached per process by handlers.fields: units are only added
+    at start)."""
     parent = aliased(Unit)
     rows = session.execute(
-        select(Unit.code, Unit.name, parent.name).outerjoin(parent, parent.id == Unit.parent_id)
+        select(
+            Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, parent.code, parent.name
+        ).outerjoin(parent, parent.id == Unit.parent_id)
     )
-    return {code: f"{up} {name}" if up else name for code, name, up in rows}
+    return [
+        UnitInfo(id_, code, name, f"{up} {name}" if up else name, kind, parent_id, up_code)
+        for id_, code, name, kind, parent_id, up_code, up in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -78,12 +102,23 @@ class UnitReviewers:
     people: list[tuple[int, str | None]]  # as reviewers_of_unit_with_locale
 
 
-def unit_reviewers(session: Session, unit: Unit) -> UnitReviewers:
-    """Whether the unit has a contact, and reviewers_of_unit_with_locale, in one query (the
-    submit step is the busiest step of a form: every statement there counts)."""
-    rows = _reviewer_rows(session, [unit.id] + ([unit.parent_id] if unit.parent_id else []))
+_REVIEWER_ROWS = (
+    select(Role.person_id, Person.locale, Role.role, Role.unit_id)
+    .join(Person, Person.id == Role.person_id)
+    .where(
+        or_(
+            Role.role == "admin",
+            (Role.role == "unit_contact") & Role.unit_id.in_(bindparam("units", expanding=True)),
+        )
+    )
+)
+
+
+def unit_reviewers(session: Session, unit_id: int, parent_id: int | None) -> UnitReviewers:
+    """Whether the unit has a contact, and reviewers_of_unit_with_locale, in one query."""
+    rows = _reviewer_rows(session, [unit_id] + ([parent_id] if parent_id else []))
     return UnitReviewers(
-        has_contact=any(role == "unit_contact" and at == unit.id for _p, _l, role, at in rows),
+        has_contact=any(role == "unit_contact" and at == unit_id for _p, _l, role, at in rows),
         people=_people(rows),
     )
 
@@ -92,28 +127,20 @@ def reviewers_of_unit_with_locale(session: Session, unit_id: int) -> list[tuple[
     """Committee admins, plus the contacts of the unit and of its parent city, each with their
     language (notices are translated per recipient)."""
     unit = session.get(Unit, unit_id)
-    if unit is None:
-        return _people(_reviewer_rows(session, [unit_id]))
-    return unit_reviewers(session, unit).people
-
-
-def _people(rows: list[tuple[int, str | None, str, int | None]]) -> list[tuple[int, str | None]]:
-    """Each person once (an admin may also be a contact), by id."""
-    return sorted({p: locale for p, locale, _role, _unit in rows}.items())
+    return unit_reviewers(session, unit_id, unit.parent_id if unit else None).people
 
 
 def _reviewer_rows(
     session: Session, unit_ids: list[int]
 ) -> list[tuple[int, str | None, str, int | None]]:
     """Admins and the contacts of these units: (person id, locale, role, unit id)."""
-    rows = session.execute(
-        select(Role.person_id, Person.locale, Role.role, Role.unit_id)
-        .join(Person, Person.id == Role.person_id)
-        .where(
-            or_(Role.role == "admin", (Role.role == "unit_contact") & Role.unit_id.in_(unit_ids))
-        )
-    )
+    rows = session.connection().execute(_REVIEWER_ROWS, {"units": unit_ids})
     return [(person_id, locale, role, at) for person_id, locale, role, at in rows]
+
+
+def _people(rows: list[tuple[int, str | None, str, int | None]]) -> list[tuple[int, str | None]]:
+    """Each person once (an admin may also be a contact), by id."""
+    return sorted({p: locale for p, locale, _role, _unit in rows}.items())
 
 
 # ----- people -----------------------------------------------------------------------------
@@ -136,6 +163,30 @@ def streamer_of_person(session: Session, person_id: int) -> Streamer | None:
     return session.scalars(select(Streamer).where(Streamer.person_id == person_id)).first()
 
 
+_STREAMER_ID = select(Streamer.id).where(Streamer.person_id == bindparam("person"))
+_INSERT_STREAMER = insert(Streamer).returning(Streamer.id)
+_INSERT_ACCOUNT = insert(LiveAccount)
+
+
+def streamer_id_of_person(session: Session, person_id: int) -> int | None:
+    """The person's registration, if any (the submit step loads the whole row only to edit
+    it)."""
+    found = session.connection().execute(_STREAMER_ID, {"person": person_id}).scalar()
+    return None if found is None else int(found)
+
+
+def insert_streamer(session: Session, values: dict[str, Any], accounts: dict[str, str]) -> int:
+    """A new registration and its accounts (platform: account name); returns its id."""
+    conn = session.connection()
+    streamer_id = int(conn.execute(_INSERT_STREAMER, values).scalar_one())
+    for platform, name in accounts.items():
+        conn.execute(
+            _INSERT_ACCOUNT,
+            {"streamer_id": streamer_id, "platform": platform, "account_name": name},
+        )
+    return streamer_id
+
+
 def accounts_of(session: Session, streamer_id: int) -> list[LiveAccount]:
     return list(
         session.scalars(
@@ -146,13 +197,20 @@ def accounts_of(session: Session, streamer_id: int) -> list[LiveAccount]:
     )
 
 
+_ACCOUNT_OWNER = select(LiveAccount.streamer_id).where(
+    LiveAccount.platform == bindparam("platform"),
+    func.lower(LiveAccount.account_name) == bindparam("name"),
+)
+
+
 def account_owner(session: Session, platform: str, account_name: str) -> int | None:
-    return session.scalar(
-        select(LiveAccount.streamer_id).where(
-            LiveAccount.platform == platform,
-            func.lower(LiveAccount.account_name) == account_name.lower(),
-        )
+    """Whose registration holds this account (names compare without case)."""
+    found = (
+        session.connection()
+        .execute(_ACCOUNT_OWNER, {"platform": platform, "name": account_name.lower()})
+        .scalar()
     )
+    return None if found is None else int(found)
 
 
 def report_of(session: Session, account_id: int, day: dt.date) -> DailyReport | None:
@@ -220,6 +278,8 @@ def audit(
     after: dict[str, Any] | None = None,
     note: str | None = None,
 ) -> None:
+    """Written with the step's other changes, at its commit: on SQLite a step holds the one
+    write lock from its first write to its commit, so writes wait till the end."""
     session.add(
         AuditEntry(
             at=at,
@@ -231,4 +291,34 @@ def audit(
             after=after,
             note=note,
         )
+    )
+
+
+_INSERT_AUDIT = insert(AuditEntry)
+
+
+def audit_now(
+    session: Session,
+    at: dt.datetime,
+    actor: int | None,
+    action: str,
+    entity: str,
+    entity_id: int,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """audit(), written at once with a prebuilt statement: for a step that has written
+    already (it holds the write lock anyway) and runs for everyone (the submit step)."""
+    session.connection().execute(
+        _INSERT_AUDIT,
+        {
+            "at": at,
+            "actor_person_id": actor,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "before": before,
+            "after": after,
+            "note": None,
+        },
     )
