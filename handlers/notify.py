@@ -39,6 +39,7 @@ def submitted(
     stamp = ctx.clock.now().isoformat(timespec="seconds")
     if reviewers is None:
         reviewers = repo.reviewers_of_unit_with_locale(ctx.session, unit_id)
+    notices = []
     for person_id, locale in reviewers:
         if person_id == ctx.person_id:
             continue
@@ -52,11 +53,9 @@ def submitted(
             id=item_id,
         )
         button = Button(translate(locale, "btn.pending"), "*:cmd:review")
-        ctx.outbox.to_person(
-            person_id,
-            f"submitted:{kind}:{item_id}:{status}:{stamp}:{person_id}",
-            Reply(text, ((button,),)),
-        )
+        key = f"submitted:{kind}:{item_id}:{status}:{stamp}:{person_id}"
+        notices.append((person_id, key, Reply(text, ((button,),))))
+    ctx.outbox.to_people(notices)
 
 
 def quota_exceeded(
@@ -84,15 +83,21 @@ def quota_exceeded(
             continue
         if reviewers is None:
             reviewers = repo.reviewers_of_unit_with_locale(ctx.session, unit_id)
-        for person_id, locale in reviewers:
-            locale = locale or ctx.config.locale.default
-            text = translate(
-                locale,
-                f"notice.quota_over_{what}",
-                unit=progress.unit_name,
-                done=tally.done,
-                max=tally.max,
-            )
-            ctx.outbox.to_person(
-                person_id, f"quota_over:{unit_id}:{what}:{tally.done}:{person_id}", Reply(text)
-            )
+        ctx.outbox.to_people(
+            [
+                (
+                    person_id,
+                    f"quota_over:{unit_id}:{what}:{tally.done}:{person_id}",
+                    Reply(
+                        translate(
+                            locale or ctx.config.locale.default,
+                            f"notice.quota_over_{what}",
+                            unit=progress.unit_name,
+                            done=tally.done,
+                            max=tally.max,
+                        )
+                    ),
+                )
+                for person_id, locale in reviewers
+            ]
+        )

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from bot.core.dispatcher import Core
 from models import AuditEntry, LiveAccount, Streamer, Unit
 from tests.chat import Chat
+from tests.committee_helpers import ANYUAN, PINGXIANG, XIANGDONG, make_contact
 from tests.flows import STREAMER_HEAD, streamer_lines
 
 
@@ -40,6 +41,27 @@ def test_committee_is_notified_through_outbox(chat: Chat) -> None:
     assert "新的主播报名：小明的果园" in delivered
     assert "13800138000" not in delivered
     assert chat.deliver() == ""  # delivered exactly once
+
+
+def test_every_reviewer_is_notified_once_in_their_language(chat: Chat) -> None:
+    """The admin, the county's contact and its city's contact: one notice each, in the
+    reader's language, written together in the submit step; another county's contact and the
+    registrant (who is also a contact) get none."""
+    chat.say("admin", "/start")
+    make_contact(chat, "county", ANYUAN)
+    make_contact(chat, "city", PINGXIANG)
+    make_contact(chat, "elsewhere", XIANGDONG)
+    chat.say("city", "/lang en")
+    make_contact(chat, "xiaoming", ANYUAN)
+    chat.deliver()
+    chat.run("xiaoming", [*streamer_lines("小明的果园"), "确认提交"])
+    delivered = chat.deliver()
+    assert delivered.count("新的主播报名：小明的果园（萍乡市 安源区）") == 2, delivered
+    assert "→ 组委会管理员 [admin]" in delivered and "→ county [county]" in delivered
+    assert delivered.count("New streamer sign-up: 小明的果园") == 1
+    assert "→ city [city]" in delivered
+    assert "[elsewhere]" not in delivered and "[xiaoming]" not in delivered
+    assert chat.deliver() == ""
 
 
 def test_800_followers_refused_politely_then_corrected(chat: Chat, core: Core) -> None:

@@ -15,7 +15,7 @@ import logging
 import time
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import Executable, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -71,20 +71,22 @@ class Outbox:
 
     def to_person(self, person_id: int, key: str, reply: Reply) -> None:
         """To a person, on the channel they used last."""
-        if self.batch:
-            self._people.append((person_id, key, reply))
-            return
-        chosen = self._channels([person_id]).get(person_id)
-        if chosen is None:
-            log.warning("person %s has no channel identity; message %s dropped", person_id, key)
-            return
-        self._insert(key, person_id, chosen[0], chosen[1], reply)
+        self.to_people([(person_id, key, reply)])
+
+    def to_people(self, messages: list[tuple[int, str, Reply]]) -> None:
+        """To several people (a registration's reviewers): their channels in one query, the
+        rows in one statement. Each (person id, idempotency key, reply)."""
+        self._people.extend(messages)
+        if not self.batch:
+            self.flush()
 
     def to_chat(self, channel: str, chat_id: str, key: str, reply: Reply) -> None:
-        self._insert(key, None, channel, chat_id, reply)
+        self._rows.append(self._row(key, None, channel, chat_id, reply))
+        if not self.batch:
+            self.flush()
 
     def flush(self) -> None:
-        """Writes what a batch collected (nothing to do outside batch mode)."""
+        """Writes what was collected (at once outside batch mode; batch mode calls this)."""
         people, self._people = self._people, []
         for start in range(0, len(people), self.BULK):
             chunk = people[start : start + self.BULK]
@@ -94,30 +96,25 @@ class Outbox:
                 if chosen is None:
                     log.warning("person %s has no channel identity; %s dropped", person_id, key)
                     continue
-                self._insert(key, person_id, chosen[0], chosen[1], reply)
+                self._rows.append(self._row(key, person_id, chosen[0], chosen[1], reply))
         rows, self._rows = self._rows, []
         for start in range(0, len(rows), self.BULK):
             self._write(rows[start : start + self.BULK])
 
     def _channels(self, person_ids: list[int]) -> dict[int, tuple[str, str]]:
         """(channel, chat id) of each person: the channel used last, else the first linked."""
-        found = self.session.execute(
-            select(Identity.person_id, Identity.channel, Identity.chat_id, Person.last_channel)
-            .join(Person, Person.id == Identity.person_id)
-            .where(Identity.person_id.in_(person_ids))
-            .order_by(Identity.id)
-        ).all()
+        found = self.session.connection().execute(_CHANNELS, {"people": person_ids})
         chosen: dict[int, tuple[str, str]] = {}
         for person_id, channel, chat_id, last in found:
             if person_id not in chosen or channel == last != chosen[person_id][0]:
                 chosen[person_id] = (channel, chat_id)
         return chosen
 
-    def _insert(
+    def _row(
         self, key: str, person_id: int | None, channel: str, chat_id: str, reply: Reply
-    ) -> None:
+    ) -> dict[str, object]:
         now = self.clock.now()
-        row: dict[str, object] = {
+        return {
             "idempotency_key": _fit_key(key),
             "person_id": person_id,
             "channel": channel,
@@ -128,20 +125,32 @@ class Outbox:
             "next_attempt_at": now,
             "created_at": now,
         }
-        if self.batch:
-            self._rows.append(row)
-        else:
-            self._write([row])
 
     def _write(self, rows: list[dict[str, object]]) -> None:
         """One statement; a key already enqueued (a rerun, a retried step) is skipped."""
-        dialect = self.session.get_bind().dialect.name
+        if rows:
+            dialect = self.session.get_bind().dialect.name
+            self.session.connection().execute(_insert_skipping_known(dialect), rows)
+
+
+# Built once: notices are enqueued in the steps that submit registrations (every registrant),
+# and building a statement costs more than running it.
+_CHANNELS = (
+    select(Identity.person_id, Identity.channel, Identity.chat_id, Person.last_channel)
+    .join(Person, Person.id == Identity.person_id)
+    .where(Identity.person_id.in_(bindparam("people", expanding=True)))
+    .order_by(Identity.id)
+)
+_INSERTS: dict[str, Executable] = {}
+
+
+def _insert_skipping_known(dialect: str) -> Executable:
+    if dialect not in _INSERTS:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        if len(rows) == 1:
-            self.session.execute(stmt.values(rows[0]))
-        else:
-            self.session.execute(stmt, rows)
+        _INSERTS[dialect] = insert(OutboxMessage).on_conflict_do_nothing(
+            index_elements=["idempotency_key"]
+        )
+    return _INSERTS[dialect]
 
 
 class OutboxDispatcher:
@@ -292,9 +301,8 @@ class OutboxDispatcher:
         chosen = next((i for i in others if person and i.channel == person.last_channel), others[0])
         key = f"{row.idempotency_key}{VIA}{chosen.channel}"
         reply = Reply.from_payload(row.payload)
-        Outbox(session, self.clock)._insert(
-            key, row.person_id, chosen.channel, chosen.chat_id, reply
-        )
+        outbox = Outbox(session, self.clock)
+        outbox._write([outbox._row(key, row.person_id, chosen.channel, chosen.chat_id, reply)])
 
     async def run_once(self, limit: int = 50) -> int:
         """Deliver what is due now; returns how many rows were attempted.
