@@ -19,7 +19,7 @@ from __future__ import annotations
 from bot.core.context import Ctx
 from bot.core.messages import Button, Reply
 from handlers import enterprise, invite, report, streamer
-from models import Person, repo
+from models import repo
 
 MENU = (
     ("menu.streamer", "cmd:register"),
@@ -140,9 +140,7 @@ def privacy_flow(ctx: Ctx) -> list[Reply]:
     ctx.state.data.pop("privacy_then", None)
     if action == "privacy:no":
         return [ctx.reply("privacy.declined"), menu(ctx)]
-    person = ctx.session.get(Person, ctx.person_id)
-    assert person is not None
-    person.privacy_accepted_at = ctx.clock.now()
+    repo.accept_privacy(ctx.session, ctx.person_id, ctx.clock.now())
     ctx.privacy_accepted = True
     return START_FORMS[then](ctx)
 

@@ -47,8 +47,7 @@ def _second_platform_options(ctx: Ctx, a: Answers) -> list[Option]:
 def _account(raw: str, ctx: Ctx, a: Answers, platform_key: str) -> str:
     name = f.text(40)(raw, ctx, a)
     owner = repo.account_owner(ctx.session, a[platform_key], name)
-    mine = repo.streamer_of_person(ctx.session, ctx.person_id)
-    if owner is not None and (mine is None or owner != mine.id):
+    if owner is not None and owner != repo.streamer_id_of_person(ctx.session, ctx.person_id):
         raise ParseError("err.account_taken", platform=ctx.config.platform_label(a[platform_key]))
     return name
 

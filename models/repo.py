@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, bindparam, func, insert, or_, select
+from sqlalchemy import CursorResult, Executable, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from models.enterprises import Enterprise, Product
@@ -152,6 +152,17 @@ def person_name(session: Session, person_id: int | None) -> str:
     return (person.display_name if person else "") or f"#{person_id}"
 
 
+_ACCEPT_PRIVACY = (
+    update(Person)
+    .where(Person.id == bindparam("person"))
+    .values(privacy_accepted_at=bindparam("at", type_=Person.__table__.c.privacy_accepted_at.type))
+)
+
+
+def accept_privacy(session: Session, person_id: int, at: dt.datetime) -> None:
+    session.connection().execute(_ACCEPT_PRIVACY, {"person": person_id, "at": at})
+
+
 def set_locale(session: Session, person_id: int, locale: str) -> None:
     person = session.get(Person, person_id)
     if person is not None:
@@ -159,8 +170,12 @@ def set_locale(session: Session, person_id: int, locale: str) -> None:
 
 
 # ----- streamers --------------------------------------------------------------------------
+_STREAMER_OF_PERSON = select(Streamer).where(Streamer.person_id == bindparam("person"))
+
+
 def streamer_of_person(session: Session, person_id: int) -> Streamer | None:
-    return session.scalars(select(Streamer).where(Streamer.person_id == person_id)).first()
+    """The person's registration (asked in most of a streamer's steps)."""
+    return session.scalars(_STREAMER_OF_PERSON, {"person": person_id}).first()
 
 
 _STREAMER_ID = select(Streamer.id).where(Streamer.person_id == bindparam("person"))

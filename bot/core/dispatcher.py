@@ -58,6 +58,13 @@ class Routes:
     flow_permissions: dict[str, str] = field(default_factory=dict)
 
 
+# A first message creates the person, their identity and their state: built once, as the rest
+# of the hot path (every new user's first step runs them).
+_NEW_PERSON = insert(Person).returning(Person.id)
+_NEW_IDENTITY = insert(Identity).returning(Identity.id)
+_NEW_STATE = insert(DialogState)
+
+
 class Core:
     def __init__(
         self,
@@ -199,31 +206,34 @@ class Core:
         row = conn.execute(self._load_stmt, params).mappings().first()
         if row is None:
             now = self.clock.now()
-            person_id = session.execute(
-                insert(Person)
-                .values(
-                    display_name=inc.display_name[:100],
-                    created_at=now,
-                    last_channel=inc.channel,
-                    locale=_locale_hint(inc, self.config),
-                )
-                .returning(Person.id)
+            person_id = conn.execute(
+                _NEW_PERSON,
+                {
+                    "display_name": inc.display_name[:100],
+                    "created_at": now,
+                    "last_channel": inc.channel,
+                    "locale": _locale_hint(inc, self.config),
+                },
             ).scalar_one()
-            identity_id = session.execute(
-                insert(Identity)
-                .values(
-                    person_id=person_id,
-                    channel=inc.channel,
-                    user_id=inc.user_id,
-                    chat_id=inc.chat_id if inc.chat_kind == "private" else inc.user_id,
-                    created_at=now,
-                )
-                .returning(Identity.id)
+            identity_id = conn.execute(
+                _NEW_IDENTITY,
+                {
+                    "person_id": person_id,
+                    "channel": inc.channel,
+                    "user_id": inc.user_id,
+                    "chat_id": inc.chat_id if inc.chat_kind == "private" else inc.user_id,
+                    "created_at": now,
+                },
             ).scalar_one()
-            session.execute(
-                insert(DialogState).values(
-                    identity_id=identity_id, flow=None, data={}, version=0, updated_at=now
-                )
+            conn.execute(
+                _NEW_STATE,
+                {
+                    "identity_id": identity_id,
+                    "flow": None,
+                    "data": {},
+                    "version": 0,
+                    "updated_at": now,
+                },
             )
             self._bootstrap_admin(session, inc, person_id)
             row = conn.execute(self._load_stmt, params).mappings().one()
