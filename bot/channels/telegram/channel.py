@@ -26,7 +26,6 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     InputFile,
 )
-from telegram import Update as TgUpdate
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.warnings import PTBUserWarning
 
@@ -176,12 +175,11 @@ class TelegramChannel:
 
     async def handle(self, payload: dict[str, Any]) -> None:
         update_id = int(payload["update_id"])
-        tg_update = TgUpdate.de_json(payload, self.bot)
-        moved = adapter.migration(tg_update)
+        moved = adapter.migration(payload)
         if moved is not None:
             await self._db(self._migrate_sync, moved[0], moved[1], update_id)
             return
-        inc = adapter.to_incoming(tg_update, self.username)
+        inc = adapter.to_incoming(payload, self.username)
         if inc is None:
             await self._db(self.store.mark_alone, update_id, self.core.clock.now())
             return
@@ -193,7 +191,7 @@ class TelegramChannel:
         self.handled += 1
         if inc.chat_kind == "private" and inc.chat_id in self.unreachable:
             await self._db(self._reachable_sync, inc.chat_id)  # they wrote: not blocked now
-        await self._answer(tg_update, inc, replies, update_id)
+        await self._answer(payload, inc, replies, update_id)
         if replies:
             self._answered.append(update_id)
 
@@ -217,7 +215,7 @@ class TelegramChannel:
         """The replies of a step whose commit survived a crash but whose send may not have
         (the person may see them twice; better than no next question at all)."""
         update_id = int(payload["update_id"])
-        inc = adapter.to_incoming(TgUpdate.de_json(payload, self.bot), self.username)
+        inc = adapter.to_incoming(payload, self.username)
         if inc is not None:
             replies = [Reply.from_payload(r) for r in stored]
             log.warning("sending again the replies to update %s (a crash kept them)", update_id)
@@ -245,22 +243,21 @@ class TelegramChannel:
 
     # ----- output --------------------------------------------------------------------------
     async def _answer(
-        self, tg_update: TgUpdate, inc: Incoming, replies: list[Reply], update_id: int
+        self, payload: dict[str, Any], inc: Incoming, replies: list[Reply], update_id: int
     ) -> None:
         # The reply first (it is what the person waits for), then the press's bookkeeping:
         # the callback answered and the pressed keyboard edited away.
         jobs = [self._send_all(inc.chat_id, inc.chat_kind, replies, inc.language, update_id)]
-        query = tg_update.callback_query
-        if query is not None:
-            query_id = query.id
+        press = adapter.pressed(payload)
+        if press is not None:
+            query_id, message = press
             after = [
                 self._ignore_bad(
                     lambda: self._api("answer_callback_query", callback_query_id=query_id)
                 )
             ]
-            message = query.message
-            if message is not None and getattr(message, "reply_markup", None):
-                chat_id, message_id = message.chat.id, message.message_id
+            if message.get("reply_markup") and "message_id" in message:
+                chat_id, message_id = message["chat"]["id"], message["message_id"]
                 after.append(
                     self._ignore_bad(
                         lambda: self._api(
