@@ -292,6 +292,14 @@ class ConversationConfig(_Strict):
     stale_after_hours: int = Field(default=72, gt=0)
 
 
+class UploadsConfig(_Strict):
+    """Pictures people send, copied into <data dir>/uploads/."""
+
+    # Free disk kept for the database: below it pictures are not copied (they stay as the
+    # platform's id, which Telegram keeps and WeChat deletes after 3 days).
+    min_free_mb: int = Field(default=512, ge=0)
+
+
 class TelegramConfig(_Strict):
     """Telegram's delivery limits and our retry bounds (the Bot API's published limits)."""
 
@@ -392,6 +400,7 @@ class FestivalConfig(_Strict):
     committee: Committee = Committee()
     group_chats: list[GroupChat] = []
     conversation: ConversationConfig = ConversationConfig()
+    uploads: UploadsConfig = UploadsConfig()
     telegram: TelegramConfig = TelegramConfig()
     wechat: WeChatConfig = WeChatConfig()
 

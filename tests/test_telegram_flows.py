@@ -157,6 +157,38 @@ def test_evidence_is_copied_and_a_reviewer_on_telegram_sees_it(
         core.executor.shutdown()
 
 
+def test_below_the_free_disk_floor_a_picture_stays_telegrams_and_the_report_is_kept(
+    db: Engine, config: FestivalConfig, clock: FixedClock, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """A disk near full (the database lives on it) is not filled with pictures: the copy is
+    refused, the report keeps Telegram's file id, and the streamer notices nothing."""
+    no_room = config.uploads.model_copy(update={"min_free_mb": 10**9})  # a petabyte
+    core = Core(
+        config_for_tests(config).model_copy(update={"uploads": no_room}),
+        db,
+        clock,
+        ROUTES,
+        tmp_path,
+    )
+    try:
+        with BotThread(core, fake):
+            fake.wait(lambda: fake.stats.calls.get("getUpdates", 0) > 0)
+            alice = fake.user(1012, "alice")
+            alice.run([*flows.streamer_lines("alice_full_disk"), "确认提交"])
+            with Session(db) as session:
+                streamer_id = session.scalars(select(Streamer.id)).one()
+            Chat(core).say("admin", f"/approve streamer {streamer_id}")
+            fake.wait(lambda: any("通过" in m.text for m in alice.inbox), timeout=10)
+            out = alice.run([*flows.report_lines(evidence="/photo shot"), "确认提交"])
+            assert any("战报已保存" in m.text for m in out), [m.text for m in out]
+            with Session(db) as session:
+                ref = session.scalars(select(DailyReport.evidence_file_id)).one()
+            assert ref and ref.startswith("shot-1012-")  # Telegram's id, not a copy
+            assert not list((tmp_path / "uploads").glob("telegram-*"))
+    finally:
+        core.executor.shutdown()
+
+
 def test_a_committee_admin_gets_an_export_as_a_file(
     bot: BotThread, fake: FakeTelegram, db: Engine
 ) -> None:

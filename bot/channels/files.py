@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -23,9 +24,17 @@ class TooLarge(ValueError):
     pass
 
 
-def store(files_dir: Path, channel: str, data: bytes, suffix: str = ".jpg") -> Path:
+class NoSpace(OSError):
+    """Copying would leave less free disk than the floor (config `uploads.min_free_mb`)."""
+
+
+def store(
+    files_dir: Path, channel: str, data: bytes, suffix: str = ".jpg", min_free_bytes: int = 0
+) -> Path:
     """Writes the picture once (atomically: a crash never leaves half a file) and returns
-    its path."""
+    its path. Refused (NoSpace) when it would leave less than `min_free_bytes` free: the
+    database lives on the same disk, and a full disk stops every conversation, while a picture
+    not copied is only kept as the platform's id (the callers' fallback)."""
     if len(data) > MAX_BYTES:
         raise TooLarge(f"{len(data)} bytes")
     folder = files_dir / UPLOADS
@@ -33,6 +42,9 @@ def store(files_dir: Path, channel: str, data: bytes, suffix: str = ".jpg") -> P
     path = folder / f"{channel}-{hashlib.sha256(data).hexdigest()[:32]}{suffix}"
     if path.exists():
         return path
+    free = shutil.disk_usage(folder).free
+    if free - len(data) < min_free_bytes:
+        raise NoSpace(f"{free} bytes free, the floor is {min_free_bytes}")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -203,8 +203,9 @@ class TelegramChannel:
             data = bytes(await file.download_as_bytearray())
             suffix = Path(file.file_path or "").suffix or ".jpg"
             assert self.core.files_dir is not None
+            floor = self.core.config.uploads.min_free_mb * 1024 * 1024
             path = await asyncio.get_running_loop().run_in_executor(
-                None, files.store, self.core.files_dir, CHANNEL, data, suffix[:8]
+                None, files.store, self.core.files_dir, CHANNEL, data, suffix[:8], floor
             )
             return str(path)
         except Exception as exc:

@@ -239,8 +239,9 @@ class WeChatChannel:
         assert self.fetch_media is not None and self.core.files_dir is not None
         try:
             data = await self.fetch_media(media)
+            floor = self.core.config.uploads.min_free_mb * 1024 * 1024
             path = await asyncio.get_running_loop().run_in_executor(
-                None, files.store, self.core.files_dir, CHANNEL, data, ".jpg"
+                None, files.store, self.core.files_dir, CHANNEL, data, ".jpg", floor
             )
             return dataclasses.replace(inc, photo=str(path))
         except Exception as exc:  # the step still learns that a picture came
