@@ -57,13 +57,27 @@ def _date(raw: str, ctx: Ctx, _a: Answers) -> str:
     return day.isoformat()
 
 
+def _streamer(ctx: Ctx) -> Streamer | None:
+    """The reporting person's registration, looked up once per step (the form asks for it
+    in several places: who may report, which accounts, the confirm)."""
+    if "report_streamer" not in ctx.extra:
+        ctx.extra["report_streamer"] = repo.streamer_of_person(ctx.session, ctx.person_id)
+    found: Streamer | None = ctx.extra["report_streamer"]
+    return found
+
+
 def _account_options(ctx: Ctx, _a: Answers) -> list[Option]:
-    streamer = repo.streamer_of_person(ctx.session, ctx.person_id)
-    accounts = repo.accounts_of(ctx.session, streamer.id) if streamer else []
-    return [
-        Option(str(a.id), f"{ctx.config.platform_label(a.platform)} {a.account_name}")
-        for a in accounts
-    ]
+    """The person's accounts; once per step (every step of the form asks whether there are
+    several, to know whether the account question applies)."""
+    if "report_accounts" not in ctx.extra:
+        streamer = _streamer(ctx)
+        accounts = repo.accounts_of(ctx.session, streamer.id) if streamer else []
+        ctx.extra["report_accounts"] = [
+            Option(str(a.id), f"{ctx.config.platform_label(a.platform)} {a.account_name}")
+            for a in accounts
+        ]
+    options: list[Option] = ctx.extra["report_accounts"]
+    return options
 
 
 def _duration(raw: str, ctx: Ctx, _a: Answers) -> int:
@@ -124,7 +138,7 @@ FIELDS = (
 
 def refusal(ctx: Ctx) -> Reply | None:
     """Why this person cannot report now, or None."""
-    streamer = repo.streamer_of_person(ctx.session, ctx.person_id)
+    streamer = _streamer(ctx)
     if streamer is None:
         return ctx.reply("report.not_registered")
     if streamer.status != ReviewStatus.APPROVED:
@@ -144,7 +158,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     """Stores the day's figures; an existing day is corrected and its old figures audited."""
     if ctx.config.reports.evidence_required and not a.get("evidence_file_id"):
         raise FieldError("evidence_file_id", "err.evidence_required")
-    streamer = repo.streamer_of_person(ctx.session, ctx.person_id)
+    streamer = _streamer(ctx)
     if streamer is None or streamer.status != ReviewStatus.APPROVED:
         return [refusal(ctx) or ctx.reply("report.not_registered")]
     try:  # the day may have ended while the form was open

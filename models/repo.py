@@ -202,14 +202,15 @@ def insert_streamer(session: Session, values: dict[str, Any], accounts: dict[str
     return streamer_id
 
 
+_ACCOUNTS_OF = (
+    select(LiveAccount)
+    .where(LiveAccount.streamer_id == bindparam("streamer"))
+    .order_by(LiveAccount.id)
+)
+
+
 def accounts_of(session: Session, streamer_id: int) -> list[LiveAccount]:
-    return list(
-        session.scalars(
-            select(LiveAccount)
-            .where(LiveAccount.streamer_id == streamer_id)
-            .order_by(LiveAccount.id)
-        )
-    )
+    return list(session.scalars(_ACCOUNTS_OF, {"streamer": streamer_id}))
 
 
 _ACCOUNT_OWNER = select(LiveAccount.streamer_id).where(
@@ -228,12 +229,13 @@ def account_owner(session: Session, platform: str, account_name: str) -> int | N
     return None if found is None else int(found)
 
 
+_REPORT_OF = select(DailyReport).where(
+    DailyReport.account_id == bindparam("account"), DailyReport.report_date == bindparam("day")
+)
+
+
 def report_of(session: Session, account_id: int, day: dt.date) -> DailyReport | None:
-    return session.scalars(
-        select(DailyReport).where(
-            DailyReport.account_id == account_id, DailyReport.report_date == day
-        )
-    ).first()
+    return session.scalars(_REPORT_OF, {"account": account_id, "day": day}).first()
 
 
 def reports_of_streamer(session: Session, streamer_id: int, limit: int = 60) -> list[DailyReport]:

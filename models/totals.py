@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, case, delete, func, insert, select
+from sqlalchemy import BigInteger, Date, ForeignKey, bindparam, case, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -56,22 +56,37 @@ def _rules(config: Any) -> ScoringRules:
     return config if isinstance(config, ScoringRules) else ScoringRules.of(config)
 
 
+# refresh_day runs in every step that stores a report: its statements are built once
+# (building a statement costs more than running it).
+_DAY_SUMS = select(
+    func.count(DailyReport.id),
+    func.coalesce(func.sum(DailyReport.gmv_fen), 0),
+    func.coalesce(func.sum(DailyReport.duration_minutes), 0),
+    func.coalesce(func.sum(DailyReport.viewers), 0),
+    func.coalesce(func.sum(DailyReport.likes), 0),
+).where(
+    DailyReport.streamer_id == bindparam("streamer"),
+    DailyReport.report_date == bindparam("day"),
+    DailyReport.rejected.is_(False),
+)
+_TOTALS_LOCKED = (
+    select(StreamerTotal)
+    .where(StreamerTotal.streamer_id == bindparam("streamer"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_NEW_TOTALS = {
+    dialect: make(StreamerTotal)
+    .values(streamer_id=bindparam("streamer"), **{f: 0 for f in FIELDS})
+    .on_conflict_do_nothing(index_elements=["streamer_id"])
+    for dialect, make in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 def _day_sums(
     session: Session, streamer_id: int, day: dt.date
 ) -> tuple[int, int, int, int, int] | None:
-    row = session.execute(
-        select(
-            func.count(DailyReport.id),
-            func.coalesce(func.sum(DailyReport.gmv_fen), 0),
-            func.coalesce(func.sum(DailyReport.duration_minutes), 0),
-            func.coalesce(func.sum(DailyReport.viewers), 0),
-            func.coalesce(func.sum(DailyReport.likes), 0),
-        ).where(
-            DailyReport.streamer_id == streamer_id,
-            DailyReport.report_date == day,
-            DailyReport.rejected.is_(False),
-        )
-    ).one()
+    row = session.execute(_DAY_SUMS, {"streamer": streamer_id, "day": day}).one()
     n, gmv, minutes, viewers, likes = (int(v) for v in row)
     return (n, gmv, minutes, viewers, likes) if n else None
 
@@ -80,19 +95,11 @@ def _locked_totals(session: Session, streamer_id: int) -> StreamerTotal:
     """The streamer's totals row, created if missing and locked (PostgreSQL) so two
     concurrent refreshes of one streamer (a correction and a rejection) apply in turn."""
     dialect = session.get_bind().dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = {f: 0 for f in FIELDS}
     session.execute(
-        upsert(StreamerTotal)
-        .values(streamer_id=streamer_id, **values)
-        .on_conflict_do_nothing(index_elements=["streamer_id"])
+        _NEW_TOTALS["postgresql" if dialect == "postgresql" else "sqlite"],
+        {"streamer": streamer_id},
     )
-    return session.scalars(
-        select(StreamerTotal)
-        .where(StreamerTotal.streamer_id == streamer_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return session.scalars(_TOTALS_LOCKED, {"streamer": streamer_id}).one()
 
 
 def refresh_day(session: Session, streamer_id: int, day: dt.date, config: Any) -> None:
