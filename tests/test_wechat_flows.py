@@ -120,6 +120,28 @@ def test_pictures_are_copied_before_wechat_deletes_them(
     assert len(fake.recorded("media/get", ok=False)) == 2
 
 
+def test_below_the_free_disk_floor_a_picture_stays_wechats_and_the_form_goes_on(
+    db: Engine, config: FestivalConfig, clock: FixedClock, fake: FakeWeChat, tmp_path: Path
+) -> None:
+    no_room = config.uploads.model_copy(update={"min_free_mb": 10**9})  # a petabyte
+    core = Core(config.model_copy(update={"uploads": no_room}), db, clock, ROUTES, tmp_path)
+
+    async def scenario() -> None:
+        async with wechat_bot(core, fake, True) as bot:
+            ent = bot.follower("o_full_disk")
+            await ent.run(flows.enterprise_two_products())
+            assert "企业报名已提交" in await ent.say("确认提交")
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        core.executor.shutdown()
+    with Session(db) as session:
+        refs = [p.attachment_file_id for p in session.scalars(select(Product).order_by(Product.id))]
+    assert refs == ["wechat:media-p1", None]  # WeChat's MediaId, not a copy
+    assert not list((tmp_path / "uploads").glob("wechat-*"))
+
+
 def test_recommendation_qr_code_attaches_the_streamer_to_the_unit(
     core: Core, fake: FakeWeChat, db: Engine
 ) -> None:
