@@ -83,21 +83,15 @@ def quota_exceeded(
             continue
         if reviewers is None:
             reviewers = repo.reviewers_of_unit_with_locale(ctx.session, unit_id)
-        ctx.outbox.to_people(
-            [
-                (
-                    person_id,
-                    f"quota_over:{unit_id}:{what}:{tally.done}:{person_id}",
-                    Reply(
-                        translate(
-                            locale or ctx.config.locale.default,
-                            f"notice.quota_over_{what}",
-                            unit=progress.unit_name,
-                            done=tally.done,
-                            max=tally.max,
-                        )
-                    ),
-                )
-                for person_id, locale in reviewers
-            ]
-        )
+        notices = []
+        for person_id, locale in reviewers:
+            text = translate(
+                locale or ctx.config.locale.default,
+                f"notice.quota_over_{what}",
+                unit=progress.unit_name,
+                done=tally.done,
+                max=tally.max,
+            )
+            key = f"quota_over:{unit_id}:{what}:{tally.done}:{person_id}"
+            notices.append((person_id, key, Reply(text)))
+        ctx.outbox.to_people(notices)

@@ -24,6 +24,7 @@ from tests.fake_telegram import (
     TELEGRAM_ADMIN,
     BotThread,
     FakeTelegram,
+    Sent,
     config_for_tests,
 )
 
@@ -111,18 +112,35 @@ def test_enterprise_registration_with_a_product_picture(
 def test_daily_report_with_a_photo_after_approval(
     bot: BotThread, fake: FakeTelegram, db: Engine, core: Core
 ) -> None:
-    alice = fake.user(1001, "alice")
-    alice.run([*flows.streamer_lines("alice_fruit"), "确认提交"])
-    with Session(db) as session:
-        streamer_id = session.scalars(select(Streamer.id)).one()
-    Chat(core).say("admin", f"/approve streamer {streamer_id}")  # the console admin
-    # the approval notice reaches Telegram through the outbox and our sender
-    fake.wait(lambda: any("通过" in m.text for m in alice.inbox), timeout=10)
-    alice.run([*flows.report_lines(evidence="/photo shot"), "确认提交"])
+    _approved_then_report_with_photo(core, fake, db, 1001, "alice_fruit")
     with Session(db) as session:
         report = session.scalars(select(DailyReport)).one()
         assert (report.gmv_fen, report.orders) == (500_000, 45)
         assert report.evidence_file_id and report.evidence_file_id.startswith("shot-1001-")
+
+
+def _approved_then_report_with_photo(
+    core: Core, fake: FakeTelegram, db: Engine, uid: int, account: str
+) -> tuple[int, str, list[Sent]]:
+    """A streamer registers, the console admin approves, the approval notice reaches
+    Telegram through the outbox and our sender, and the streamer reports with a photo.
+    Returns the streamer's id, the stored evidence reference and the report's replies."""
+    streamer = fake.user(uid, account)
+    streamer.run([*flows.streamer_lines(account), "确认提交"])
+    with Session(db) as session:
+        streamer_id = session.scalars(
+            select(Streamer.id)
+            .join(Identity, Identity.person_id == Streamer.person_id)
+            .where(Identity.user_id == str(uid))
+        ).one()
+    Chat(core).say("admin", f"/approve streamer {streamer_id}")
+    fake.wait(lambda: any("通过" in m.text for m in streamer.inbox), timeout=10)
+    out = streamer.run([*flows.report_lines(evidence="/photo shot"), "确认提交"])
+    with Session(db) as session:
+        ref = session.scalars(
+            select(DailyReport.evidence_file_id).where(DailyReport.streamer_id == streamer_id)
+        ).one()
+    return streamer_id, str(ref), out
 
 
 def test_evidence_is_copied_and_a_reviewer_on_telegram_sees_it(
@@ -134,16 +152,10 @@ def test_evidence_is_copied_and_a_reviewer_on_telegram_sees_it(
     try:
         with BotThread(core, fake):
             fake.wait(lambda: fake.stats.calls.get("getUpdates", 0) > 0)
-            alice = fake.user(1011, "alice")
-            alice.run([*flows.streamer_lines("alice_pics"), "确认提交"])
-            with Session(db) as session:
-                streamer_id = session.scalars(select(Streamer.id)).one()
-            Chat(core).say("admin", f"/approve streamer {streamer_id}")
-            fake.wait(lambda: any("通过" in m.text for m in alice.inbox), timeout=10)
-            alice.run([*flows.report_lines(evidence="/photo shot"), "确认提交"])
-            with Session(db) as session:
-                ref = session.scalars(select(DailyReport.evidence_file_id)).one()
-            copy = Path(str(ref))
+            streamer_id, ref, _ = _approved_then_report_with_photo(
+                core, fake, db, 1011, "alice_pics"
+            )
+            copy = Path(ref)
             assert copy.parent == tmp_path / "uploads" and copy.name.startswith("telegram-")
             assert copy.read_bytes() == b"\xff\xd8\xff fake jpeg shot"
             assert copy.stat().st_mode & 0o077 == 0  # personal data: the bot's user only
@@ -173,17 +185,9 @@ def test_below_the_free_disk_floor_a_picture_stays_telegrams_and_the_report_is_k
     try:
         with BotThread(core, fake):
             fake.wait(lambda: fake.stats.calls.get("getUpdates", 0) > 0)
-            alice = fake.user(1012, "alice")
-            alice.run([*flows.streamer_lines("alice_full_disk"), "确认提交"])
-            with Session(db) as session:
-                streamer_id = session.scalars(select(Streamer.id)).one()
-            Chat(core).say("admin", f"/approve streamer {streamer_id}")
-            fake.wait(lambda: any("通过" in m.text for m in alice.inbox), timeout=10)
-            out = alice.run([*flows.report_lines(evidence="/photo shot"), "确认提交"])
+            _, ref, out = _approved_then_report_with_photo(core, fake, db, 1012, "alice_full_disk")
             assert any("战报已保存" in m.text for m in out), [m.text for m in out]
-            with Session(db) as session:
-                ref = session.scalars(select(DailyReport.evidence_file_id)).one()
-            assert ref and ref.startswith("shot-1012-")  # Telegram's id, not a copy
+            assert ref.startswith("shot-1012-")  # Telegram's id, not a copy
             assert not list((tmp_path / "uploads").glob("telegram-*"))
     finally:
         core.executor.shutdown()

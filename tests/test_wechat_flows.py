@@ -96,11 +96,32 @@ def test_pictures_are_copied_before_wechat_deletes_them(
     """With a data directory, a follower's picture is fetched (media/get) and stored by us
     before the step; one WeChat has already deleted is kept as its MediaId, and the form goes
     on either way."""
-    core = Core(config, db, clock, ROUTES, tmp_path)
     fake.expired_media.add("media-p2")
     lines = flows.enterprise_two_products()
     second = lines.index("跳过", lines.index("/photo p1") + 1)  # product 2's attachment: skipped
     lines[second] = "/photo p2"
+    refs = _product_pictures(Core(config, db, clock, ROUTES, tmp_path), fake, db, lines)
+    copy = Path(str(refs[0]))
+    assert copy.parent == tmp_path / "uploads" and copy.read_bytes() == media_bytes("media-p1")
+    assert refs[1] == "wechat:media-p2"
+    assert len(fake.recorded("media/get", ok=False)) == 2
+
+
+def test_below_the_free_disk_floor_a_picture_stays_wechats_and_the_form_goes_on(
+    db: Engine, config: FestivalConfig, clock: FixedClock, fake: FakeWeChat, tmp_path: Path
+) -> None:
+    no_room = config.uploads.model_copy(update={"min_free_mb": 10**9})  # a petabyte
+    core = Core(config.model_copy(update={"uploads": no_room}), db, clock, ROUTES, tmp_path)
+    refs = _product_pictures(core, fake, db, flows.enterprise_two_products())
+    assert refs == ["wechat:media-p1", None]  # WeChat's MediaId, not a copy
+    assert not list((tmp_path / "uploads").glob("wechat-*"))
+
+
+def _product_pictures(
+    core: Core, fake: FakeWeChat, db: Engine, lines: list[str]
+) -> list[str | None]:
+    """A follower registers an enterprise with these lines (safe mode); the stored products'
+    picture references, in product order."""
 
     async def scenario() -> None:
         async with wechat_bot(core, fake, True) as bot:
@@ -113,33 +134,7 @@ def test_pictures_are_copied_before_wechat_deletes_them(
     finally:
         core.executor.shutdown()
     with Session(db) as session:
-        refs = [p.attachment_file_id for p in session.scalars(select(Product).order_by(Product.id))]
-    copy = Path(str(refs[0]))
-    assert copy.parent == tmp_path / "uploads" and copy.read_bytes() == media_bytes("media-p1")
-    assert refs[1] == "wechat:media-p2"
-    assert len(fake.recorded("media/get", ok=False)) == 2
-
-
-def test_below_the_free_disk_floor_a_picture_stays_wechats_and_the_form_goes_on(
-    db: Engine, config: FestivalConfig, clock: FixedClock, fake: FakeWeChat, tmp_path: Path
-) -> None:
-    no_room = config.uploads.model_copy(update={"min_free_mb": 10**9})  # a petabyte
-    core = Core(config.model_copy(update={"uploads": no_room}), db, clock, ROUTES, tmp_path)
-
-    async def scenario() -> None:
-        async with wechat_bot(core, fake, True) as bot:
-            ent = bot.follower("o_full_disk")
-            await ent.run(flows.enterprise_two_products())
-            assert "企业报名已提交" in await ent.say("确认提交")
-
-    try:
-        asyncio.run(scenario())
-    finally:
-        core.executor.shutdown()
-    with Session(db) as session:
-        refs = [p.attachment_file_id for p in session.scalars(select(Product).order_by(Product.id))]
-    assert refs == ["wechat:media-p1", None]  # WeChat's MediaId, not a copy
-    assert not list((tmp_path / "uploads").glob("wechat-*"))
+        return [p.attachment_file_id for p in session.scalars(select(Product).order_by(Product.id))]
 
 
 def test_recommendation_qr_code_attaches_the_streamer_to_the_unit(
