@@ -36,7 +36,7 @@ from bot.channels.telegram.channel import TelegramChannel  # noqa: E402
 from bot.channels.telegram.run import make_bot  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.core.clock import Clock  # noqa: E402
-from bot.core.outbox import OutboxDispatcher  # noqa: E402
+from bot.core.delivery import OutboxDispatcher  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from models import DailyReport, Identity, LiveAccount, OutboxMessage, Person, Streamer, Unit  # noqa: E402
 from models.totals import recompute_all  # noqa: E402
@@ -135,20 +135,17 @@ async def deliver(app, settings: Settings, expected: int) -> float:  # type: ign
         channel = TelegramChannel(app.core, bot, app.config.telegram)
         dispatcher = OutboxDispatcher(app.core.sessions, app.clock, {"telegram": channel.sender})
         t0 = time.perf_counter()
-        try:
-            while True:
-                if await dispatcher.run_once(limit=100) == 0:
-                    with app.core.sessions() as s:
-                        left = s.scalar(
-                            select(func.count())
-                            .select_from(OutboxMessage)
-                            .where(OutboxMessage.status == "pending")
-                        )
-                    if not left:
-                        break
-                    await asyncio.sleep(0.05)  # retries wait for their next attempt
-        finally:
-            channel.close()
+        while True:
+            if await dispatcher.run_once(limit=100) == 0:
+                with app.core.sessions() as s:
+                    left = s.scalar(
+                        select(func.count())
+                        .select_from(OutboxMessage)
+                        .where(OutboxMessage.status == "pending")
+                    )
+                if not left:
+                    break
+                await asyncio.sleep(0.05)  # retries wait for their next attempt
         return time.perf_counter() - t0
 
 

@@ -55,10 +55,10 @@ async def run(url: str, users: int) -> dict[str, float]:
     latency: list[float] = []
     original = core.process_sync
 
-    def timed(inc, in_commit=None):  # type: ignore[no-untyped-def]
+    def timed(inc, record=None):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
         try:
-            return original(inc, in_commit)
+            return original(inc, record)
         finally:
             service.append(time.perf_counter() - t0)
 

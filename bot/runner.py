@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 from starlette.routing import BaseRoute
 
+from bot.core.delivery import OutboxDispatcher
 from bot.core.dispatcher import Core
-from bot.core.outbox import OutboxDispatcher, Sender
+from bot.core.outbox import Sender
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

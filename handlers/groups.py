@@ -1,24 +1,13 @@
 """Group chats: /subscribe and /unsubscribe register a group for broadcasts (the 龙虎榜,
-announcements); a group upgraded to a supergroup keeps its subscription under the new id."""
+announcements). A group upgraded to a supergroup keeps its subscription under the new id
+(`models.subscriptions.migrate`, handed to the channels by the routing table)."""
 
 from __future__ import annotations
-
-import datetime as dt
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot.core.context import Ctx
 from bot.core.messages import Reply
 from models import GroupSubscription
-
-
-def _subscription(session: Session, channel: str, chat_id: str) -> GroupSubscription | None:
-    return session.scalars(
-        select(GroupSubscription).where(
-            GroupSubscription.channel == channel, GroupSubscription.chat_id == chat_id
-        )
-    ).first()
+from models.subscriptions import subscription as _subscription
 
 
 def subscribe(ctx: Ctx) -> list[Reply]:
@@ -54,18 +43,3 @@ def unsubscribe(ctx: Ctx) -> list[Reply]:
         return [ctx.reply("groups.not_subscribed")]
     sub.active, sub.updated_at = False, ctx.clock.now()
     return [ctx.reply("groups.unsubscribed")]
-
-
-def migrate(session: Session, channel: str, old_id: str, new_id: str, now: dt.datetime) -> None:
-    """The group got a new chat id (Telegram: upgraded to a supergroup): move its
-    subscription there; if the new id already has one, the old row is dropped."""
-    old = _subscription(session, channel, old_id)
-    if old is None:
-        return
-    new = _subscription(session, channel, new_id)
-    if new is None:
-        old.chat_id, old.updated_at = new_id, now
-        return
-    new.active = new.active or old.active
-    new.updated_at = now
-    session.delete(old)

@@ -20,6 +20,7 @@ from handlers import (
     roles,
     streamer,
 )
+from models import subscriptions
 
 ROUTES = Routes(
     commands={
@@ -94,4 +95,19 @@ ROUTES = Routes(
         **dict.fromkeys(("subscribe", "unsubscribe"), "admin"),
     },
     flow_permissions={"review": "reviewer", "report_review": "reviewer", "invite": "admin"},
+    # the command menus of platforms that show one (Telegram), in the order shown
+    private_menu=(
+        "start",
+        "register",
+        "enterprise",
+        "report",
+        "me",
+        "reports",
+        "help",
+        "link",  # one person on Telegram and WeChat (/link CODE is typed with the code)
+        "lang",
+        "cancel",
+    ),
+    group_menu=("top", "help", "subscribe", "unsubscribe"),
+    chat_moved=subscriptions.migrate,
 )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, BigId, IdMixin
 
@@ -73,3 +73,32 @@ class AuditEntry(IdMixin, Base):
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
     note: Mapped[str | None] = mapped_column(Text)
+
+
+def set_unreachable(session: Session, channel: str, chat_id: str, when: dt.datetime | None) -> None:
+    """The people whose private chat on `channel` is `chat_id` blocked the bot (`when`) or
+    wrote again (None)."""
+    people = select(Identity.person_id).where(
+        Identity.channel == channel, Identity.chat_id == chat_id
+    )
+    session.execute(update(Person).where(Person.id.in_(people)).values(unreachable_at=when))
+
+
+def unreachable_chats(session: Session, channel: str) -> list[str]:
+    """The private chats on `channel` of people who blocked the bot."""
+    return list(
+        session.scalars(
+            select(Identity.chat_id)
+            .join(Person, Person.id == Identity.person_id)
+            .where(Identity.channel == channel, Person.unreachable_at.is_not(None))
+        )
+    )
+
+
+def locale_of(session: Session, channel: str, user_id: str) -> str | None:
+    """The language a channel identity's person chose (None: the default, or unknown)."""
+    return session.scalar(
+        select(Person.locale)
+        .join(Identity, Identity.person_id == Person.id)
+        .where(Identity.channel == channel, Identity.user_id == user_id)
+    )

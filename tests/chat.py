@@ -7,9 +7,9 @@ import asyncio
 import io
 
 from bot.channels.console import CHANNEL, ConsoleSender, parse_line, render
+from bot.core.delivery import OutboxDispatcher
 from bot.core.dispatcher import Core
 from bot.core.messages import Reply
-from bot.core.outbox import OutboxDispatcher
 
 
 class Chat:

@@ -245,7 +245,7 @@ def test_twenty_new_users_at_once(core: Core) -> None:
         assert sorted(s.scalars(select(Identity.user_id))) == users
         assert s.scalar(select(func.count()).select_from(Person)) == 20
         assert sorted(s.scalars(select(DialogState.version))) == [1] * 20
-    assert core._locks == {}  # per-user locks are released
+    assert len(core.order) == 0  # per-user turns are released
 
 
 def test_one_user_many_messages_at_once_are_all_stored(core: Core) -> None:

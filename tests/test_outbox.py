@@ -11,15 +11,10 @@ from sqlalchemy import func, select
 
 from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
+from bot.core.delivery import MAX_ATTEMPTS, OutboxDispatcher
 from bot.core.dispatcher import Core
 from bot.core.messages import Button, Incoming, Outgoing, Reply
-from bot.core.outbox import (
-    MAX_ATTEMPTS,
-    Outbox,
-    OutboxDispatcher,
-    PermanentFailure,
-    TemporaryFailure,
-)
+from bot.core.outbox import Outbox, PermanentFailure, TemporaryFailure
 from models import Identity, OutboxMessage, Person
 
 

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import FestivalConfig, parse_config
 from bot.core.clock import FixedClock
+from bot.core.delivery import OutboxDispatcher
 from bot.core.messages import Outgoing
-from bot.core.outbox import OutboxDispatcher, PermanentFailure
+from bot.core.outbox import PermanentFailure
 from handlers.jobs import fire_times
 from models import JobRun, OutboxMessage, Person
 from scheduler import FestivalScheduler, JobRunner

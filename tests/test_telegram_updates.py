@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot.channels.telegram.updates import UpdateStore
+from bot.channels.telegram.adapter import chat_key
 from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from handlers.routes import ROUTES
 from models import TelegramUpdate
+from models.telegram import UpdateStore
 from tests.fake_telegram import BotThread, FakeTelegram, config_for_tests
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
@@ -40,7 +41,7 @@ def test_prune_deletes_only_old_handled_updates(db: Engine, clock: FixedClock) -
 
     store = UpdateStore(sessionmaker(db), db)
     t0 = clock.now()
-    store.save([update(1), update(2), update(3)], t0)
+    store.save([update(1), update(2), update(3)], t0, chat_key)
     store.mark_alone(1, t0)  # handled long ago
     store.mark_alone(3, t0 + dt.timedelta(days=6))  # handled recently
     # 2 was never handled (a crash): it must survive any prune
@@ -49,7 +50,7 @@ def test_prune_deletes_only_old_handled_updates(db: Engine, clock: FixedClock) -
     assert store.prune(t0 + dt.timedelta(days=30)) == 1
     assert stored(db) == [(2, False)]
     # a pruned update_id arriving again (it cannot after days, but) is simply new
-    assert store.save([update(1)], t0) == [update(1)]
+    assert store.save([update(1)], t0, chat_key) == [update(1)]
 
 
 @pytest.fixture
@@ -103,7 +104,9 @@ def test_unsent_replies_are_each_chats_latest(db: Engine, clock: FixedClock) -> 
 
     store = UpdateStore(sessionmaker(db), db)
     now = clock.now()
-    store.save([private(1, 501), private(2, 501), private(3, 502), in_group(4, 502, -900)], now)
+    store.save(
+        [private(1, 501), private(2, 501), private(3, 502), in_group(4, 502, -900)], now, chat_key
+    )
     reply = [{"text": "下一题", "buttons": []}]
     with sessionmaker(db)() as session, session.begin():
         store.mark(session, 1, now, reply)  # superseded by 2 in the same chat

@@ -21,9 +21,10 @@ from bot.channels.console import ConsoleSender
 from bot.channels.wechat.api import Api, OfficialAccountClient
 from bot.config import FestivalConfig, GroupChat, WeChatTemplate
 from bot.core.clock import FixedClock
+from bot.core.delivery import OutboxDispatcher
 from bot.core.dispatcher import Core, Routes
 from bot.core.messages import Reply
-from bot.core.outbox import Outbox, OutboxDispatcher
+from bot.core.outbox import Outbox
 from handlers.routes import ROUTES
 from models import Identity, OutboxMessage
 from models.wechat import token_generation

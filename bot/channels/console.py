@@ -17,9 +17,9 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
+from bot.core.delivery import OutboxDispatcher
 from bot.core.dispatcher import Core
 from bot.core.messages import Incoming, Outgoing, Reply
-from bot.core.outbox import OutboxDispatcher
 
 CHANNEL = "console"
 

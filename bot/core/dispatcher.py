@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, bindparam, exists, insert, select, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,13 +29,18 @@ from bot.core.engine import FormEngine
 from bot.core.forms import Form
 from bot.core.i18n import translate
 from bot.core.messages import Incoming, Reply
+from bot.core.ordering import PersonOrder
 from bot.core.outbox import Outbox
 from bot.core.parsers import normalize
-from models import DialogState, Identity, Person, Role
+from models import dialog
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 Handler = Callable[[Ctx], list[Reply]]
+ChatMoved = Callable[[Session, str, str, str, dt.datetime], None]  # channel, old id, new id
+# What a channel writes in the step's own commit: (the step's session, the step's replies).
+Record = Callable[[Session, list[Reply]], None]
 
 
 class StaleStep(Exception):
@@ -56,16 +62,20 @@ class Routes:
     # here, in one place, on every step; a name not listed is open to everyone.
     permissions: dict[str, str] = field(default_factory=dict)
     flow_permissions: dict[str, str] = field(default_factory=dict)
-
-
-# A first message creates the person, their identity and their state: built once, as the rest
-# of the hot path (every new user's first step runs them).
-_NEW_PERSON = insert(Person).returning(Person.id)
-_NEW_IDENTITY = insert(Identity).returning(Identity.id)
-_NEW_STATE = insert(DialogState)
+    # What a channel needs of the festival, handed over here so that no channel imports
+    # handlers/: the commands its menus list (a platform that has menus), and what to do when
+    # a group chat gets a new id (Telegram: upgraded to a supergroup), in the caller's session.
+    private_menu: tuple[str, ...] = ()
+    group_menu: tuple[str, ...] = ()
+    chat_moved: ChatMoved | None = None
 
 
 class Core:
+    """The conversation core. Channels call `process` (or, holding a person's turn across more
+    than the step, `order.turn` around `step`) and send the replies it returns; what a channel
+    must record in the step's own commit (its inbound record, the replies it will send) it does
+    in the `record` hook. Nothing else crosses between a channel and the core."""
+
     def __init__(
         self,
         config: FestivalConfig,
@@ -84,71 +94,39 @@ class Core:
         # SQLite has one writer: one worker thread avoids lock waits. PostgreSQL takes more.
         workers = 1 if engine.dialect.name == "sqlite" else 8
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="step")
-        self._locks: dict[tuple[str, str], list[Any]] = {}
+        self.order = PersonOrder()
         self.cache: dict[str, Any] = {}
         self._admins = {(a.channel, a.user_id) for a in config.committee.admins}
-        # The hot path's statements are built once: building SQLAlchemy expressions per step
-        # cost more than executing them.
-        self._load_stmt = (
-            select(
-                Identity.id.label("identity_id"),
-                Identity.person_id,
-                Person.locale,
-                Person.privacy_accepted_at,
-                Person.last_channel,
-                Person.unreachable_at,
-                DialogState.flow,
-                DialogState.data,
-                DialogState.version,
-                exists()
-                .where(Role.person_id == Identity.person_id, Role.role == "admin")
-                .label("has_admin_role"),
-            )
-            .join(Person, Person.id == Identity.person_id)
-            .join(DialogState, DialogState.identity_id == Identity.id)
-            .where(Identity.channel == bindparam("channel"), Identity.user_id == bindparam("user"))
-        )
-        self._store_stmt = (
-            update(DialogState)
-            .where(
-                DialogState.identity_id == bindparam("ident"),
-                DialogState.version == bindparam("old_version"),
-            )
-            .values(
-                flow=bindparam("flow"),
-                data=bindparam("data", type_=DialogState.__table__.c.data.type),
-                version=bindparam("new_version"),
-                updated_at=bindparam("now", type_=DialogState.__table__.c.updated_at.type),
-            )
-        )
 
-    async def process(
-        self, inc: Incoming, in_commit: Callable[[Session], None] | None = None
-    ) -> list[Reply]:
-        """Handle one update; updates of one user strictly in order, others concurrently.
-        `in_commit(session)` runs inside the step's transaction, just before its commit (a
-        channel records there that the message was handled: both happen, or neither)."""
-        key = (inc.channel, inc.user_id)
-        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
-        entry[1] += 1  # waiters and holder: the lock is dropped only when nobody needs it
-        try:
-            async with entry[0]:
-                loop = asyncio.get_running_loop()
-                return await loop.run_in_executor(self.executor, self.process_sync, inc, in_commit)
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0 and self._locks.get(key) is entry:
-                del self._locks[key]
+    async def process(self, inc: Incoming, record: Record | None = None) -> list[Reply]:
+        """Handle one update in its person's turn: one person's updates strictly in order,
+        different people concurrently."""
+        async with self.order.turn((inc.channel, inc.user_id)):
+            return await self.step(inc, record)
 
-    def process_sync(
-        self, inc: Incoming, in_commit: Callable[[Session], None] | None = None
-    ) -> list[Reply]:
+    async def step(self, inc: Incoming, record: Record | None = None) -> list[Reply]:
+        """The step off the event loop, for a caller that holds the person's turn itself."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self.process_sync, inc, record)
+
+    async def offload(self, fn: Callable[..., T], *args: Any) -> T:
+        """A channel's own database work (storing updates, marking chats), on the steps'
+        thread(s): SQLite has one writer, and a write queued beside the steps never waits on
+        its lock."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    def process_sync(self, inc: Incoming, record: Record | None = None) -> list[Reply]:
+        """The step in one transaction. `record(session, replies)` runs in that transaction
+        just before its commit (the channel records that the update was handled, and what it
+        will send: both are stored, or neither). It runs exactly once for every step that
+        returns: when the state cannot be stored (others kept writing it), in a transaction
+        of its own with the "busy" reply. A step that raises has stored nothing."""
         for attempt in range(3):
             try:
                 with self.sessions() as session, session.begin():
                     replies = self._step(session, inc)
-                    if in_commit is not None:
-                        in_commit(session)
+                    if record is not None:
+                        record(session, replies)
                     return replies
             except StaleStep:
                 log.info("stale step for %s:%s (attempt %d)", inc.channel, inc.user_id, attempt)
@@ -156,7 +134,11 @@ class Core:
                 # two first messages of a new user raced to create the identity: retry
                 if attempt == 2:
                     raise
-        return [Reply(translate(None, "err.busy"))]
+        replies = [Reply(translate(None, "err.busy"))]
+        if record is not None:
+            with self.sessions() as session, session.begin():
+                record(session, replies)
+        return replies
 
     # ----- one step -----------------------------------------------------------------------
     def _step(self, session: Session, inc: Incoming) -> list[Reply]:
@@ -181,85 +163,43 @@ class Core:
         buttons = [b for r in replies for b in r.flat_buttons()]
         ctx.state.data["_buttons"] = [[b.label, b.data] for b in buttons]
         ctx.state.data["_numbered"] = any(r.numbered for r in replies)
-        result = session.connection().execute(
-            self._store_stmt,
-            {
-                "ident": ctx.identity_id,
-                "old_version": ctx.state.version,
-                "flow": ctx.state.flow,
-                "data": ctx.state.data,
-                "new_version": ctx.state.version + 1,
-                "now": self.clock.now(),
-            },
+        stored = dialog.store(
+            session.connection(),
+            ctx.identity_id,
+            ctx.state.version,
+            ctx.state.flow,
+            ctx.state.data,
+            self.clock.now(),
         )
-        if result.rowcount != 1:
+        if not stored:
             raise StaleStep()
-        # For a channel that keeps the replies with its update in this same commit (Telegram:
-        # sent after a crash between the commit and the send).
-        session.info["replies"] = replies
         return replies
 
     def _identity(self, session: Session, inc: Incoming) -> dict[str, Any]:
         """Who is writing, their state; a first message creates the person."""
-        params = {"channel": inc.channel, "user": inc.user_id}
         conn = session.connection()
-        row = conn.execute(self._load_stmt, params).mappings().first()
+        row = dialog.load(conn, inc.channel, inc.user_id)
         if row is None:
             now = self.clock.now()
-            person_id = conn.execute(
-                _NEW_PERSON,
-                {
-                    "display_name": inc.display_name[:100],
-                    "created_at": now,
-                    "last_channel": inc.channel,
-                    "locale": _locale_hint(inc, self.config),
-                },
-            ).scalar_one()
-            identity_id = conn.execute(
-                _NEW_IDENTITY,
-                {
-                    "person_id": person_id,
-                    "channel": inc.channel,
-                    "user_id": inc.user_id,
-                    "chat_id": inc.chat_id if inc.chat_kind == "private" else inc.user_id,
-                    "created_at": now,
-                },
-            ).scalar_one()
-            conn.execute(
-                _NEW_STATE,
-                {
-                    "identity_id": identity_id,
-                    "flow": None,
-                    "data": {},
-                    "version": 0,
-                    "updated_at": now,
-                },
+            person_id = dialog.create(
+                conn,
+                channel=inc.channel,
+                user_id=inc.user_id,
+                chat_id=inc.chat_id if inc.chat_kind == "private" else inc.user_id,
+                display_name=inc.display_name,
+                locale=_locale_hint(inc, self.config),
+                now=now,
             )
-            self._bootstrap_admin(session, inc, person_id)
-            row = conn.execute(self._load_stmt, params).mappings().one()
+            for admin in self.config.committee.admins:
+                if admin.channel == inc.channel and admin.user_id == inc.user_id:
+                    dialog.grant_admin(session, person_id, admin.name, now)
+            row = dialog.load(conn, inc.channel, inc.user_id)
+            assert row is not None
         elif row["last_channel"] != inc.channel or row["unreachable_at"] is not None:
             # writing again means the person reads this channel (and unblocked the bot)
-            session.execute(
-                update(Person)
-                .where(Person.id == row["person_id"])
-                .values(last_channel=inc.channel, unreachable_at=None)
-            )
-        info = dict(row)
-        info["is_admin"] = bool(row["has_admin_role"]) or (inc.channel, inc.user_id) in self._admins
-        return info
-
-    def _bootstrap_admin(self, session: Session, inc: Incoming, person_id: int) -> None:
-        for admin in self.config.committee.admins:
-            if admin.channel == inc.channel and admin.user_id == inc.user_id:
-                session.execute(
-                    insert(Role).values(
-                        person_id=person_id, role="admin", unit_id=None, created_at=self.clock.now()
-                    )
-                )
-                if admin.name:
-                    session.execute(
-                        update(Person).where(Person.id == person_id).values(display_name=admin.name)
-                    )
+            dialog.seen_on(conn, row["person_id"], inc.channel)
+        row["is_admin"] = bool(row["has_admin_role"]) or (inc.channel, inc.user_id) in self._admins
+        return row
 
     # ----- routing ------------------------------------------------------------------------
     def _route(self, ctx: Ctx) -> list[Reply]:

@@ -35,6 +35,18 @@ def order_key(payload: dict[str, Any]) -> str:
     return f"x{payload.get('update_id')}"
 
 
+def chat_key(payload: dict[str, Any]) -> str | None:
+    """The chat an update came from (its sender's id when it has none)."""
+    for kind in ("message", "edited_message", "callback_query"):
+        body = payload.get(kind)
+        if not isinstance(body, dict):
+            continue
+        chat = body.get("chat") or (body.get("message") or {}).get("chat") or body.get("from")
+        if isinstance(chat, dict) and "id" in chat:
+            return str(chat["id"])[:40]
+    return None
+
+
 # Updates are read straight from the Bot API's JSON (https://core.telegram.org/bots/api#update):
 # building PTB's Update objects cost about a fifth of the bot's CPU per update, for the ten
 # fields the core needs.

@@ -55,25 +55,22 @@ async def start(core: Core, settings: Settings) -> AsyncIterator[ChannelParts]:
     bot = make_bot(settings, limits)
     async with bot:  # getMe: fails here on a wrong token or address
         channel = TelegramChannel(core, bot, limits)
-        try:
-            await channel.set_commands()
-            resumed = await channel.resume()
-            if resumed:
-                log.warning("resuming %d stored updates", resumed)
-            parts = ChannelParts({"telegram": channel.sender}, limits.outbox_interval_seconds)
-            parts.bind = lambda dispatcher: setattr(channel, "wake", dispatcher.wake)
-            if settings.telegram_webhook_url:
-                parts.routes.append(await register_webhook(channel, settings))
-            else:
-                await bot.delete_webhook()
-                parts.loops.append(lambda: poll(channel))
-            parts.loops.append(lambda: prune_updates(channel))
-            parts.loops.append(channel.record_answered_forever)
-            yield parts
-            await channel.idle()  # a normal stop: let the steps in flight finish
-            await channel.flush_answered()
-        finally:
-            channel.close()
+        await channel.set_commands()
+        resumed = await channel.resume()
+        if resumed:
+            log.warning("resuming %d stored updates", resumed)
+        parts = ChannelParts({"telegram": channel.sender}, limits.outbox_interval_seconds)
+        parts.bind = lambda dispatcher: setattr(channel, "wake", dispatcher.wake)
+        if settings.telegram_webhook_url:
+            parts.routes.append(await register_webhook(channel, settings))
+        else:
+            await bot.delete_webhook()
+            parts.loops.append(lambda: poll(channel))
+        parts.loops.append(lambda: prune_updates(channel))
+        parts.loops.append(channel.record_answered_forever)
+        yield parts
+        await channel.idle()  # a normal stop: let the steps in flight finish
+        await channel.flush_answered()
 
 
 async def register_webhook(channel: TelegramChannel, settings: Settings) -> Route:
@@ -94,11 +91,10 @@ async def prune_updates(channel: TelegramChannel, every_seconds: float = 3600) -
     """Handled updates older than telegram.keep_updates_days are deleted, at start and then
     hourly (a webhook retry, the only reason to keep them, comes within minutes)."""
     keep = dt.timedelta(days=channel.limits.keep_updates_days)
-    loop = asyncio.get_running_loop()
     while True:
         try:
             before = channel.core.clock.now() - keep
-            pruned = await loop.run_in_executor(None, channel.store.prune, before)
+            pruned = await asyncio.to_thread(channel.store.prune, before)
             if pruned:
                 log.info("pruned %d handled updates older than %s", pruned, before)
         except Exception:  # a failed prune only delays the next one

@@ -27,9 +27,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -44,7 +42,7 @@ from bot.core.dispatcher import Core
 from bot.core.i18n import translate
 from bot.core.messages import Incoming, Reply
 from bot.core.outbox import Outbox
-from models import Identity, Person
+from models.people import locale_of
 from models.wechat import delivered, first_delivery, forget_deliveries, touch_follower
 
 log = logging.getLogger(__name__)
@@ -82,10 +80,6 @@ class WeChatChannel:
         self.fetch_media: Callable[[str], Awaitable[bytes]] | None = None
         self.sessions: sessionmaker[Session] = core.sessions
         self._late: set[asyncio.Task[None]] = set()
-        self._order: dict[str, list[Any]] = {}  # openid -> [lock, users]: one at a time
-        # SQLite has one writer: our writes go through the core's single step thread, so they
-        # never wait on SQLite's lock; PostgreSQL takes them on the default pool, beside steps.
-        self._writer = core.executor if core.db.dialect.name == "sqlite" else None
         self._last_purge = 0.0
         self.stats = {"passive": 0, "late": 0, "resent": 0, "refused": 0, "malformed": 0}
 
@@ -161,8 +155,7 @@ class WeChatChannel:
         return first
 
     async def _answer(self, request: Request, cb: Callback, arrived: float) -> Response:
-        loop = asyncio.get_running_loop()
-        if not await loop.run_in_executor(self._writer, self._record, cb):
+        if not await self.core.offload(self._record, cb):
             self.stats["resent"] += 1
             return PlainTextResponse(EMPTY)
         if cb.incoming is None:
@@ -207,11 +200,11 @@ class WeChatChannel:
         self._late.add(task)
         task.add_done_callback(self._late.discard)
 
-    def _recorded_in(self, key: str) -> Callable[[Session], None]:
+    def _recorded_in(self, key: str) -> Callable[[Session, list[Reply]], None]:
         """Records the callback in the step's transaction; a concurrent resend of it (another
         worker, or this one, the step already committed) finds it and rolls back whole."""
 
-        def record(session: Session) -> None:
+        def record(session: Session, _replies: list[Reply]) -> None:
             if not first_delivery(session, key, self.core.clock.now()):
                 raise AlreadyHandled(key)
 
@@ -221,19 +214,12 @@ class WeChatChannel:
         """The step, after the picture (if any) is copied: both count against the passive
         reply's budget, and a slow download simply makes the reply a late one. One follower's
         messages go through this strictly in order (a text sent just after a picture must
-        not overtake the picture while it downloads)."""
-        entry = self._order.setdefault(inc.user_id, [asyncio.Lock(), 0])
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                media = inc.photo.removeprefix("wechat:") if inc.photo else None
-                if media and self.fetch_media is not None and self.core.files_dir is not None:
-                    inc = await self._copied(inc, media)
-                return await self.core.process(inc, self._recorded_in(key))
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0 and self._order.get(inc.user_id) is entry:
-                del self._order[inc.user_id]
+        not overtake the picture while it downloads): the turn spans the copy and the step."""
+        async with self.core.order.turn((inc.channel, inc.user_id)):
+            media = inc.photo.removeprefix("wechat:") if inc.photo else None
+            if media and self.fetch_media is not None and self.core.files_dir is not None:
+                inc = await self._copied(inc, media)
+            return await self.core.step(inc, self._recorded_in(key))
 
     async def _copied(self, inc: Incoming, media: str) -> Incoming:
         assert self.fetch_media is not None and self.core.files_dir is not None
@@ -275,14 +261,10 @@ class WeChatChannel:
 
         def locale() -> str | None:
             with self.sessions() as session:
-                return session.scalar(
-                    select(Person.locale)
-                    .join(Identity, Identity.person_id == Person.id)
-                    .where(Identity.channel == CHANNEL, Identity.user_id == cb.openid)
-                )
+                return locale_of(session, CHANNEL, cb.openid)
 
         try:
-            found = await asyncio.get_running_loop().run_in_executor(self._writer, locale)
+            found = await self.core.offload(locale)
         except Exception:
             log.warning("locale of %s unreadable; apologising in the default", cb.openid)
             found = None
@@ -296,7 +278,7 @@ class WeChatChannel:
                     outbox.to_chat(CHANNEL, cb.openid, f"wechat:{tag}:{cb.key}:{i}", reply)
 
         if replies:
-            await asyncio.get_running_loop().run_in_executor(self._writer, write)
+            await self.core.offload(write)
             self.wake()
 
     async def idle(self) -> None:

@@ -13,8 +13,9 @@ from bot.channels.wechat.api import Api, OfficialAccountClient, WeComAppClient
 from bot.channels.wechat.channel import WeChatChannel
 from bot.channels.wechat.sender import WeChatSender
 from bot.channels.wechat.wecom import WeComSender
+from bot.core.delivery import OutboxDispatcher
 from bot.core.dispatcher import Core
-from bot.core.outbox import OutboxDispatcher, Sender
+from bot.core.outbox import Sender
 from bot.runner import ChannelParts
 from bot.settings import Settings
 

@@ -1,0 +1,187 @@
+"""Replies onto Telegram: messages, pictures and keyboards through the paced sender; a press
+gets its callback answered and its keyboard edited away; what Telegram will not take after
+every retry goes to the outbox instead of being dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from telegram import InputFile
+from telegram.error import BadRequest, Forbidden
+from telegram.warnings import PTBUserWarning
+
+from bot.channels import files
+from bot.channels.telegram import adapter
+from bot.channels.telegram.adapter import CHANNEL
+from bot.channels.telegram.sender import Sender
+from bot.core.dispatcher import Core
+from bot.core.i18n import translate
+from bot.core.messages import Incoming, Outgoing, Reply
+from bot.core.outbox import Outbox
+
+log = logging.getLogger(__name__)
+# The raw calls of Output.api are deliberate; PTB suggests its typed methods instead.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
+
+TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024
+
+
+class Output:
+    def __init__(self, core: Core, bot: Any, sender: Sender) -> None:
+        self.core = core
+        self.bot = bot
+        self.sender = sender
+        self.wake: Callable[[], None] = lambda: None  # the outbox dispatcher, told of deferrals
+
+    @property
+    def username(self) -> str:
+        return str(self.bot.username)
+
+    async def answer(
+        self, payload: dict[str, Any], inc: Incoming, replies: list[Reply], update_id: int
+    ) -> None:
+        """A step's replies. The reply first (it is what the person waits for), then the
+        press's bookkeeping: the callback answered and the pressed keyboard edited away."""
+        jobs = [self.send_all(inc.chat_id, inc.chat_kind, replies, inc.language, update_id)]
+        press = adapter.pressed(payload)
+        if press is not None:
+            query_id, message = press
+            after = [
+                self._ignore_bad(
+                    lambda: self.api("answer_callback_query", callback_query_id=query_id)
+                )
+            ]
+            if message.get("reply_markup") and "message_id" in message:
+                chat_id, message_id = message["chat"]["id"], message["message_id"]
+                after.append(
+                    self._ignore_bad(
+                        lambda: self.api(
+                            "edit_message_reply_markup", chat_id=chat_id, message_id=message_id
+                        )
+                    )
+                )
+            jobs.append(_after(jobs.pop(), after))
+        for result in await asyncio.gather(*jobs, return_exceptions=True):
+            if isinstance(result, Forbidden):
+                pass  # recorded on the person by the sender
+            elif isinstance(result, Exception):
+                log.warning("reply to %s not delivered: %r", inc.chat_id, result)
+
+    async def _ignore_bad(self, fn: Any) -> None:
+        """answerCallbackQuery and the keyboard edit: a BadRequest means it is done already
+        (answered, not modified: e.g. a retry of a call Telegram had executed)."""
+        try:
+            await self.sender.call("", lambda _chat: fn(), low=True)
+        except BadRequest:
+            pass
+
+    async def send_all(
+        self,
+        chat_id: str,
+        chat_kind: str,
+        replies: list[Reply],
+        language: str | None,
+        update_id: int | None = None,
+    ) -> None:
+        for n, reply in enumerate(replies):
+            try:
+                await self.send_reply(chat_id, chat_kind, reply, language)
+            except (Forbidden, BadRequest):
+                raise  # blocked (recorded by the sender) or a message Telegram will never take
+            except Exception as exc:
+                if update_id is None:
+                    raise
+                # Telegram stayed unreachable through every retry: the person must still get
+                # their next question, so what is left goes to the outbox (durable, retried
+                # with backoff) instead of being dropped.
+                log.warning("reply to %s failed (%r); left to the outbox", chat_id, exc)
+                await self.core.offload(self._defer, chat_id, update_id, replies[n:], n)
+                self.wake()
+                return
+
+    def _defer(self, chat_id: str, update_id: int, replies: list[Reply], first: int) -> None:
+        with self.core.sessions() as session, session.begin():
+            outbox = Outbox(session, self.core.clock)
+            for n, reply in enumerate(replies, start=first):
+                outbox.to_chat(CHANNEL, chat_id, f"tg-reply:{update_id}:{n}", reply)
+
+    async def send_reply(
+        self, chat_id: str, chat_kind: str, reply: Reply, language: str | None = None
+    ) -> None:
+        locale = "en" if (language or "").lower().startswith("en") else None
+        if chat_kind == "private":
+            markup: Any = adapter.inline_keyboard(reply, self.username)
+        else:  # in a group only a link to the private chat, never a form's buttons
+            markup = adapter.link_keyboard(
+                translate(locale, "tg.private_chat"), f"https://t.me/{self.username}"
+            )
+        text = reply.text or " "
+        media = reply.image_path or reply.document_path
+        if media and not files.is_stored(media) and (":" in media or "/" in media):
+            # another channel's id of a picture we never copied (wechat:MEDIA_ID), or a file
+            # that is gone: it cannot be shown here (Telegram's own file ids have neither)
+            text = f"{text}\n[{translate(locale, 'tg.picture_elsewhere')}]"
+            media = None
+        if media:
+            kind = "photo" if reply.image_path else "document"
+            await self._media(chat_id, text, media, kind, markup)
+        else:
+            await self._text(chat_id, text, markup)
+        if reply.request_contact and chat_kind == "private":
+            keyboard = adapter.contact_keyboard(translate(locale, "tg.share_contact"))
+            await self._text(chat_id, translate(locale, "tg.share_contact_hint"), keyboard)
+
+    async def _media(self, chat_id: str, text: str, media: str, kind: str, markup: Any) -> None:
+        if len(text) > CAPTION_LIMIT:
+            await self._text(chat_id, text, None)
+            text = ""
+        # our own copy; else a picture someone sent us, which Telegram re-sends by its id
+        data: Any = Path(media).read_bytes() if files.is_stored(media) else media
+        upload = InputFile(data, filename=Path(media).name) if isinstance(data, bytes) else data
+
+        async def send_file(c: str) -> Any:
+            return await self.api(
+                f"send_{kind}",
+                chat_id=c,
+                caption=text or None,
+                reply_markup=markup,
+                **{kind: upload},
+            )
+
+        await self.sender.call(chat_id, send_file)
+
+    async def api(self, endpoint: str, **params: Any) -> Any:
+        """A Bot API call whose answer we do not need as PTB objects. PTB's methods parse
+        every answer (a whole Message per sendMessage) and build objects for every keyboard:
+        together a large share of the bot's CPU. Errors are PTB's own all the same (RetryAfter,
+        Forbidden, BadRequest, NetworkError), so the sender's rules apply unchanged."""
+        kwargs = {k: v for k, v in params.items() if v is not None}
+        return await self.bot.do_api_request(endpoint, api_kwargs=kwargs)
+
+    async def _text(self, chat_id: str, text: str, markup: Any) -> None:
+        chunks = [text[i : i + TEXT_LIMIT] for i in range(0, len(text), TEXT_LIMIT)] or [" "]
+        for n, chunk in enumerate(chunks):
+            last = n == len(chunks) - 1
+            keyboard = markup if last else None
+
+            async def send(c: str, chunk: str = chunk, keyboard: Any = keyboard) -> Any:
+                return await self.api("send_message", chat_id=c, text=chunk, reply_markup=keyboard)
+
+            await self.sender.call(chat_id, send)
+
+    async def deliver(self, message: Outgoing) -> None:
+        """An outbox message (paced by the sender before it gets here)."""
+        kind = "group" if message.chat_id.startswith("-") else "private"
+        await self.send_reply(message.chat_id, kind, message.reply)
+
+
+async def _after(first: Any, then: list[Any]) -> None:
+    try:
+        await first
+    finally:
+        await asyncio.gather(*then, return_exceptions=True)
