@@ -1,5 +1,5 @@
 """The festival's scheduler: an APScheduler 3 AsyncIOScheduler with the jobs of
-handlers/jobs.py (built from config.yaml, Asia/Shanghai).
+handlers/jobs.py at the times of handlers/calendar.py (from config.yaml, Asia/Shanghai).
 
 APScheduler 3 recomputes a job's next run from "now" whenever the jobs are built, so runs
 missed while the process was down would be dropped silently, and it has no clock we could
@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import FestivalConfig
 from bot.core.clock import Clock
 from bot.core.outbox import Outbox
-from handlers.jobs import DryRun, JobCtx, JobSpec, fire_times, job_specs
+from handlers.calendar import JobSpec, fire_times, job_specs
+from handlers.jobs import DryRun, JobCtx
 from models import JobRun
 from models import job_runs as runs
 
