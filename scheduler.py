@@ -1,5 +1,5 @@
 """The festival's scheduler: an APScheduler 3 AsyncIOScheduler with the jobs of
-handlers/jobs.py (built from config.yaml, Asia/Shanghai).
+handlers/jobs.py at the times of handlers/calendar.py (from config.yaml, Asia/Shanghai).
 
 APScheduler 3 recomputes a job's next run from "now" whenever the jobs are built, so runs
 missed while the process was down would be dropped silently, and it has no clock we could
@@ -26,15 +26,15 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import FestivalConfig
 from bot.core.clock import Clock
 from bot.core.outbox import Outbox
-from handlers.jobs import DryRun, JobCtx, JobSpec, fire_times, job_specs
+from handlers.calendar import JobSpec, fire_times, job_specs
+from handlers.jobs import DryRun, JobCtx
 from models import JobRun
+from models import job_runs as runs
 
 log = logging.getLogger("scheduler")
 
@@ -84,8 +84,7 @@ class JobRunner:
 
     def recorded(self) -> dict[tuple[str, dt.datetime], JobRun]:
         with self.sessions() as session:
-            runs = session.scalars(select(JobRun)).all()
-            return {(r.job, r.scheduled_for): r for r in runs}
+            return {(r.job, r.scheduled_for): r for r in runs.recorded(session)}
 
     def run_due(self, now: dt.datetime | None = None) -> list[Outcome]:
         """Run every due fire time not yet recorded (at start: the missed ones in grace)."""
@@ -101,27 +100,13 @@ class JobRunner:
         """One run in one transaction: claim (job, fire time), enqueue, mark finished."""
         spec = self.specs[name]
         with self.sessions() as session, session.begin():
-            now = self.clock.now()
-            insert = (
-                postgresql.insert
-                if session.get_bind().dialect.name == "postgresql"
-                else sqlite.insert
-            )
-            claimed = session.execute(
-                insert(JobRun)
-                .values(job=name, scheduled_for=scheduled_for, started_at=now, enqueued=0)
-                .on_conflict_do_nothing(index_elements=["job", "scheduled_for"])
-                .returning(JobRun.id)
-            ).first()
-            if claimed is None:  # recorded already (by us, or another process)
+            if not runs.claim(session, name, scheduled_for, self.clock.now()):
                 return Outcome(name, scheduled_for, ran=False)
             outbox = Outbox(session, self.clock, batch=True)
             jc = self._ctx(session, spec, scheduled_for, outbox)
             spec.run(jc)
             outbox.flush()
-            run = session.scalars(
-                select(JobRun).where(JobRun.job == name, JobRun.scheduled_for == scheduled_for)
-            ).one()
+            run = runs.run_of(session, name, scheduled_for)
             run.finished_at, run.enqueued = self.clock.now(), jc.count
             log.info("job %s for %s: %d messages enqueued", name, scheduled_for, jc.count)
             return Outcome(name, scheduled_for, ran=True, enqueued=jc.count)

@@ -1,8 +1,7 @@
 """The scheduled jobs: what each one sends to whom. Jobs only compute and enqueue to the
 outbox, each message keyed (job, period, recipient), so running a job again adds nothing.
 
-`job_specs(config)` is the schedule, built from config.yaml (calendar.*, schedule.*,
-leaderboard.*); scheduler.py runs it, tests walk its triggers with a fixed clock.
+When each job runs is handlers/calendar.py; who the recipients are, models/recipients.py.
 """
 
 from __future__ import annotations
@@ -13,10 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import FestivalConfig
@@ -24,21 +19,11 @@ from bot.core.clock import Clock
 from bot.core.i18n import translate
 from bot.core.messages import Reply
 from handlers import board as board_view
-from models import (
-    DailyReport,
-    Enterprise,
-    GroupSubscription,
-    Person,
-    Product,
-    ReviewStatus,
-    Role,
-    Streamer,
-)
+from models import Person, recipients
 from models import board as boards
+from models.digest import digest_counts
 from models.quotas import UnitProgress, unit_progress
 from models.scoring import ScoringRules
-
-PENDING = (ReviewStatus.PENDING_UNIT.value, ReviewStatus.PENDING_REVIEW.value)
 
 
 class Sink(Protocol):
@@ -80,9 +65,7 @@ class JobCtx:
     def preload(self, person_ids: list[int]) -> list[int]:
         """Load the recipients in a few queries instead of one each (a broadcast reaches
         thousands); held here, as the session only keeps weak references."""
-        for start in range(0, len(person_ids), 1000):
-            chunk = person_ids[start : start + 1000]
-            self._people += self.session.scalars(select(Person).where(Person.id.in_(chunk)))
+        self._people += recipients.people(self.session, person_ids)
         return person_ids
 
     def locale_of(self, person_id: int) -> str:
@@ -105,51 +88,10 @@ class JobCtx:
 JobFn = Callable[[JobCtx], None]
 
 
-@dataclass(frozen=True)
-class JobSpec:
-    name: str
-    trigger: BaseTrigger
-    run: JobFn
-    grace: dt.timedelta
-
-
-# ----- recipients -------------------------------------------------------------------------
-def approved_streamers(session: Session) -> list[int]:
-    return list(
-        session.scalars(
-            select(Streamer.person_id)
-            .where(Streamer.status == ReviewStatus.APPROVED.value)
-            .order_by(Streamer.id)
-        )
-    )
-
-
-def unit_contacts(session: Session) -> list[tuple[int, int]]:
-    rows = session.execute(
-        select(Role.person_id, Role.unit_id)
-        .where(Role.role == "unit_contact", Role.unit_id.is_not(None))
-        .distinct()
-        .order_by(Role.person_id, Role.unit_id)
-    )
-    return [(p, u) for p, u in rows.tuples() if u is not None]
-
-
-def admins(session: Session) -> list[int]:
-    return list(
-        session.scalars(
-            select(Role.person_id).where(Role.role == "admin").distinct().order_by(Role.person_id)
-        )
-    )
-
-
 def group_chats(session: Session, config: FestivalConfig) -> list[tuple[str, str]]:
+    """The group chats of config.yaml, then the subscribed ones, each once."""
     chats: list[tuple[str, str]] = [(g.channel, g.chat_id) for g in config.group_chats]
-    rows = session.execute(
-        select(GroupSubscription.channel, GroupSubscription.chat_id)
-        .where(GroupSubscription.active.is_(True))
-        .order_by(GroupSubscription.id)
-    )
-    chats += [(c, i) for c, i in rows.tuples()]
+    chats += recipients.subscribed_chats(session)
     return list(dict.fromkeys(chats))
 
 
@@ -158,7 +100,7 @@ def registration_reminder(jc: JobCtx) -> None:
     """To every unit contact: days to the deadline, the unit's quota progress, who is pending."""
     deadline = jc.config.calendar.registration_deadline
     days = (deadline - jc.scheduled_for.astimezone(jc.config.calendar.tz).date()).days
-    contacts = unit_contacts(jc.session)
+    contacts = recipients.unit_contacts(jc.session)
     jc.preload([p for p, _u in contacts])
     for person_id, unit_id in contacts:
         locale = jc.locale_of(person_id)
@@ -200,27 +142,8 @@ def _progress_text(locale: str, p: UnitProgress) -> str:
 def digest(jc: JobCtx) -> None:
     """To committee admins: the last day's registrations and what waits for review."""
     since = jc.scheduled_for - dt.timedelta(days=1)
-    s = jc.session
-    counts = {
-        "streamers": s.scalar(
-            select(func.count()).select_from(Streamer).where(Streamer.submitted_at >= since)
-        ),
-        "enterprises": s.scalar(
-            select(func.count()).select_from(Enterprise).where(Enterprise.submitted_at >= since)
-        ),
-        "pending_streamers": s.scalar(
-            select(func.count()).select_from(Streamer).where(Streamer.status.in_(PENDING))
-        ),
-        "pending_products": s.scalar(
-            select(func.count()).select_from(Product).where(Product.status.in_(PENDING))
-        ),
-        "reports": s.scalar(
-            select(func.count())
-            .select_from(DailyReport)
-            .where(DailyReport.updated_at >= since, DailyReport.rejected.is_(False))
-        ),
-    }
-    for person_id in jc.preload(admins(s)):
+    counts = digest_counts(jc.session, since)
+    for person_id in jc.preload(recipients.admins(jc.session)):
         jc.person(person_id, "", "remind.digest", date=jc.period, **counts)
 
 
@@ -237,7 +160,7 @@ def _to_streamers(text_key: str) -> JobFn:
             "live_end": cal.live_end.isoformat(),
             "backfill": jc.config.reports.backfill_days,
         }
-        for person_id in jc.preload(approved_streamers(jc.session)):
+        for person_id in jc.preload(recipients.approved_streamers(jc.session)):
             jc.person(person_id, "", text_key, **params)
 
     run.__doc__ = f"To every approved streamer: {text_key}."
@@ -247,14 +170,8 @@ def _to_streamers(text_key: str) -> JobFn:
 def evening_nudge(jc: JobCtx) -> None:
     """To approved streamers who have not reported today (none to those who have)."""
     day = jc.scheduled_for.astimezone(jc.config.calendar.tz).date()
-    reported = set(
-        jc.session.scalars(
-            select(Streamer.person_id)
-            .join(DailyReport, DailyReport.streamer_id == Streamer.id)
-            .where(DailyReport.report_date == day)
-        )
-    )
-    for person_id in jc.preload(approved_streamers(jc.session)):
+    reported = recipients.reported_on(jc.session, day)
+    for person_id in jc.preload(recipients.approved_streamers(jc.session)):
         if person_id not in reported:
             jc.person(person_id, "", "remind.evening", date=day.isoformat())
 
@@ -280,12 +197,7 @@ def _board_job(period: Callable[[JobCtx], str], private_key: str) -> JobFn:
             jc.send_chat(
                 channel, chat_id, board_view.board_reply(jc.session, jc.config, group_locale, main)
             )
-        rows = jc.session.execute(
-            select(Streamer.person_id, boards.BoardEntry)
-            .join(boards.BoardEntry, boards.BoardEntry.streamer_id == Streamer.id)
-            .where(boards.BoardEntry.board_id == main.id)
-            .order_by(boards.BoardEntry.rank)
-        ).all()
+        rows = recipients.ranked_people(jc.session, main.id)
         jc.preload([person_id for person_id, _entry in rows])
         for person_id, entry in rows:
             locale = jc.locale_of(person_id)
@@ -304,6 +216,11 @@ def _board_job(period: Callable[[JobCtx], str], private_key: str) -> JobFn:
     return run
 
 
+warmup = _to_streamers("remind.warmup")
+launch_eve = _to_streamers("remind.launch_eve")
+launch_soon = _to_streamers("remind.launch_soon")
+last_report = _to_streamers("remind.last_report")
+
 weekly_board = _board_job(lambda jc: jc.period, "board.private")
 final_board = _board_job(lambda jc: "final", "board.private_final")
 
@@ -311,132 +228,8 @@ final_board = _board_job(lambda jc: "final", "board.private_final")
 def feedback_reminder(jc: JobCtx) -> None:
     """To unit contacts and approved streamers: the feedback deadline."""
     deadline = jc.config.calendar.feedback_deadline.isoformat()
-    people = [p for p, _u in unit_contacts(jc.session)] + approved_streamers(jc.session)
+    people = [p for p, _u in recipients.unit_contacts(jc.session)] + recipients.approved_streamers(
+        jc.session
+    )
     for person_id in jc.preload(list(dict.fromkeys(people))):
         jc.person(person_id, "", "remind.feedback", deadline=deadline)
-
-
-# ----- the schedule -----------------------------------------------------------------------
-def job_specs(config: FestivalConfig) -> list[JobSpec]:
-    """Every job with its trigger, from config.yaml (local times, calendar.timezone)."""
-    sched = config.schedule
-    if sched is None:
-        return []
-    cal, tz = config.calendar, config.calendar.tz
-
-    def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-        return dt.datetime.combine(day, dt.time(hour, minute), tz)
-
-    def once(day: dt.date, hour: int, minute: int = 0) -> DateTrigger:
-        return DateTrigger(run_date=at(day, hour, minute), timezone=tz)
-
-    def daily(first: dt.date, last: dt.date, hour: int, minute: int, **kw: object) -> CronTrigger:
-        return CronTrigger(
-            hour=hour,
-            minute=minute,
-            start_date=at(first, 0),
-            end_date=at(last, 23, 59),
-            timezone=tz,
-            **kw,
-        )
-
-    def grace(minutes: int) -> dt.timedelta:
-        return dt.timedelta(minutes=minutes)
-
-    r = sched.registration_reminders
-    specs = [
-        JobSpec(
-            f"registration_t{d}",
-            once(cal.registration_deadline - dt.timedelta(days=d), r.hour, r.minute),
-            registration_reminder,
-            grace(r.grace_minutes),
-        )
-        for d in sorted(r.days_before, reverse=True)
-    ]
-    g, w, lb = sched.digest, sched.warmup, config.leaderboard
-    eve, soon = sched.launch.day_before, cal.launch.replace(tzinfo=tz)
-    soon -= dt.timedelta(hours=sched.launch.hours_before)
-    specs += [
-        JobSpec(
-            "digest",
-            daily(g.first_day, cal.review_until, g.hour, g.minute),
-            digest,
-            grace(g.grace_minutes),
-        ),
-        JobSpec(
-            "warmup",
-            once(cal.warmup_start, w.hour, w.minute),
-            _to_streamers("remind.warmup"),
-            grace(w.grace_minutes),
-        ),
-        JobSpec(
-            "launch_eve",
-            once(cal.launch.date() - dt.timedelta(days=1), eve.hour, eve.minute),
-            _to_streamers("remind.launch_eve"),
-            grace(eve.grace_minutes),
-        ),
-        JobSpec(
-            "launch_soon",
-            DateTrigger(run_date=soon, timezone=tz),
-            _to_streamers("remind.launch_soon"),
-            grace(sched.launch.grace_minutes),
-        ),
-        JobSpec(
-            "evening_nudge",
-            daily(
-                cal.live_start,
-                cal.live_end,
-                sched.evening_nudge.hour,
-                sched.evening_nudge.minute,
-            ),
-            evening_nudge,
-            grace(sched.evening_nudge.grace_minutes),
-        ),
-        JobSpec(
-            "weekly_board",
-            daily(cal.live_start, cal.live_end, lb.hour, 0, day_of_week=lb.weekday - 1),
-            weekly_board,
-            grace(sched.board_grace_minutes),
-        ),
-        JobSpec(
-            "last_report",
-            once(cal.live_end, sched.last_report.hour, sched.last_report.minute),
-            _to_streamers("remind.last_report"),
-            grace(sched.last_report.grace_minutes),
-        ),
-        JobSpec(
-            "final_board",
-            once(
-                cal.live_end + dt.timedelta(days=1),
-                sched.final_board.hour,
-                sched.final_board.minute,
-            ),
-            final_board,
-            grace(sched.final_board.grace_minutes),
-        ),
-    ]
-    f = sched.feedback_reminder
-    specs += [
-        JobSpec(
-            f"feedback_t{d}",
-            once(cal.feedback_deadline - dt.timedelta(days=d), f.hour, f.minute),
-            feedback_reminder,
-            grace(f.grace_minutes),
-        )
-        for d in sorted(f.days_before, reverse=True)
-    ]
-    return specs
-
-
-def fire_times(trigger: BaseTrigger, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
-    """The trigger's fire times in [start, end], computed (APScheduler 3 has no clock to set)."""
-    times: list[dt.datetime] = []
-    previous = None
-    now = start
-    while True:
-        t = trigger.get_next_fire_time(previous, now)
-        if t is None or t > end or (times and t <= times[-1]):
-            return times
-        if t >= start:
-            times.append(t)
-        previous, now = t, t + dt.timedelta(microseconds=1)

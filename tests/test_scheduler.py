@@ -19,7 +19,7 @@ from bot.core.clock import FixedClock
 from bot.core.delivery import OutboxDispatcher
 from bot.core.messages import Outgoing
 from bot.core.outbox import PermanentFailure
-from handlers.jobs import fire_times
+from handlers.calendar import fire_times
 from models import JobRun, OutboxMessage, Person
 from scheduler import FestivalScheduler, JobRunner
 from tests import festival_data as data

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.config import FestivalConfig, GroupChat
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
-from handlers.jobs import fire_times, job_specs
+from handlers.calendar import fire_times, job_specs
 from handlers.routes import ROUTES
 from models import Board, OutboxMessage
 from scheduler import JobRunner

@@ -1,0 +1,165 @@
+"""The festival's calendar: which job runs when, from config.yaml (`schedule:` with the dates of
+`calendar.*` and the weekday of `leaderboard.*`, local times in calendar.timezone), as
+APScheduler triggers. scheduler.py runs them; tests walk them with `fire_times` and a fixed
+clock. What each job sends is handlers/jobs.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+
+from bot.config import FestivalConfig
+from handlers.jobs import (
+    JobFn,
+    digest,
+    evening_nudge,
+    feedback_reminder,
+    final_board,
+    last_report,
+    launch_eve,
+    launch_soon,
+    registration_reminder,
+    warmup,
+    weekly_board,
+)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job as scheduled: its name (job_runs' key), its fire times, what it runs, and how
+    late a missed fire time may still run."""
+
+    name: str
+    trigger: BaseTrigger
+    run: JobFn
+    grace: dt.timedelta
+
+
+def job_specs(config: FestivalConfig) -> list[JobSpec]:
+    """Every job with its trigger, from config.yaml (local times, calendar.timezone)."""
+    sched = config.schedule
+    if sched is None:
+        return []
+    cal, tz = config.calendar, config.calendar.tz
+
+    def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(hour, minute), tz)
+
+    def once(day: dt.date, hour: int, minute: int = 0) -> DateTrigger:
+        return DateTrigger(run_date=at(day, hour, minute), timezone=tz)
+
+    def daily(first: dt.date, last: dt.date, hour: int, minute: int, **kw: object) -> CronTrigger:
+        return CronTrigger(
+            hour=hour,
+            minute=minute,
+            start_date=at(first, 0),
+            end_date=at(last, 23, 59),
+            timezone=tz,
+            **kw,
+        )
+
+    def grace(minutes: int) -> dt.timedelta:
+        return dt.timedelta(minutes=minutes)
+
+    r = sched.registration_reminders
+    specs = [
+        JobSpec(
+            f"registration_t{d}",
+            once(cal.registration_deadline - dt.timedelta(days=d), r.hour, r.minute),
+            registration_reminder,
+            grace(r.grace_minutes),
+        )
+        for d in sorted(r.days_before, reverse=True)
+    ]
+    g, w, lb = sched.digest, sched.warmup, config.leaderboard
+    eve, soon = sched.launch.day_before, cal.launch.replace(tzinfo=tz)
+    soon -= dt.timedelta(hours=sched.launch.hours_before)
+    specs += [
+        JobSpec(
+            "digest",
+            daily(g.first_day, cal.review_until, g.hour, g.minute),
+            digest,
+            grace(g.grace_minutes),
+        ),
+        JobSpec(
+            "warmup",
+            once(cal.warmup_start, w.hour, w.minute),
+            warmup,
+            grace(w.grace_minutes),
+        ),
+        JobSpec(
+            "launch_eve",
+            once(cal.launch.date() - dt.timedelta(days=1), eve.hour, eve.minute),
+            launch_eve,
+            grace(eve.grace_minutes),
+        ),
+        JobSpec(
+            "launch_soon",
+            DateTrigger(run_date=soon, timezone=tz),
+            launch_soon,
+            grace(sched.launch.grace_minutes),
+        ),
+        JobSpec(
+            "evening_nudge",
+            daily(
+                cal.live_start,
+                cal.live_end,
+                sched.evening_nudge.hour,
+                sched.evening_nudge.minute,
+            ),
+            evening_nudge,
+            grace(sched.evening_nudge.grace_minutes),
+        ),
+        JobSpec(
+            "weekly_board",
+            daily(cal.live_start, cal.live_end, lb.hour, 0, day_of_week=lb.weekday - 1),
+            weekly_board,
+            grace(sched.board_grace_minutes),
+        ),
+        JobSpec(
+            "last_report",
+            once(cal.live_end, sched.last_report.hour, sched.last_report.minute),
+            last_report,
+            grace(sched.last_report.grace_minutes),
+        ),
+        JobSpec(
+            "final_board",
+            once(
+                cal.live_end + dt.timedelta(days=1),
+                sched.final_board.hour,
+                sched.final_board.minute,
+            ),
+            final_board,
+            grace(sched.final_board.grace_minutes),
+        ),
+    ]
+    f = sched.feedback_reminder
+    specs += [
+        JobSpec(
+            f"feedback_t{d}",
+            once(cal.feedback_deadline - dt.timedelta(days=d), f.hour, f.minute),
+            feedback_reminder,
+            grace(f.grace_minutes),
+        )
+        for d in sorted(f.days_before, reverse=True)
+    ]
+    return specs
+
+
+def fire_times(trigger: BaseTrigger, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """The trigger's fire times in [start, end], computed (APScheduler 3 has no clock to set)."""
+    times: list[dt.datetime] = []
+    previous = None
+    now = start
+    while True:
+        t = trigger.get_next_fire_time(previous, now)
+        if t is None or t > end or (times and t <= times[-1]):
+            return times
+        if t >= start:
+            times.append(t)
+        previous, now = t, t + dt.timedelta(microseconds=1)

@@ -1,0 +1,90 @@
+"""Who the scheduled jobs write to: approved streamers, unit contacts, admins, subscribed
+group chats, and the people themselves, loaded in bulk.
+
+Statements are built once, at import: a broadcast job asks for the same lists every time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from models.base import ReviewStatus
+from models.board import BoardEntry
+from models.committee import GroupSubscription
+from models.people import Person, Role
+from models.streamers import DailyReport, Streamer
+
+# An IN list of bounded length keeps each statement within the databases' parameter limits.
+PEOPLE_PER_QUERY = 1000
+
+_APPROVED_STREAMERS = (
+    select(Streamer.person_id)
+    .where(Streamer.status == ReviewStatus.APPROVED.value)
+    .order_by(Streamer.id)
+)
+_UNIT_CONTACTS = (
+    select(Role.person_id, Role.unit_id)
+    .where(Role.role == "unit_contact", Role.unit_id.is_not(None))
+    .distinct()
+    .order_by(Role.person_id, Role.unit_id)
+)
+_ADMINS = select(Role.person_id).where(Role.role == "admin").distinct().order_by(Role.person_id)
+_SUBSCRIBED_CHATS = (
+    select(GroupSubscription.channel, GroupSubscription.chat_id)
+    .where(GroupSubscription.active.is_(True))
+    .order_by(GroupSubscription.id)
+)
+_REPORTED_ON = (
+    select(Streamer.person_id)
+    .join(DailyReport, DailyReport.streamer_id == Streamer.id)
+    .where(DailyReport.report_date == bindparam("day"))
+)
+_RANKED = (
+    select(Streamer.person_id, BoardEntry)
+    .join(BoardEntry, BoardEntry.streamer_id == Streamer.id)
+    .where(BoardEntry.board_id == bindparam("board"))
+    .order_by(BoardEntry.rank)
+)
+_PEOPLE = select(Person).where(Person.id.in_(bindparam("ids", expanding=True)))
+
+
+def approved_streamers(session: Session) -> list[int]:
+    """Person ids of the approved streamers, in the order they registered."""
+    return list(session.scalars(_APPROVED_STREAMERS))
+
+
+def unit_contacts(session: Session) -> list[tuple[int, int]]:
+    """(person id, unit id) of every unit contact; a contact of two units appears twice."""
+    rows = session.execute(_UNIT_CONTACTS)
+    return [(p, u) for p, u in rows.tuples() if u is not None]
+
+
+def admins(session: Session) -> list[int]:
+    return list(session.scalars(_ADMINS))
+
+
+def subscribed_chats(session: Session) -> list[tuple[str, str]]:
+    """(channel, chat id) of the group chats subscribed with /subscribe and still active."""
+    return [(c, i) for c, i in session.execute(_SUBSCRIBED_CHATS).tuples()]
+
+
+def reported_on(session: Session, day: dt.date) -> set[int]:
+    """Person ids of the streamers with a report for the day (a rejected one counts too)."""
+    return set(session.scalars(_REPORTED_ON, {"day": day}))
+
+
+def ranked_people(session: Session, board_id: int) -> list[tuple[int, BoardEntry]]:
+    """Each streamer on a published board as (person id, entry), best rank first."""
+    rows = session.execute(_RANKED, {"board": board_id}).tuples()
+    return [(person_id, entry) for person_id, entry in rows]
+
+
+def people(session: Session, person_ids: list[int]) -> list[Person]:
+    """The people, in a few queries instead of one each (a broadcast reaches thousands)."""
+    found: list[Person] = []
+    for start in range(0, len(person_ids), PEOPLE_PER_QUERY):
+        chunk = person_ids[start : start + PEOPLE_PER_QUERY]
+        found += session.scalars(_PEOPLE, {"ids": chunk})
+    return found
