@@ -18,7 +18,7 @@ from bot.core.messages import Reply
 from handlers import board_image
 from models import ReviewStatus, ranking, repo
 from models import board as boards
-from models.scoring import METRICS, Ranking, ScoringRules, next_tier, tier_of, tiers
+from models.scoring import METRICS, Ranking, ScoringRules, gap_to, next_tier, tier_of, tiers
 from models.totals import recompute_all
 
 UNIVERSITY_WORDS = ("高校", "大学", "university", "universities")
@@ -217,14 +217,13 @@ def _tier_line(ctx: Ctx, ranked: Ranking, rank_now: int, score: float) -> str:
     here, above = tier_of(rank_now, all_tiers), next_tier(rank_now, all_tiers)
     if above is None:
         return ctx.t("rank.tier_top", tier=labels[here.key]) if here else ""
-    target = ranked.at(above.last_rank).score if above.last_rank <= len(ranked) else score
     key = "rank.tier_gap" if here else "rank.tier_gap_outside"
     return ctx.t(
         key,
         tier=labels[here.key] if here else "",
         next=labels[above.key],
         last=above.last_rank,
-        gap=f"{max(0.0, target - score):.1f}",
+        gap=f"{gap_to(above.last_rank, score, ranked.scores):.1f}",
     )
 
 
