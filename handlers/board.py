@@ -127,7 +127,7 @@ def board_reply(
     session: Session, config: FestivalConfig, locale: str, board: boards.Board
 ) -> Reply:
     """With its picture: the top few as text (the picture shows the top N); without: all."""
-    image = board.image_path if board.image_path and Path(board.image_path).exists() else None
+    image = board.image_path if board.image_path and Path(board.image_path).is_file() else None
     limit = config.leaderboard.caption_lines if image else None
     if image and not limit:
         return Reply(board_text(session, config, locale, board, 0).split("\n")[0], image_path=image)
@@ -163,7 +163,7 @@ def top(ctx: Ctx) -> list[Reply]:
                 start=ctx.config.calendar.live_start,
             )
         ]
-    pictured = board.image_path and Path(board.image_path).exists()
+    pictured = board.image_path and Path(board.image_path).is_file()
     if not pictured and ctx.files_dir is not None and board.entries:
         # City and university pictures are drawn on the first /top that asks (~0.2 s), not
         # all in the weekly job's transaction; the path is stored with the board.
