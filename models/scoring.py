@@ -26,6 +26,12 @@ import numpy.typing as npt
 METRICS = ("gmv", "live_days", "avg_daily_hours", "viewers", "likes")
 
 
+def in_live_period(day: dt.date, start: dt.date, end: dt.date) -> bool:
+    """The live period includes its first and its last day (calendar.live_start, live_end):
+    only its days are reported and scored."""
+    return start <= day <= end
+
+
 @dataclass(frozen=True)
 class ScoringRules:
     max_hours_per_day: int
@@ -47,7 +53,7 @@ class ScoringRules:
         )
 
     def in_live_period(self, day: dt.date) -> bool:
-        return self.live_start <= day <= self.live_end
+        return in_live_period(day, self.live_start, self.live_end)
 
 
 @dataclass(frozen=True)
