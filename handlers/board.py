@@ -18,7 +18,7 @@ from bot.core.messages import Reply
 from handlers import board_image
 from models import ReviewStatus, ranking, repo
 from models import board as boards
-from models.scoring import METRICS, Ranking, ScoringRules, next_tier, tier_of, tiers
+from models.scoring import METRICS, Ranking, ScoringRules, gap_to, next_tier, tier_of, tiers
 from models.totals import recompute_all
 
 UNIVERSITY_WORDS = ("高校", "大学", "university", "universities")
@@ -127,7 +127,7 @@ def board_reply(
     session: Session, config: FestivalConfig, locale: str, board: boards.Board
 ) -> Reply:
     """With its picture: the top few as text (the picture shows the top N); without: all."""
-    image = board.image_path if board.image_path and Path(board.image_path).exists() else None
+    image = board.image_path if board.image_path and Path(board.image_path).is_file() else None
     limit = config.leaderboard.caption_lines if image else None
     if image and not limit:
         return Reply(board_text(session, config, locale, board, 0).split("\n")[0], image_path=image)
@@ -163,7 +163,7 @@ def top(ctx: Ctx) -> list[Reply]:
                 start=ctx.config.calendar.live_start,
             )
         ]
-    pictured = board.image_path and Path(board.image_path).exists()
+    pictured = board.image_path and Path(board.image_path).is_file()
     if not pictured and ctx.files_dir is not None and board.entries:
         # City and university pictures are drawn on the first /top that asks (~0.2 s), not
         # all in the weekly job's transaction; the path is stored with the board.
@@ -217,14 +217,13 @@ def _tier_line(ctx: Ctx, ranked: Ranking, rank_now: int, score: float) -> str:
     here, above = tier_of(rank_now, all_tiers), next_tier(rank_now, all_tiers)
     if above is None:
         return ctx.t("rank.tier_top", tier=labels[here.key]) if here else ""
-    target = ranked.at(above.last_rank).score if above.last_rank <= len(ranked) else score
     key = "rank.tier_gap" if here else "rank.tier_gap_outside"
     return ctx.t(
         key,
         tier=labels[here.key] if here else "",
         next=labels[above.key],
         last=above.last_rank,
-        gap=f"{max(0.0, target - score):.1f}",
+        gap=f"{gap_to(above.last_rank, score, ranked.scores):.1f}",
     )
 
 

@@ -14,11 +14,10 @@ import datetime as dt
 import re
 import secrets
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.parsers import normalize
-from models import JoinAttempt
+from models import JoinAttempt, committee
 
 # No 0/O, 1/I/L: codes are read aloud and typed from a phone screen.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -46,13 +45,7 @@ def blocked_for(
 ) -> dt.timedelta | None:
     """How long this person must wait before trying a code again (None: not blocked): they
     had `max_failed` wrong codes within `window`; the wait ends when enough of them age out."""
-    failures = list(
-        session.scalars(
-            select(JoinAttempt.at)
-            .where(JoinAttempt.person_id == person_id, JoinAttempt.at > now - window)
-            .order_by(JoinAttempt.at)
-        )
-    )
+    failures = committee.failed_codes_since(session, person_id, now - window)
     if len(failures) < max_failed:
         return None
     return failures[len(failures) - max_failed] + window - now

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
-
 from bot.core.context import Ctx
 from bot.core.i18n import fmt_local, mask_phone
 from bot.core.messages import Reply
 from bot.core.parsers import normalize
-from models import AuditEntry, DailyReport, repo
+from models import people, repo
 
 ENTITIES = {
     "streamer": "streamer",
@@ -31,15 +29,7 @@ def history(ctx: Ctx) -> list[Reply]:
     if len(parts) != 2 or parts[0] not in ENTITIES or not parts[1].isdigit() or len(parts[1]) > 18:
         return [ctx.reply("history.usage", kinds=" | ".join(ENTITIES))]
     entity, item_id = ENTITIES[parts[0]], int(parts[1])
-    cond: ColumnElement[bool] = (AuditEntry.entity == entity) & (AuditEntry.entity_id == item_id)
-    if entity == "streamer":  # a streamer's history includes their daily reports
-        report_ids = select(DailyReport.id).where(DailyReport.streamer_id == item_id)
-        cond = or_(
-            cond, (AuditEntry.entity == "daily_report") & AuditEntry.entity_id.in_(report_ids)
-        )
-    entries = list(
-        ctx.session.scalars(select(AuditEntry).where(cond).order_by(AuditEntry.id).limit(LIMIT))
-    )
+    entries = people.audit_trail(ctx.session, entity, item_id, LIMIT)
     if not entries:
         return [ctx.reply("history.none", kind=parts[0], id=item_id)]
     lines = [ctx.t("history.title", kind=parts[0], id=item_id)]

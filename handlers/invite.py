@@ -18,8 +18,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import select, update
-
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, Form, Option
 from bot.core.i18n import fmt_local
@@ -35,7 +33,7 @@ from handlers.codes import (
     record_failure,
     show_code,
 )
-from models import Invitation, Role, Unit, repo
+from models import Invitation, Role, Unit, committee, people, repo
 
 
 # ----- /invite ------------------------------------------------------------------------------
@@ -86,7 +84,7 @@ def _issue(ctx: Ctx, role: str, unit: Unit | None) -> Reply:
     now = ctx.clock.now()
     ttl = ctx.config.committee.invitations.ttl_hours
     code = new_code()
-    while ctx.session.scalar(select(Invitation.id).where(Invitation.code == code)):
+    while committee.code_taken(ctx.session, code):
         code = new_code()
     inv = Invitation(
         code=code,
@@ -130,16 +128,7 @@ def _role_label(ctx: Ctx, role: str, unit: Unit | None) -> str:
 def invites(ctx: Ctx) -> list[Reply]:
     """/invites: the codes still open, each with a revoke button."""
     now = ctx.clock.now()
-    open_ = ctx.session.scalars(
-        select(Invitation)
-        .where(
-            Invitation.redeemed_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > now,
-        )
-        .order_by(Invitation.id)
-        .limit(ctx.config.committee.review_page_size)
-    ).all()
+    open_ = committee.open_invitations(ctx.session, now, ctx.config.committee.review_page_size)
     if not open_:
         return [ctx.reply("invite.none_open")]
     lines = [ctx.t("invite.open_title")]
@@ -166,16 +155,7 @@ def revoke(ctx: Ctx) -> list[Reply]:
     if not code:
         return [ctx.reply("invite.revoke_usage")]
     now = ctx.clock.now()
-    done = ctx.session.execute(
-        update(Invitation)
-        .where(
-            Invitation.code == code,
-            Invitation.redeemed_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-        .returning(Invitation.id)
-    ).scalar()
+    done = committee.revoke_invitation(ctx.session, code, now)
     if done is None:
         return [ctx.reply("invite.cannot_revoke", code=show_code(code)[:20])]
     repo.audit(ctx.session, now, ctx.person_id, "revoke_invite", "invitation", done)
@@ -197,27 +177,12 @@ def redeem(ctx: Ctx, typed: str) -> Reply:
     code = clean_code(typed, "join_")
     if not code:
         return ctx.reply("join.usage")
-    inv = (
-        ctx.session.scalars(select(Invitation).where(Invitation.code == code)).first()
-        if len(code) <= CODE_LENGTH
-        else None
-    )
+    inv = committee.invitation_by_code(ctx.session, code) if len(code) <= CODE_LENGTH else None
     problem = _problem(ctx, inv, now)
     if problem is None and inv is not None:
-        if _has_role(ctx, inv.role, inv.unit_id):
+        if people.has_role(ctx.session, ctx.person_id, inv.role, inv.unit_id):
             return ctx.reply("join.already")
-        # Two people redeeming one code at once: the conditional update lets one through.
-        won = repo.changed_rows(
-            ctx.session,
-            update(Invitation)
-            .where(
-                Invitation.id == inv.id,
-                Invitation.redeemed_at.is_(None),
-                Invitation.revoked_at.is_(None),
-            )
-            .values(redeemed_by=ctx.person_id, redeemed_at=now),
-        )
-        if won == 1:
+        if committee.claim_invitation(ctx.session, inv.id, ctx.person_id, now):
             return _grant(ctx, inv, now)
         problem = "join.used"
     record_failure(ctx.session, ctx.person_id, now)
@@ -234,12 +199,6 @@ def _problem(ctx: Ctx, inv: Invitation | None, now: dt.datetime) -> str | None:
     if inv.expires_at <= now:
         return "join.expired"
     return None
-
-
-def _has_role(ctx: Ctx, role: str, unit_id: int | None) -> bool:
-    stmt = select(Role.id).where(Role.person_id == ctx.person_id, Role.role == role)
-    stmt = stmt.where(Role.unit_id == unit_id) if unit_id else stmt.where(Role.unit_id.is_(None))
-    return ctx.session.scalar(stmt) is not None
 
 
 def _grant(ctx: Ctx, inv: Invitation, now: dt.datetime) -> Reply:

@@ -7,14 +7,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.config import UnitKindConfig
 from bot.core.context import Ctx
 from bot.core.messages import Reply
 from bot.core.parsers import normalize
 from models import Unit, repo
 from models.quotas import Tally, UnitProgress, progress_of_units
+from models.units import active_units, children_of
 
 
 def tally_text(ctx: Ctx, what: str, tally: Tally) -> str:
@@ -73,9 +72,7 @@ def _detail(ctx: Ctx, unit: Unit) -> Reply:
     lines.append(tally_text(ctx, "products", p.products))
     if p.pending:
         lines.append(ctx.t("unit.pending", n=len(p.pending), names="、".join(p.pending[:20])))
-    children = list(
-        ctx.session.scalars(select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.code))
-    )
+    children = children_of(ctx.session, unit.id)
     if children:
         lines.append(ctx.t("unit.children_title"))
         for child in progress_of_units(ctx.session, ctx.config.units.kinds, children):
@@ -108,9 +105,7 @@ def units(ctx: Ctx) -> list[Reply]:
     args = normalize(ctx.incoming.args).lower().split()
     order = "code" if "code" in args else "shortfall"
     page = next((int(a) for a in args if a.isdigit() and len(a) < 6), 1)
-    all_units = list(
-        ctx.session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.code))
-    )
+    all_units = active_units(ctx.session)
     rows = progress_of_units(ctx.session, ctx.config.units.kinds, all_units)
     if order == "shortfall":
         rows.sort(key=lambda p: -p.shortfall)  # stable: equal shortfalls stay in code order

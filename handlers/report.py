@@ -25,6 +25,7 @@ from bot.core.parsers import ParseError, parse_date, parse_duration_minutes
 from handlers import fields as f
 from handlers.schemas import DailyFigures
 from models import DailyReport, ReviewStatus, Streamer, repo, totals
+from models.scoring import in_live_period
 
 
 def _allowed_dates(ctx: Ctx) -> list[dt.date]:
@@ -34,8 +35,10 @@ def _allowed_dates(ctx: Ctx) -> list[dt.date]:
 
 
 def _in_period(ctx: Ctx, day: dt.date) -> bool:
+    if not ctx.config.reports.only_in_live_period:
+        return True
     cal = ctx.config.calendar
-    return not ctx.config.reports.only_in_live_period or cal.live_start <= day <= cal.live_end
+    return in_live_period(day, cal.live_start, cal.live_end)
 
 
 def _date_options(ctx: Ctx, _a: Answers) -> list[Option]:

@@ -6,15 +6,14 @@ by reporting the same day again.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
-
 from bot.core.context import Ctx
 from bot.core.i18n import fmt_int, fmt_minutes, fmt_yuan
 from bot.core.messages import Button, Reply
 from bot.core.parsers import ParseError, normalize, parse_text
 from handlers import notify
 from handlers import review_items as items
-from models import DailyReport, LiveAccount, Streamer, Unit, repo, totals
+from models import DailyReport, LiveAccount, Unit, repo, totals
+from models.streamers import count_streamers, reject_report, streamers_page
 
 FLOW = "report_review"
 SHOWN = 10  # latest reports on a streamer's card
@@ -25,19 +24,15 @@ def streamers(ctx: Ctx) -> list[Reply]:
     """/streamers [PAGE]: the streamers in the reviewer's scope, a page at a time."""
     arg = normalize(ctx.incoming.args)
     page = int(arg) if arg.isdigit() and len(arg) < 6 else 1
-    stmt = select(Streamer).order_by(Streamer.id)
-    count = select(func.count()).select_from(Streamer)
-    if not ctx.scope.committee:
-        stmt = stmt.where(Streamer.unit_id.in_(ctx.scope.unit_ids))
-        count = count.where(Streamer.unit_id.in_(ctx.scope.unit_ids))
-    total = ctx.session.scalar(count) or 0
+    units = None if ctx.scope.committee else ctx.scope.unit_ids
+    total = count_streamers(ctx.session, units)
     if total == 0:
         return [ctx.reply("streamers.none")]
     size = ctx.config.committee.review_page_size
     pages = -(-total // size)
     page = min(max(page, 1), pages)
     lines = [ctx.t("streamers.title", n=total, page=page, pages=pages)]
-    for s in ctx.session.scalars(stmt.offset((page - 1) * size).limit(size)):
+    for s in streamers_page(ctx.session, units, (page - 1) * size, size):
         unit = ctx.session.get(Unit, s.unit_id)
         lines.append(
             ctx.t(
@@ -157,17 +152,7 @@ def _reason_prompt(ctx: Ctx) -> list[Reply]:
 def _reject(ctx: Ctx, item: items.Item, report_id: int, revision: int, reason: str) -> Reply:
     now = ctx.clock.now()
     # Only the figures the reviewer saw: a correction filed meanwhile is a new revision.
-    done = ctx.session.execute(
-        update(DailyReport)
-        .where(
-            DailyReport.id == report_id,
-            DailyReport.streamer_id == item.row.id,
-            DailyReport.revision == revision,
-            DailyReport.rejected.is_(False),
-        )
-        .values(rejected=True, reject_reason=reason, updated_at=now)
-        .returning(DailyReport.report_date, DailyReport.account_id)
-    ).first()
+    done = reject_report(ctx.session, report_id, item.row.id, revision, reason, now)
     if done is None:
         return ctx.reply("streamers.report_changed")
     day, account_id = done

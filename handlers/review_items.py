@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-
 from bot.core.context import Ctx
 from bot.core.i18n import fmt_int, fmt_local, fmt_yuan, mask_phone
 from bot.core.messages import Reply
 from handlers import notify
-from models import Enterprise, Product, Streamer, Unit, repo
+from models import Enterprise, Product, Streamer, Unit, repo, reviews
 from models import review_rules as rules
 
 KINDS = {"s": "streamer", "p": "product"}  # short kinds keep button data small
@@ -66,19 +64,15 @@ def queue(ctx: Ctx) -> list[str]:
     units have passed on first), for a unit contact what waits for their units."""
     scope = ctx.scope
     statuses = rules.PENDING if scope.committee else (rules.PENDING_UNIT,)
-    s_stmt = select(Streamer.id, Streamer.status).where(Streamer.status.in_(statuses))
-    p_stmt = (
-        select(Product.id, Product.status)
-        .join(Enterprise, Enterprise.id == Product.enterprise_id)
-        .where(Product.status.in_(statuses))
+    units = None if scope.committee else scope.unit_ids
+    waiting = (
+        ("s", reviews.waiting_streamers(ctx.session, statuses, units)),
+        ("p", reviews.waiting_products(ctx.session, statuses, units)),
     )
-    if not scope.committee:
-        s_stmt = s_stmt.where(Streamer.unit_id.in_(scope.unit_ids))
-        p_stmt = p_stmt.where(Enterprise.unit_id.in_(scope.unit_ids))
     refs = [
         (status != rules.PENDING_REVIEW, kind, item_id)
-        for kind, stmt in (("s", s_stmt.order_by(Streamer.id)), ("p", p_stmt.order_by(Product.id)))
-        for item_id, status in ctx.session.execute(stmt).tuples()
+        for kind, rows in waiting
+        for item_id, status in rows
     ]
     refs.sort(key=lambda r: r[0])  # stable: 待审核 first, each kind in id order
     return [f"{kind}:{item_id}" for _, kind, item_id in refs]
@@ -156,20 +150,18 @@ def decide(ctx: Ctx, item: Item, approve: bool, reason: str, seen: str | None) -
         return ctx.reply("review.not_pending", status=ctx.t(f"status.{before}"))
     model = Streamer if item.kind == "s" else Product
     now = ctx.clock.now()
-    won = repo.changed_rows(
+    won = reviews.record_decision(
         ctx.session,
-        update(model)
-        .where(model.id == item.row.id, model.status == before)
-        .values(
-            status=new,
-            reject_reason=None if approve else reason,
-            reviewed_at=now,
-            reviewed_by=ctx.person_id,
-            updated_at=now,
-        ),
+        model,
+        item.row.id,
+        seen=before,
+        new=new,
+        reject_reason=None if approve else reason,
+        reviewer=ctx.person_id,
+        now=now,
     )
     ctx.session.refresh(item.row)
-    if won != 1:
+    if not won:
         return _changed(ctx, item)
     action = (
         "reject" if not approve else ("recommend" if new == rules.PENDING_REVIEW else "approve")

@@ -3,12 +3,10 @@ removes one with a button; the change is audited and the person told."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
-
 from bot.core.context import Ctx
 from bot.core.messages import Button, Reply
 from handlers import notify
-from models import Role, Unit, repo
+from models import Role, Unit, people, repo
 
 
 def roles(ctx: Ctx) -> list[Reply]:
@@ -16,7 +14,7 @@ def roles(ctx: Ctx) -> list[Reply]:
     arg = ctx.incoming.args.strip()
     page = int(arg) if arg.isdigit() and len(arg) < 6 else 1
     size = ctx.config.committee.review_page_size
-    rows = list(ctx.session.scalars(select(Role).order_by(Role.role, Role.unit_id, Role.id)))
+    rows = people.all_roles(ctx.session)
     pages = max(1, -(-len(rows) // size))
     page = min(max(page, 1), pages)
     lines = [ctx.t("roles.title", n=len(rows), page=page, pages=pages)]
@@ -47,7 +45,7 @@ def unrole(ctx: Ctx) -> list[Reply]:
     if role.person_id == ctx.person_id:
         return [ctx.reply("roles.not_yourself")]
     label, name = _label(ctx, role), repo.person_name(ctx.session, role.person_id)
-    ctx.session.execute(delete(Role).where(Role.id == role.id))
+    people.delete_role(ctx.session, role.id)
     repo.audit(
         ctx.session,
         ctx.clock.now(),

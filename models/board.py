@@ -194,10 +194,6 @@ def entries(session: Session, board_id: int, limit: int | None = None) -> list[B
     return list(session.scalars(stmt.limit(limit) if limit else stmt))
 
 
-def entry_of(session: Session, board_id: int, streamer_id: int) -> BoardEntry | None:
-    return session.get(BoardEntry, (board_id, streamer_id))
-
-
 # ----- who is who (for display: account names, never a phone number) -------------------
 def account_names(session: Session, streamer_ids: list[int]) -> dict[int, str]:
     names: dict[int, str] = {}

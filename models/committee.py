@@ -1,14 +1,15 @@
 """The committee's own records: invitation codes, wrong-code attempts (/join and /link, for
-rate limiting) and the group chats subscribed to broadcasts."""
+rate limiting) and the group chats subscribed to broadcasts; and their queries."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, BigId, IdMixin
+from models.repo import changed_rows
 
 
 class Invitation(IdMixin, Base):
@@ -51,3 +52,73 @@ class GroupSubscription(IdMixin, Base):
     subscribed_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("people.id"))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+
+
+# ----- invitations ----------------------------------------------------------------------------
+def code_taken(session: Session, code: str) -> bool:
+    return session.scalar(select(Invitation.id).where(Invitation.code == code)) is not None
+
+
+def invitation_by_code(session: Session, code: str) -> Invitation | None:
+    return session.scalars(select(Invitation).where(Invitation.code == code)).first()
+
+
+def open_invitations(session: Session, now: dt.datetime, limit: int) -> list[Invitation]:
+    """Codes that can still be redeemed, oldest first."""
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.redeemed_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .order_by(Invitation.id)
+            .limit(limit)
+        )
+    )
+
+
+def revoke_invitation(session: Session, code: str, now: dt.datetime) -> int | None:
+    """The revoked invitation's id; None when there is no such code or it was redeemed or
+    revoked already (an expired one may still be revoked: nothing is lost)."""
+    return session.execute(
+        update(Invitation)
+        .where(
+            Invitation.code == code,
+            Invitation.redeemed_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .returning(Invitation.id)
+    ).scalar()
+
+
+def claim_invitation(
+    session: Session, invitation_id: int, person_id: int, now: dt.datetime
+) -> bool:
+    """Redeem the invitation for this person; False when someone redeemed or revoked it
+    meanwhile (two people redeeming one code at once: the conditional update lets one through)."""
+    won = changed_rows(
+        session,
+        update(Invitation)
+        .where(
+            Invitation.id == invitation_id,
+            Invitation.redeemed_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(redeemed_by=person_id, redeemed_at=now),
+    )
+    return won == 1
+
+
+# ----- wrong codes ----------------------------------------------------------------------------
+def failed_codes_since(session: Session, person_id: int, since: dt.datetime) -> list[dt.datetime]:
+    """When this person typed a wrong code after `since`, oldest first."""
+    return list(
+        session.scalars(
+            select(JoinAttempt.at)
+            .where(JoinAttempt.person_id == person_id, JoinAttempt.at > since)
+            .order_by(JoinAttempt.at)
+        )
+    )

@@ -1,14 +1,26 @@
-"""People, their channel identities, roles and per-identity conversation state."""
+"""People, their channel identities, roles, per-identity conversation state and the audit
+log; and the queries on roles and the audit log."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, BigId, IdMixin
+from models.streamers import DailyReport
 
 
 class Person(IdMixin, Base):
@@ -101,4 +113,35 @@ def locale_of(session: Session, channel: str, user_id: str) -> str | None:
         select(Person.locale)
         .join(Identity, Identity.person_id == Person.id)
         .where(Identity.channel == channel, Identity.user_id == user_id)
+    )
+
+
+# ----- roles ----------------------------------------------------------------------------------
+def all_roles(session: Session) -> list[Role]:
+    """Every granted role, admins first, then by unit."""
+    return list(session.scalars(select(Role).order_by(Role.role, Role.unit_id, Role.id)))
+
+
+def has_role(session: Session, person_id: int, role: str, unit_id: int | None) -> bool:
+    stmt = select(Role.id).where(Role.person_id == person_id, Role.role == role)
+    stmt = stmt.where(Role.unit_id == unit_id) if unit_id else stmt.where(Role.unit_id.is_(None))
+    return session.scalar(stmt) is not None
+
+
+def delete_role(session: Session, role_id: int) -> None:
+    session.execute(delete(Role).where(Role.id == role_id))
+
+
+# ----- audit log ------------------------------------------------------------------------------
+def audit_trail(session: Session, entity: str, entity_id: int, limit: int) -> list[AuditEntry]:
+    """One item's audit entries, oldest first; a streamer's include those of their daily
+    reports (a rejected report is part of the streamer's story)."""
+    cond: ColumnElement[bool] = (AuditEntry.entity == entity) & (AuditEntry.entity_id == entity_id)
+    if entity == "streamer":
+        report_ids = select(DailyReport.id).where(DailyReport.streamer_id == entity_id)
+        cond = or_(
+            cond, (AuditEntry.entity == "daily_report") & AuditEntry.entity_id.in_(report_ids)
+        )
+    return list(
+        session.scalars(select(AuditEntry).where(cond).order_by(AuditEntry.id).limit(limit))
     )

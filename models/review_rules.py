@@ -11,19 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-DRAFT = "draft"
-PENDING_UNIT = "pending_unit"
-PENDING_REVIEW = "pending_review"
-APPROVED = "approved"
-REJECTED = "rejected"
-WITHDRAWN = "withdrawn"
+from models.base import ReviewStatus
+
+# One vocabulary, ReviewStatus (its values are what the tables store); the short names let the
+# rules below read as the notice states them.
+DRAFT = ReviewStatus.DRAFT
+PENDING_UNIT = ReviewStatus.PENDING_UNIT
+PENDING_REVIEW = ReviewStatus.PENDING_REVIEW
+APPROVED = ReviewStatus.APPROVED
+REJECTED = ReviewStatus.REJECTED
+WITHDRAWN = ReviewStatus.WITHDRAWN
 
 PENDING = (PENDING_UNIT, PENDING_REVIEW)
 # What counts towards a unit's quota: endorsed by the unit (or its own) and not turned down.
 COUNTED = (PENDING_REVIEW, APPROVED)
 
 
-def decision(status: str, approve: bool, by_committee: bool) -> str | None:
+def decision(status: str, approve: bool, by_committee: bool) -> ReviewStatus | None:
     """The new status after a reviewer's decision, or None when it is not theirs to take."""
     if by_committee:
         if status not in PENDING:
@@ -34,7 +38,7 @@ def decision(status: str, approve: bool, by_committee: bool) -> str | None:
     return PENDING_REVIEW if approve else REJECTED
 
 
-def initial_status(recommended_by_unit: bool, unit_has_contact: bool) -> str:
+def initial_status(recommended_by_unit: bool, unit_has_contact: bool) -> ReviewStatus:
     """Where a (re)submitted registration starts."""
     if not recommended_by_unit and unit_has_contact:
         return PENDING_UNIT
@@ -51,7 +55,7 @@ def after_edit(status: str, key_fields_changed: bool, start: str) -> str:
     return status
 
 
-def enterprise_status(product_statuses: Iterable[str]) -> str:
+def enterprise_status(product_statuses: Iterable[str]) -> ReviewStatus:
     """An enterprise takes part once one of its products is approved; otherwise it is as far
     as its furthest product."""
     statuses = set(product_statuses)

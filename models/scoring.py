@@ -26,6 +26,12 @@ import numpy.typing as npt
 METRICS = ("gmv", "live_days", "avg_daily_hours", "viewers", "likes")
 
 
+def in_live_period(day: dt.date, start: dt.date, end: dt.date) -> bool:
+    """The live period includes its first and its last day (calendar.live_start, live_end):
+    only its days are reported and scored."""
+    return start <= day <= end
+
+
 @dataclass(frozen=True)
 class ScoringRules:
     max_hours_per_day: int
@@ -47,7 +53,7 @@ class ScoringRules:
         )
 
     def in_live_period(self, day: dt.date) -> bool:
-        return self.live_start <= day <= self.live_end
+        return in_live_period(day, self.live_start, self.live_end)
 
 
 @dataclass(frozen=True)
@@ -289,8 +295,12 @@ def next_tier(rank: int, all_tiers: Sequence[Tier]) -> Tier | None:
     return better[-1] if better else None
 
 
-def gap_to(target_rank: int, own_score: float, board_scores: Sequence[float]) -> float:
-    """Points needed to reach the score now at target_rank (1-based); 0 if already there."""
+def gap_to(
+    target_rank: int, own_score: float, board_scores: Sequence[float] | npt.NDArray[np.float64]
+) -> float:
+    """Points needed to reach the score now at target_rank (1-based); 0 if already there or
+    nobody holds that rank. `board_scores` by rank - 1, as Ranking.scores (no list is made of
+    100,000 scores to look up one)."""
     if target_rank < 1 or target_rank > len(board_scores):
         return 0.0
-    return max(0.0, board_scores[target_rank - 1] - own_score)
+    return max(0.0, float(board_scores[target_rank - 1]) - own_score)

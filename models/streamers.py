@@ -1,13 +1,26 @@
-"""Streamers (附件2 达人报名登记表), their livestream accounts and daily reports."""
+"""Streamers (附件2 达人报名登记表), their livestream accounts and daily reports; and the
+reviewers' queries on them."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, BigId, IdMixin, status_column
 
@@ -76,3 +89,46 @@ class DailyReport(IdMixin, Base):
     revision: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+
+
+# ----- for reviewers (unit_ids None: every unit, as the committee sees them) -------------------
+def count_streamers(session: Session, unit_ids: Collection[int] | None) -> int:
+    stmt = select(func.count()).select_from(Streamer)
+    if unit_ids is not None:
+        stmt = stmt.where(Streamer.unit_id.in_(unit_ids))
+    return session.scalar(stmt) or 0
+
+
+def streamers_page(
+    session: Session, unit_ids: Collection[int] | None, offset: int, limit: int
+) -> list[Streamer]:
+    """Streamers in registration (id) order, `limit` of them from `offset`."""
+    stmt = select(Streamer).order_by(Streamer.id)
+    if unit_ids is not None:
+        stmt = stmt.where(Streamer.unit_id.in_(unit_ids))
+    return list(session.scalars(stmt.offset(offset).limit(limit)))
+
+
+def reject_report(
+    session: Session,
+    report_id: int,
+    streamer_id: int,
+    revision: int,
+    reason: str,
+    now: dt.datetime,
+) -> tuple[dt.date, int] | None:
+    """Reject this revision of the streamer's report: its (day, account id), or None when it
+    is not theirs, is rejected already or was corrected meanwhile (a correction is a new
+    revision the reviewer has not seen)."""
+    row = session.execute(
+        update(DailyReport)
+        .where(
+            DailyReport.id == report_id,
+            DailyReport.streamer_id == streamer_id,
+            DailyReport.revision == revision,
+            DailyReport.rejected.is_(False),
+        )
+        .values(rejected=True, reject_reason=reason, updated_at=now)
+        .returning(DailyReport.report_date, DailyReport.account_id)
+    ).first()
+    return None if row is None else (row[0], row[1])

@@ -161,6 +161,7 @@ def recompute_all(session: Session, config: Any, fix: bool = True) -> list[Diffe
         )
         .where(
             DailyReport.rejected.is_(False),
+            # scoring.in_live_period, in SQL
             DailyReport.report_date >= rules.live_start,
             DailyReport.report_date <= rules.live_end,
         )

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, BigId, IdMixin
+from models.db import is_sqlite
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -160,7 +161,7 @@ def refresh_token(
         .values(account=account, token="", expires_at=EPOCH, generation=0)
         .on_conflict_do_nothing(index_elements=["account"])
     )
-    if session.get_bind().dialect.name == "sqlite":
+    if is_sqlite(session.get_bind()):
         # take SQLite's write lock now, before reading (a plain SELECT would not)
         session.execute(
             update(WeChatToken)

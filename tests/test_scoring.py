@@ -306,3 +306,16 @@ def test_gap_to_a_rank() -> None:
     assert gap_to(2, 70.5, scores) == 9.5
     assert gap_to(3, 70.5, scores) == 0.0
     assert gap_to(9, 1.0, scores) == 0.0
+    assert gap_to(0, 1.0, scores) == 0.0
+
+
+def test_gap_to_over_a_rankings_scores() -> None:
+    """/rank hands over Ranking.scores, a numpy array: the gap is the same plain float."""
+    ranked = rank_columns(
+        Columns([1, 2, 3], [1, 1, 1], [300, 200, 100], [3, 2, 1], [3, 2, 1], [3, 2, 1], [90] * 3),
+        RULES,
+    )
+    own = ranked.at(3).score
+    gap = gap_to(2, own, ranked.scores)
+    assert type(gap) is float and gap == ranked.at(2).score - own > 0
+    assert gap_to(3, own, ranked.scores) == 0.0 and gap_to(4, own, ranked.scores) == 0.0

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from models import Base
+from models.db import is_sqlite, make_engine
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,7 +18,7 @@ def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=is_sqlite(connection),
         compare_type=True,
     )
     with context.begin_transaction():
@@ -28,8 +29,6 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    from models.db import make_engine
-
     url = os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
     if not url:
         raise SystemExit("set DATABASE_URL to run alembic from the command line")
