@@ -8,6 +8,9 @@ PicklePersistence bot (benchmarks/plain_ptb_bot.py) in the same run.
 Prints, per bot and user count: updates/s, reply latency p50/p99 (from the update being
 available to the step's answer arriving at the fake) and the bot process's peak memory.
 Each bot runs in its own process; the fake and the users run in this one.
+
+Longer than 300 lines on purpose: one script, run by hand, that should stay readable top to
+bottom (set-up, the simulated users, the fault mode, the report).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.dispatcher import Routes
+from bot.core.routing import Routes
 from handlers import (
     board,
     enterprise,

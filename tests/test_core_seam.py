@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
 from bot.core.context import Ctx
-from bot.core.dispatcher import Core, Routes
+from bot.core.dispatcher import Core
 from bot.core.messages import Incoming, Reply
 from bot.core.ordering import PersonOrder
+from bot.core.routing import Routes
 from handlers.routes import ROUTES
 from models import DialogState, Identity, WeChatInbound
 from models.wechat import first_delivery

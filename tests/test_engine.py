@@ -25,11 +25,12 @@ from sqlalchemy import Engine, select
 from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
 from bot.core.context import Ctx
-from bot.core.dispatcher import Core, Routes
+from bot.core.dispatcher import Core
 from bot.core.forms import Answers, Field, FieldError, Form, Option
 from bot.core.i18n import translate
 from bot.core.messages import Incoming, Reply
 from bot.core.parsers import parse_count, parse_text
+from bot.core.routing import Routes
 from models import AuditEntry, DialogState, Identity, repo
 
 CHANNEL = "console"

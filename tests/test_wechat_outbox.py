@@ -22,9 +22,10 @@ from bot.channels.wechat.api import Api, OfficialAccountClient
 from bot.config import FestivalConfig, GroupChat, WeChatTemplate
 from bot.core.clock import FixedClock
 from bot.core.delivery import OutboxDispatcher
-from bot.core.dispatcher import Core, Routes
+from bot.core.dispatcher import Core
 from bot.core.messages import Reply
 from bot.core.outbox import Outbox
+from bot.core.routing import Routes
 from handlers.routes import ROUTES
 from models import Identity, OutboxMessage
 from models.wechat import token_generation

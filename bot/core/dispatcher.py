@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime as dt
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,48 +24,21 @@ from bot.config import FestivalConfig
 from bot.core.clock import Clock
 from bot.core.context import Ctx, State
 from bot.core.engine import FormEngine
-from bot.core.forms import Form
 from bot.core.i18n import translate
 from bot.core.messages import Incoming, Reply
 from bot.core.ordering import PersonOrder
 from bot.core.outbox import Outbox
 from bot.core.parsers import normalize
+from bot.core.routing import Record, Routes
 from models import dialog
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Handler = Callable[[Ctx], list[Reply]]
-ChatMoved = Callable[[Session, str, str, str, dt.datetime], None]  # channel, old id, new id
-# What a channel writes in the step's own commit: (the step's session, the step's replies).
-Record = Callable[[Session, list[Reply]], None]
 
 
 class StaleStep(Exception):
     """Another writer stored this identity's state first (second process, double tap)."""
-
-
-@dataclass
-class Routes:
-    """The routing table the app hands to the core (the core never imports handlers/)."""
-
-    commands: dict[str, Handler]  # "/start" -> handler; also reachable as button "cmd:start"
-    flows: dict[str, Handler]  # non-form flows: active flow name -> handler of the input
-    forms: dict[str, Form]
-    fallback: Handler  # free text outside any flow
-    group_commands: frozenset[str] = frozenset({"help", "top", "start"})
-    interrupting: frozenset[str] = field(default_factory=frozenset)  # keep the form open
-    # Who may use a command (permissions) or stay in a flow or form (flow_permissions), by
-    # name: "admin" (the committee) or "reviewer" (the committee and unit contacts). Checked
-    # here, in one place, on every step; a name not listed is open to everyone.
-    permissions: dict[str, str] = field(default_factory=dict)
-    flow_permissions: dict[str, str] = field(default_factory=dict)
-    # What a channel needs of the festival, handed over here so that no channel imports
-    # handlers/: the commands its menus list (a platform that has menus), and what to do when
-    # a group chat gets a new id (Telegram: upgraded to a supergroup), in the caller's session.
-    private_menu: tuple[str, ...] = ()
-    group_menu: tuple[str, ...] = ()
-    chat_moved: ChatMoved | None = None
 
 
 class Core:

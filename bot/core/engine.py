@@ -4,6 +4,9 @@ skips, cancels, shows a summary where any field can be edited, and confirms.
 Form state (in State.data["form"]):
   answers  the values so far            cursor  [field] or [group, index, subfield]
   stack    cursors visited (for 返回)    mode    ask | edit | item | more | summary | draft
+
+Longer than 300 lines on purpose: it is one state machine over that state, and its
+transitions read best side by side.
 """
 
 from __future__ import annotations

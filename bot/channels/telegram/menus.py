@@ -10,8 +10,8 @@ from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAl
 from telegram.error import TelegramError
 
 from bot.channels.telegram.sender import Sender
-from bot.core.dispatcher import Routes
 from bot.core.i18n import translate
+from bot.core.routing import Routes
 
 log = logging.getLogger(__name__)
 
