@@ -21,8 +21,7 @@ from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, FieldError, Form, Option
 from bot.core.messages import Reply
 from handlers import fields as f
-from handlers import notify
-from handlers.schemas import EnterpriseRegistration
+from handlers import notify, schemas
 from models import Enterprise, Product, ReviewStatus, repo
 from models import review_rules as rules
 
@@ -48,14 +47,27 @@ PRODUCT = Form(
     "product",
     "enterprise.product_title",
     (
-        Field("name", "ask.product_name", "label.product_name", parse=f.text(60)),
-        Field("priority_tag", "ask.priority_tag", "label.priority_tag", options=_tag_options),
+        Field(
+            "name",
+            "ask.product_name",
+            "label.product_name",
+            parse=f.text(60),
+            heading="export.col.product",
+        ),
+        Field(
+            "priority_tag",
+            "ask.priority_tag",
+            "label.priority_tag",
+            options=_tag_options,
+            heading="export.col.priority",
+        ),
         Field(
             "monthly_orders",
             "ask.monthly_orders",
             "label.monthly_orders",
             parse=f.count(),
             show=f.show_int,
+            heading="export.col.monthly_orders",
         ),
         Field(
             "monthly_turnover_fen",
@@ -63,8 +75,16 @@ PRODUCT = Form(
             "label.monthly_turnover",
             parse=f.money(),
             show=f.show_yuan,
+            heading="export.col.monthly_turnover",
         ),
-        Field("stock", "ask.stock", "label.stock", parse=f.count(), show=f.show_int),
+        Field(
+            "stock",
+            "ask.stock",
+            "label.stock",
+            parse=f.count(),
+            show=f.show_int,
+            heading="export.col.stock",
+        ),
         Field(
             "attachment_file_id",
             "ask.attachment",
@@ -72,6 +92,7 @@ PRODUCT = Form(
             accepts_photo=True,
             optional=True,
             show=lambda v, c: c.t("form.photo_received"),
+            heading="export.col.attachment",
         ),
     ),
     on_confirm=lambda _ctx, _a: [],
@@ -80,10 +101,28 @@ PRODUCT = Form(
 
 FIELDS = (
     *f.unit_fields(),
-    Field("name", "ask.enterprise_name", "label.enterprise_name", parse=f.text(60)),
-    Field("industry", "ask.industry", "label.industry", options=_industry_options),
+    Field(
+        "name",
+        "ask.enterprise_name",
+        "label.enterprise_name",
+        parse=f.text(60),
+        heading="export.col.enterprise",
+    ),
+    Field(
+        "industry",
+        "ask.industry",
+        "label.industry",
+        options=_industry_options,
+        heading="export.col.industry",
+    ),
     Field("main_products", "ask.main_products", "label.main_products", parse=f.text(200)),
-    Field("contact_name", "ask.contact_name", "label.contact_name", parse=f.text(20)),
+    Field(
+        "contact_name",
+        "ask.contact_name",
+        "label.contact_name",
+        parse=f.text(20),
+        heading="export.col.contact",
+    ),
     Field("phone", "ask.enterprise_phone", "label.mobile", parse=f.phone, accepts_contact=True),
     Field(
         "has_shop",
@@ -92,8 +131,16 @@ FIELDS = (
         options=f.yes_no_options,
         parse=f.yes_no_parse,
         show=_show_yes_no,
+        heading="export.col.has_shop",
     ),
-    Field("shop_type", "ask.shop_type", "label.shop_type", parse=f.text(60), when=_has_shop),
+    Field(
+        "shop_type",
+        "ask.shop_type",
+        "label.shop_type",
+        parse=f.text(60),
+        when=_has_shop,
+        heading="export.col.shop_type",
+    ),
     Field("shop_link", "ask.shop_link", "label.shop_link", parse=f.url, when=_has_shop),
     Field(
         "products",
@@ -105,38 +152,35 @@ FIELDS = (
 )
 
 
-def _to_model(a: Answers) -> EnterpriseRegistration:
-    data = dict(a)
-    data["unit"] = f.chosen_unit(a)
-    data["has_shop"] = a.get("has_shop") == "yes"
-    data["products"] = [
-        {**p, "priority_tag": None if p.get("priority_tag") == "none" else p.get("priority_tag")}
-        for p in a.get("products", [])
-    ]
+# The answers validated once more at confirm, and those stored as they are (the snapshot
+# an enterprise is edited from, the spreadsheet's columns): all from the fields.
+Registration = schemas.model_of("EnterpriseRegistration", FIELDS, schemas.EnterpriseDerived)
+STORED = schemas.stored_fields(FIELDS, Enterprise, schemas.EnterpriseDerived)
+PRODUCT_STORED = schemas.stored_fields(PRODUCT.fields, Product)
+NO_TAG = "none"  # the answer for a product without a priority tag (stored as NULL)
+
+
+def _to_model(a: Answers) -> schemas.EnterpriseDerived:
+    data = {**a, "unit": f.chosen_unit(a)}
     try:
-        return EnterpriseRegistration.model_validate(data)
+        return Registration.model_validate(data)
     except ValidationError as exc:
         name = str(exc.errors()[0]["loc"][0])
         raise FieldError(name if name in a else "name", "err.invalid_value") from exc
 
 
 def snapshot(ctx: Ctx, ent: Enterprise) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        c: getattr(ent, c) for c in ("name", "industry", "main_products", "contact_name", "phone")
-    }
-    data["has_shop"] = "yes" if ent.has_shop else "no"
-    if ent.has_shop:
-        data["shop_type"], data["shop_link"] = ent.shop_type, ent.shop_link
+    """The stored enterprise as form answers (for /me edit and the audit log)."""
+    data: dict[str, Any] = {}
+    for field in STORED:  # in form order: whether a field applies depends on earlier ones
+        if FORM.applies(field, data, ctx):
+            data[field.name] = f.answer_of(field, getattr(ent, field.name))
     data.update(f.unit_answers(ctx, ent.unit_id, preset=False))
     data["products"] = [
         {
             "id": p.id,
-            "name": p.name,
-            "priority_tag": p.priority_tag or "none",
-            "monthly_orders": p.monthly_orders,
-            "monthly_turnover_fen": p.monthly_turnover_fen,
-            "stock": p.stock,
-            "attachment_file_id": p.attachment_file_id,
+            **{field.name: f.answer_of(field, getattr(p, field.name)) for field in PRODUCT_STORED},
+            "priority_tag": p.priority_tag or NO_TAG,
         }
         for p in repo.products_of(ctx.session, ent.id)
         if p.status != ReviewStatus.WITHDRAWN
@@ -153,7 +197,8 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         raise FieldError("unit_group", "err.invalid_value")
     ent = repo.enterprise_of_person(ctx.session, ctx.person_id)
     before = snapshot(ctx, ent) if ent else None
-    values = reg.model_dump(exclude={"unit", "products"})
+    checked = reg.model_dump()
+    values = schemas.row_values(checked, Enterprise)
     if not values["has_shop"]:
         values["shop_type"] = values["shop_link"] = None
     # An enterprise fills in its own form: the unit endorses it if the unit has a contact.
@@ -172,7 +217,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         ent.unit_id = unit.id
     ent.submitted_at, ent.updated_at = now, now
     ctx.session.flush()
-    _store_products(ctx, ent, a.get("products", []), reg, status, unit_changed)
+    _store_products(ctx, ent, a.get("products", []), checked["products"], status, unit_changed)
     ent.status = rules.enterprise_status(p.status for p in repo.products_of(ctx.session, ent.id))
     repo.audit(
         ctx.session,
@@ -184,12 +229,13 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         before=before,
         after=snapshot(ctx, ent),
     )
-    notify.submitted(ctx, "enterprise", ent.id, reg.name, unit.id, status, reviewers.people)
+    name = checked["name"]
+    notify.submitted(ctx, "enterprise", ent.id, name, unit.id, status, reviewers.people)
     return [
         ctx.reply(
             "enterprise.submitted",
-            name=reg.name,
-            count=len(reg.products),
+            name=name,
+            count=len(checked["products"]),
             unit=repo.unit_full_name(ctx.session, unit),
             status=ctx.t(f"status.{status}"),
         )
@@ -200,7 +246,7 @@ def _store_products(
     ctx: Ctx,
     ent: Enterprise,
     raw: list[Answers],
-    reg: EnterpriseRegistration,
+    checked: list[dict[str, Any]],
     status: str,
     unit_changed: bool,
 ) -> None:
@@ -208,8 +254,10 @@ def _store_products(
     now = ctx.clock.now()
     existing = {p.id: p for p in repo.products_of(ctx.session, ent.id)}
     kept: set[int] = set()
-    for item, entry in zip(raw, reg.products, strict=True):
-        values = entry.model_dump()
+    for item, entry in zip(raw, checked, strict=True):
+        values = schemas.row_values(entry, Product)
+        if values["priority_tag"] == NO_TAG:
+            values["priority_tag"] = None
         product = existing.get(item.get("id", -1))
         if product is None:
             ctx.session.add(

@@ -16,13 +16,15 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import select
 
 from bot.core.context import Ctx
+from bot.core.forms import Field
 from bot.core.i18n import fmt_local
 from bot.core.messages import Reply
 from bot.core.parsers import normalize
-from models import DailyReport, Enterprise, LiveAccount, Product, Streamer, Unit, repo
+from handlers import enterprise, report, streamer
+from handlers.fields import cell_of
+from models import exports, repo
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +45,7 @@ def export(ctx: Ctx) -> list[Reply]:
         unit = repo.unit_by_code(ctx.session, args[1].upper()[:20])
         if unit is None:
             return [ctx.reply("export.no_unit", code=args[1][:20])]
-        children = ctx.session.scalars(select(Unit.id).where(Unit.parent_id == unit.id)).all()
-        unit_ids = [unit.id, *children]
+        unit_ids = exports.unit_with_children(ctx.session, unit.id)
     header, rows = {"streamers": _streamers, "enterprises": _enterprises, "reports": _reports}[
         kind
     ](ctx, unit_ids)
@@ -62,42 +63,44 @@ def export(ctx: Ctx) -> list[Reply]:
 
 
 def _names(ctx: Ctx) -> dict[int, str]:
-    return {u.id: repo.unit_full_name(ctx.session, u) for u in ctx.session.scalars(select(Unit))}
+    return {u.id: u.full_name for u in repo.unit_directory(ctx.session)}
 
 
-def _yuan(fen: int | None) -> float | str:
-    # Spreadsheet cells hold numbers: yuan with two decimals (the stored value is exact fen).
-    return "" if fen is None else round(fen / 100, 2)
+# A sheet is the notice's columns: a few of its own around the form's stored fields, which
+# come in the form's order, headed by their field's heading (or label), so a new field of a
+# form is a new column without a line here.
+def headings(
+    ctx: Ctx, before: Sequence[str], fields: Sequence[Field], after: Sequence[str]
+) -> list[str]:
+    keys = [
+        *(f"export.col.{c}" for c in before),
+        *(field.heading or field.label for field in fields),
+        *(f"export.col.{c}" for c in after),
+    ]
+    return [ctx.t(key) for key in keys]
+
+
+def cells(ctx: Ctx, fields: Sequence[Field], row: object) -> list[Any]:
+    return [cell_of(field, getattr(row, field.name), ctx) for field in fields]
 
 
 def _streamers(ctx: Ctx, unit_ids: list[int] | None) -> tuple[list[str], list[list[Any]]]:
-    header = [ctx.t(f"export.col.{c}") for c in STREAMER_COLUMNS]
-    stmt = select(Streamer).order_by(Streamer.unit_id, Streamer.id)
-    if unit_ids is not None:
-        stmt = stmt.where(Streamer.unit_id.in_(unit_ids))
+    header = headings(
+        ctx,
+        ("no", "account", "platform"),
+        streamer.STORED,
+        ("unit", "recommendation", "status", "reason", "id"),
+    )
     units = _names(ctx)
     rows = []
-    for n, s in enumerate(ctx.session.scalars(stmt), start=1):
+    for n, s in enumerate(exports.streamers(ctx.session, unit_ids), start=1):
         accounts = repo.accounts_of(ctx.session, s.id)
         rows.append(
             [
                 n,
                 "、".join(a.account_name for a in accounts),
                 "、".join(ctx.config.platform_label(a.platform) for a in accounts),
-                s.phone,
-                s.followers,
-                s.likes_received,
-                s.tips_income,
-                s.monthly_live_days,
-                float(s.monthly_live_hours),
-                s.cumulative_viewers,
-                s.peak_concurrent,
-                s.cumulative_orders,
-                _yuan(s.cumulative_sales_fen),
-                _yuan(s.avg_order_value_fen),
-                _yuan(s.dou_plus_spend_fen),
-                "" if s.conversion_rate is None else f"{s.conversion_rate}%",
-                "、".join(map(str, s.categories)),
+                *cells(ctx, streamer.STORED, s),
                 units.get(s.unit_id, ""),
                 ctx.t(f"review.rec.{s.recommendation}"),
                 ctx.t(f"status.{s.status}"),
@@ -108,71 +111,33 @@ def _streamers(ctx: Ctx, unit_ids: list[int] | None) -> tuple[list[str], list[li
     return header, rows
 
 
-STREAMER_COLUMNS = (
-    "no account platform phone followers likes tips live_days live_hours viewers peak orders "
-    "sales avg_order dou_plus conversion categories unit recommendation status reason id"
-).split()
-ENTERPRISE_COLUMNS = (
-    "no enterprise industry main_products contact mobile has_shop shop_type shop_link product "
-    "priority monthly_orders monthly_turnover stock attachment unit status reason id"
-).split()
-REPORT_COLUMNS = (
-    "date account platform unit gmv duration_minutes viewers likes orders evidence rejected "
-    "reason revision streamer_id"
-).split()
-
-
 def _enterprises(ctx: Ctx, unit_ids: list[int] | None) -> tuple[list[str], list[list[Any]]]:
     """One row per product, the enterprise's columns repeated, as the form has it."""
-    header = [ctx.t(f"export.col.{c}") for c in ENTERPRISE_COLUMNS]
-    stmt = (
-        select(Enterprise, Product)
-        .join(Product, Product.enterprise_id == Enterprise.id)
-        .order_by(Enterprise.unit_id, Enterprise.id, Product.id)
-    )
-    if unit_ids is not None:
-        stmt = stmt.where(Enterprise.unit_id.in_(unit_ids))
-    tags = {t.key: t.label for t in ctx.config.products.priority_tags}
+    fields = (*enterprise.STORED, *enterprise.PRODUCT_STORED)
+    header = headings(ctx, ("no",), fields, ("unit", "status", "reason", "id"))
     units = _names(ctx)
-    yes, no = ctx.t("export.yes"), ctx.t("export.no")
-    rows = []
-    for n, (e, p) in enumerate(ctx.session.execute(stmt).tuples(), start=1):
-        rows.append(
-            [
-                n,
-                e.name,
-                e.industry,
-                e.main_products,
-                e.contact_name,
-                e.phone,
-                yes if e.has_shop else no,
-                e.shop_type or "",
-                e.shop_link or "",
-                p.name,
-                tags.get(p.priority_tag or "", ""),
-                p.monthly_orders,
-                _yuan(p.monthly_turnover_fen),
-                p.stock,
-                yes if p.attachment_file_id else no,
-                units.get(e.unit_id, ""),
-                ctx.t(f"status.{p.status}"),
-                p.reject_reason or "",
-                p.id,
-            ]
-        )
+    rows = [
+        [
+            n,
+            *cells(ctx, enterprise.STORED, e),
+            *cells(ctx, enterprise.PRODUCT_STORED, p),
+            units.get(e.unit_id, ""),
+            ctx.t(f"status.{p.status}"),
+            p.reject_reason or "",
+            p.id,
+        ]
+        for n, (e, p) in enumerate(exports.enterprise_products(ctx.session, unit_ids), start=1)
+    ]
     return header, rows
 
 
 def _reports(ctx: Ctx, unit_ids: list[int] | None) -> tuple[list[str], list[list[Any]]]:
-    header = [ctx.t(f"export.col.{c}") for c in REPORT_COLUMNS]
-    stmt = (
-        select(DailyReport, LiveAccount, Streamer.unit_id)
-        .join(LiveAccount, LiveAccount.id == DailyReport.account_id)
-        .join(Streamer, Streamer.id == DailyReport.streamer_id)
-        .order_by(DailyReport.report_date, Streamer.unit_id, DailyReport.streamer_id)
+    header = headings(
+        ctx,
+        ("date", "account", "platform", "unit"),
+        report.STORED,
+        ("rejected", "reason", "revision", "streamer_id"),
     )
-    if unit_ids is not None:
-        stmt = stmt.where(Streamer.unit_id.in_(unit_ids))
     units = _names(ctx)
     yes, no = ctx.t("export.yes"), ctx.t("export.no")
     rows = [
@@ -181,18 +146,13 @@ def _reports(ctx: Ctx, unit_ids: list[int] | None) -> tuple[list[str], list[list
             a.account_name,
             ctx.config.platform_label(a.platform),
             units.get(unit_id, ""),
-            _yuan(r.gmv_fen),
-            r.duration_minutes,
-            r.viewers,
-            r.likes,
-            r.orders,
-            yes if r.evidence_file_id else no,
+            *cells(ctx, report.STORED, r),
             yes if r.rejected else no,
             r.reject_reason or "",
             r.revision,
             r.streamer_id,
         ]
-        for r, a, unit_id in ctx.session.execute(stmt).tuples()
+        for r, a, unit_id in exports.reports(ctx.session, unit_ids)
     ]
     return header, rows
 

@@ -21,9 +21,9 @@ from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, FieldError, Form, Option
 from bot.core.i18n import fmt_int, fmt_minutes, fmt_yuan
 from bot.core.messages import Reply
-from bot.core.parsers import ParseError, parse_date, parse_duration_minutes
+from bot.core.parsers import ParseError, parse_date
 from handlers import fields as f
-from handlers.schemas import DailyFigures
+from handlers import schemas
 from models import DailyReport, ReviewStatus, Streamer, repo, totals
 from models.scoring import in_live_period
 
@@ -83,14 +83,6 @@ def _account_options(ctx: Ctx, _a: Answers) -> list[Option]:
     return options
 
 
-def _duration(raw: str, ctx: Ctx, _a: Answers) -> int:
-    return parse_duration_minutes(raw, max_hours=ctx.config.reports.max_hours_per_report)
-
-
-def _gmv(raw: str, ctx: Ctx, a: Answers) -> int:
-    return f.money(ctx.config.reports.max_gmv_yuan)(raw, ctx, a)
-
-
 def _several_accounts(_a: Answers, ctx: Ctx) -> bool:
     return len(_account_options(ctx, {})) > 1
 
@@ -120,13 +112,46 @@ FIELDS = (
         options=_account_options,
         when=_several_accounts,
     ),
-    Field("gmv_fen", "ask.gmv", "label.gmv", parse=_gmv, show=f.show_yuan),
     Field(
-        "duration_minutes", "ask.duration", "label.duration", parse=_duration, show=f.show_minutes
+        "gmv_fen",
+        "ask.gmv",
+        "label.gmv",
+        parse=f.Money(limit=lambda c: c.config.reports.max_gmv_yuan),
+        show=f.show_yuan,
+        heading="export.col.gmv",
     ),
-    Field("viewers", "ask.viewers", "label.viewers", parse=f.count(), show=f.show_int),
-    Field("likes", "ask.likes", "label.likes", parse=f.count(), show=f.show_int),
-    Field("orders", "ask.orders", "label.orders", parse=f.count(), show=f.show_int),
+    Field(
+        "duration_minutes",
+        "ask.duration",
+        "label.duration",
+        parse=f.Minutes(limit=lambda c: c.config.reports.max_hours_per_report),
+        show=f.show_minutes,
+        heading="export.col.duration_minutes",
+    ),
+    Field(
+        "viewers",
+        "ask.viewers",
+        "label.viewers",
+        parse=f.count(),
+        show=f.show_int,
+        heading="export.col.viewers",
+    ),
+    Field(
+        "likes",
+        "ask.likes",
+        "label.likes",
+        parse=f.count(),
+        show=f.show_int,
+        heading="export.col.likes",
+    ),
+    Field(
+        "orders",
+        "ask.orders",
+        "label.orders",
+        parse=f.count(),
+        show=f.show_int,
+        heading="export.col.orders",
+    ),
     Field(
         "evidence_file_id",
         "ask.evidence",
@@ -137,6 +162,11 @@ FIELDS = (
         show=lambda v, c: c.t("form.photo_received"),
     ),
 )
+
+# The figures validated once more at confirm, and those stored as they are (the audit's
+# figures, the spreadsheet's columns): all from the fields.
+Figures = schemas.model_of("DailyFigures", FIELDS, schemas.ReportDerived)
+STORED = schemas.stored_fields(FIELDS, DailyReport, schemas.ReportDerived)
 
 
 def refusal(ctx: Ctx) -> Reply | None:
@@ -168,7 +198,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         _date(a["report_date"], ctx, a)
     except ParseError as err:
         raise FieldError("report_date", err.key, **err.params) from err
-    figures = DailyFigures.model_validate(
+    figures = Figures.model_validate(
         {**a, "account_id": a.get("account_id") or a.get("preset_account")}
     )
     account_ids = {int(o.value) for o in _account_options(ctx, {})}
@@ -176,7 +206,9 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         raise FieldError("account_id", "err.stale_choice")
     now = ctx.clock.now()
     report = repo.report_of(ctx.session, figures.account_id, figures.report_date)
-    values = figures.model_dump(exclude={"account_id", "report_date"})
+    values = schemas.row_values(
+        figures.model_dump(), DailyReport, exclude=("account_id", "report_date")
+    )
     if report is None:
         report = DailyReport(
             account_id=figures.account_id,
@@ -234,12 +266,7 @@ def _figures(r: DailyReport) -> dict[str, Any]:
     return {
         "date": r.report_date.isoformat(),
         "account_id": r.account_id,
-        "gmv_fen": r.gmv_fen,
-        "duration_minutes": r.duration_minutes,
-        "viewers": r.viewers,
-        "likes": r.likes,
-        "orders": r.orders,
-        "evidence_file_id": r.evidence_file_id,
+        **{field.name: getattr(r, field.name) for field in STORED},
         "revision": r.revision,
     }
 

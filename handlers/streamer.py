@@ -26,9 +26,8 @@ from bot.core.forms import Answers, Field, FieldError, Form, Option
 from bot.core.messages import Reply
 from bot.core.parsers import ParseError
 from handlers import fields as f
-from handlers import notify
-from handlers.schemas import StreamerRegistration
-from models import LiveAccount, Streamer, repo
+from handlers import notify, schemas
+from models import LiveAccount, Streamer, eligibility, repo
 from models import review_rules as rules
 from models.repo import UnitInfo
 
@@ -44,27 +43,25 @@ def _second_platform_options(ctx: Ctx, a: Answers) -> list[Option]:
     return [Option(p.key, p.label) for p in ctx.config.platforms if p.key != a.get("platform")]
 
 
-def _account(raw: str, ctx: Ctx, a: Answers, platform_key: str) -> str:
-    name = f.text(40)(raw, ctx, a)
-    owner = repo.account_owner(ctx.session, a[platform_key], name)
-    if owner is not None and owner != repo.streamer_id_of_person(ctx.session, ctx.person_id):
-        raise ParseError("err.account_taken", platform=ctx.config.platform_label(a[platform_key]))
-    return name
+def _account_free(platform_key: str) -> f.Check:
+    def check(name: str, ctx: Ctx, a: Answers) -> None:
+        owner = repo.account_owner(ctx.session, a[platform_key], name)
+        if owner is not None and owner != repo.streamer_id_of_person(ctx.session, ctx.person_id):
+            platform = ctx.config.platform_label(a[platform_key])
+            raise ParseError("err.account_taken", platform=platform)
+
+    return check
 
 
-def _followers(raw: str, ctx: Ctx, a: Answers) -> int:
-    value = f.count()(raw, ctx, a)
+def _enough_followers(value: int, ctx: Ctx, _a: Answers) -> None:
     minimum = ctx.config.eligibility.min_followers
-    if value < minimum:
+    if eligibility.refusal(value, None, min_followers=minimum):
         raise ParseError("err.followers_below_min", min=f"{minimum:,}", given=f"{value:,}")
-    return value
 
 
-def _peak(raw: str, ctx: Ctx, a: Answers) -> int:
-    value = f.count()(raw, ctx, a)
+def _peak_within_total(value: int, _ctx: Ctx, a: Answers) -> None:
     if value > a.get("cumulative_viewers", value):
         raise ParseError("err.peak_above_total")
-    return value
 
 
 def _declaration_options(ctx: Ctx, _a: Answers) -> list[Option]:
@@ -101,7 +98,7 @@ FIELDS = (
         "account_name",
         "ask.account_name",
         "label.account_name",
-        parse=lambda r, c, a: _account(r, c, a, "platform"),
+        parse=f.text(40).then(_account_free("platform")),
     ),
     Field(
         "second_platform",
@@ -116,7 +113,7 @@ FIELDS = (
         "second_account",
         "ask.second_account",
         "label.second_account",
-        parse=lambda r, c, a: _account(r, c, a, "second_platform"),
+        parse=f.text(40).then(_account_free("second_platform")),
         when=lambda a, _c: bool(a.get("second_platform")),
     ),
     Field("phone", "ask.phone", "label.phone", parse=f.phone, accepts_contact=True),
@@ -124,7 +121,7 @@ FIELDS = (
         "followers",
         "ask.followers",
         "label.followers",
-        parse=_followers,
+        parse=f.count().then(_enough_followers),
         show=f.show_int,
         prompt_params=_min_followers,
     ),
@@ -135,12 +132,20 @@ FIELDS = (
         parse=f.count(),
         show=f.show_int,
     ),
-    Field("tips_income", "ask.tips_income", "label.tips_income", parse=f.count(), show=f.show_int),
+    Field(
+        "tips_income",
+        "ask.tips_income",
+        "label.tips_income",
+        parse=f.count(),
+        show=f.show_int,
+        heading="export.col.tips",
+    ),
     Field(
         "monthly_live_days",
         "ask.monthly_live_days",
         "label.monthly_live_days",
         parse=f.count(max_value=31),
+        heading="export.col.live_days",
     ),
     Field(
         "monthly_live_hours",
@@ -148,6 +153,7 @@ FIELDS = (
         "label.monthly_live_hours",
         parse=f.hours(31 * 24),
         show=f.show_hours,
+        heading="export.col.live_hours",
     ),
     Field(
         "cumulative_viewers",
@@ -155,13 +161,15 @@ FIELDS = (
         "label.cumulative_viewers",
         parse=f.count(),
         show=f.show_int,
+        heading="export.col.viewers",
     ),
     Field(
         "peak_concurrent",
         "ask.peak_concurrent",
         "label.peak_concurrent",
-        parse=_peak,
+        parse=f.count().then(_peak_within_total),
         show=f.show_int,
+        heading="export.col.peak",
     ),
     Field(
         "cumulative_orders",
@@ -169,6 +177,7 @@ FIELDS = (
         "label.cumulative_orders",
         parse=f.count(),
         show=f.show_int,
+        heading="export.col.orders",
     ),
     Field(
         "cumulative_sales_fen",
@@ -176,6 +185,7 @@ FIELDS = (
         "label.cumulative_sales",
         parse=f.money(),
         show=f.show_yuan,
+        heading="export.col.sales",
     ),
     Field(
         "avg_order_value_fen",
@@ -184,6 +194,7 @@ FIELDS = (
         parse=f.money(),
         show=f.show_yuan,
         optional=True,
+        heading="export.col.avg_order",
     ),
     Field(
         "dou_plus_spend_fen",
@@ -202,7 +213,12 @@ FIELDS = (
         optional=True,
     ),
     Field(
-        "categories", "ask.categories", "label.categories", options=_category_options, multi=True
+        "categories",
+        "ask.categories",
+        "label.categories",
+        options=_category_options,
+        multi=True,
+        heading="export.col.categories",
     ),
     Field(
         "declarations",
@@ -215,8 +231,17 @@ FIELDS = (
 )
 
 
-def _to_model(ctx: Ctx, a: Answers) -> StreamerRegistration:
-    if a.get("declarations") != "yes":
+# The answers validated once more at confirm: types and bounds from the fields' kinds.
+Registration = schemas.model_of("StreamerRegistration", FIELDS, schemas.StreamerDerived)
+# The answers stored as they are in the registration's row (its own columns of the same
+# name): the snapshot a registration is edited from, and the spreadsheet's columns.
+STORED = schemas.stored_fields(FIELDS, Streamer, schemas.StreamerDerived)
+SNAPSHOT_COLUMNS = tuple(field.name for field in STORED)
+
+
+def _to_model(ctx: Ctx, a: Answers) -> schemas.StreamerDerived:
+    minimum = ctx.config.eligibility.min_followers
+    if eligibility.refusal(None, a.get("declarations") == "yes", min_followers=minimum):
         raise FieldError("declarations", "err.declaration_required")
     data = dict(a)
     data["unit"] = f.chosen_unit(a)
@@ -227,7 +252,7 @@ def _to_model(ctx: Ctx, a: Answers) -> StreamerRegistration:
     if data.get("avg_order_value_fen") is None and a["cumulative_orders"]:
         data["avg_order_value_fen"] = a["cumulative_sales_fen"] // a["cumulative_orders"]
     try:
-        return StreamerRegistration.model_validate(data)
+        return Registration.model_validate(data)
     except ValidationError as exc:
         name = str(exc.errors()[0]["loc"][0])
         raise FieldError(name if name in a else "platform", "err.invalid_value") from exc
@@ -244,32 +269,10 @@ def snapshot(
     return _answers(ctx, values, [(a.platform, a.account_name) for a in accounts])
 
 
-# The stored columns a registration's answers are made of (with its unit and accounts).
-SNAPSHOT_COLUMNS = (
-    "phone",
-    "followers",
-    "likes_received",
-    "tips_income",
-    "monthly_live_days",
-    "cumulative_viewers",
-    "peak_concurrent",
-    "cumulative_orders",
-    "cumulative_sales_fen",
-    "avg_order_value_fen",
-    "dou_plus_spend_fen",
-    "categories",
-    "monthly_live_hours",
-    "conversion_rate",
-)
-
-
 def _answers(ctx: Ctx, values: dict[str, Any], accounts: list[tuple[str, str]]) -> dict[str, Any]:
     """A registration's stored values (SNAPSHOT_COLUMNS, recommendation, unit_id) and its
     accounts (platform, name; in id order) as form answers."""
-    data: dict[str, Any] = {c: values[c] for c in SNAPSHOT_COLUMNS}
-    data["monthly_live_hours"] = str(values["monthly_live_hours"])
-    rate = values["conversion_rate"]
-    data["conversion_rate"] = None if rate is None else str(rate)
+    data: dict[str, Any] = {field.name: f.answer_of(field, values[field.name]) for field in STORED}
     data.update(f.unit_answers(ctx, values["unit_id"], preset=values["recommendation"] == "org"))
     data["declarations"] = "yes"
     if accounts:
@@ -289,19 +292,18 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     it reads everything first, with prebuilt statements (repo), and writes a new registration
     with plain inserts: each statement built and each ORM flush is a good part of its cost."""
     reg = _to_model(ctx, a)
+    checked = reg.model_dump()
     now = ctx.clock.now()
     session = ctx.session
     unit = f.unit_info(ctx, reg.unit)
     if unit is None:
         raise FieldError("unit_group", "err.invalid_value")
     streamer_id = repo.streamer_id_of_person(session, ctx.person_id)
-    wanted = {reg.platform: reg.account_name}
-    if reg.second_platform and reg.second_account:
-        wanted[reg.second_platform] = reg.second_account
+    wanted = _accounts(checked)
     for platform, name in wanted.items():
         owner = repo.account_owner(session, platform, name)
         if owner is not None and owner != streamer_id:
-            field = "account_name" if platform == reg.platform else "second_account"
+            field = "account_name" if platform == checked["platform"] else "second_account"
             raise FieldError(
                 field, "err.account_taken", platform=ctx.config.platform_label(platform)
             )
@@ -314,9 +316,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
             recommendation == "org", recommendation == "self" and reviewers.has_contact
         )
 
-    values = reg.model_dump(
-        exclude={"unit", "platform", "account_name", "second_platform", "second_account"}
-    )
+    values = schemas.row_values(checked, Streamer)
     before: dict[str, Any] | None = None
     if streamer_id is None:
         counted_before = False
@@ -336,7 +336,9 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         streamer_id = repo.insert_streamer(session, row, wanted)
         after = _answers(ctx, row, list(wanted.items()))
     else:
-        status, counted_before, before, after = _edit(ctx, streamer_id, reg, values, unit, start)
+        status, counted_before, before, after = _edit(
+            ctx, streamer_id, checked, values, unit, start
+        )
     repo.audit_now(
         session,
         now,
@@ -348,14 +350,14 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         after=_jsonable(after),
     )
     notify.submitted(
-        ctx, "streamer", streamer_id, reg.account_name, unit.id, status, reviewers.people
+        ctx, "streamer", streamer_id, checked["account_name"], unit.id, status, reviewers.people
     )
     if status in rules.COUNTED and not counted_before:
         notify.quota_exceeded(ctx, unit.id, only="streamers", reviewers=reviewers.people)
     return [
         ctx.reply(
             "streamer.submitted",
-            account=reg.account_name,
+            account=checked["account_name"],
             unit=unit.full_name,
             status=ctx.t(f"status.{status}"),
         )
@@ -365,7 +367,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
 def _edit(
     ctx: Ctx,
     streamer_id: int,
-    reg: StreamerRegistration,
+    checked: dict[str, Any],
     values: dict[str, Any],
     unit: UnitInfo,
     start: Callable[[str | None], str],
@@ -383,13 +385,7 @@ def _edit(
     for key, value in values.items():
         setattr(streamer, key, value)
     streamer.unit_id = unit.id
-    new_key = {
-        "unit": reg.unit,
-        "platform": reg.platform,
-        "account_name": reg.account_name,
-        "second_platform": reg.second_platform,
-        "second_account": reg.second_account,
-    }
+    new_key = {k: checked[k] for k in KEY_FIELDS}
     status = rules.after_edit(
         streamer.status,
         key_fields_changed=old_key != new_key,
@@ -400,19 +396,24 @@ def _edit(
     streamer.status = status
     streamer.submitted_at = now
     streamer.updated_at = now
-    accounts = _store_accounts(ctx, streamer, reg, kept)
+    accounts = _store_accounts(ctx, streamer, _accounts(checked), kept)
     ctx.session.flush()
     return status, counted_before, before, snapshot(ctx, streamer, accounts)
 
 
+def _accounts(checked: dict[str, Any]) -> dict[str, str]:
+    """The registration's accounts, platform: account name."""
+    wanted = {checked["platform"]: checked["account_name"]}
+    if checked["second_platform"] and checked["second_account"]:
+        wanted[checked["second_platform"]] = checked["second_account"]
+    return wanted
+
+
 def _store_accounts(
-    ctx: Ctx, streamer: Streamer, reg: StreamerRegistration, kept: list[LiveAccount]
+    ctx: Ctx, streamer: Streamer, wanted: dict[str, str], kept: list[LiveAccount]
 ) -> list[LiveAccount]:
-    """An edited registration's accounts, stored; returns them all, the `kept` ones (already
-    stored, in id order) first."""
-    wanted = {reg.platform: reg.account_name}
-    if reg.second_platform and reg.second_account:
-        wanted[reg.second_platform] = reg.second_account
+    """An edited registration's accounts (`wanted`, consumed), stored; returns them all, the
+    `kept` ones (already stored, in id order) first."""
     for account in kept:
         if account.platform not in wanted:
             continue  # an account with reports is never deleted; it simply stays

@@ -1,6 +1,9 @@
 """Forms are data: a form is a tuple of fields; the engine (engine.py) asks them one by one.
 
-Adding a field to a registration form is one `Field(...)` line in the handler's form.
+Adding a field to a registration form is one `Field(...)` line in the handler's form: the
+pydantic model checked at confirm, the answers stored as they are (and edited from) and the
+committee's spreadsheet column derive from it (handlers/schemas.py, handlers/export.py). Its
+table column with a migration, and its catalog keys, are the rest of a new stored field.
 """
 
 from __future__ import annotations
@@ -55,9 +58,16 @@ class Field:
     max_items: Callable[[Ctx], int] | None = None
     # Answers that depend on this one and are asked again when it changes (city -> county).
     resets: tuple[str, ...] = ()
+    # Catalog key of the field's column heading in the committee's spreadsheet, where the
+    # notice's wording (or a unit such as 元) differs from the summary's label.
+    heading: str | None = None
 
     def skippable(self, ctx: Ctx) -> bool:
         return self.optional(ctx) if callable(self.optional) else self.optional
+
+    def may_be_missing(self) -> bool:
+        """Whether a finished form may lack this answer (skippable, or not always asked)."""
+        return self.optional is not False or self.when is not None
 
 
 @dataclass(frozen=True)

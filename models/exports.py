@@ -1,0 +1,65 @@
+"""The committee's spreadsheets' queries (/export): the rows of each sheet, for all units or
+for a unit and its counties. Built once, like the submit step's: an export reads every
+registration, but its statements need not be built again for each one."""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from models.enterprises import Enterprise, Product
+from models.streamers import DailyReport, LiveAccount, Streamer
+from models.units import Unit
+
+_CHILDREN = select(Unit.id).where(Unit.parent_id == bindparam("unit"))
+
+
+def unit_with_children(session: Session, unit_id: int) -> list[int]:
+    """The unit and the units under it (a city's counties)."""
+    return [unit_id, *session.scalars(_CHILDREN, {"unit": unit_id})]
+
+
+_STREAMERS = select(Streamer).order_by(Streamer.unit_id, Streamer.id)
+_STREAMERS_OF = _STREAMERS.where(Streamer.unit_id.in_(bindparam("units", expanding=True)))
+
+
+def streamers(session: Session, unit_ids: list[int] | None) -> list[Streamer]:
+    """附件2's rows: registrations by unit, then in the order they came."""
+    if unit_ids is None:
+        return list(session.scalars(_STREAMERS))
+    return list(session.scalars(_STREAMERS_OF, {"units": unit_ids}))
+
+
+_PRODUCTS = (
+    select(Enterprise, Product)
+    .join(Product, Product.enterprise_id == Enterprise.id)
+    .order_by(Enterprise.unit_id, Enterprise.id, Product.id)
+)
+_PRODUCTS_OF = _PRODUCTS.where(Enterprise.unit_id.in_(bindparam("units", expanding=True)))
+
+
+def enterprise_products(
+    session: Session, unit_ids: list[int] | None
+) -> list[tuple[Enterprise, Product]]:
+    """附件1's rows: one per product, with its enterprise."""
+    if unit_ids is None:
+        return list(session.execute(_PRODUCTS).tuples())
+    return list(session.execute(_PRODUCTS_OF, {"units": unit_ids}).tuples())
+
+
+_REPORTS = (
+    select(DailyReport, LiveAccount, Streamer.unit_id)
+    .join(LiveAccount, LiveAccount.id == DailyReport.account_id)
+    .join(Streamer, Streamer.id == DailyReport.streamer_id)
+    .order_by(DailyReport.report_date, Streamer.unit_id, DailyReport.streamer_id)
+)
+_REPORTS_OF = _REPORTS.where(Streamer.unit_id.in_(bindparam("units", expanding=True)))
+
+
+def reports(
+    session: Session, unit_ids: list[int] | None
+) -> list[tuple[DailyReport, LiveAccount, int]]:
+    """The daily reports' rows: each with its account and its streamer's unit, by day."""
+    if unit_ids is None:
+        return list(session.execute(_REPORTS).tuples())
+    return list(session.execute(_REPORTS_OF, {"units": unit_ids}).tuples())
