@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,30 +29,13 @@ from tests.fake_telegram import (
 
 # PTB suggests Bot.get_updates over do_api_request("get_updates"); we take the raw JSON on
 # purpose (bot/channels/telegram/polling.py), and pytest resets the module's warning filter.
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.fake("telegram"),
+]
 
 
 ADMIN = TELEGRAM_ADMIN
-
-
-@pytest.fixture
-def tg_core(db: Engine, config: FestivalConfig, clock: FixedClock) -> Iterator[Core]:
-    core = Core(config_for_tests(config), db, clock, ROUTES)
-    yield core
-    core.executor.shutdown()
-
-
-@pytest.fixture
-def bot(tg_core: Core, fake: FakeTelegram) -> Iterator[BotThread]:
-    with BotThread(tg_core, fake) as running:
-        fake.wait(lambda: fake.stats.calls.get("getUpdates", 0) > 0)
-        yield running
 
 
 def test_streamer_registration_with_buttons(bot: BotThread, fake: FakeTelegram, db: Engine) -> None:

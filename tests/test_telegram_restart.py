@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,9 @@ from models import Streamer, TelegramUpdate
 from tests.fake_telegram import FakeTelegram, Fault
 from tests.test_telegram_faults import stored, varied_streamer
 
+pytestmark = pytest.mark.fake("telegram")
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
 
 
 class BotProcess:

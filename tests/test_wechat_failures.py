@@ -23,13 +23,9 @@ from models import AuditEntry, DialogState, Identity, OutboxMessage, Person, Str
 from tests import flows
 from tests.fake_wechat import FakeWeChat, wechat_bot
 
+pytestmark = pytest.mark.fake("wechat")
+
 FAILED = "simulated database failure"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        yield server
 
 
 @contextlib.contextmanager

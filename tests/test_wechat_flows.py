@@ -5,7 +5,6 @@ in plaintext and in safe mode (AES)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,13 +21,9 @@ from tests import flows
 from tests.chat import Chat
 from tests.fake_wechat import FakeWeChat, media_bytes, message_xml, wechat_bot
 
+pytestmark = pytest.mark.fake("wechat")
+
 MODES = pytest.mark.parametrize("safe", [False, True], ids=["plaintext", "safe"])
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        yield server
 
 
 def slow_core(db: Engine, config: FestivalConfig, clock: FixedClock, budget: float) -> Core:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -24,11 +23,7 @@ from tests import flows
 from tests.chat import Chat
 from tests.fake_wechat import FakeWeChat, wechat_bot
 
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        yield server
+pytestmark = pytest.mark.fake("wechat")
 
 
 def wechat(core: Core, openid: str, text: str) -> str:

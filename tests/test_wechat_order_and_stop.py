@@ -23,11 +23,7 @@ from tests.fake_wechat import FakeWeChat, Follower, WeChatServer, settings_for, 
 from tests.test_runner import wait_http
 from tests.test_web import free_port
 
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        yield server
+pytestmark = pytest.mark.fake("wechat")
 
 
 @pytest.fixture
