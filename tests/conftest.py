@@ -4,10 +4,12 @@ Telegram and WeChat servers and a core and running bot for them."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,16 @@ from tests.fake_wechat import FakeWeChat
 ROOT = Path(__file__).resolve().parent.parent
 # A Monday evening inside the 2020 live period, Asia/Shanghai.
 LIVE_NOW = dt.datetime(2020, 11, 2, 20, 0)
+
+
+async def until(condition: Callable[[], object], timeout: float = 10.0) -> None:
+    """Wait (on the event loop) until `condition()` holds: for what another thread or task is
+    doing, instead of sleeping for as long as it usually takes."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still not true after {timeout} s: {condition}")
+        await asyncio.sleep(0.005)
 
 
 def pytest_configure(config: pytest.Config) -> None:
