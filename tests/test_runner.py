@@ -25,6 +25,7 @@ from bot.core.dispatcher import Core
 from bot.core.messages import Reply
 from bot.core.outbox import Outbox
 from models import Identity, OutboxMessage
+from tests.catalog import said
 from tests.fake_telegram import BotThread, FakeTelegram
 from tests.fake_wechat import FakeWeChat, Follower, WeChatServer, settings_for
 from tests.test_web import free_port
@@ -89,7 +90,7 @@ def test_one_process_serves_both_channels_and_reroutes_between_them(
         lin.say("/link")
         code = re.search(r"[A-Z2-9]{8}", lin.last_text())
         assert code is not None
-        assert "已绑定" in wechat_say(port, fake_wechat, "o_lin", f"/link {code[0]}")
+        assert said(wechat_say(port, fake_wechat, "o_lin", f"/link {code[0]}"), "link.done")
         with Session(db) as session:
             owners = set(
                 session.scalars(

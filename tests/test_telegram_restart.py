@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from models import Streamer, TelegramUpdate
+from tests.catalog import said
 from tests.fake_telegram import FakeTelegram, Fault
 from tests.test_telegram_faults import stored, varied_streamer
 
@@ -79,7 +80,7 @@ def test_kill_9_mid_registration_then_restart(
         fake.settle(user.id, before, quiet=0.3, timeout=20)
         user.run(lines[17:], quiet=0.15)
         sent += len(lines) - 17
-        assert "报名已提交" in "".join(m.text for m in user.inbox[-2:])
+        assert said("".join(m.text for m in user.inbox[-2:]), "streamer.submitted")
     finally:
         if bot.proc is not None and bot.proc.poll() is None:
             bot.proc.terminate()

@@ -19,6 +19,7 @@ from bot.core.dispatcher import Core
 from handlers.routes import ROUTES
 from models import Enterprise, Product
 from tests import flows
+from tests.catalog import said
 from tests.conftest import until
 from tests.fake_wechat import FakeWeChat, Follower, WeChatServer, settings_for, wechat_bot
 from tests.test_runner import wait_http
@@ -55,7 +56,7 @@ def test_a_text_sent_while_a_picture_downloads_waits_for_it(
                 return await ent.say("完成")
 
             await asyncio.gather(ent.say("/photo p1"), text_right_after())
-            assert "企业报名已提交" in await ent.say("确认提交")
+            assert said(await ent.say("确认提交"), "enterprise.submitted")
 
     asyncio.run(scenario())
     with Session(db) as session:
