@@ -1,13 +1,17 @@
 """Fixtures: a migrated database (SQLite file, or PostgreSQL when TEST_DATABASE_URL is set:
-a database of its own, dropped at the end), the shipped config, a fixed clock, a chat."""
+a database of its own, dropped at the end), the shipped config, a fixed clock, a chat; the fake
+Telegram and WeChat servers and a core and running bot for them."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text, update
@@ -21,10 +25,32 @@ from handlers.routes import ROUTES
 from models import Base, Unit
 from models.db import make_engine
 from tests.chat import Chat
+from tests.fake_telegram import BotThread, FakeTelegram, config_for_tests
+from tests.fake_wechat import FakeWeChat
 
 ROOT = Path(__file__).resolve().parent.parent
 # A Monday evening inside the 2020 live period, Asia/Shanghai.
 LIVE_NOW = dt.datetime(2020, 11, 2, 20, 0)
+
+
+async def until(condition: Callable[[], object], timeout: float = 10.0) -> None:
+    """Wait (on the event loop) until `condition()` holds: for what another thread or task is
+    doing, instead of sleeping for as long as it usually takes."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still not true after {timeout} s: {condition}")
+        await asyncio.sleep(0.005)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "fake(kind): the server the `fake` fixture starts: 'telegram' or 'wechat'"
+    )
+    config.addinivalue_line(
+        "markers",
+        "telegram_limits(**limits): Telegram settings of `tg_core` (e.g. shorter backoffs)",
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -94,3 +120,45 @@ def core(db: Engine, config: FestivalConfig, clock: FixedClock) -> Iterator[Core
 @pytest.fixture
 def chat(core: Core) -> Chat:
     return Chat(core)
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_wechat() -> Iterator[FakeWeChat]:
+    with FakeWeChat() as server:
+        yield server
+
+
+@pytest.fixture
+def fake(request: pytest.FixtureRequest) -> Any:
+    """The fake server a module is about: `pytestmark = pytest.mark.fake("telegram")` (or
+    "wechat")."""
+    marker = request.node.get_closest_marker("fake")
+    if marker is None or marker.args[0] not in ("telegram", "wechat"):
+        raise pytest.UsageError("mark the module pytest.mark.fake('telegram' or 'wechat')")
+    return request.getfixturevalue(f"fake_{marker.args[0]}")
+
+
+@pytest.fixture
+def tg_core(
+    request: pytest.FixtureRequest, db: Engine, config: FestivalConfig, clock: FixedClock
+) -> Iterator[Core]:
+    """A core with a Telegram committee admin; `pytest.mark.telegram_limits(**limits)` changes
+    the Telegram settings (fault runs: shorter backoffs)."""
+    marker = request.node.get_closest_marker("telegram_limits")
+    core = Core(config_for_tests(config, **(marker.kwargs if marker else {})), db, clock, ROUTES)
+    yield core
+    core.executor.shutdown()
+
+
+@pytest.fixture
+def bot(tg_core: Core, fake_telegram: FakeTelegram) -> Iterator[BotThread]:
+    """Our bot running against the fake Telegram, once it has started polling."""
+    with BotThread(tg_core, fake_telegram) as running:
+        fake_telegram.wait(lambda: fake_telegram.stats.calls.get("getUpdates", 0) > 0)
+        yield running

@@ -80,6 +80,7 @@ class FakeWeChat:
         self.unfollowed: set[str] = set()  # customer service answers 43004 (not a follower)
         self.expired_media: set[str] = set()  # media/get answers 40007 (WeChat deleted it)
         self.media_delay = 0.0  # seconds media/get takes (a slow picture download)
+        self.downloads_started = 0  # media/get requests received (answered or not yet)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -246,6 +247,8 @@ class FakeWeChat:
             media = params.get("media_id", "")
             if not media.startswith("media-") or media in self.expired_media:
                 return {"errcode": 40007, "errmsg": "invalid media_id"}
+            with self.lock:
+                self.downloads_started += 1
             time.sleep(self.media_delay)  # this request's own server thread
             return media_bytes(media)
         if endpoint == "media/upload":

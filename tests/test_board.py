@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session
 from bot.channels.console import render
 from bot.config import FestivalConfig
 from bot.core.dispatcher import Core
+from bot.core.i18n import translate
 from bot.core.messages import Incoming
 from handlers import board_image
 from models import Streamer, StreamerTotal, ranking
 from models import board as boards
 from models.scoring import ScoringRules, Totals, score_board
 from tests import festival_data as data
+from tests.catalog import line, said
 from tests.chat import Chat
 
 DAY = dt.date(2020, 11, 2)
@@ -44,8 +46,8 @@ def group_top(core: Core, args: str = "") -> str:
 
 
 def test_no_board_yet_is_said_plainly(chat: Chat, core: Core) -> None:
-    assert chat.say("x", "/top") == (
-        "龙虎榜还没有发布。直播期（2020-10-30 起）每周一 10:00 发布。\n"
+    assert chat.say("x", "/top") == line(
+        "board.none_yet", start="2020-10-30", weekday="周一", hour="10"
     )
     assert group_top(core).startswith("龙虎榜还没有发布")
 
@@ -101,11 +103,19 @@ def test_rank_shows_breakdown_and_gap_to_next_tier(
             data.report(s, config, data.streamer(s, f"主播{i}"), DAY, gmv_yuan=100 * (i + 1))
         data.streamer(s, "没战报", user="idle")
     out = chat.say("主播1", "/rank")
-    assert out.splitlines()[0] == "你当前排第 3 / 4 名，综合得分 43.3 分（满分 100）。各项得分："
-    assert "· 成交额：200 元，超过 33% 的主播 → 13.3 分（权重 40%）" in out
+    assert out.splitlines()[0] == translate("zh_CN", "rank.title", rank="3", n="4", score="43.3")
+    assert said(
+        out,
+        "rank.metric",
+        metric="成交额",
+        value="200 元",
+        percentile="33",
+        points="13.3",
+        weight="40",
+    )
     assert "· 日均直播时长：2.0 小时，超过 50% 的主播 → 7.5 分（权重 15%）" in out
-    assert out.splitlines()[-1] == (
-        "你目前位于「一等奖」名次；进入「特等奖」（前 1 名）还差 26.7 分。"
+    assert out.splitlines()[-1] == translate(
+        "zh_CN", "rank.tier_gap", tier="一等奖", next="特等奖", last="1", gap="26.7"
     )
     assert chat.say("idle", "/rank").startswith("你在直播期内还没有计入排名的战报")
     assert chat.say("nobody", "/rank").startswith("你还没有报名主播")

@@ -5,37 +5,23 @@ short caption, each streamer their rank, and nobody gets a phone number."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
-from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
-from handlers.routes import ROUTES
 from scheduler import JobRunner
 from tests import festival_data as data
-from tests.fake_telegram import BotThread, FakeTelegram, config_for_tests
+from tests.fake_telegram import BotThread, FakeTelegram
 
 # The channel calls do_api_request on purpose (raw answers); PTB suggests its typed methods.
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.fake("telegram"),
+]
 
 GROUP = -100777
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def tg_core(db: Engine, config: FestivalConfig, clock: FixedClock) -> Iterator[Core]:
-    core = Core(config_for_tests(config), db, clock, ROUTES)
-    yield core
-    core.executor.shutdown()
 
 
 def test_the_weekly_board_reaches_a_telegram_group_as_a_picture(

@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
+from bot.core.i18n import translate
 from bot.core.messages import Incoming, Reply
 from models import DialogState, Identity, Person
+from tests.catalog import begins, said
 from tests.chat import Chat
 
 MENU_ZH = "欢迎来到「点亮原产地·江西青年直播节」！请选择："
@@ -78,7 +80,7 @@ def test_new_user_gets_the_menu(core: Core) -> None:
 
 def test_new_user_typing_anything_gets_the_menu(core: Core) -> None:
     hint, menu = say(core, "bob", "你好")
-    assert hint.text == "没有理解你的意思。请从下面的菜单中选择，或发送 /help 查看帮助。"
+    assert hint.text == translate("zh_CN", "fallback.text")
     assert menu.text == MENU_ZH
     assert labels(menu) == LABELS_ZH
 
@@ -92,10 +94,10 @@ def test_english_client_gets_english(core: Core) -> None:
 def test_typed_menu_label_and_number_press_the_button(core: Core) -> None:
     say(core, "dave", "/start")
     (text,) = say(core, "dave", "帮助")
-    assert text.text.startswith("「点亮原产地·江西青年直播节」机器人可以：")
+    assert begins(text, "help.text", festival="点亮原产地·江西青年直播节")
     say(core, "dave", "/start")
     (text,) = say(core, "dave", "6")  # the sixth button: 帮助
-    assert text.text.startswith("「点亮原产地·江西青年直播节」机器人可以：")
+    assert begins(text, "help.text", festival="点亮原产地·江西青年直播节")
 
 
 # ----- stale buttons ----------------------------------------------------------------------
@@ -107,25 +109,25 @@ def test_old_button_is_refused_as_stale(core: Core) -> None:
     assert version_of(core, "alice") == 2
 
     replies = press(core, "alice", data(first)[5])  # a button of the older menu
-    assert [r.text for r in replies] == ["这个按钮已过期，请按最新的提示操作。"]
+    assert [r.text for r in replies] == [translate("zh_CN", "err.stale_button")]
     assert version_of(core, "alice") == 3  # the refusal is a step too
 
     (third,) = say(core, "alice", "/start")
     (answer,) = press(core, "alice", data(third)[5])  # the newest menu's button works
-    assert answer.text.startswith("「点亮原产地·江西青年直播节」机器人可以：")
+    assert begins(answer, "help.text", festival="点亮原产地·江西青年直播节")
 
 
 def test_unversioned_button_is_always_valid(core: Core) -> None:
     say(core, "alice", "/start")
     say(core, "alice", "/start")
     (answer,) = press(core, "alice", "*:cmd:help")  # e.g. a button in a notice
-    assert answer.text.startswith("「点亮原产地·江西青年直播节」机器人可以：")
+    assert begins(answer, "help.text", festival="点亮原产地·江西青年直播节")
 
 
 def test_garbled_button_data_is_stale(core: Core) -> None:
     say(core, "alice", "/start")
     replies = press(core, "alice", "x:cmd:help")
-    assert [r.text for r in replies] == ["这个按钮已过期，请按最新的提示操作。"]
+    assert [r.text for r in replies] == [translate("zh_CN", "err.stale_button")]
 
 
 # ----- group chats ------------------------------------------------------------------------
@@ -136,8 +138,8 @@ def test_group_free_text_gets_no_reply(core: Core) -> None:
 
 def test_register_in_a_group_asks_for_a_private_chat(core: Core) -> None:
     replies = say(core, "alice", "/register", chat_id="-100123", chat_kind="group")
-    assert [r.text for r in replies] == ["为保护个人信息，报名和战报请私聊机器人。"]
-    assert "请私聊" in replies[0].text
+    assert [r.text for r in replies] == [translate("zh_CN", "group.private_only")]
+    assert said(replies[0], "group.private_only")
     with core.sessions() as s:
         # the identity's chat is the person's private chat, never the group
         assert s.scalars(select(Identity.chat_id)).one() == "alice"
@@ -145,24 +147,26 @@ def test_register_in_a_group_asks_for_a_private_chat(core: Core) -> None:
 
 def test_help_in_a_group_is_answered(core: Core) -> None:
     (reply,) = say(core, "alice", "/help", chat_id="-100123", chat_kind="group")
-    assert reply.text.startswith("「点亮原产地·江西青年直播节」机器人可以：")
+    assert begins(reply, "help.text", festival="点亮原产地·江西青年直播节")
 
 
 # ----- commands and message size ----------------------------------------------------------
 def test_unknown_command(core: Core) -> None:
     replies = say(core, "alice", "/unknowncommand")
-    assert [r.text for r in replies] == ["没有 /unknowncommand 这个命令，发送 /help 查看可用命令。"]
+    assert [r.text for r in replies] == [
+        translate("zh_CN", "err.unknown_command", command="unknowncommand")
+    ]
 
 
 def test_overlong_message_is_refused_before_parsing(core: Core, config: FestivalConfig) -> None:
     assert config.conversation.message_max_len == 2000
     replies = say(core, "alice", "长" * 10_000)
-    assert [r.text for r in replies] == ["消息太长了（最多 2000 个字），请分开发送或精简。"]
+    assert [r.text for r in replies] == [translate("zh_CN", "err.message_too_long", max=2000)]
     # the limit itself is still accepted (and then not understood)
     replies = say(core, "alice", "长" * 2000)
-    assert replies[0].text == "没有理解你的意思。请从下面的菜单中选择，或发送 /help 查看帮助。"
+    assert replies[0].text == translate("zh_CN", "fallback.text")
     replies = say(core, "alice", "长" * 2001)
-    assert [r.text for r in replies] == ["消息太长了（最多 2000 个字），请分开发送或精简。"]
+    assert [r.text for r in replies] == [translate("zh_CN", "err.message_too_long", max=2000)]
 
 
 def test_from_text_parses_commands() -> None:
@@ -189,10 +193,10 @@ def test_from_text_parses_commands() -> None:
 def test_start_with_a_unit_link_in_telegram_form(core: Core) -> None:
     """Telegram sends '/start@bot payload' in groups and '/start payload' from a deep link."""
     (bad, menu) = say(core, "alice", "/start@festival_bot unit_999999")
-    assert bad.text == "这个推荐链接无效或已过期，你仍可自行报名（自荐）。"
+    assert bad.text == translate("zh_CN", "start.bad_link")
     assert menu.text == MENU_ZH
     (privacy,) = say(core, "alice", "/start@festival_bot unit_360302")
-    assert privacy.text.startswith("个人信息说明：")  # the recommendation starts: privacy first
+    assert begins(privacy, "privacy.notice")  # the recommendation starts: privacy first
 
 
 # ----- language ---------------------------------------------------------------------------
@@ -211,7 +215,7 @@ def test_lang_switches_and_back(core: Core) -> None:
         assert s.scalars(select(Person.locale)).one() == "en"
 
     done, menu = say(core, "alice", "/lang zh")
-    assert done.text == "已切换为中文。"
+    assert done.text == translate("zh_CN", "lang.set")
     assert (menu.text, labels(menu)) == (MENU_ZH, LABELS_ZH)
     with core.sessions() as s:
         assert s.scalars(select(Person.locale)).one() == "zh_CN"
@@ -219,7 +223,7 @@ def test_lang_switches_and_back(core: Core) -> None:
 
 def test_lang_without_argument_offers_buttons(core: Core) -> None:
     (choose,) = say(core, "alice", "/lang")
-    assert choose.text == "请选择语言 / Choose your language:"
+    assert choose.text == translate("zh_CN", "lang.choose")
     assert labels(choose) == ["中文", "English"]
     assert data(choose) == ["1:lang:zh_CN", "1:lang:en"]
     done, menu = press(core, "alice", "1:lang:en")
@@ -274,7 +278,7 @@ def test_writing_again_clears_unreachable(chat: Chat, core: Core, clock: FixedCl
 
 def test_a_huge_command_argument_is_refused_before_the_handler(chat: Chat, core: Core) -> None:
     out = chat.say("u", "/join " + "A" * 5000)
-    assert out.startswith("消息太长")
+    assert begins(out, "err.message_too_long")
     with core.sessions() as s:
         from models import JoinAttempt
 

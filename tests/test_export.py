@@ -6,6 +6,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from tests.catalog import begins, line
 from tests.chat import Chat
 from tests.committee_helpers import ANYUAN, make_contact, register
 from tests.flows import enterprise_two_products, report_lines
@@ -37,7 +38,7 @@ def test_one_unit_with_its_counties(chat: Chat) -> None:
     register(chat, "s", "小明的果园")  # 萍乡市 安源区
     assert len(rows(chat, "/export streamers 360300")) == 3  # the city includes its counties
     assert len(rows(chat, "/export streamers 360313")) == 2  # another county: header only
-    assert chat.say("admin", "/export streamers 999999") == "找不到单位 999999。\n"
+    assert chat.say("admin", "/export streamers 999999") == line("export.no_unit", code="999999")
 
 
 def test_enterprises_one_row_per_product(chat: Chat) -> None:
@@ -57,7 +58,7 @@ def test_reports_with_rejections(chat: Chat) -> None:
 
 def test_export_is_for_the_committee_only(chat: Chat) -> None:
     make_contact(chat, "c1", ANYUAN)
-    assert chat.say("c1", "/export streamers").startswith("抱歉，这个功能只对组委会开放。")
+    assert begins(chat.say("c1", "/export streamers"), "err.not_allowed")
     assert chat.say("admin", "/export").startswith("用法：/export")
     assert chat.say("admin", "/export phones").startswith("用法：/export")
 
@@ -93,6 +94,6 @@ def test_an_exports_folder_that_is_a_symlink_is_refused(chat: Chat, tmp_path: Pa
     try:
         out = Chat(keeping).say("admin", "/export streamers")
         assert not list(elsewhere.iterdir())
-        assert out == "导出文件没能生成（存储位置不可用），已记录在日志中。请联系技术人员。\n"
+        assert out == line("export.failed")
     finally:
         keeping.executor.shutdown()

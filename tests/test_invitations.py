@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from models import Invitation, JoinAttempt, Role
+from tests.catalog import begins, line, said
 from tests.chat import Chat
 from tests.committee_helpers import ANYUAN, invite
 
@@ -22,19 +23,15 @@ def roles(core: Core) -> list[tuple[str, int | None]]:
 def test_a_code_is_used_once(chat: Chat, core: Core) -> None:
     code = invite(chat, ANYUAN)
     assert "欢迎！" in chat.say("c1", f"/join {code}")
-    assert chat.say("c2", f"/join {code}") == (
-        "这个邀请码已经被使用过了。如需新的邀请码，请联系组委会。\n"
-    )
-    assert chat.say("c1", f"/join {code}") == (
-        "这个邀请码已经被使用过了。如需新的邀请码，请联系组委会。\n"
-    )
+    assert chat.say("c2", f"/join {code}") == line("join.used")
+    assert chat.say("c1", f"/join {code}") == line("join.used")
     assert [r for r, _ in roles(core)] == ["admin", "unit_contact"]
 
 
 def test_an_expired_code_is_refused(chat: Chat, core: Core, clock: FixedClock) -> None:
     code = invite(chat, ANYUAN)
     clock.advance(hours=72, seconds=1)
-    assert chat.say("c1", f"/join {code}") == "这个邀请码已过期。请联系组委会重新生成。\n"
+    assert chat.say("c1", f"/join {code}") == line("join.expired")
     assert [r for r, _ in roles(core)] == ["admin"]
 
 
@@ -52,13 +49,13 @@ def test_revoked_codes_and_the_open_list(chat: Chat, core: Core) -> None:
     assert f"· {first}：萍乡市 安源区 单位联系人，有效期至 2020-11-05 20:00\n" in listing
     assert f"· {second}：组委会管理员，有效期至 2020-11-05 20:00\n" in listing
     assert chat.press("admin", f"作废 {first}") == f"邀请码 {first} 已作废。\n"
-    assert chat.say("c1", f"/join {first}") == "这个邀请码已被组委会作废。请联系组委会。\n"
+    assert chat.say("c1", f"/join {first}") == line("join.revoked")
     assert chat.say("admin", f"/revoke {first}") == (
         f"邀请码 {first} 不存在、已被使用或已作废，无法作废。\n"
     )
     assert first not in chat.say("admin", "/invites")
     assert "欢迎！你现在是 组委会管理员" in chat.say("a2", f"/join {second.lower()}")
-    assert chat.say("admin", "/invites") == "目前没有未使用的邀请码。发送 /invite 生成一个。\n"
+    assert chat.say("admin", "/invites") == line("invite.none_open")
     # the new admin can now do what admins do
     assert invite(chat, ANYUAN, admin="a2")
 
@@ -79,7 +76,7 @@ def test_the_deep_link_redeems_and_shows_the_menu(chat: Chat) -> None:
 def test_a_role_one_already_has_does_not_use_up_the_code(chat: Chat, core: Core) -> None:
     chat.say("c1", f"/join {invite(chat, ANYUAN)}")
     again = invite(chat, ANYUAN)
-    assert chat.say("c1", f"/join {again}") == "你已经拥有这个身份了，无需再次加入。\n"
+    assert chat.say("c1", f"/join {again}") == line("join.already")
     assert "欢迎！" in chat.say("c2", f"/join {again}")
 
 
@@ -88,7 +85,7 @@ def test_guessing_is_rate_limited(chat: Chat, core: Core, clock: FixedClock) -> 
     assert chat.say("g", "/join 😀").startswith("请在 /join 后面写上邀请码")  # not a try
     for guess in ("AAAA-AAAA", "BBBB-BBBB", "12345678", "ZZZZ ZZZZ", "x" * 1500):
         assert chat.say("g", f"/join {guess}").startswith("邀请码不正确"), guess
-    assert chat.say("g", f"/join {code}") == "尝试次数过多，请 60 分钟后再试。\n"
+    assert chat.say("g", f"/join {code}") == line("join.too_many", minutes="60")
     with core.sessions() as s:
         assert s.scalar(select(func.count()).select_from(JoinAttempt)) == 5
         assert s.scalar(select(Invitation.redeemed_at)) is None
@@ -97,7 +94,7 @@ def test_guessing_is_rate_limited(chat: Chat, core: Core, clock: FixedClock) -> 
 
 
 def test_join_without_a_code_explains(chat: Chat) -> None:
-    assert chat.say("c1", "/join") == "请在 /join 后面写上邀请码，例如：/join ABCD-EFGH\n"
+    assert chat.say("c1", "/join") == line("join.usage")
 
 
 def test_only_the_committee_invites(chat: Chat) -> None:
@@ -114,7 +111,7 @@ def test_invite_unknown_unit(chat: Chat) -> None:
 
 def test_the_invite_form_picks_a_unit(chat: Chat, core: Core) -> None:
     out = chat.say("admin", "/invite")
-    assert out.startswith("要邀请的是？")
+    assert begins(out, "ask.invite_role")
     chat.say("admin", "单位联系人")
     chat.say("admin", "1")  # 设区市 / 县（市、区）团委
     chat.say("admin", "萍乡市")
@@ -141,7 +138,7 @@ def test_the_committee_removes_a_role(chat: Chat, core: Core) -> None:
     with core.sessions() as s:
         contact_role = s.scalar(select(Role.id).where(Role.role == "unit_contact"))
     listing = chat.say("admin", "/roles")
-    assert listing.startswith("已授予的身份共 2 个（第 1/1 页）：\n")
+    assert begins(listing, "roles.title", n="2", page="1", pages="1")
     assert "c1，萍乡市 安源区 单位联系人" in listing
     assert "[1] 移除 c1" in listing and "移除 组委会管理员" not in listing
     assert chat.press("admin", "移除 c1") == "已移除 c1 的身份：萍乡市 安源区 单位联系人。\n"
@@ -150,8 +147,6 @@ def test_the_committee_removes_a_role(chat: Chat, core: Core) -> None:
     assert [r for r, _ in roles(core)] == ["admin"]
     with core.sessions() as s:
         role_id = s.scalar(select(Role.id))
-    assert chat.say("admin", f"/unrole {role_id}") == (
-        "不能移除你自己的身份，请让另一位管理员操作。\n"
-    )
-    assert chat.say("admin", "/unrole 999") == "找不到编号为 999 的身份。\n"
-    assert "移除身份" in chat.say("admin", f"/history role {contact_role}")
+    assert chat.say("admin", f"/unrole {role_id}") == line("roles.not_yourself")
+    assert chat.say("admin", "/unrole 999") == line("roles.not_found", id="999")
+    assert said(chat.say("admin", f"/history role {contact_role}"), "history.action.remove_role")

@@ -13,6 +13,7 @@ from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from handlers.routes import ROUTES
 from models import Unit
+from tests.catalog import said
 from tests.chat import Chat
 from tests.committee_helpers import ANYUAN, make_contact, register
 from tests.conftest import ROOT
@@ -88,4 +89,6 @@ def test_a_leaked_recommendation_link_is_replaced(chat: Chat) -> None:
     with chat.core.sessions() as session:
         unit_id = session.scalars(select(Unit.id).where(Unit.code == "360302")).one()
     history = chat.say("admin", f"/history unit {unit_id}")
-    assert "生成推荐链接" in history and "更换推荐链接" in history  # who, when: audited
+    assert said(history, "history.action.rec_link") and said(
+        history, "history.action.rec_link_new"
+    )  # who, when: audited

@@ -8,6 +8,7 @@ from bot.channels.console import render
 from bot.core.dispatcher import Core
 from bot.core.messages import Incoming
 from models import AuditEntry, Enterprise, Identity, OutboxMessage, Product, Streamer
+from tests.catalog import line, said
 from tests.chat import Chat
 from tests.flows import enterprise_two_products, streamer_lines
 
@@ -86,9 +87,7 @@ def test_bad_review_commands_explain_the_usage(chat: Chat, core: Core) -> None:
     assert chat.say("admin", f"/approve streamer {'9' * 400}") == (
         f"找不到 streamer {'9' * 18}，或它不在你的审核范围内。\n"
     )
-    assert chat.say("admin", f"/reject streamer {sid}") == (
-        "驳回需要写明原因（200 字以内），例如：/reject streamer 3 粉丝量截图不清晰\n"
-    )
+    assert chat.say("admin", f"/reject streamer {sid}") == line("review.reason_needed", max="200")
     assert chat.say("admin", f"/approve streamer {sid + 100}") == (
         f"找不到 streamer {sid + 100}，或它不在你的审核范围内。\n"
     )
@@ -98,8 +97,8 @@ def test_bad_review_commands_explain_the_usage(chat: Chat, core: Core) -> None:
 
 def test_reject_with_reason_notifies_and_me_shows_it(chat: Chat, core: Core) -> None:
     sid = register(chat)
-    assert chat.say("admin", f"/reject streamer {sid}   粉丝量截图不清晰") == (
-        "「小明的果园」已驳回，已把原因告知申请人。\n"
+    assert chat.say("admin", f"/reject streamer {sid}   粉丝量截图不清晰") == line(
+        "review.done_reject", title="小明的果园"
     )
     assert chat.deliver() == (
         "📨 → s [s]:\n"
@@ -124,8 +123,8 @@ def test_reject_with_reason_notifies_and_me_shows_it(chat: Chat, core: Core) -> 
         "  [1] 修改  [2] 撤回报名\n"
     )
     # decided once: a second decision is refused and nobody is told twice
-    assert chat.say("admin", f"/approve streamer {sid}") == (
-        "这一项当前是「已驳回」，不需要你处理。\n"
+    assert chat.say("admin", f"/approve streamer {sid}") == line(
+        "review.not_pending", status="已驳回"
     )
     assert chat.deliver() == ""
 
@@ -135,8 +134,8 @@ def test_products_are_reviewed_one_by_one(chat: Chat, core: Core) -> None:
     with core.sessions() as s:
         ent_id = s.scalars(select(Enterprise.id)).one()
         p1, p2 = s.scalars(select(Product.id).order_by(Product.id)).all()
-    assert chat.say("admin", f"/reject product {p1} 不在扶贫目录内") == (
-        "「莲花血鸭」已驳回，已把原因告知申请人。\n"
+    assert chat.say("admin", f"/reject product {p1} 不在扶贫目录内") == line(
+        "review.done_reject", title="莲花血鸭"
     )
     assert chat.deliver() == (
         "📨 → ent [ent]:\n"
@@ -145,8 +144,10 @@ def test_products_are_reviewed_one_by_one(chat: Chat, core: Core) -> None:
     )
     with core.sessions() as s:  # the other product still waits: so does the enterprise
         assert s.get(Enterprise, ent_id).status == "pending_review"  # type: ignore[union-attr]
-    assert chat.say("admin", f"/approve product {p2}") == ("「安源脐橙」已通过，已通知申请人。\n")
-    assert "你的报名「安源脐橙」已通过审核！" in chat.deliver()
+    assert chat.say("admin", f"/approve product {p2}") == line(
+        "review.done_approve", title="安源脐橙"
+    )
+    assert said(chat.deliver(), "notice.approved", title="安源脐橙")
     with core.sessions() as s:
         statuses = s.execute(select(Product.id, Product.status, Product.reject_reason)).all()
         assert sorted(statuses) == sorted(
@@ -174,7 +175,7 @@ def test_an_enterprise_with_every_product_rejected_is_rejected(chat: Chat, core:
 
 # ----- /me ---------------------------------------------------------------------------------
 def test_me_without_registrations(chat: Chat) -> None:
-    assert chat.say("new", "/me") == "你还没有任何登记。发送 /start 开始报名。\n"
+    assert chat.say("new", "/me") == line("me.nothing")
 
 
 def test_me_edit_opens_the_summary_and_resubmits(chat: Chat, core: Core) -> None:
@@ -196,9 +197,8 @@ def test_me_edit_opens_the_summary_and_resubmits(chat: Chat, core: Core) -> None
         "（当前：12,000）\n  [返回]  [保持不变]  [取消]\n"
     )
     assert "粉丝量: 20,000\n" in chat.say("s", "2万")
-    assert chat.say("s", "确认提交") == (
-        "报名已提交！账号：小明的果园，推荐单位：萍乡市 安源区，状态：待审核。"
-        "审核结果会通知你，可随时发送 /me 查看。\n"
+    assert chat.say("s", "确认提交") == line(
+        "streamer.submitted", account="小明的果园", unit="萍乡市 安源区", status="待审核"
     )
     streamer = streamer_of(core, "s")
     assert (streamer.id, streamer.status, streamer.followers) == (sid, "pending_review", 20000)
@@ -211,11 +211,11 @@ def test_withdraw_asks_first_then_withdraws(chat: Chat, core: Core) -> None:
     assert chat.say("s", "/me") == ME_PENDING
     confirm = "确定撤回主播报名吗？撤回后可重新修改提交。\n  [1] 确认撤回  [2] 不撤回\n"
     assert chat.press("s", "撤回报名") == confirm
-    assert chat.press("s", "不撤回") == "好的，报名保持不变。\n"
+    assert chat.press("s", "不撤回") == line("me.kept")
     assert streamer_of(core, "s").status == "pending_review"
     chat.say("s", "/me")
     assert chat.press("s", "撤回报名") == confirm
-    assert chat.press("s", "确认撤回") == "已撤回你的主播报名。\n"
+    assert chat.press("s", "确认撤回") == line("me.withdrawn")
     assert streamer_of(core, "s").status == "withdrawn"
     with core.sessions() as s:
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "withdraw")).one()
@@ -226,10 +226,8 @@ def test_withdraw_asks_first_then_withdraws(chat: Chat, core: Core) -> None:
     assert chat.say("s", "/me") == (
         ME_PENDING.replace("待审核", "已撤回").replace("  [2] 撤回报名", "")
     )
-    assert chat.say("admin", "/review") == "目前没有需要你审核的报名。\n"
-    assert chat.say("s", "/report") == (
-        "你的主播报名还未通过审核（当前：已撤回），通过后才能提交战报。\n"
-    )
+    assert chat.say("admin", "/review") == line("review.queue_empty")
+    assert chat.say("s", "/report") == line("report.not_approved", status="已撤回")
 
 
 def test_text_after_me_says_what_is_expected(chat: Chat, core: Core) -> None:
@@ -247,7 +245,7 @@ def test_text_after_me_says_what_is_expected(chat: Chat, core: Core) -> None:
     assert out.startswith("「点亮原产地·江西青年直播节」机器人可以：")
     assert out.endswith(confirm)
     assert streamer_of(core, "s").status == "pending_review"
-    assert chat.press("s", "确认撤回") == "已撤回你的主播报名。\n"
+    assert chat.press("s", "确认撤回") == line("me.withdrawn")
     assert streamer_of(core, "s").status == "withdrawn"
 
 
@@ -257,7 +255,7 @@ def test_withdraw_confirmed_twice_is_stale_the_second_time(chat: Chat, core: Cor
     chat.say("s", "/me")
     chat.press("s", "撤回报名")
     yes = button_data(chat, "确认撤回")
-    assert press_data(core, "s", yes) == "已撤回你的主播报名。\n"
+    assert press_data(core, "s", yes) == line("me.withdrawn")
     assert press_data(core, "s", yes) == STALE
     assert audit_actions(core) == ["register", "withdraw"]
 
@@ -288,5 +286,7 @@ def test_an_old_withdraw_confirmation_after_keeping_is_stale(chat: Chat, core: C
     assert press_data(core, "s", stale_yes) == STALE
     assert press_data(core, "s", withdraw) == STALE
     assert streamer_of(core, "s").status == "pending_review"
-    assert chat.say("admin", f"/approve streamer {sid}") == "「小明的果园」已通过，已通知申请人。\n"
+    assert chat.say("admin", f"/approve streamer {sid}") == line(
+        "review.done_approve", title="小明的果园"
+    )
     assert streamer_of(core, "s").status == "approved"

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from bot.core.dispatcher import Core
 from bot.core.messages import Incoming
 from models import DailyReport, Role, Streamer
+from tests.catalog import begins, line
 from tests.chat import Chat
 from tests.committee_helpers import (
     ANYUAN,
@@ -30,7 +31,7 @@ def test_a_city_contact_sees_its_counties(chat: Chat, core: Core) -> None:
     sid = register(chat, "s", "小明的果园")
     assert status(core, sid) == "pending_unit"
     assert chat.say("city", "/review").startswith(f"【主播资格审核】编号 {sid}")
-    assert chat.say("other", "/review") == "目前没有需要你审核的报名。\n"
+    assert chat.say("other", "/review") == line("review.queue_empty")
     unit = chat.say("city", "/unit")
     assert unit.startswith("【萍乡市】设区市团委 推荐进度\n")
     assert (
@@ -45,10 +46,10 @@ def test_skip_and_end_and_typed_numbers(chat: Chat, core: Core) -> None:
     second = register(chat, "s2", "乙")
     assert chat.say("admin", "/review").startswith(f"【主播资格审核】编号 {first}")
     assert chat.say("admin", "3").startswith(f"【主播资格审核】编号 {second}")  # 跳过
-    assert chat.say("admin", "跳过") == "审核完毕（跳过了 2 项，发送 /review 可再看一遍）。\n"
+    assert chat.say("admin", "跳过") == line("review.queue_skipped", n="2")
     assert chat.say("admin", "/review").startswith(f"【主播资格审核】编号 {first}")
     assert chat.say("admin", "随便说点什么").startswith("请按下面的按钮操作")
-    assert chat.say("admin", "结束") == "已结束审核。发送 /review 可继续。\n"
+    assert chat.say("admin", "结束") == line("review.ended")
     assert (status(core, first), status(core, second)) == ("pending_review", "pending_review")
 
 
@@ -151,7 +152,7 @@ def test_the_committee_rejects_a_report_and_the_streamer_corrects_it(
     chat.say("admin", f"/streamer {sid}")
     chat.press("admin", "驳回 11-02 抖音")
     out = chat.say("admin", "成交额与截图不符")
-    assert out.startswith("2020-11-02 的战报已驳回，已通知主播更正。\n")
+    assert begins(out, "streamers.report_rejected", date="2020-11-02")
     assert "【被驳回：成交额与截图不符】" in out
     assert chat.deliver() == (
         "📨 → s [s]:\n   你 2020-11-02 的战报（抖音 小明的果园）被驳回。原因：成交额与截图不符。"

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,39 +20,19 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from bot.core.messages import Reply
 from bot.core.outbox import Outbox
-from handlers.routes import ROUTES
 from models import Identity, OutboxMessage
-from tests.fake_telegram import BotThread, FakeTelegram, config_for_tests
+from tests.catalog import said
+from tests.fake_telegram import BotThread, FakeTelegram
 from tests.fake_wechat import FakeWeChat, Follower, WeChatServer, settings_for
 from tests.test_web import free_port
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def wx() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        yield server
-
-
-@pytest.fixture
-def core(db: Engine, config: FestivalConfig, clock: FixedClock) -> Iterator[Core]:
-    made = Core(config_for_tests(config), db, clock, ROUTES)
-    yield made
-    made.executor.shutdown()
 
 
 def both(core: Core, tg: FakeTelegram, wx: FakeWeChat, port: int) -> BotThread:
@@ -94,20 +73,24 @@ def statuses(db: Engine) -> list[tuple[str, str]]:
 
 
 def test_one_process_serves_both_channels_and_reroutes_between_them(
-    core: Core, tg: FakeTelegram, wx: FakeWeChat, clock: FixedClock, db: Engine
+    tg_core: Core,
+    fake_telegram: FakeTelegram,
+    fake_wechat: FakeWeChat,
+    clock: FixedClock,
+    db: Engine,
 ) -> None:
     port = free_port()
-    with both(core, tg, wx, port):
-        tg.wait(lambda: tg.stats.calls.get("getUpdates", 0) > 0)
+    with both(tg_core, fake_telegram, fake_wechat, port):
+        fake_telegram.wait(lambda: fake_telegram.stats.calls.get("getUpdates", 0) > 0)
         wait_http(port)
         # Lin starts on Telegram and links her WeChat to the same person
-        lin = tg.user(1201, "lin")
+        lin = fake_telegram.user(1201, "lin")
         lin.say("/start")
         assert lin.inbox, "Telegram answered"
         lin.say("/link")
         code = re.search(r"[A-Z2-9]{8}", lin.last_text())
         assert code is not None
-        assert "已绑定" in wechat_say(port, wx, "o_lin", f"/link {code[0]}")
+        assert said(wechat_say(port, fake_wechat, "o_lin", f"/link {code[0]}"), "link.done")
         with Session(db) as session:
             owners = set(
                 session.scalars(
@@ -120,27 +103,29 @@ def test_one_process_serves_both_channels_and_reroutes_between_them(
         # 48-hour window is closed and no template is configured: the same process delivers
         # the copy on Telegram.
         clock.advance(hours=49)
-        wx.offset = 49 * 3600
-        with core.sessions() as session, session.begin():
-            Outbox(session, core.clock).to_person(
+        fake_wechat.offset = 49 * 3600
+        with tg_core.sessions() as session, session.begin():
+            Outbox(session, tg_core.clock).to_person(
                 person, "reminder:late", Reply("今晚记得填报战报")
             )
-        tg.wait(lambda: any("今晚记得填报战报" in m.text for m in lin.inbox))
-        tg.wait(lambda: statuses(db) == [("wechat", "failed"), ("telegram", "sent")])
+        fake_telegram.wait(lambda: any("今晚记得填报战报" in m.text for m in lin.inbox))
+        fake_telegram.wait(lambda: statuses(db) == [("wechat", "failed"), ("telegram", "sent")])
     with Session(db) as session:
         sent = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [(m.channel, m.status) for m in sent] == [("wechat", "failed"), ("telegram", "sent")]
-    assert not wx.service_texts("o_lin") or "今晚记得填报战报" not in wx.service_texts("o_lin")
+    assert not fake_wechat.service_texts(
+        "o_lin"
+    ) or "今晚记得填报战报" not in fake_wechat.service_texts("o_lin")
 
 
 def test_a_stop_lets_the_process_end_by_itself(
-    core: Core, tg: FakeTelegram, wx: FakeWeChat
+    tg_core: Core, fake_telegram: FakeTelegram, fake_wechat: FakeWeChat
 ) -> None:
     port = free_port()
-    bot = both(core, tg, wx, port).start()
-    tg.wait(lambda: tg.stats.calls.get("getUpdates", 0) > 0)
+    bot = both(tg_core, fake_telegram, fake_wechat, port).start()
+    fake_telegram.wait(lambda: fake_telegram.stats.calls.get("getUpdates", 0) > 0)
     wait_http(port)
-    mo = tg.user(1202, "mo")
+    mo = fake_telegram.user(1202, "mo")
     mo.say("/start")
     bot.finish()
     assert not bot.alive() and bot.returned  # run() returned: not killed, not cancelled
@@ -148,13 +133,13 @@ def test_a_stop_lets_the_process_end_by_itself(
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
 
 
-def test_sigterm_stops_python_m_bot_cleanly(tg: FakeTelegram, tmp_path: Path) -> None:
+def test_sigterm_stops_python_m_bot_cleanly(fake_telegram: FakeTelegram, tmp_path: Path) -> None:
     """The real command, as a service manager runs and stops it."""
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        "TELEGRAM_BOT_TOKEN": tg.token,
-        "TELEGRAM_API_BASE_URL": tg.base_url,
+        "TELEGRAM_BOT_TOKEN": fake_telegram.token,
+        "TELEGRAM_API_BASE_URL": fake_telegram.base_url,
         "BOT_SCHEDULER": "off",
     }
     proc = subprocess.Popen(
@@ -165,7 +150,7 @@ def test_sigterm_stops_python_m_bot_cleanly(tg: FakeTelegram, tmp_path: Path) ->
         stderr=subprocess.STDOUT,
     )
     try:
-        tg.wait(lambda: tg.stats.calls.get("getUpdates", 0) > 0, timeout=60)
+        fake_telegram.wait(lambda: fake_telegram.stats.calls.get("getUpdates", 0) > 0, timeout=60)
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
     finally:

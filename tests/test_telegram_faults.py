@@ -5,17 +5,13 @@ compared with what the database holds: nothing lost, duplicated or in the wrong 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from bot.config import FestivalConfig
-from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
-from handlers.routes import ROUTES
 from models import (
     Identity,
     LiveAccount,
@@ -26,35 +22,16 @@ from models import (
 )
 from tests import flows
 from tests.chat import Chat
-from tests.fake_telegram import BotThread, FakeTelegram, Fault, SimUser, config_for_tests
+from tests.fake_telegram import BotThread, FakeTelegram, Fault, SimUser
 
 # PTB 22 itself warns, on building a RetryAfter, that its type changes in the next major.
 # And PTB suggests Bot.get_updates over do_api_request("get_updates"), used on purpose.
 pytestmark = [
+    pytest.mark.fake("telegram"),
+    pytest.mark.telegram_limits(backoff_seconds=0.02, max_backoff_seconds=0.1),
     pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
     pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
 ]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def tg_core(db: Engine, config: FestivalConfig, clock: FixedClock) -> Iterator[Core]:
-    fast = config_for_tests(config, backoff_seconds=0.02, max_backoff_seconds=0.1)
-    core = Core(fast, db, clock, ROUTES)
-    yield core
-    core.executor.shutdown()
-
-
-@pytest.fixture
-def bot(tg_core: Core, fake: FakeTelegram) -> Iterator[BotThread]:
-    with BotThread(tg_core, fake) as running:
-        fake.wait(lambda: fake.stats.calls.get("getUpdates", 0) > 0)
-        yield running
 
 
 def varied_streamer(n: int) -> tuple[list[str], dict[str, object]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,11 @@ from sqlalchemy.orm import Session
 from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
+from bot.core.i18n import translate
 from handlers.routes import ROUTES
 from models import DailyReport, Enterprise, GroupSubscription, Identity, Product, Role, Streamer
 from tests import flows
+from tests.catalog import begins, said
 from tests.chat import Chat
 from tests.fake_telegram import (
     BOT_USERNAME,
@@ -30,30 +31,13 @@ from tests.fake_telegram import (
 
 # PTB suggests Bot.get_updates over do_api_request("get_updates"); we take the raw JSON on
 # purpose (bot/channels/telegram/polling.py), and pytest resets the module's warning filter.
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.fake("telegram"),
+]
 
 
 ADMIN = TELEGRAM_ADMIN
-
-
-@pytest.fixture
-def tg_core(db: Engine, config: FestivalConfig, clock: FixedClock) -> Iterator[Core]:
-    core = Core(config_for_tests(config), db, clock, ROUTES)
-    yield core
-    core.executor.shutdown()
-
-
-@pytest.fixture
-def bot(tg_core: Core, fake: FakeTelegram) -> Iterator[BotThread]:
-    with BotThread(tg_core, fake) as running:
-        fake.wait(lambda: fake.stats.calls.get("getUpdates", 0) > 0)
-        yield running
 
 
 def test_streamer_registration_with_buttons(bot: BotThread, fake: FakeTelegram, db: Engine) -> None:
@@ -99,7 +83,7 @@ def test_enterprise_registration_with_a_product_picture(
     ent = fake.user(1003, "ent")
     ent.run(flows.enterprise_two_products())
     ent.press("确认提交")
-    assert "企业报名已提交" in ent.last_text()
+    assert said(ent.last_text(), "enterprise.submitted")
     with Session(db) as session:
         enterprise = session.scalars(select(Enterprise)).one()
         assert (enterprise.name, enterprise.phone) == ("萍乡绿源农业有限公司", "13900001111")
@@ -163,7 +147,7 @@ def test_evidence_is_copied_and_a_reviewer_on_telegram_sees_it(
             admin.say(f"/streamer {streamer_id}")
             shown = admin.press("截图 11-02 抖音")
             photos = [m for m in shown if m.kind == "photo"]
-            assert len(photos) == 1 and "战报截图" in photos[0].text
+            assert len(photos) == 1 and said(photos[0].text, "streamers.evidence_of")
             assert photos[0].media["size"] == copy.stat().st_size  # our copy, uploaded
     finally:
         core.executor.shutdown()
@@ -186,7 +170,7 @@ def test_below_the_free_disk_floor_a_picture_stays_telegrams_and_the_report_is_k
         with BotThread(core, fake):
             fake.wait(lambda: fake.stats.calls.get("getUpdates", 0) > 0)
             _, ref, out = _approved_then_report_with_photo(core, fake, db, 1012, "alice_full_disk")
-            assert any("战报已保存" in m.text for m in out), [m.text for m in out]
+            assert said([m.text for m in out], "report.saved"), [m.text for m in out]
             assert ref.startswith("shot-1012-")  # Telegram's id, not a copy
             assert not list((tmp_path / "uploads").glob("telegram-*"))
     finally:
@@ -216,7 +200,7 @@ def test_an_invitation_comes_with_a_share_button_for_its_deep_link(
     code = re.search(r"邀请码已生成：([A-Z0-9]{4}-[A-Z0-9]{4})", issued.text)
     assert code is not None
     [share] = [b for b in issued.buttons() if "url" in b]
-    assert share["text"] == "转发邀请链接（请私下发给对方）"
+    assert share["text"] == translate("zh_CN", "invite.link_label")
     link = urllib.parse.parse_qs(urllib.parse.urlsplit(share["url"]).query)["url"][0]
     payload = code[1].replace("-", "")
     assert link == f"https://t.me/{BOT_USERNAME}?start=join_{payload}"
@@ -244,7 +228,7 @@ def test_group_subscribe_and_private_chat_pointer(
     assert out[0].buttons()[0]["url"] == f"https://t.me/{BOT_USERNAME}"
     assert "私聊" in out[0].text
     top = group.say(member, f"/top@{BOT_USERNAME}")  # the 龙虎榜 (none published yet here)
-    assert top[0].text.startswith("龙虎榜还没有发布")
+    assert begins(top[0].text, "board.none_yet")
     help_ = group.say(member, "/help")
     assert all("url" in b for m in help_ for b in m.buttons())
     # a command for another bot in the group is not ours

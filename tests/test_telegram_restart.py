@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,13 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from models import Streamer, TelegramUpdate
+from tests.catalog import said
 from tests.fake_telegram import FakeTelegram, Fault
 from tests.test_telegram_faults import stored, varied_streamer
 
+pytestmark = pytest.mark.fake("telegram")
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
 
 
 class BotProcess:
@@ -84,7 +80,7 @@ def test_kill_9_mid_registration_then_restart(
         fake.settle(user.id, before, quiet=0.3, timeout=20)
         user.run(lines[17:], quiet=0.15)
         sent += len(lines) - 17
-        assert "报名已提交" in "".join(m.text for m in user.inbox[-2:])
+        assert said("".join(m.text for m in user.inbox[-2:]), "streamer.submitted")
     finally:
         if bot.proc is not None and bot.proc.poll() is None:
             bot.proc.terminate()

@@ -4,7 +4,6 @@ telegram.keep_updates_days are pruned (at start, then hourly); unhandled ones ne
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, select
@@ -19,7 +18,10 @@ from models import TelegramUpdate
 from models.telegram import UpdateStore
 from tests.fake_telegram import BotThread, FakeTelegram, config_for_tests
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.fake("telegram"),
+]
 
 
 def update(uid: int) -> dict[str, object]:
@@ -51,12 +53,6 @@ def test_prune_deletes_only_old_handled_updates(db: Engine, clock: FixedClock) -
     assert stored(db) == [(2, False)]
     # a pruned update_id arriving again (it cannot after days, but) is simply new
     assert store.save([update(1)], t0, chat_key) == [update(1)]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
 
 
 def test_the_running_bot_prunes_at_start(

@@ -12,6 +12,7 @@ from bot.config import FestivalConfig
 from bot.core.dispatcher import Core
 from models import Streamer, StreamerDayTotal, StreamerTotal, totals
 from tests import festival_data as data
+from tests.catalog import said
 from tests.chat import Chat
 from tests.flows import report_lines, streamer_lines
 
@@ -71,17 +72,19 @@ def test_recompute_reports_and_fixes_differences(db: Engine, config: FestivalCon
 
 
 def test_the_report_form_moves_the_totals_and_recompute_command(chat: Chat, core: Core) -> None:
-    assert "报名已提交" in chat.run("s", [*streamer_lines("小明的果园"), "确认提交"])
+    assert said(chat.run("s", [*streamer_lines("小明的果园"), "确认提交"]), "streamer.submitted")
     with core.sessions() as s:
         sid = s.scalars(select(Streamer.id)).one()
-    assert "已通过" in chat.say("admin", f"/approve streamer {sid}")
+    assert said(
+        chat.say("admin", f"/approve streamer {sid}"), "review.done_approve", title="小明的果园"
+    )
     chat.run("s", report_lines())
-    assert "战报已保存" in chat.say("s", "确认提交")
+    assert said(chat.say("s", "确认提交"), "report.saved")
     with core.sessions() as s:
         assert sums(s, sid) == (1, 500000, 1200, 3000, 1, 150)
     chat.run("s", report_lines(gmv="6000元"))
-    assert "已更正 2020-11-02 的战报" in chat.say("s", "确认提交")
+    assert said(chat.say("s", "确认提交"), "report.corrected", date="2020-11-02")
     with core.sessions() as s:
         assert sums(s, sid) == (1, 600000, 1200, 3000, 1, 150)
-    assert "没有差异" not in chat.say("s", "/recompute")  # admins only
-    assert "没有差异" in chat.say("admin", "/recompute")
+    assert not said(chat.say("s", "/recompute"), "recompute.same")  # admins only
+    assert said(chat.say("admin", "/recompute"), "recompute.same")

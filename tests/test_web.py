@@ -29,13 +29,10 @@ def free_port() -> int:
 
 # PTB suggests Bot.get_updates over do_api_request("get_updates"); we take the raw JSON on
 # purpose (bot/channels/telegram/polling.py), and pytest resets the module's warning filter.
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.fake("telegram"),
+]
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,11 +24,7 @@ from scheduler import JobRunner
 from tests import festival_data as data
 from tests.fake_wechat import APPCHAT_ID, ROBOT_KEY, FakeWeChat, Harness, wechat_bot
 
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        yield server
+pytestmark = pytest.mark.fake("wechat")
 
 
 def first_fire_time(config: FestivalConfig, job: str) -> dt.datetime:

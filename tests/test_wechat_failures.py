@@ -21,15 +21,12 @@ from bot.core.i18n import translate
 from handlers.routes import ROUTES
 from models import AuditEntry, DialogState, Identity, OutboxMessage, Person, Streamer
 from tests import flows
+from tests.catalog import begins, said
 from tests.fake_wechat import FakeWeChat, wechat_bot
 
+pytestmark = pytest.mark.fake("wechat")
+
 FAILED = "simulated database failure"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        yield server
 
 
 @contextlib.contextmanager
@@ -104,17 +101,17 @@ def test_a_failing_step_is_rolled_back_and_answered_with_an_apology(
         async with wechat_bot(core, fake, True) as bot:
             amy = bot.follower("o_amy")
             replies = await amy.run(flows.streamer_lines("amy_farm"))
-            assert "确认提交" in replies[-1]
+            assert said(replies[-1], "btn.confirm")
             before, stored = state_of(db, "o_amy"), counts(db)
             with failing(db, "audit_log", "INSERT"):
                 answer = await amy.say("确认提交")
             assert answer == translate("zh_CN", "wechat.step_failed")
-            assert answer.startswith("出了点问题，请稍后再试")
+            assert begins(answer, "wechat.step_failed")
             assert amy.passive == len(amy.seen)  # a passive reply, not silence
             assert state_of(db, "o_amy") == before
             assert counts(db) == stored  # no streamer, no audit entry, no notice
             # nothing was half-stored: the same answer goes through once the database does
-            assert "审核" in await amy.say("确认提交")
+            assert said(await amy.say("确认提交"), "streamer.submitted")
 
     asyncio.run(scenario())
     assert len(failures_logged(caplog)) == 1
@@ -167,13 +164,15 @@ def test_a_resend_of_a_message_whose_step_failed_is_handled(
     async def scenario() -> None:
         async with wechat_bot(core, fake, True) as bot:
             cy = bot.follower("o_cy")
-            assert "确认提交" in (await cy.run(flows.streamer_lines("cy_farm")))[-1]
+            assert said((await cy.run(flows.streamer_lines("cy_farm")))[-1], "btn.confirm")
             with failing(db, "audit_log", "INSERT"):
                 answer = await cy.send("text", Content="确认提交", MsgId="770001")
-            assert answer.startswith("出了点问题")
+            assert begins(answer, "wechat.step_failed")
             assert counts(db)["streamers"] == 0
             # WeChat resends the very same message (it got no usable answer in time)
-            assert "审核" in await cy.send("text", Content="确认提交", MsgId="770001")
+            assert said(
+                await cy.send("text", Content="确认提交", MsgId="770001"), "streamer.submitted"
+            )
             assert counts(db)["streamers"] == 1
             # and again: handled once already, so an empty answer and nothing stored twice
             assert await cy.send("text", Content="确认提交", MsgId="770001") == ""
@@ -197,7 +196,7 @@ def test_a_resend_racing_its_first_delivery_is_handled_once(
                 dee.send("text", Content="确认提交", MsgId="880001"),
             )
             assert sorted(bool(a) for a in answers) == [False, True]
-            assert any("审核" in a for a in answers)
+            assert said(answers, "streamer.submitted")
 
     asyncio.run(scenario())
     assert counts(db)["streamers"] == 1

@@ -5,7 +5,6 @@ in plaintext and in safe mode (AES)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,16 +18,13 @@ from handlers.routes import ROUTES
 from models import DailyReport, Enterprise, Identity, Product, Streamer, Unit
 from models.wechat import WeChatInbound
 from tests import flows
+from tests.catalog import said
 from tests.chat import Chat
 from tests.fake_wechat import FakeWeChat, media_bytes, message_xml, wechat_bot
 
+pytestmark = pytest.mark.fake("wechat")
+
 MODES = pytest.mark.parametrize("safe", [False, True], ids=["plaintext", "safe"])
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        yield server
 
 
 def slow_core(db: Engine, config: FestivalConfig, clock: FixedClock, budget: float) -> Core:
@@ -50,16 +46,16 @@ def test_streamer_registration_then_a_daily_report(
             lines = flows.streamer_lines("alice_fruit", followers="１．２万")
             replies = await alice.run(lines)
             assert "确认" in replies[-1]
-            assert "审核" in await alice.say("确认提交")
+            assert said(await alice.say("确认提交"), "streamer.submitted")
             with Session(db) as session:
                 streamer_id = session.scalars(select(Streamer.id)).one()
             # the committee approves on the console; the notice reaches WeChat through the
             # outbox as a customer-service message (Alice wrote minutes ago: window open)
             Chat(core).say("admin", f"/approve streamer {streamer_id}")
             await bot.deliver()
-            assert any("通过" in t for t in fake.service_texts("o_alice"))
+            assert said(fake.service_texts("o_alice"), "notice.approved")
             await alice.run(flows.report_lines(evidence="/photo shot1"))
-            assert "战报已保存" in await alice.say("确认提交")
+            assert said(await alice.say("确认提交"), "report.saved")
             assert alice.passive == len(alice.seen)  # every step answered within 4 s
 
     asyncio.run(scenario())
@@ -80,7 +76,7 @@ def test_enterprise_registration_with_a_product_picture(
         async with wechat_bot(core, fake, safe) as bot:
             ent = bot.follower("o_ent")
             await ent.run(flows.enterprise_two_products())
-            assert "企业报名已提交" in await ent.say("确认提交")
+            assert said(await ent.say("确认提交"), "enterprise.submitted")
 
     asyncio.run(scenario())
     with Session(db) as session:
@@ -127,7 +123,7 @@ def _product_pictures(
         async with wechat_bot(core, fake, True) as bot:
             ent = bot.follower("o_pics")
             await ent.run(lines)
-            assert "企业报名已提交" in await ent.say("确认提交")
+            assert said(await ent.say("确认提交"), "enterprise.submitted")
 
     try:
         asyncio.run(scenario())
@@ -146,7 +142,8 @@ def test_recommendation_qr_code_attaches_the_streamer_to_the_unit(
     async def scenario() -> None:
         async with wechat_bot(core, fake, True) as bot:
             bob = bot.follower("o_bob")
-            assert "个人信息" in await bob.follow("rec_qr360302")  # qrscene_rec_... on follow
+            # qrscene_rec_... on follow
+            assert said(await bob.follow("rec_qr360302"), "privacy.notice")
             rest = flows.streamer_lines("bob_tea")[7:]  # the unit is known: from the account on
             await bob.run(["同意并继续", "抖音", *rest, "确认提交"])
 
@@ -171,7 +168,7 @@ def test_voice_location_and_unknown_types_get_please_type(
             )
             odd = await carol.send("hologram", Content="?")
             assert voice == where == odd
-            assert "文字" in voice
+            assert said(voice, "err.need_text")
             # an unsubscribe needs no answer and is not an interaction
             assert await carol.send("event", wait=0.5, Event="unsubscribe") == ""
 

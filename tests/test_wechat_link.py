@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -21,14 +20,11 @@ from handlers.codes import ALPHABET
 from handlers.routes import ROUTES
 from models import Identity, JoinAttempt, OutboxMessage
 from tests import flows
+from tests.catalog import said
 from tests.chat import Chat
 from tests.fake_wechat import FakeWeChat, wechat_bot
 
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        yield server
+pytestmark = pytest.mark.fake("wechat")
 
 
 def wechat(core: Core, openid: str, text: str) -> str:
@@ -51,7 +47,7 @@ def test_link_merges_and_reminders_follow_the_last_channel(core: Core, chat: Cha
     # a registered streamer on the console links an empty WeChat identity: she keeps hers
     chat.run("li", [*flows.streamer_lines("li_shop"), "确认提交"])
     code = code_in(chat.say("li", "/link"))
-    assert "已绑定" in wechat(core, "o_li", f"/link {code.lower()}")  # typed in lower case
+    assert said(wechat(core, "o_li", f"/link {code.lower()}"), "link.done")  # typed in lower case
     ids = people(core)
     assert ids[("wechat", "o_li")] == ids[("console", "li")]
     # the registration is hers on WeChat too
@@ -67,23 +63,23 @@ def test_link_merges_and_reminders_follow_the_last_channel(core: Core, chat: Cha
         channels = session.scalars(select(OutboxMessage.channel).order_by(OutboxMessage.id))
         assert list(channels)[-2:] == ["wechat", "console"]
     # the code is used up
-    assert "无效" in wechat(core, "o_other", f"/link {code}")
+    assert said(wechat(core, "o_other", f"/link {code}"), "link.bad_code")
 
 
 def test_link_refusals(core: Core, chat: Chat, clock: FixedClock) -> None:
     code = code_in(chat.say("wu", "/link"))
-    assert "自己" in chat.say("wu", f"/link {code}")
-    assert "另一个渠道" in chat.say("zhao", f"/link {code}")  # console to console
-    assert "无效" in wechat(core, "o_wu", "/link ZZZZZZZZ")
+    assert said(chat.say("wu", f"/link {code}"), "link.same_person")
+    assert said(chat.say("zhao", f"/link {code}"), "link.same_channel")  # console to console
+    assert said(wechat(core, "o_wu", "/link ZZZZZZZZ"), "link.bad_code")
     clock.advance(minutes=31)  # wechat.link_code_minutes: 30
-    assert "无效" in wechat(core, "o_wu", f"/link {code}")
+    assert said(wechat(core, "o_wu", f"/link {code}"), "link.bad_code")
     # two people who both registered are not merged automatically
     chat.run("qian", [*flows.streamer_lines("qian_shop"), "确认提交"])
     for line in flows.streamer_lines("o_qian_shop"):
         wechat(core, "o_qian", line)
     wechat(core, "o_qian", "确认提交")
     code = code_in(chat.say("qian", "/link"))
-    assert "无法自动合并" in wechat(core, "o_qian", f"/link {code}")
+    assert said(wechat(core, "o_qian", f"/link {code}"), "link.conflict")
     ids = people(core)
     assert ids[("wechat", "o_qian")] != ids[("console", "qian")]
 
@@ -130,7 +126,7 @@ def test_wrong_link_codes_are_limited_and_the_limit_survives_a_restart(
             assert await guesser.say(f"/link {code}") == blocked(window - 20)
             clock.advance(minutes=window - 20)  # the oldest wrong code leaves the window
             fresh = code_in(Chat(second).say("mei", "/link"))  # the first one expired
-            assert "已绑定" in await guesser.say(f"/link {fresh.lower()}")
+            assert said(await guesser.say(f"/link {fresh.lower()}"), "link.done")
 
     try:
         asyncio.run(after_restart())
@@ -149,18 +145,18 @@ def test_only_codes_that_do_not_open_count_and_join_shares_the_budget(
     code = code_in(chat.say("wu", "/link"))
     # a valid code on the wrong side is not a guess: never counted
     for _ in range(tries + 1):
-        assert "自己" in chat.say("wu", f"/link {code}")
-    assert "无效" in chat.say("wu", "/link ZZZZZZZZ")
+        assert said(chat.say("wu", f"/link {code}"), "link.same_person")
+    assert said(chat.say("wu", "/link ZZZZZZZZ"), "link.bad_code")
     # one budget for guessing one-time codes: a wrong /join counts for /link too
-    assert "不正确" in chat.say("zhao", "/join ZZZZZZZZ")
+    assert said(chat.say("zhao", "/join ZZZZZZZZ"), "join.wrong")
     for typed in wrong_codes(code, tries - 1):
-        assert "无效" in chat.say("zhao", f"/link {typed}")
+        assert said(chat.say("zhao", f"/link {typed}"), "link.bad_code")
     refused = chat.say("zhao", f"/link {code}")
     assert refused.strip() == translate("zh_CN", "link.too_many", minutes=window)
     assert "Too many wrong link codes" in translate("en", "link.too_many", minutes=window)
 
 
 def test_help_shows_link_in_both_languages(chat: Chat) -> None:
-    assert "/link 绑定微信公众号和 Telegram" in chat.say("u", "/help")
+    assert said(chat.say("u", "/help"), "help.text")
     chat.say("u", "/lang en")
     assert "/link link your WeChat and Telegram" in chat.say("u", "/help")

@@ -19,15 +19,13 @@ from bot.core.dispatcher import Core
 from handlers.routes import ROUTES
 from models import Enterprise, Product
 from tests import flows
+from tests.catalog import said
+from tests.conftest import until
 from tests.fake_wechat import FakeWeChat, Follower, WeChatServer, settings_for, wechat_bot
 from tests.test_runner import wait_http
 from tests.test_web import free_port
 
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        yield server
+pytestmark = pytest.mark.fake("wechat")
 
 
 @pytest.fixture
@@ -51,12 +49,14 @@ def test_a_text_sent_while_a_picture_downloads_waits_for_it(
             ent = bot.follower("o_order")
             await ent.run([*lines, *product])
 
+            downloads = fake.downloads_started
+
             async def text_right_after() -> str:
-                await asyncio.sleep(0.05)  # while the picture is still downloading
+                await until(lambda: fake.downloads_started > downloads)  # downloading (0.5 s)
                 return await ent.say("完成")
 
             await asyncio.gather(ent.say("/photo p1"), text_right_after())
-            assert "企业报名已提交" in await ent.say("确认提交")
+            assert said(await ent.say("确认提交"), "enterprise.submitted")
 
     asyncio.run(scenario())
     with Session(db) as session:
@@ -98,8 +98,9 @@ def test_a_stop_lets_a_callback_in_flight_answer(
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
             follower = Follower(WeChatServer(http, safe=False, fake=fake), "o_stop")
             await follower.say("/start")
+            downloads = fake.downloads_started
             sending = asyncio.ensure_future(follower.say("/photo p9"))
-            await asyncio.sleep(0.3)  # the download is under way: now the stop comes
+            await until(lambda: fake.downloads_started > downloads)  # under way: now the stop comes
             loop_box["loop"].call_soon_threadsafe(stop_box["stop"].set)
             return await sending
 

@@ -40,11 +40,7 @@ from tests.fake_wechat import (
     wechat_bot,
 )
 
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        yield server
+pytestmark = pytest.mark.fake("wechat")
 
 
 @pytest.fixture

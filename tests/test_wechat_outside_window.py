@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,6 +24,8 @@ from models import Identity, OutboxMessage
 from tests.chat import Chat
 from tests.fake_wechat import FakeWeChat, Harness, wechat_bot
 
+pytestmark = pytest.mark.fake("wechat")
+
 TEMPLATE = WeChatTemplate(
     template_id="TPL-1", fields={"first": "first_line", "keyword1": "rest", "keyword2": "date"}
 )
@@ -36,12 +37,6 @@ SUBSCRIBE = WeChatSubscribe(
 FIRST = "战报提醒"
 REST = "请在今晚24点前提交昨天的直播数据。\n逾期将无法补报，如有疑问请联系单位联系人。"
 REMINDER = f"{FIRST}\n{REST}"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        yield server
 
 
 def rows(db: Engine) -> list[OutboxMessage]:

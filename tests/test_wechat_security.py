@@ -7,7 +7,7 @@ import asyncio
 import base64
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -31,11 +31,7 @@ from tests.fake_wechat import (
     wechat_bot,
 )
 
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChat]:
-    with FakeWeChat() as server:
-        yield server
+pytestmark = pytest.mark.fake("wechat")
 
 
 def _sign(*parts: str) -> str:
