@@ -20,6 +20,7 @@ from models import ReviewStatus, ranking, repo
 from models import board as boards
 from models.scoring import METRICS, Ranking, ScoringRules, gap_to, next_tier, tier_of, tiers
 from models.totals import recompute_all
+from models.units import unit_by_code, units_of_kind
 
 UNIVERSITY_WORDS = ("高校", "大学", "university", "universities")
 
@@ -38,7 +39,7 @@ def scope_title(session: Session, locale: str, scope: str) -> str:
     if scope == "university":
         return translate(locale, "board.scope_university")
     if scope.startswith("city:"):
-        city = repo.unit_by_code(session, scope[5:])
+        city = unit_by_code(session, scope[5:])
         return translate(locale, "board.scope_city", city=city.name if city else scope[5:])
     return translate(locale, "board.scope_all")
 
@@ -140,7 +141,7 @@ def _scope_of(ctx: Ctx, arg: str) -> str | None:
         return "all"
     if arg.lower() in UNIVERSITY_WORDS:
         return "university"
-    for city in repo.units_of_kind(ctx.session, "city"):
+    for city in units_of_kind(ctx.session, "city"):
         if city.name == arg or city.name.removesuffix("市") == arg.removesuffix("市"):
             return f"city:{city.code}"
     return None

@@ -21,9 +21,10 @@ from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, FieldError, Form, Option
 from bot.core.messages import Reply
 from handlers import fields as f
-from handlers import notify, schemas
+from handlers import notify, schemas, unit_picker
 from models import Enterprise, Product, ReviewStatus, repo
 from models import review_rules as rules
+from models.units import unit_by_code, unit_full_name, unit_reviewers
 
 
 def _industry_options(ctx: Ctx, _a: Answers) -> list[Option]:
@@ -100,7 +101,7 @@ PRODUCT = Form(
 )
 
 FIELDS = (
-    *f.unit_fields(),
+    *unit_picker.unit_fields(),
     Field(
         "name",
         "ask.enterprise_name",
@@ -161,7 +162,7 @@ NO_TAG = "none"  # the answer for a product without a priority tag (stored as NU
 
 
 def _to_model(a: Answers) -> schemas.EnterpriseDerived:
-    data = {**a, "unit": f.chosen_unit(a)}
+    data = {**a, "unit": unit_picker.chosen_unit(a)}
     try:
         return Registration.model_validate(data)
     except ValidationError as exc:
@@ -175,7 +176,7 @@ def snapshot(ctx: Ctx, ent: Enterprise) -> dict[str, Any]:
     for field in STORED:  # in form order: whether a field applies depends on earlier ones
         if FORM.applies(field, data, ctx):
             data[field.name] = f.answer_of(field, getattr(ent, field.name))
-    data.update(f.unit_answers(ctx, ent.unit_id, preset=False))
+    data.update(unit_picker.unit_answers(ctx, ent.unit_id, preset=False))
     data["products"] = [
         {
             "id": p.id,
@@ -192,7 +193,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     """Stores the enterprise and its products; each product goes to review."""
     reg = _to_model(a)
     now = ctx.clock.now()
-    unit = repo.unit_by_code(ctx.session, reg.unit)
+    unit = unit_by_code(ctx.session, reg.unit)
     if unit is None:
         raise FieldError("unit_group", "err.invalid_value")
     ent = repo.enterprise_of_person(ctx.session, ctx.person_id)
@@ -202,7 +203,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     if not values["has_shop"]:
         values["shop_type"] = values["shop_link"] = None
     # An enterprise fills in its own form: the unit endorses it if the unit has a contact.
-    reviewers = repo.unit_reviewers(ctx.session, unit.id, unit.parent_id)
+    reviewers = unit_reviewers(ctx.session, unit.id, unit.parent_id)
     status = rules.initial_status(False, reviewers.has_contact)
     # a new 填报单位 is a key change: every product goes through its review again
     unit_changed = ent is not None and ent.unit_id != unit.id
@@ -236,7 +237,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
             "enterprise.submitted",
             name=name,
             count=len(checked["products"]),
-            unit=repo.unit_full_name(ctx.session, unit),
+            unit=unit_full_name(ctx.session, unit),
             status=ctx.t(f"status.{status}"),
         )
     ]

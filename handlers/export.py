@@ -25,6 +25,7 @@ from bot.core.parsers import normalize
 from handlers import enterprise, report, streamer
 from handlers.fields import cell_of
 from models import exports, repo
+from models.units import unit_by_code, unit_directory
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def export(ctx: Ctx) -> list[Reply]:
     kind = args[0].lower()
     unit_ids: list[int] | None = None
     if len(args) == 2:
-        unit = repo.unit_by_code(ctx.session, args[1].upper()[:20])
+        unit = unit_by_code(ctx.session, args[1].upper()[:20])
         if unit is None:
             return [ctx.reply("export.no_unit", code=args[1][:20])]
         unit_ids = exports.unit_with_children(ctx.session, unit.id)
@@ -63,7 +64,7 @@ def export(ctx: Ctx) -> list[Reply]:
 
 
 def _names(ctx: Ctx) -> dict[int, str]:
-    return {u.id: u.full_name for u in repo.unit_directory(ctx.session)}
+    return {u.id: u.full_name for u in unit_directory(ctx.session)}
 
 
 # A sheet is the notice's columns: a few of its own around the form's stored fields, which

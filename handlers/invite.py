@@ -23,8 +23,7 @@ from bot.core.forms import Answers, Field, Form, Option
 from bot.core.i18n import fmt_local
 from bot.core.messages import Reply
 from bot.core.parsers import normalize
-from handlers import fields as f
-from handlers import notify
+from handlers import notify, unit_picker
 from handlers.codes import (
     CODE_LENGTH,
     blocked_for,
@@ -34,6 +33,7 @@ from handlers.codes import (
     show_code,
 )
 from models import Invitation, Role, Unit, committee, people, repo
+from models.units import unit_by_code, unit_full_name
 
 
 # ----- /invite ------------------------------------------------------------------------------
@@ -52,7 +52,7 @@ def _for_contact(field: Field) -> Field:
 
 
 def _confirm(ctx: Ctx, a: Answers) -> list[Reply]:
-    unit = repo.unit_by_code(ctx.session, f.chosen_unit(a)) if a["role"] != "admin" else None
+    unit = unit_by_code(ctx.session, unit_picker.chosen_unit(a)) if a["role"] != "admin" else None
     return [_issue(ctx, a["role"], unit)]
 
 
@@ -61,7 +61,7 @@ FORM = Form(
     "form.invite_title",
     (
         Field("role", "ask.invite_role", "label.invite_role", options=_role_options),
-        *(_for_contact(field) for field in f.unit_fields()),
+        *(_for_contact(field) for field in unit_picker.unit_fields()),
     ),
     on_confirm=_confirm,
 )
@@ -74,7 +74,7 @@ def invite(ctx: Ctx) -> list[Reply]:
         return ctx.forms.start(ctx, FORM)
     if arg.lower() == "admin":
         return [_issue(ctx, "admin", None)]
-    unit = repo.unit_by_code(ctx.session, arg.upper())
+    unit = unit_by_code(ctx.session, arg.upper())
     if unit is None or not unit.active:
         return [ctx.reply("invite.no_such_unit", code=arg[:20])]
     return [_issue(ctx, "unit_contact", unit)]
@@ -121,7 +121,7 @@ def _issue(ctx: Ctx, role: str, unit: Unit | None) -> Reply:
 def _role_label(ctx: Ctx, role: str, unit: Unit | None) -> str:
     if role == "admin" or unit is None:
         return ctx.t("opt.invite_role.admin")
-    return ctx.t("invite.role_of_unit", unit=repo.unit_full_name(ctx.session, unit))
+    return ctx.t("invite.role_of_unit", unit=unit_full_name(ctx.session, unit))
 
 
 # ----- /invites, /revoke --------------------------------------------------------------------

@@ -16,6 +16,7 @@ from bot.core.i18n import fmt_int
 from bot.core.messages import Button, Reply
 from handlers import enterprise, report, streamer
 from models import ReviewStatus, Unit, repo
+from models.units import unit_full_name
 
 
 def me(ctx: Ctx) -> list[Reply]:
@@ -36,7 +37,7 @@ def me(ctx: Ctx) -> list[Reply]:
             "me.streamer",
             accounts=accounts,
             status=ctx.t(f"status.{s.status}"),
-            unit=repo.unit_full_name(ctx.session, unit) if unit else "",
+            unit=unit_full_name(ctx.session, unit) if unit else "",
             phone=s.phone,
             followers=fmt_int(s.followers),
         )

@@ -20,6 +20,7 @@ from bot.core.context import Ctx
 from bot.core.messages import Button, Reply
 from handlers import enterprise, invite, report, streamer
 from models import repo
+from models.units import unit_by_code, unit_by_rec_token
 
 MENU = (
     ("menu.streamer", "cmd:register"),
@@ -45,9 +46,9 @@ def start(ctx: Ctx) -> list[Reply]:
         return [invite.redeem(ctx, arg[5:]), menu(ctx)]
     if arg.startswith(("unit_", "rec_")):
         if arg.startswith("rec_"):  # the unit's own recommendation link: 组织推荐
-            unit = repo.unit_by_rec_token(ctx.session, arg[4:])
+            unit = unit_by_rec_token(ctx.session, arg[4:])
         else:  # a unit's public link: the unit is chosen, the unit still endorses
-            unit = repo.unit_by_code(ctx.session, arg[5:])
+            unit = unit_by_code(ctx.session, arg[5:])
         if unit is None or not unit.active:
             return [ctx.reply("start.bad_link"), menu(ctx)]
         ctx.state.data["preset"] = {"preset_unit": unit.code, "preset_org": arg[:4] == "rec_"}

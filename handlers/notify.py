@@ -9,8 +9,9 @@ from bot.config import UnitKindConfig
 from bot.core.context import Ctx
 from bot.core.i18n import translate
 from bot.core.messages import Button, Reply
-from handlers.fields import unit_info_by_id
-from models import Person, Unit, quotas, repo
+from handlers.unit_picker import unit_info_by_id
+from models import Person, Unit, quotas
+from models.units import reviewers_of_unit_with_locale
 
 
 def to_person(ctx: Ctx, person_id: int, key: str, text_key: str, **params: object) -> None:
@@ -20,7 +21,7 @@ def to_person(ctx: Ctx, person_id: int, key: str, text_key: str, **params: objec
     ctx.outbox.to_person(person_id, key, Reply(text))
 
 
-Reviewers = list[tuple[int, str | None]]  # (person id, locale): repo.unit_reviewers().people
+Reviewers = list[tuple[int, str | None]]  # (person id, locale): unit_reviewers().people
 
 
 def submitted(
@@ -38,7 +39,7 @@ def submitted(
     unit_name = unit.full_name if unit else ""
     stamp = ctx.clock.now().isoformat(timespec="seconds")
     if reviewers is None:
-        reviewers = repo.reviewers_of_unit_with_locale(ctx.session, unit_id)
+        reviewers = reviewers_of_unit_with_locale(ctx.session, unit_id)
     notices = []
     for person_id, locale in reviewers:
         if person_id == ctx.person_id:
@@ -82,7 +83,7 @@ def quota_exceeded(
         if tally.over <= 0:
             continue
         if reviewers is None:
-            reviewers = repo.reviewers_of_unit_with_locale(ctx.session, unit_id)
+            reviewers = reviewers_of_unit_with_locale(ctx.session, unit_id)
         notices = []
         for person_id, locale in reviewers:
             text = translate(

@@ -13,7 +13,7 @@ from bot.core.messages import Reply
 from bot.core.parsers import normalize
 from models import Unit, repo
 from models.quotas import Tally, UnitProgress, progress_of_units
-from models.units import active_units, children_of
+from models.units import active_units, children_of, unit_by_code, unit_full_name
 
 
 def tally_text(ctx: Ctx, what: str, tally: Tally) -> str:
@@ -47,7 +47,7 @@ def unit(ctx: Ctx) -> list[Reply]:
         words = words[1:]
     arg = (words[0] if words else "").upper()[:20]
     if arg:
-        chosen = repo.unit_by_code(ctx.session, arg)
+        chosen = unit_by_code(ctx.session, arg)
         if chosen is None or not ctx.scope.covers(chosen.id):
             return [ctx.reply("unit.not_found", code=arg)]
         targets = [chosen]
@@ -65,7 +65,7 @@ def unit(ctx: Ctx) -> list[Reply]:
 
 def _detail(ctx: Ctx, unit: Unit) -> Reply:
     p = progress_of_units(ctx.session, ctx.config.units.kinds, [unit], with_pending=True)[0]
-    full = repo.unit_full_name(ctx.session, unit)
+    full = unit_full_name(ctx.session, unit)
     kinds: dict[Any, UnitKindConfig] = ctx.config.units.kinds
     lines = [ctx.t("unit.title", unit=full, kind=kinds[unit.kind].label)]
     lines.append(tally_text(ctx, "streamers", p.streamers))
@@ -113,7 +113,7 @@ def units(ctx: Ctx) -> list[Reply]:
     pages = max(1, -(-len(rows) // size))
     page = min(max(page, 1), pages)
     met = sum(1 for p in rows if p.shortfall == 0)
-    names = {u.id: repo.unit_full_name(ctx.session, u) for u in all_units}
+    names = {u.id: unit_full_name(ctx.session, u) for u in all_units}
     lines = [
         ctx.t(
             "units.title",

@@ -14,6 +14,7 @@ from handlers import notify
 from handlers import review_items as items
 from models import DailyReport, LiveAccount, Unit, repo, totals
 from models.streamers import count_streamers, reject_report, streamers_page
+from models.units import unit_full_name
 
 FLOW = "report_review"
 SHOWN = 10  # latest reports on a streamer's card
@@ -39,7 +40,7 @@ def streamers(ctx: Ctx) -> list[Reply]:
                 "streamers.line",
                 id=s.id,
                 accounts=items.account_names(ctx, s.id),
-                unit=repo.unit_full_name(ctx.session, unit) if unit else "",
+                unit=unit_full_name(ctx.session, unit) if unit else "",
                 status=ctx.t(f"status.{s.status}"),
             )
         )

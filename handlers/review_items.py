@@ -13,6 +13,7 @@ from bot.core.messages import Reply
 from handlers import notify
 from models import Enterprise, Product, Streamer, Unit, repo, reviews
 from models import review_rules as rules
+from models.units import unit_full_name
 
 KINDS = {"s": "streamer", "p": "product"}  # short kinds keep button data small
 
@@ -81,7 +82,7 @@ def queue(ctx: Ctx) -> list[str]:
 # ----- cards --------------------------------------------------------------------------------
 def card(ctx: Ctx, item: Item) -> str:
     unit = ctx.session.get(Unit, item.unit_id)
-    unit_name = repo.unit_full_name(ctx.session, unit) if unit else ""
+    unit_name = unit_full_name(ctx.session, unit) if unit else ""
     status = ctx.t(f"status.{item.row.status}")
     if isinstance(item.row, Streamer):
         s = item.row

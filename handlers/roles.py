@@ -7,6 +7,7 @@ from bot.core.context import Ctx
 from bot.core.messages import Button, Reply
 from handlers import notify
 from models import Role, Unit, people, repo
+from models.units import unit_full_name
 
 
 def roles(ctx: Ctx) -> list[Reply]:
@@ -65,4 +66,4 @@ def _label(ctx: Ctx, role: Role) -> str:
     if role.role == "admin" or role.unit_id is None:
         return ctx.t("opt.invite_role.admin")
     unit = ctx.session.get(Unit, role.unit_id)
-    return ctx.t("invite.role_of_unit", unit=repo.unit_full_name(ctx.session, unit) if unit else "")
+    return ctx.t("invite.role_of_unit", unit=unit_full_name(ctx.session, unit) if unit else "")

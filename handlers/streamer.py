@@ -26,10 +26,10 @@ from bot.core.forms import Answers, Field, FieldError, Form, Option
 from bot.core.messages import Reply
 from bot.core.parsers import ParseError
 from handlers import fields as f
-from handlers import notify, schemas
+from handlers import notify, schemas, unit_picker
 from models import LiveAccount, Streamer, eligibility, repo
 from models import review_rules as rules
-from models.repo import UnitInfo
+from models.units import UnitInfo, unit_reviewers
 
 # Fields whose change sends an approved registration back to review.
 KEY_FIELDS = ("unit", "platform", "account_name", "second_platform", "second_account")
@@ -90,7 +90,7 @@ def _show_platform(value: Any, ctx: Ctx) -> str:
 
 
 FIELDS = (
-    *f.unit_fields(),
+    *unit_picker.unit_fields(),
     Field(
         "platform", "ask.platform", "label.platform", options=_platform_options, show=_show_platform
     ),
@@ -244,7 +244,7 @@ def _to_model(ctx: Ctx, a: Answers) -> schemas.StreamerDerived:
     if eligibility.refusal(None, a.get("declarations") == "yes", min_followers=minimum):
         raise FieldError("declarations", "err.declaration_required")
     data = dict(a)
-    data["unit"] = f.chosen_unit(a)
+    data["unit"] = unit_picker.chosen_unit(a)
     # 组织推荐 only through the unit's own link (rec_TOKEN); a public unit link (unit_CODE)
     # fixes the unit but stays a self-recommendation the unit has to endorse.
     data["recommendation"] = "org" if a.get("preset_org") else "self"
@@ -273,7 +273,9 @@ def _answers(ctx: Ctx, values: dict[str, Any], accounts: list[tuple[str, str]]) 
     """A registration's stored values (SNAPSHOT_COLUMNS, recommendation, unit_id) and its
     accounts (platform, name; in id order) as form answers."""
     data: dict[str, Any] = {field.name: f.answer_of(field, values[field.name]) for field in STORED}
-    data.update(f.unit_answers(ctx, values["unit_id"], preset=values["recommendation"] == "org"))
+    data.update(
+        unit_picker.unit_answers(ctx, values["unit_id"], preset=values["recommendation"] == "org")
+    )
     data["declarations"] = "yes"
     if accounts:
         data["platform"], data["account_name"] = accounts[0]
@@ -295,7 +297,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     checked = reg.model_dump()
     now = ctx.clock.now()
     session = ctx.session
-    unit = f.unit_info(ctx, reg.unit)
+    unit = unit_picker.unit_info(ctx, reg.unit)
     if unit is None:
         raise FieldError("unit_group", "err.invalid_value")
     streamer_id = repo.streamer_id_of_person(session, ctx.person_id)
@@ -307,7 +309,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
             raise FieldError(
                 field, "err.account_taken", platform=ctx.config.platform_label(platform)
             )
-    reviewers = repo.unit_reviewers(session, unit.id, unit.parent_id)
+    reviewers = unit_reviewers(session, unit.id, unit.parent_id)
 
     def start(recommendation: str | None) -> str:
         """Where a registration through this unit starts: a self-recommendation waits for
@@ -381,7 +383,7 @@ def _edit(
     before = snapshot(ctx, streamer, kept)
     counted_before = streamer.status in rules.COUNTED and streamer.unit_id == unit.id
     old_key = {k: before.get(k) for k in KEY_FIELDS}
-    old_key["unit"] = f.chosen_unit(before)
+    old_key["unit"] = unit_picker.chosen_unit(before)
     for key, value in values.items():
         setattr(streamer, key, value)
     streamer.unit_id = unit.id

@@ -22,6 +22,7 @@ from models import (
     repo,
     totals,
 )
+from models.units import unit_by_code
 
 NOW = dt.datetime(2020, 10, 10, tzinfo=dt.UTC)
 _seq = count(1)
@@ -58,7 +59,7 @@ def streamer(
     channel: str = "console",
 ) -> Streamer:
     p = person(session, user or account, channel=channel)
-    unit = repo.unit_by_code(session, unit_code)
+    unit = unit_by_code(session, unit_code)
     assert unit is not None, unit_code
     s = Streamer(
         person_id=p.id,
@@ -133,7 +134,7 @@ def report(
 
 def contact(session: Session, user: str, unit_code: str) -> Person:
     p = person(session, user)
-    unit = repo.unit_by_code(session, unit_code)
+    unit = unit_by_code(session, unit_code)
     assert unit is not None
     session.add(Role(person_id=p.id, role="unit_contact", unit_id=unit.id, created_at=NOW))
     session.flush()
