@@ -12,10 +12,10 @@ flowchart LR
 from __future__ import annotations
 
 from bot.core.context import Ctx
-from bot.core.i18n import fmt_int
+from bot.core.i18n import fmt_int, fmt_minutes, fmt_yuan
 from bot.core.messages import Button, Reply
-from handlers import enterprise, report, streamer
-from models import ReviewStatus, Unit, repo
+from handlers import enterprise, streamer
+from models import ReviewStatus, Streamer, Unit, repo
 from models.units import unit_full_name
 
 
@@ -119,4 +119,32 @@ def reports(ctx: Ctx) -> list[Reply]:
     s = repo.streamer_of_person(ctx.session, ctx.person_id)
     if s is None:
         return [ctx.reply("report.not_registered")]
-    return report.list_reports(ctx, s)
+    return _list_reports(ctx, s)
+
+
+def _list_reports(ctx: Ctx, streamer: Streamer) -> list[Reply]:
+    """/reports: the streamer's own reports, newest first."""
+    reports = repo.reports_of_streamer(ctx.session, streamer.id)
+    if not reports:
+        return [ctx.reply("reports.none")]
+    names = {
+        a.id: ctx.config.platform_label(a.platform)
+        for a in repo.accounts_of(ctx.session, streamer.id)
+    }
+    lines = [ctx.t("reports.title", n=len(reports))]
+    for r in reports:
+        state = ctx.t("reports.rejected", reason=r.reject_reason or "") if r.rejected else ""
+        lines.append(
+            ctx.t(
+                "reports.line",
+                date=r.report_date,
+                platform=names.get(r.account_id, ""),
+                gmv=fmt_yuan(r.gmv_fen),
+                duration=fmt_minutes(r.duration_minutes, ctx.locale),
+                viewers=fmt_int(r.viewers),
+                likes=fmt_int(r.likes),
+                revision=(ctx.t("reports.revised", n=r.revision - 1) if r.revision > 1 else ""),
+                state=state,
+            )
+        )
+    return [Reply("\n".join(lines))]

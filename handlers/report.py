@@ -271,32 +271,4 @@ def _figures(r: DailyReport) -> dict[str, Any]:
     }
 
 
-def list_reports(ctx: Ctx, streamer: Streamer) -> list[Reply]:
-    """/reports: the streamer's own reports, newest first."""
-    reports = repo.reports_of_streamer(ctx.session, streamer.id)
-    if not reports:
-        return [ctx.reply("reports.none")]
-    names = {
-        a.id: ctx.config.platform_label(a.platform)
-        for a in repo.accounts_of(ctx.session, streamer.id)
-    }
-    lines = [ctx.t("reports.title", n=len(reports))]
-    for r in reports:
-        state = ctx.t("reports.rejected", reason=r.reject_reason or "") if r.rejected else ""
-        lines.append(
-            ctx.t(
-                "reports.line",
-                date=r.report_date,
-                platform=names.get(r.account_id, ""),
-                gmv=fmt_yuan(r.gmv_fen),
-                duration=fmt_minutes(r.duration_minutes, ctx.locale),
-                viewers=fmt_int(r.viewers),
-                likes=fmt_int(r.likes),
-                revision=(ctx.t("reports.revised", n=r.revision - 1) if r.revision > 1 else ""),
-                state=state,
-            )
-        )
-    return [Reply("\n".join(lines))]
-
-
 FORM = Form("report", "report.summary_title", FIELDS, on_confirm)

@@ -11,6 +11,10 @@ flowchart TD
   followers -- yes --> stats[likes, 音浪, days, hours, viewers, peak, orders, sales,<br/>order value?, dou+?, conversion?] --> cats[categories] --> decl[declarations]
   decl --> summary[summary: edit any field] --> confirm([确认: 待审核 / 待推荐])
 ```
+
+Longer than 300 lines on purpose: `FIELDS` is 附件2 itself, one line per column of the notice's
+form (about 150 lines of data), and storing it (new, edited, back to review) reads best beside
+the form it stores.
 """
 
 from __future__ import annotations
