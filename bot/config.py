@@ -320,6 +320,9 @@ class TelegramConfig(_Strict):
     max_attempts: int = Field(default=5, gt=0, le=20)
     backoff_seconds: float = Field(default=0.5, gt=0)
     max_backoff_seconds: float = Field(default=8, gt=0)
+    # A failed getUpdates is retried at once, then after this, doubling up to
+    # max_backoff_seconds, with jitter: every reply waits behind the next getUpdates.
+    poll_retry_seconds: float = Field(default=0.1, gt=0)
     # A 429 asking to wait longer than this goes back to the outbox instead of blocking.
     max_retry_after_seconds: int = Field(default=60, gt=0)
     outbox_interval_seconds: float = Field(default=1, gt=0)
@@ -365,6 +368,9 @@ class WeChatConfig(_Strict):
     """WeChat's platform rules as we apply them (the callback, customer service, WeCom)."""
 
     reply_budget_seconds: float = Field(default=4, gt=0, lt=5)  # WeChat waits 5 s
+    # WeChat delivers a callback at most this many times (the first and its resends); the
+    # last one's reply is sent as a customer-service message, so losing it is not silence.
+    callback_tries: int = Field(default=3, ge=1, le=10)
     timestamp_window_seconds: int = Field(default=300, gt=0)  # older/newer callbacks: 403
     max_body_bytes: int = Field(default=65536, ge=1024)
     dedupe_keep_hours: int = Field(default=24, gt=0)  # resends arrive within seconds

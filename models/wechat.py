@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, delete, select, update
+from sqlalchemy import ForeignKey, String, Text, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -30,6 +31,11 @@ class WeChatInbound(IdMixin, Base):
 
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     received_at: Mapped[dt.datetime] = mapped_column(index=True)
+    # What the step answered (the whole text; a passive reply is its first part), stored in
+    # the step's commit: a resend whose first answer was lost on the way gets it again.
+    reply: Mapped[str | None] = mapped_column(Text)
+    late: Mapped[bool] = mapped_column(default=False)  # the reply went out by the outbox
+    resends: Mapped[int] = mapped_column(default=0)  # WeChat's resends seen so far
 
 
 class WeChatFollower(IdMixin, Base):
@@ -73,12 +79,43 @@ def _insert(session: Session) -> Any:
 
 
 # ----- resends ---------------------------------------------------------------------------------
-def first_delivery(session: Session, key: str, now: dt.datetime) -> bool:
-    """Records a callback; False when it was recorded before (WeChat resent it)."""
-    stmt = _insert(session)(WeChatInbound).values(dedupe_key=key[:200], received_at=now)
+def first_delivery(session: Session, key: str, now: dt.datetime, reply: str | None = None) -> bool:
+    """Records a callback (with the step's reply); False when it was recorded before (WeChat
+    resent it)."""
+    stmt = _insert(session)(WeChatInbound).values(
+        dedupe_key=key[:200], received_at=now, reply=reply, late=False, resends=0
+    )
     # RETURNING, not rowcount: psycopg reports -1 for an ORM-executed INSERT ... ON CONFLICT
     stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(WeChatInbound.id)
     return session.execute(stmt).first() is not None
+
+
+@dataclass(frozen=True)
+class Handled:
+    """A callback handled before: what it was answered, and how many resends came so far
+    (this one included)."""
+
+    reply: str | None
+    late: bool
+    resends: int
+
+
+def resent(session: Session, key: str) -> Handled | None:
+    """A resend of a callback handled before (counted), or None: not handled yet."""
+    row = session.execute(
+        update(WeChatInbound)
+        .where(WeChatInbound.dedupe_key == key[:200])
+        .values(resends=WeChatInbound.resends + 1)
+        .returning(WeChatInbound.reply, WeChatInbound.late, WeChatInbound.resends)
+    ).first()
+    return Handled(row[0], bool(row[1]), int(row[2])) if row is not None else None
+
+
+def went_late(session: Session, key: str) -> None:
+    """The callback's reply went out by the outbox (its passive answer was empty)."""
+    session.execute(
+        update(WeChatInbound).where(WeChatInbound.dedupe_key == key[:200]).values(late=True)
+    )
 
 
 def delivered(session: Session, key: str) -> bool:

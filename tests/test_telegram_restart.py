@@ -62,20 +62,22 @@ def test_kill_9_mid_registration_then_restart(
         bot.start()
         user.run(lines[:10])
         sent += 10
-        # four typed answers at once, killed before the bot could even store them all
-        for line in lines[10:14]:
-            user.text(line)
-        sent += 4
+        # an answer, killed before the bot could reply to it (or even store it)
+        before = len(user.inbox)
+        user.text(lines[10])
+        sent += 1
         bot.kill()
         bot.start()
         fake.wait(lambda: fake.confirmed_all(), timeout=20)
-        # three more, killed as soon as they are stored (some handled, some not yet)
-        for line in lines[14:17]:
-            user.text(line)
-        sent += 3
+        fake.settle(user.id, before, quiet=0.3, timeout=20)  # its reply: the next question
+        user.run(lines[11:16], quiet=0.15)
+        sent += 5
+        # one more, killed as soon as it is stored (handled or not yet)
+        before = len(user.inbox)
+        user.text(lines[16])
+        sent += 1
         fake.wait(lambda: fake.confirmed_all(), timeout=20)
         bot.kill()
-        before = len(user.inbox)
         bot.start()
         fake.settle(user.id, before, quiet=0.3, timeout=20)
         user.run(lines[17:], quiet=0.15)

@@ -56,6 +56,9 @@ class Ctx:
     # The bot's data directory (boards/: the 龙虎榜 pictures; uploads/: pictures people
     # sent); None: it keeps no files (tests that do not need them).
     files_dir: Path | None = None
+    # The step changes nothing (an answer repeated): the state is not stored, so buttons
+    # shown before stay valid, and buttons shown now are stamped with the same version.
+    keep_state: bool = False
     _scope: ReviewerScope | None = field(default=None, repr=False)
 
     @property
@@ -78,4 +81,4 @@ class Ctx:
     def stamp(self, action: str) -> str:
         # The version the state will have once this step is stored: a press of this button
         # after any later step is recognised as stale.
-        return f"{self.state.version + 1}:{action}"
+        return f"{self.state.version + (0 if self.keep_state else 1)}:{action}"

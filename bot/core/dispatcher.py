@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import FestivalConfig
+from bot.core.answers import ShownQuestions, typed_action
 from bot.core.clock import Clock
 from bot.core.context import Ctx, State
 from bot.core.engine import FormEngine
@@ -28,7 +29,6 @@ from bot.core.i18n import translate
 from bot.core.messages import Incoming, Reply
 from bot.core.ordering import PersonOrder
 from bot.core.outbox import Outbox
-from bot.core.parsers import normalize
 from bot.core.routing import Record, Routes
 from models import dialog
 
@@ -66,6 +66,8 @@ class Core:
         workers = 1 if engine.dialect.name == "sqlite" else 8
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="step")
         self.order = PersonOrder()
+        # when each chat's latest question was handed to its platform (channels record it)
+        self.shown = ShownQuestions()
         self.cache: dict[str, Any] = {}
         self._admins = {(a.channel, a.user_id) for a in config.committee.admins}
 
@@ -134,6 +136,8 @@ class Core:
         buttons = [b for r in replies for b in r.flat_buttons()]
         ctx.state.data["_buttons"] = [[b.label, b.data] for b in buttons]
         ctx.state.data["_numbered"] = any(r.numbered for r in replies)
+        if ctx.keep_state:
+            return replies
         stored = dialog.store(
             session.connection(),
             ctx.identity_id,
@@ -185,6 +189,12 @@ class Core:
                 ctx.reply("err.message_too_long", max=self.config.conversation.message_max_len),
                 *self.reprompt(ctx),
             ]
+        typed_in_form = inc.text and inc.command is None and ctx.state.flow in self.routes.forms
+        if typed_in_form and inc.early:
+            # typed before the open question was shown: it answers the one before
+            return self.forms.early(ctx)
+        if typed_in_form and inc.after_double and (again := self.forms.answered_again(ctx)):
+            return again
         action = ctx.action = self._action(ctx)
         if action == "stale":
             return [ctx.reply("err.stale_button"), *self.reprompt(ctx)]
@@ -254,16 +264,8 @@ class Core:
             if not version.isdigit() or int(version) != ctx.state.version:
                 return "stale"
             return action
-        if not inc.text:
-            return None
         shown: list[list[str]] = ctx.state.data.get("_buttons") or []
-        typed = normalize(inc.text).casefold()
-        for label, data in shown:
-            if typed and typed == normalize(label.removeprefix("✅ ")).casefold():
-                return data.partition(":")[2]
-        if ctx.state.data.get("_numbered") and typed.isdigit() and 1 <= int(typed) <= len(shown):
-            return shown[int(typed) - 1][1].partition(":")[2]
-        return None
+        return typed_action(inc.text, shown, bool(ctx.state.data.get("_numbered")))
 
 
 def _locale_hint(inc: Incoming, config: FestivalConfig) -> str | None:

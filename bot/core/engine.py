@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.core.answers import typed_action
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, FieldError, Form, Option
 from bot.core.messages import Button, Reply
@@ -55,6 +56,23 @@ class FormEngine:
         """One input inside the active form: a button action, or the incoming text/photo."""
         form = self.forms[ctx.state.flow or ""]
         st = ctx.state.data["form"]
+        before = {
+            "mode": st["mode"],
+            "cursor": list(st["cursor"]),
+            "buttons": ctx.state.data.get("_buttons") or [],
+            "numbered": bool(ctx.state.data.get("_numbered")),
+        }
+        replies = self._handle(ctx, form, action)
+        now = ctx.state.data.get("form")
+        if ctx.state.flow == form.name and now is not None:
+            if (now["mode"], now["cursor"]) != (before["mode"], before["cursor"]):
+                # the question changed: an answer typed before this one was shown answers
+                # that one (see early)
+                ctx.state.data["_asked_before"] = before
+        return replies
+
+    def _handle(self, ctx: Ctx, form: Form, action: str | None) -> list[Reply]:
+        st = ctx.state.data["form"]
         if action == "nav:cancel":
             return self.cancel(ctx)
         mode = st["mode"]
@@ -91,6 +109,98 @@ class FormEngine:
             ctx.state.data.setdefault("drafts", {})[name] = st["answers"]
         ctx.state.clear()
         return [ctx.reply("form.cancelled")]
+
+    # ----- an answer typed before the open question was shown ------------------------------
+    def early(self, ctx: Ctx) -> list[Reply]:
+        """Typed before the question now open was handed to the platform (a doubled or late
+        question, a resend): it answers the question asked before. The same value again
+        changes nothing and says nothing; a different valid value corrects that answer and
+        says so, naming the field; anything else is not taken, and the person is told why.
+        Never an answer to the question they had not seen."""
+        form = self.forms[ctx.state.flow or ""]
+        st = ctx.state.data["form"]
+        prev = ctx.state.data.get("_asked_before")
+        cursor = prev["cursor"] if prev else None
+        if prev is not None and prev["mode"] == "outside":
+            if typed_action(ctx.incoming.text, prev["buttons"], prev["numbered"]) is not None:
+                ctx.keep_state = True  # the choice that opened the form, typed again
+                return []
+            return self._not_taken(ctx, None)
+        if prev is None or prev["mode"] not in ("ask", "edit", "item") or not cursor:
+            return self._not_taken(ctx, None)
+        if len(cursor) == 3 and (
+            cursor[2] is None or cursor[1] >= len(st["answers"].get(cursor[0]) or [])
+        ):
+            return self._not_taken(ctx, None)
+        field = self._field_at(form, cursor)
+        scope = self._scope(st["answers"], cursor)
+        action = typed_action(ctx.incoming.text, prev["buttons"], prev["numbered"])
+        action = action or _typed_nav(ctx)
+        if action == "nav:skip" and field.skippable(ctx):
+            value: Any = None
+        elif action is not None and action.startswith("nav:"):
+            return self._not_taken(ctx, None)  # 返回 or 取消 typed before the question showed
+        else:
+            try:
+                value = self._early_value(ctx, field, action, scope)
+            except ParseError:
+                return self._not_taken(ctx, field)
+        if value == self._get(st["answers"], cursor):
+            ctx.keep_state = True  # a repeat: the question open now stays as it was shown
+            return []
+        for name in field.resets:
+            scope.pop(name, None)
+        self._put(st["answers"], cursor, value)
+        note = ctx.reply(
+            "form.corrected", field=ctx.t(field.label), value=self._show(ctx, field, scope)
+        )
+        if st["mode"] in ("ask", "edit", "item") and st["cursor"]:
+            still = {f.name for f in form.applicable(st["answers"], ctx)}
+            if st["cursor"][0] not in still:  # the correction made the open question moot
+                return [note, *self._ask_next(ctx, form, after=cursor, mode=st["mode"])]
+        return [note, *self.reprompt(ctx)]
+
+    def answered_again(self, ctx: Ctx) -> list[Reply] | None:
+        """The first answer after a question that may have been shown twice: if it is that
+        question's stored answer again, it answers the copy (noted, nothing changes, the open
+        question asked again); None: an answer to the open question as usual."""
+        st = ctx.state.data["form"]
+        prev = ctx.state.data.get("_asked_before")
+        if not prev or prev["mode"] not in ("ask", "edit", "item") or len(prev["cursor"]) != 1:
+            return None
+        form = self.forms[ctx.state.flow or ""]
+        field = self._field_at(form, prev["cursor"])
+        action = typed_action(ctx.incoming.text, prev["buttons"], prev["numbered"])
+        action = action or _typed_nav(ctx)
+        try:
+            if action == "nav:skip":
+                value: Any = None
+            elif action is not None and action.startswith("nav:"):
+                return None
+            else:
+                value = self._early_value(ctx, field, action, st["answers"])
+        except ParseError:
+            return None
+        if value != self._get(st["answers"], prev["cursor"]):
+            return None
+        ctx.keep_state = True
+        shown = self._show(ctx, field, st["answers"])
+        return [
+            ctx.reply("form.repeat_noted", field=ctx.t(field.label), value=shown),
+            *self.reprompt(ctx),
+        ]
+
+    def _early_value(self, ctx: Ctx, field: Field, action: str | None, scope: Answers) -> Any:
+        if field.multi:
+            assert field.options is not None
+            return self._typed_choices(field.options(ctx, scope), ctx.incoming.text)
+        return self._read(ctx, field, action, scope)
+
+    def _not_taken(self, ctx: Ctx, field: Field | None) -> list[Reply]:
+        ctx.keep_state = True
+        label = ctx.t(field.label) if field is not None else ""
+        key = "form.early_not_taken" if field is not None else "form.early_not_taken_any"
+        return [ctx.reply(key, field=label), *self.reprompt(ctx)]
 
     # ----- field input --------------------------------------------------------------------
     def _on_field(self, ctx: Ctx, form: Form, action: str | None) -> list[Reply]:
@@ -167,15 +277,22 @@ class FormEngine:
             self._put(st["answers"], cursor, chosen)
             return [self._prompt(ctx, form, cursor)]
         if ctx.incoming.text:
-            picked: list[str] = []
-            for part in filter(None, _SPLIT.split(normalize(ctx.incoming.text))):
-                if part.isdigit() and 1 <= int(part) <= len(options):
-                    picked.append(options[int(part) - 1].value)
-                else:
-                    picked.append(_match_label(options, part))
-            self._put(st["answers"], cursor, list(dict.fromkeys(picked)))
+            self._put(st["answers"], cursor, self._typed_choices(options, ctx.incoming.text))
             return self._advance(ctx, form)
         raise ParseError("err.use_buttons")
+
+    @staticmethod
+    def _typed_choices(options: list[Option], text: str | None) -> list[str]:
+        """Several choices typed at once: numbers or labels, separated by commas or spaces."""
+        picked: list[str] = []
+        for part in filter(None, _SPLIT.split(normalize(text or ""))):
+            if part.isdigit() and 1 <= int(part) <= len(options):
+                picked.append(options[int(part) - 1].value)
+            else:
+                picked.append(_match_label(options, part))
+        if not picked:
+            raise ParseError("err.use_buttons")
+        return list(dict.fromkeys(picked))
 
     # ----- moving -------------------------------------------------------------------------
     def _begin(self, ctx: Ctx, form: Form, answers: Answers) -> list[Reply]:
@@ -278,6 +395,7 @@ class FormEngine:
                 (ctx.button("btn.back", "nav:back"), ctx.button("btn.cancel", "nav:cancel")),
             ),
             numbered=True,
+            question=self._question(ctx, "more", st["cursor"]),
         )
 
     def _on_more(self, ctx: Ctx, form: Form, action: str | None) -> list[Reply]:
@@ -332,7 +450,8 @@ class FormEngine:
         lines += ["", ctx.t("form.summary_hint")]
         rows.append((ctx.button("btn.confirm", "s:ok"), ctx.button("btn.cancel", "nav:cancel")))
         rows += [tuple(edit_buttons[i : i + 2]) for i in range(0, len(edit_buttons), 2)]
-        return Reply("\n".join(lines), tuple(rows), numbered=True)
+        question = self._question(ctx, "summary", [])
+        return Reply("\n".join(lines), tuple(rows), numbered=True, question=question)
 
     def _show(self, ctx: Ctx, field: Field, answers: Answers) -> str:
         value = answers.get(field.name)
@@ -433,13 +552,35 @@ class FormEngine:
             nav.append(ctx.button("btn.keep", "nav:keep"))
         nav.append(ctx.button("btn.cancel", "nav:cancel"))
         rows.append(tuple(nav))
-        return Reply(text, tuple(rows), numbered=numbered, request_contact=field.accepts_contact)
+        return Reply(
+            text,
+            tuple(rows),
+            numbered=numbered,
+            request_contact=field.accepts_contact,
+            question=self._question(ctx, st["mode"], cursor),
+        )
+
+    @staticmethod
+    def _question(ctx: Ctx, mode: str, cursor: Cursor) -> str:
+        """Which question a prompt asks: the same one asked again keeps its name."""
+        return f"{ctx.state.flow}/{ctx.state.data.get('_form_epoch', 0)}/{mode}/{cursor}"
 
     # ----- state helpers ------------------------------------------------------------------
     @staticmethod
     def _set(ctx: Ctx, **values: Any) -> None:
         editing = ctx.state.data.get("form", {}).get("editing", False)
         ctx.state.data["form"] = {"editing": editing, **values}
+        # the form's questions of this run are not those of an earlier run, and a question
+        # of an earlier run is never answered by early text
+        ctx.state.data["_form_epoch"] = ctx.state.version
+        # what was asked before the form (a menu, the privacy notice): a choice of it typed
+        # again before the form's first question showed is a repeat, not an answer
+        ctx.state.data["_asked_before"] = {
+            "mode": "outside",
+            "cursor": [],
+            "buttons": ctx.state.data.get("_buttons") or [],
+            "numbered": bool(ctx.state.data.get("_numbered")),
+        }
 
     @staticmethod
     def _field_at(form: Form, cursor: Cursor) -> Field:

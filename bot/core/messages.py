@@ -27,6 +27,12 @@ class Incoming:
     message_id: str | None = None
     display_name: str = ""
     language: str | None = None  # the client's language hint, if the channel has one
+    # It arrived before the chat's latest question was handed to the platform (the channel
+    # knows: bot/core/answers.py), so typed text answers the question before that one.
+    early: bool = False
+    # The question before the open one may have been shown twice (a retried send), and this
+    # is the first answer since: it may be a second answer to that one.
+    after_double: bool = False
 
     @classmethod
     def from_text(cls, channel: str, user_id: str, text: str, **kw: Any) -> Incoming:
@@ -61,6 +67,9 @@ class Reply:
     # links (Telegram: a share button for t.me/<bot>?start=payload); the text itself always
     # says what to send (/start payload), so channels without them lose nothing.
     start_link: tuple[str, str] | None = None
+    # Which question this message asks (a form's field, its summary), for channels that track
+    # when each question was first shown (bot/core/answers.py); None: not a question.
+    question: str | None = None
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
@@ -74,6 +83,7 @@ class Reply:
             "image_path": self.image_path,
             "document_path": self.document_path,
             "start_link": list(self.start_link) if self.start_link else None,
+            "question": self.question,
         }
 
     @classmethod
@@ -87,6 +97,7 @@ class Reply:
             image_path=data.get("image_path"),
             document_path=data.get("document_path"),
             start_link=(link[0], link[1]) if (link := data.get("start_link")) else None,
+            question=data.get("question"),
         )
 
 

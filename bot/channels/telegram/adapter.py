@@ -47,6 +47,21 @@ def chat_key(payload: dict[str, Any]) -> str | None:
     return None
 
 
+def private_message_id(payload: dict[str, Any]) -> tuple[str, int] | None:
+    """(chat id, message id) of a message in a private chat, else None."""
+    body = payload.get("message")
+    if not isinstance(body, dict):
+        return None
+    chat, message_id = body.get("chat"), body.get("message_id")
+    if (
+        not isinstance(chat, dict)
+        or chat.get("type") != "private"
+        or not isinstance(message_id, int)
+    ):
+        return None
+    return str(chat.get("id")), message_id
+
+
 # Updates are read straight from the Bot API's JSON (https://core.telegram.org/bots/api#update):
 # building PTB's Update objects cost about a fifth of the bot's CPU per update, for the ten
 # fields the core needs.

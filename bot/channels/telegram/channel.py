@@ -69,6 +69,9 @@ class TelegramChannel:
         now = self.core.clock.now()
         new = await self.core.offload(self.store.save, payloads, now, adapter.chat_key)
         for payload in new:
+            seen = adapter.private_message_id(payload)
+            if seen is not None:
+                self.output.saw(*seen)
             self.dispatch(payload)
         return len(new)
 
@@ -124,6 +127,13 @@ class TelegramChannel:
         # and members' pictures are none of its business.
         if inc.photo and inc.chat_kind == "private" and self.core.files_dir is not None:
             inc = dataclasses.replace(inc, photo=await self._download(inc.chat_id, inc.photo))
+        if inc.chat_kind == "private" and inc.text and inc.message_id:
+            # sent before the question now open was shown (one message id sequence per chat)
+            chat = (CHANNEL, inc.chat_id)
+            if self.core.shown.early(chat, int(inc.message_id)):
+                inc = dataclasses.replace(inc, early=True)
+            elif self.core.shown.after_doubled(chat):
+                inc = dataclasses.replace(inc, after_double=True)
         replies = await self.core.step(inc, self._record(update_id))
         self.handled += 1
         if inc.chat_kind == "private":

@@ -8,6 +8,7 @@ import asyncio
 import logging
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.channels import files
 from bot.channels.telegram import adapter
 from bot.channels.telegram.adapter import CHANNEL
 from bot.channels.telegram.sender import Sender
+from bot.core.answers import question_of
 from bot.core.dispatcher import Core
 from bot.core.i18n import translate
 from bot.core.messages import Incoming, Outgoing, Reply
@@ -37,6 +39,18 @@ class Output:
         self.bot = bot
         self.sender = sender
         self.wake: Callable[[], None] = lambda: None  # the outbox dispatcher, told of deferrals
+        # The highest message id known in each private chat (its updates and our messages):
+        # message ids are one sequence per chat for both sides, so they order an answer
+        # against the question it may answer (bot/core/answers.py).
+        self._highest: dict[str, int] = {}
+
+    def saw(self, chat_id: str, message_id: int) -> None:
+        if message_id > self._highest.get(chat_id, 0):
+            self._highest.pop(chat_id, None)  # re-inserted last: oldest chats first
+            self._highest[chat_id] = message_id
+            if len(self._highest) > 50_000:
+                for old in list(self._highest)[:5_000]:
+                    del self._highest[old]
 
     @property
     def username(self) -> str:
@@ -47,7 +61,7 @@ class Output:
     ) -> None:
         """A step's replies. The reply first (it is what the person waits for), then the
         press's bookkeeping: the callback answered and the pressed keyboard edited away."""
-        jobs = [self.send_all(inc.chat_id, inc.chat_kind, replies, inc.language, update_id)]
+        jobs = [self._send_step(inc, replies, update_id)]
         press = adapter.pressed(payload)
         if press is not None:
             query_id, message = press
@@ -72,6 +86,14 @@ class Output:
             elif isinstance(result, Exception):
                 log.warning("reply to %s not delivered: %r", inc.chat_id, result)
 
+    async def _send_step(self, inc: Incoming, replies: list[Reply], update_id: int) -> None:
+        """The step's replies, and from which message id on the question they ask counts as
+        shown (kept by the core: an answer older than that answers the question before)."""
+        shown = await self.send_all(inc.chat_id, inc.chat_kind, replies, inc.language, update_id)
+        if shown is not None and inc.chat_kind == "private":
+            question, (shown_from, doubled) = question_of(replies), shown
+            self.core.shown.handed_over((CHANNEL, inc.chat_id), question, shown_from, doubled)
+
     async def _ignore_bad(self, fn: Any) -> None:
         """answerCallbackQuery and the keyboard edit: a BadRequest means it is done already
         (answered, not modified: e.g. a retry of a call Telegram had executed)."""
@@ -87,10 +109,19 @@ class Output:
         replies: list[Reply],
         language: str | None,
         update_id: int | None = None,
-    ) -> None:
+    ) -> tuple[int, bool] | None:
+        """Sends the replies in order; returns the message id from which the person may have
+        seen the question they ask (the last reply asking one, else the last reply), and
+        whether it may have been shown twice; None if none was sent. A message whose send was
+        retried may have been shown by an earlier, executed attempt whose id was never
+        returned: then it counts from the first id after everything known in the chat when
+        its sending began."""
+        shown: tuple[int, bool] | None = None
+        asking = max((n for n, r in enumerate(replies) if r.question), default=len(replies) - 1)
         for n, reply in enumerate(replies):
+            before = self._highest.get(chat_id, 0)
             try:
-                await self.send_reply(chat_id, chat_kind, reply, language)
+                sent = await self.send_reply(chat_id, chat_kind, reply, language)
             except (Forbidden, BadRequest):
                 raise  # blocked (recorded by the sender) or a message Telegram will never take
             except Exception as exc:
@@ -100,9 +131,13 @@ class Output:
                 # their next question, so what is left goes to the outbox (durable, retried
                 # with backoff) instead of being dropped.
                 log.warning("reply to %s failed (%r); left to the outbox", chat_id, exc)
+                self.core.shown.withheld((CHANNEL, chat_id))  # until the outbox delivers it
                 await self.core.offload(self._defer, chat_id, update_id, replies[n:], n)
                 self.wake()
-                return
+                return None
+            if n == asking and sent.first is not None:
+                shown = (before + 1 if sent.retried else sent.first, sent.retried)
+        return shown
 
     def _defer(self, chat_id: str, update_id: int, replies: list[Reply], first: int) -> None:
         with self.core.sessions() as session, session.begin():
@@ -112,7 +147,10 @@ class Output:
 
     async def send_reply(
         self, chat_id: str, chat_kind: str, reply: Reply, language: str | None = None
-    ) -> None:
+    ) -> _Sent:
+        """One reply (one message or more: long texts are split, a contact button is a
+        message of its own); which message ids it got and whether a call had to be retried."""
+        sent = _Sent()
         locale = "en" if (language or "").lower().startswith("en") else None
         if chat_kind == "private":
             markup: Any = adapter.inline_keyboard(reply, self.username)
@@ -129,22 +167,28 @@ class Output:
             media = None
         if media:
             kind = "photo" if reply.image_path else "document"
-            await self._media(chat_id, text, media, kind, markup)
+            await self._media(chat_id, text, media, kind, markup, sent)
         else:
-            await self._text(chat_id, text, markup)
+            await self._text(chat_id, text, markup, sent)
         if reply.request_contact and chat_kind == "private":
             keyboard = adapter.contact_keyboard(translate(locale, "tg.share_contact"))
-            await self._text(chat_id, translate(locale, "tg.share_contact_hint"), keyboard)
+            await self._text(chat_id, translate(locale, "tg.share_contact_hint"), keyboard, sent)
+        return sent
 
-    async def _media(self, chat_id: str, text: str, media: str, kind: str, markup: Any) -> None:
+    async def _media(
+        self, chat_id: str, text: str, media: str, kind: str, markup: Any, sent: _Sent
+    ) -> None:
         if len(text) > CAPTION_LIMIT:
-            await self._text(chat_id, text, None)
+            await self._text(chat_id, text, None, sent)
             text = ""
         # our own copy; else a picture someone sent us, which Telegram re-sends by its id
         data: Any = Path(media).read_bytes() if files.is_stored(media) else media
         upload = InputFile(data, filename=Path(media).name) if isinstance(data, bytes) else data
 
+        tries = sent.attempts
+
         async def send_file(c: str) -> Any:
+            sent.attempts += 1
             return await self.api(
                 f"send_{kind}",
                 chat_id=c,
@@ -153,7 +197,8 @@ class Output:
                 **{kind: upload},
             )
 
-        await self.sender.call(chat_id, send_file)
+        result = await self.sender.call(chat_id, send_file)
+        self._sent(chat_id, sent, result, sent.attempts - tries)
 
     async def api(self, endpoint: str, **params: Any) -> Any:
         """A Bot API call whose answer we do not need as PTB objects. PTB's methods parse
@@ -163,21 +208,47 @@ class Output:
         kwargs = {k: v for k, v in params.items() if v is not None}
         return await self.bot.do_api_request(endpoint, api_kwargs=kwargs)
 
-    async def _text(self, chat_id: str, text: str, markup: Any) -> None:
+    async def _text(self, chat_id: str, text: str, markup: Any, sent: _Sent) -> None:
         chunks = [text[i : i + TEXT_LIMIT] for i in range(0, len(text), TEXT_LIMIT)] or [" "]
         for n, chunk in enumerate(chunks):
             last = n == len(chunks) - 1
             keyboard = markup if last else None
 
+            tries = sent.attempts
+
             async def send(c: str, chunk: str = chunk, keyboard: Any = keyboard) -> Any:
+                sent.attempts += 1
                 return await self.api("send_message", chat_id=c, text=chunk, reply_markup=keyboard)
 
-            await self.sender.call(chat_id, send)
+            result = await self.sender.call(chat_id, send)
+            self._sent(chat_id, sent, result, sent.attempts - tries)
+
+    def _sent(self, chat_id: str, sent: _Sent, result: Any, attempts: int) -> None:
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        if isinstance(message_id, int):
+            if sent.first is None:
+                sent.first, sent.retried = message_id, attempts > 1
+            self.saw(chat_id, message_id)
 
     async def deliver(self, message: Outgoing) -> None:
         """An outbox message (paced by the sender before it gets here)."""
         kind = "group" if message.chat_id.startswith("-") else "private"
-        await self.send_reply(message.chat_id, kind, message.reply)
+        before = self._highest.get(message.chat_id, 0)
+        sent = await self.send_reply(message.chat_id, kind, message.reply)
+        if sent.first is not None:  # a reply left here was withheld: shown now
+            shown_from = before + 1 if sent.retried else sent.first
+            self.core.shown.handed_if_withheld((CHANNEL, message.chat_id), shown_from)
+
+
+@dataclass
+class _Sent:
+    """What sending one reply took: its first message's id, and whether that message's
+    call was retried (an earlier, executed attempt may then have been shown, its id never
+    returned)."""
+
+    first: int | None = None
+    retried: bool = False
+    attempts: int = 0  # API call attempts so far, every message of the reply
 
 
 async def _after(first: Any, then: list[Any]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import warnings
 
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
@@ -16,12 +17,24 @@ from telegram.warnings import PTBUserWarning
 
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.sender import retry_after
+from bot.config import TelegramConfig
 
 log = logging.getLogger(__name__)
 # do_api_request("get_updates") is deliberate (raw JSON); PTB suggests Bot.get_updates instead.
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.get_updates'", category=PTBUserWarning)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def retry_delay(failures: int, limits: TelegramConfig) -> float:
+    """How long to wait after the n-th getUpdates failure in a row. Everybody's next update
+    waits behind this, so a single failure (a dropped connection, one 502) is retried at
+    once; a failing API is then tried again after a short, growing, jittered delay (the
+    jitter keeps several bots behind one proxy from retrying in step)."""
+    if failures <= 1:
+        return 0.0
+    base = min(limits.poll_retry_seconds * 2 ** min(failures - 2, 16), limits.max_backoff_seconds)
+    return base * (0.5 + random.random() / 2)
 
 
 async def poll(channel: TelegramChannel, stop: asyncio.Event | None = None) -> None:
@@ -48,11 +61,8 @@ async def poll(channel: TelegramChannel, stop: asyncio.Event | None = None) -> N
             continue
         except (TimedOut, NetworkError, Conflict) as exc:
             failures += 1
-            delay = min(
-                channel.limits.backoff_seconds * 2 ** min(failures, 6),
-                channel.limits.max_backoff_seconds,
-            )
-            log.warning("getUpdates failed (%s); again in %.1fs", exc, delay)
+            delay = retry_delay(failures, channel.limits)
+            log.warning("getUpdates failed (%s); again in %.2fs", exc, delay)
             await asyncio.sleep(delay)
             continue
         failures = 0

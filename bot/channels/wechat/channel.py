@@ -3,8 +3,14 @@
 Order of checks (each refusal happens before anything is stored or processed):
 body size (413) → timestamp window and `signature` (403) → in safe mode: plaintext refused,
 outer XML (400), `msg_signature` (403), ciphertext (400) and AppID (403) → inner XML and
-fields (400). Then the callback is recorded by its dedupe key in the same transaction that
-opens the follower's customer-service window; a resend finds the key and is answered empty.
+fields (400). Then the callback is looked up by its dedupe key; a message is recorded, with
+the reply its step gave, in that step's own commit.
+
+Resends: WeChat resends a callback (same MsgId) when our answer did not reach it within 5 s,
+up to `callback_tries` deliveries in all. A resend gets the answer its first delivery got (an
+empty one would leave the follower waiting, then retyping, and every answer would land one
+question late); one that arrives while the first is still being handled waits for it; on the
+last try the reply goes by the outbox instead, so losing that answer too is not silence.
 
 The 5-second rule: WeChat waits 5 s for the answer and then resends. The step gets
 `reply_budget_seconds` (4 s) from the request's arrival; done in time, its replies are the
@@ -27,6 +33,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
@@ -38,12 +45,20 @@ from bot.channels.wechat import protocol
 from bot.channels.wechat.inbound import CHANNEL, Callback, callback
 from bot.channels.wechat.render import as_text, chunks, pictures
 from bot.config import WeChatConfig
+from bot.core.answers import question_of
 from bot.core.dispatcher import Core
 from bot.core.i18n import translate
 from bot.core.messages import Incoming, Reply
 from bot.core.outbox import Outbox
 from models.people import locale_of
-from models.wechat import delivered, first_delivery, forget_deliveries, touch_follower
+from models.wechat import (
+    Handled,
+    first_delivery,
+    forget_deliveries,
+    resent,
+    touch_follower,
+    went_late,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +73,15 @@ class TooLarge(Exception):
 
 class AlreadyHandled(Exception):
     """WeChat resent a message whose step has been committed meanwhile."""
+
+
+@dataclass
+class _Flight:
+    """A message's first delivery being handled: resends of it wait for its answer."""
+
+    future: asyncio.Future[str | None]  # the passive text it was answered; None: empty/late
+    late: bool = False
+    resends: int = 0
 
 
 class WeChatChannel:
@@ -80,6 +104,7 @@ class WeChatChannel:
         self.fetch_media: Callable[[str], Awaitable[bytes]] | None = None
         self.sessions: sessionmaker[Session] = core.sessions
         self._late: set[asyncio.Task[None]] = set()
+        self._inflight: dict[str, _Flight] = {}  # dedupe key -> its first delivery
         self._last_purge = 0.0
         self.stats = {"passive": 0, "late": 0, "resent": 0, "refused": 0, "malformed": 0}
 
@@ -136,46 +161,65 @@ class WeChatChannel:
         return protocol.parse_xml(self.safe.decrypt(outer["Encrypt"]))
 
     # ----- processing -------------------------------------------------------------------------
-    def _record(self, cb: Callback) -> bool:
-        """Before the step; False for a resend of a callback handled already. An event with no
-        step is recorded here; a message is only looked up here and recorded in its step's own
-        commit (`_recorded_in`), so a crash between the two cannot lose it: WeChat's resend
-        of it is then handled, not dropped."""
+    def _seen(self, cb: Callback) -> Handled | None:
+        """Before the step: a resend of a message handled before (what it was answered), or
+        None. An event with no step is recorded here (a resend of it is answered empty); a
+        message is recorded in its step's own commit, with the reply (`_recorded_in`), so a
+        crash between the two cannot lose it: WeChat's resend of it is then handled."""
         now = self.core.clock.now()
         with self.sessions() as session, session.begin():
             if cb.incoming is None:
-                first = first_delivery(session, cb.key, now)
+                handled = None if first_delivery(session, cb.key, now) else Handled(None, True, 1)
             else:
-                first = not delivered(session, cb.key)
-            if first and cb.interaction:
+                handled = resent(session, cb.key)
+            if handled is None and cb.interaction:
                 touch_follower(session, cb.openid, now)
             if time.monotonic() - self._last_purge > 3600:
                 self._last_purge = time.monotonic()
                 forget_deliveries(session, now - dt.timedelta(hours=self.limits.dedupe_keep_hours))
-        return first
+        return handled
 
     async def _answer(self, request: Request, cb: Callback, arrived: float) -> Response:
-        if not await self.core.offload(self._record, cb):
+        flight = self._inflight.get(cb.key)
+        if flight is not None:  # a resend while its first delivery is still being handled
             self.stats["resent"] += 1
-            return PlainTextResponse(EMPTY)
-        if cb.incoming is None:
-            return PlainTextResponse(EMPTY)
-        step = asyncio.ensure_future(self._process(cb.incoming, cb.key))
+            return await self._resent_in_flight(request, cb, flight, arrived)
+        # registered before the first await: a resend racing this one finds it
+        flight = self._inflight[cb.key] = _Flight(asyncio.get_running_loop().create_future())
+        try:
+            handled = await self.core.offload(self._seen, cb)
+            if handled is not None:
+                self.stats["resent"] += 1
+                return await self._replay(request, cb, handled, flight)
+            if cb.incoming is None:
+                return PlainTextResponse(EMPTY)
+            return await self._first(request, cb, arrived, flight)
+        finally:
+            if not flight.late:
+                self._land(cb.key, flight, None)
+
+    async def _first(
+        self, request: Request, cb: Callback, arrived: float, flight: _Flight
+    ) -> Response:
+        """The first delivery of a message: the step, answered passively if it is done within
+        the budget, else empty now and by the outbox when it is done."""
+        assert cb.incoming is not None
+        step = asyncio.ensure_future(self._process(cb.incoming, cb.key, arrived, flight))
         remaining = self.limits.reply_budget_seconds - (time.monotonic() - arrived)
         try:
             done, _ = await asyncio.wait({step}, timeout=max(remaining, 0.0))
         except asyncio.CancelledError:
             # The request is cut off (a stop past its grace): the step goes on and its reply
             # is queued as a late one, which the channel's exit waits for.
-            self._hand_off(step, cb)
+            self._hand_off(step, cb, flight)
             raise
         if not done:
             self.stats["late"] += 1
-            self._hand_off(step, cb)
+            self._hand_off(step, cb, flight)
             return PlainTextResponse(EMPTY)
         try:
             replies = step.result()
-        except AlreadyHandled:  # a resend that came in while the first was being handled
+        except AlreadyHandled:  # a resend (another worker's) was handled first
             self.stats["resent"] += 1
             return PlainTextResponse(EMPTY)
         except Exception:
@@ -193,33 +237,92 @@ class WeChatChannel:
         if rest:  # a passive reply is one message: the rest follows as customer service
             await self._enqueue(cb, [Reply("\n".join(rest))], "more")
         self.stats["passive"] += 1
+        self._land(cb.key, flight, first)
+        self.core.shown.handed_over((CHANNEL, cb.openid), question_of(replies))
         return self._passive(request, cb, first)
 
-    def _hand_off(self, step: asyncio.Future[list[Reply]], cb: Callback) -> None:
-        task = asyncio.ensure_future(self._deliver_late(step, cb))
+    def _land(self, key: str, flight: _Flight, passive: str | None) -> None:
+        """The first delivery's answer is final: `passive` text, or None (empty, or late and
+        enqueued); resends waiting for it get the same."""
+        if not flight.future.done():
+            flight.future.set_result(passive)
+        if self._inflight.get(key) is flight:
+            del self._inflight[key]
+
+    async def _resent_in_flight(
+        self, request: Request, cb: Callback, flight: _Flight, arrived: float
+    ) -> Response:
+        """WeChat resent a message whose first delivery is still being handled (a slow step):
+        it waits for that answer, within its own budget, and gets the same one."""
+        flight.resends += 1
+        remaining = self.limits.reply_budget_seconds - (time.monotonic() - arrived)
+        try:
+            text = await asyncio.wait_for(asyncio.shield(flight.future), max(remaining, 0.0))
+        except TimeoutError:
+            return PlainTextResponse(EMPTY)  # still running: its reply will go late
+        if text is None:
+            return PlainTextResponse(EMPTY)
+        if flight.resends + 1 >= self.limits.callback_tries:
+            await self._enqueue(cb, [Reply(text)], "lost")  # WeChat will not try again
+            return PlainTextResponse(EMPTY)
+        self.core.shown.handed_if_withheld((CHANNEL, cb.openid))
+        return self._passive(request, cb, text)
+
+    async def _replay(
+        self, request: Request, cb: Callback, handled: Handled, flight: _Flight
+    ) -> Response:
+        """A resend of a message handled before: its first answer did not reach WeChat, so it
+        gets that answer again (never an empty one, which would leave the follower waiting
+        and retyping). On WeChat's last try the answer goes by the outbox instead, so that
+        losing this one too is not silence."""
+        if handled.late or not handled.reply:
+            return PlainTextResponse(EMPTY)  # the reply is on its way by the outbox
+        self.core.shown.withheld((CHANNEL, cb.openid))
+        first = chunks(handled.reply, PASSIVE_MAX_BYTES)[0]
+        if handled.resends + 1 >= self.limits.callback_tries:
+            await self._enqueue(cb, [Reply(handled.reply)], "lost", late=True)
+            return PlainTextResponse(EMPTY)
+        self.core.shown.handed_if_withheld((CHANNEL, cb.openid))
+        self._land(cb.key, flight, first)
+        return self._passive(request, cb, first)
+
+    def _hand_off(self, step: asyncio.Future[list[Reply]], cb: Callback, flight: _Flight) -> None:
+        flight.late = True
+        task = asyncio.ensure_future(self._deliver_late(step, cb, flight))
         self._late.add(task)
         task.add_done_callback(self._late.discard)
 
     def _recorded_in(self, key: str) -> Callable[[Session, list[Reply]], None]:
-        """Records the callback in the step's transaction; a concurrent resend of it (another
-        worker, or this one, the step already committed) finds it and rolls back whole."""
+        """Records the callback with the step's reply in the step's transaction; a concurrent
+        resend of it (another worker, or this one, the step already committed) finds it and
+        rolls back whole."""
 
-        def record(session: Session, _replies: list[Reply]) -> None:
-            if not first_delivery(session, key, self.core.clock.now()):
+        def record(session: Session, replies: list[Reply]) -> None:
+            if not first_delivery(session, key, self.core.clock.now(), as_text(replies) or None):
                 raise AlreadyHandled(key)
 
         return record
 
-    async def _process(self, inc: Incoming, key: str) -> list[Reply]:
+    async def _process(
+        self, inc: Incoming, key: str, arrived: float | None = None, flight: _Flight | None = None
+    ) -> list[Reply]:
         """The step, after the picture (if any) is copied: both count against the passive
         reply's budget, and a slow download simply makes the reply a late one. One follower's
         messages go through this strictly in order (a text sent just after a picture must
         not overtake the picture while it downloads): the turn spans the copy and the step."""
-        async with self.core.order.turn((inc.channel, inc.user_id)):
+        chat = (CHANNEL, inc.user_id)
+        async with self.core.order.turn(chat):
             media = inc.photo.removeprefix("wechat:") if inc.photo else None
             if media and self.fetch_media is not None and self.core.files_dir is not None:
                 inc = await self._copied(inc, media)
-            return await self.core.step(inc, self._recorded_in(key))
+            if self.core.shown.early(chat, arrived):
+                inc = dataclasses.replace(inc, early=True)  # typed before the question showed
+            replies = await self.core.step(inc, self._recorded_in(key))
+            if replies:
+                # not shown until the answer is returned (or sent by the outbox): a message
+                # the follower sends meanwhile answers the question before
+                self.core.shown.withheld(chat)
+            return replies
 
     async def _copied(self, inc: Incoming, media: str) -> Incoming:
         assert self.fetch_media is not None and self.core.files_dir is not None
@@ -241,19 +344,24 @@ class WeChatChannel:
             xml = self.safe.encrypt(xml, q.get("nonce", ""), q.get("timestamp", ""))
         return Response(xml, media_type="application/xml")
 
-    async def _deliver_late(self, step: asyncio.Future[list[Reply]], cb: Callback) -> None:
+    async def _deliver_late(
+        self, step: asyncio.Future[list[Reply]], cb: Callback, flight: _Flight
+    ) -> None:
         try:
-            replies = await step
-        except AlreadyHandled:
-            self.stats["resent"] += 1
-            return
-        except Exception:
-            log.exception("wechat step failed for %s", cb.key)
-            replies = [Reply(await self._apology(cb))]
-        text = as_text(replies)
-        late = [Reply(text)] if text else []
-        late += [Reply("", image_path=p) for p in pictures(replies)]
-        await self._enqueue(cb, late, "late")
+            try:
+                replies = await step
+            except AlreadyHandled:
+                self.stats["resent"] += 1
+                return
+            except Exception:
+                log.exception("wechat step failed for %s", cb.key)
+                replies = [Reply(await self._apology(cb))]
+            text = as_text(replies)
+            late = [Reply(text)] if text else []
+            late += [Reply("", image_path=p) for p in pictures(replies)]
+            await self._enqueue(cb, late, "late", late=True)
+        finally:
+            self._land(cb.key, flight, None)
 
     async def _apology(self, cb: Callback) -> str:
         """ "Something went wrong" in the follower's language (the default one if even that
@@ -270,14 +378,21 @@ class WeChatChannel:
             found = None
         return translate(found or self.core.config.locale.default, "wechat.step_failed")
 
-    async def _enqueue(self, cb: Callback, replies: list[Reply], tag: str) -> None:
+    async def _enqueue(
+        self, cb: Callback, replies: list[Reply], tag: str, late: bool = False
+    ) -> None:
+        """Customer-service messages by the outbox; `late`: the callback's reply itself goes
+        this way (recorded with the callback, so a resend is answered empty)."""
+
         def write() -> None:
             with self.sessions() as session, session.begin():
                 outbox = Outbox(session, self.core.clock)
                 for i, reply in enumerate(replies):
                     outbox.to_chat(CHANNEL, cb.openid, f"wechat:{tag}:{cb.key}:{i}", reply)
+                if late:
+                    went_late(session, cb.key)
 
-        if replies:
+        if replies or late:
             await self.core.offload(write)
             self.wake()
 

@@ -73,8 +73,12 @@ def build(core: Core, settings: Settings) -> WeChatRuntime:
         settings.wechat_app_id, secret, settings.wechat_api_base_url, limits.http_timeout_seconds
     )
     api = Api(client, core.sessions, f"mp:{settings.wechat_app_id}", limits.token_margin_seconds)
+    follower_sender = WeChatSender(api, core.sessions, core.clock, limits)
+    follower_sender.delivered = lambda openid, at: core.shown.handed_if_withheld(
+        ("wechat", openid), at
+    )
     senders: dict[str, Sender] = {
-        "wechat": WeChatSender(api, core.sessions, core.clock, limits),
+        "wechat": follower_sender,
         "wecom": WeComSender(
             core.config.group_chats, limits, settings.wecom_api_base_url, wecom_app(core, settings)
         ),

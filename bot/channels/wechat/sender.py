@@ -19,6 +19,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,9 @@ class WeChatSender:
         self.limits = limits
         self.media = MediaCache()
         self.counts: dict[str, int] = {}
+        # told each follower a message reached, and when its sending began (a reply that
+        # went late has now been shown: since then, at the earliest)
+        self.delivered: Callable[[str, float], None] = lambda _openid, _at: None
 
     def _reserve(self, openid: str) -> bool:
         with self.sessions() as session, session.begin():
@@ -127,6 +131,7 @@ class WeChatSender:
 
     async def send(self, message: Outgoing) -> None:
         openid, reply = message.chat_id, message.reply
+        started = time.monotonic()
         text = as_text([reply])
         loop = asyncio.get_running_loop()
         try:
@@ -141,6 +146,7 @@ class WeChatSender:
                     raise PermanentFailure("picture outside the 48-hour window (no template)")
                 media = await self.media.media_id(self.api, reply.image_path)
                 await self._service(openid, lambda c: c.message.send_image(openid, media))
+            self.delivered(openid, started)
         except (PermanentFailure, TemporaryFailure):
             raise
         except Exception as exc:

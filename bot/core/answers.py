@@ -1,0 +1,123 @@
+"""Which question an answer answers.
+
+A person answers what they see. When a platform shows a question twice (a send Telegram
+executed but answered 502 is retried) or late (WeChat resends a callback whose answer was lost,
+a slow step's reply goes out later), a typed answer can arrive before the question now open was
+handed to the platform: it cannot answer that question, it answers the one before (as a repeat,
+or as a correction). Platforms give no delivery receipts, so what the bot knows is when it
+handed each chat's latest question over (the start of the first send attempt: an attempt that
+failed ambiguously may have been shown) and when each update arrived. Channels record both
+here; the core's form engine (`FormEngine.early`) binds an early answer to the previous
+question.
+
+Kept per process, in memory: after a restart nothing is known and every answer counts for the
+question that is open, as before. Several workers serving one person would each know only what
+they sent (the scale-out issue routes a person to one worker).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from bot.core.messages import Reply
+from bot.core.parsers import normalize
+
+_WITHHELD = math.inf  # the chat's latest question is known not to be shown yet
+
+
+@dataclass
+class _Shown:
+    question: str | None
+    mark: float  # from when it may have been seen: a monotonic time, or a message id
+    doubled: bool = False  # it may have been shown twice (a retried send)
+    before_doubled: bool = False  # the question before it may have been
+
+
+class ShownQuestions:
+    """From when each chat's latest question may have been seen, as a mark in the chat's
+    own order: a monotonic time where that is all a channel knows (WeChat), or a message id
+    where the platform numbers a chat's messages in one sequence for both sides (Telegram).
+    The same question asked again (after an error, /help, a resend) keeps the mark it was
+    first shown at: answers typed since then answer it."""
+
+    LIMIT = 50_000  # chats remembered; the oldest are forgotten beyond this
+
+    def __init__(self) -> None:
+        self._at: dict[Hashable, _Shown] = {}
+
+    def handed_over(
+        self,
+        chat: Hashable,
+        question: str | None,
+        at: float | None = None,
+        doubled: bool = False,
+    ) -> None:
+        """Replies asking `question` (None: no form question) were handed over, to be seen
+        from `at` (default: now); `doubled`: a retried send may have shown them twice."""
+        known = self._at.pop(chat, None)  # re-inserted last: the dict stays in order of use
+        if known is not None and question is not None and known.question == question:
+            if known.mark != _WITHHELD:
+                known.doubled = known.doubled or doubled
+                self._at[chat] = known
+                return
+        mark = time.monotonic() if at is None else at
+        before = known is not None and known.doubled and known.question != question
+        self._at[chat] = _Shown(question, mark, doubled, before)
+        if len(self._at) > self.LIMIT:
+            for old in list(self._at)[: self.LIMIT // 10]:
+                del self._at[old]
+
+    def withheld(self, chat: Hashable) -> None:
+        """The chat's latest question has not reached the person (WeChat resent the message
+        it answered, or the reply waits in the outbox): typed text answers the one before."""
+        known = self._at.pop(chat, None)
+        self._at[chat] = _Shown(known.question if known else None, _WITHHELD)
+
+    def handed_if_withheld(self, chat: Hashable, at: float | None = None) -> None:
+        """A withheld question was delivered after all (by the outbox; `at`: from when the
+        person may see it)."""
+        known = self._at.get(chat)
+        if known is not None and known.mark == _WITHHELD:
+            known.mark = time.monotonic() if at is None else at
+
+    def early(self, chat: Hashable, arrived: float | None) -> bool:
+        """Whether an update that came at `arrived` (a mark in the chat's order) came before
+        the chat's latest question may have been seen; unknown: False."""
+        if arrived is None:
+            return False
+        known = self._at.get(chat)
+        return known is not None and arrived < known.mark
+
+    def after_doubled(self, chat: Hashable) -> bool:
+        """Whether the question before the open one may have been shown twice, so that the
+        first answer since may be a second answer to it; asked once per question."""
+        known = self._at.get(chat)
+        if known is None or not known.before_doubled:
+            return False
+        known.before_doubled = False
+        return True
+
+
+def question_of(replies: list[Reply]) -> str | None:
+    """The question a step's replies ask: the last one that asks one."""
+    for reply in reversed(replies):
+        if reply.question is not None:
+            return reply.question
+    return None
+
+
+def typed_action(text: str | None, shown: list[list[str]], numbered: bool) -> str | None:
+    """The action of a button typed instead of pressed: its label, or its number when the
+    buttons were numbered choices. `shown`: [label, stamped data] pairs as stored."""
+    if not text:
+        return None
+    typed = normalize(text).casefold()
+    for label, data in shown:
+        if typed and typed == normalize(label.removeprefix("✅ ")).casefold():
+            return data.partition(":")[2]
+    if numbered and typed.isdigit() and 1 <= int(typed) <= len(shown):
+        return shown[int(typed) - 1][1].partition(":")[2]
+    return None

@@ -1,0 +1,148 @@
+"""An answer is bound to the question it answers. A typed answer that arrived before the open
+question was handed to the platform (the channel marks it `early`) answers the question before:
+the same value again changes nothing and says nothing, a different valid value corrects it and
+says so, anything else is not taken (and the person is told). Never an answer to a question
+the person had not seen."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy import select
+
+from bot.channels.console import parse_line
+from bot.core.answers import ShownQuestions, question_of, typed_action
+from bot.core.dispatcher import Core
+from bot.core.messages import Incoming, Reply
+from models import DialogState, Identity, Streamer
+from tests import flows
+from tests.catalog import said
+from tests.chat import Chat
+
+PHONE_AT = flows.streamer_lines("acct").index("138 0013 8000")
+
+
+def _say(core: Core, user: str, line: str, early: bool = False) -> list[Reply]:
+    inc = parse_line(line, user)
+    assert inc is not None
+    return core.process_sync(dataclasses.replace(inc, early=early))
+
+
+def _answers(core: Core, user: str) -> dict[str, object]:
+    with core.sessions() as s:
+        data = s.scalars(
+            select(DialogState.data)
+            .join(Identity, Identity.id == DialogState.identity_id)
+            .where(Identity.user_id == user)
+        ).one()
+    return dict(data["form"]["answers"])
+
+
+def _version(core: Core, user: str) -> int:
+    with core.sessions() as s:
+        return s.scalars(
+            select(DialogState.version)
+            .join(Identity, Identity.id == DialogState.identity_id)
+            .where(Identity.user_id == user)
+        ).one()
+
+
+def _up_to_followers(chat: Chat, user: str) -> None:
+    """The streamer form answered up to the phone; the followers question is open."""
+    chat.run(user, flows.streamer_lines("acct")[: PHONE_AT + 1])
+    assert said(chat.last, "ask.followers")
+
+
+def test_a_repeated_answer_changes_nothing_and_says_nothing(core: Core, chat: Chat) -> None:
+    _up_to_followers(chat, "ann")
+    version = _version(core, "ann")
+    # the phone typed again before the followers question was shown (a doubled question)
+    assert _say(core, "ann", "138 0013 8000", early=True) == []
+    assert _answers(core, "ann")["phone"] == "13800138000"
+    assert "followers" not in _answers(core, "ann")
+    assert _version(core, "ann") == version  # the open question's buttons stay valid
+    # and the followers question still takes its answer
+    chat.say("ann", "1800")
+    assert _answers(core, "ann")["followers"] == 1800
+
+
+def test_a_different_value_corrects_the_previous_answer_and_says_so(core: Core, chat: Chat) -> None:
+    _up_to_followers(chat, "bo")
+    replies = _say(core, "bo", "139 0013 9000", early=True)
+    assert said(replies, "form.corrected", field="联系电话")
+    assert said(replies[-1:], "ask.followers")  # the open question again, with the reason
+    answers = _answers(core, "bo")
+    assert answers["phone"] == "13900139000" and "followers" not in answers
+
+
+def test_a_value_that_fits_only_the_open_question_is_not_taken(core: Core, chat: Chat) -> None:
+    """A follower count typed before the followers question was shown is no phone number:
+    it is not stored anywhere, and the person is told why and asked again."""
+    _up_to_followers(chat, "cy")
+    replies = _say(core, "cy", "1800", early=True)
+    assert said(replies, "form.early_not_taken", field="联系电话")
+    assert said(replies[-1:], "ask.followers")
+    answers = _answers(core, "cy")
+    assert answers["phone"] == "13800138000" and "followers" not in answers
+
+
+def test_a_typed_choice_number_is_read_against_the_question_it_answers(
+    core: Core, chat: Chat
+) -> None:
+    """'1' typed again at the declarations question arrives after the summary was stored but
+    before it was shown: it answers the declarations (numbered choices), never the summary's
+    first button 确认提交, so nothing is submitted unseen."""
+    chat.run("di", flows.streamer_lines("acct_d"))
+    assert said(chat.last, "streamer.summary_title")
+    assert _answers(core, "di")["declarations"] == "yes"
+    assert _say(core, "di", "1", early=True) == []  # option 1 is 以上全部属实: a repeat
+    with core.sessions() as s:
+        assert s.scalar(select(Streamer.id)) is None  # nothing submitted
+    assert _answers(core, "di")["declarations"] == "yes"
+    chat.say("di", "确认提交")  # the person confirms once they have seen the summary
+    with core.sessions() as s:
+        assert s.scalar(select(Streamer.id)) is not None
+
+
+def test_early_text_outside_a_form_and_late_text_are_handled_as_always(
+    core: Core, chat: Chat
+) -> None:
+    assert said(_say(core, "ed", "/start", early=True), "menu.title")
+    _up_to_followers(chat, "fa")
+    chat.say("fa", "1800")  # not early: the answer to the open question
+    assert _answers(core, "fa")["followers"] == 1800
+
+
+def test_shown_questions_keep_the_first_time_a_question_was_shown() -> None:
+    shown = ShownQuestions()
+    shown.handed_over("c", "q1", at=10.0)
+    assert shown.early("c", 9.0) and not shown.early("c", 10.5)
+    shown.handed_over("c", "q1", at=20.0)  # asked again (after an error, /help)
+    assert not shown.early("c", 15.0)
+    shown.handed_over("c", "q2", at=30.0)
+    assert shown.early("c", 25.0)
+    shown.withheld("c")  # its reply is known not to have arrived
+    assert shown.early("c", 1e9)
+    shown.handed_over("c", "q2", at=40.0)  # a withheld question shown now: from now
+    assert shown.early("c", 35.0) and not shown.early("c", 41.0)
+    assert not shown.early("other", 1.0) and not shown.early("c", None)
+
+
+def test_question_of_and_typed_action() -> None:
+    replies = [Reply("note"), Reply("ask", question="f/1/ask/['x']"), Reply("after")]
+    assert question_of(replies) == "f/1/ask/['x']" and question_of([Reply("x")]) is None
+    shown = [["抖音", "7:o:0"], ["京东", "7:o:1"]]
+    assert typed_action("京东", shown, numbered=True) == "o:1"
+    assert typed_action("2", shown, numbered=True) == "o:1"
+    assert typed_action("2", shown, numbered=False) is None
+    assert typed_action("微信", shown, numbered=True) is None
+
+
+def test_the_prompt_of_a_field_names_its_question(core: Core) -> None:
+    inc = Incoming.from_text("console", "gu", "/register")
+    replies = core.process_sync(inc)
+    core.process_sync(Incoming.from_text("console", "gu", "同意并继续"))
+    first = core.process_sync(Incoming.from_text("console", "gu", "xyz"))  # not a choice
+    again = core.process_sync(Incoming.from_text("console", "gu", "xyz"))
+    assert replies and question_of(first) is not None
+    assert question_of(first) == question_of(again)  # the same question asked again

@@ -1,0 +1,250 @@
+"""WeChat answers lost on the way. WeChat resends a callback (same MsgId) when our answer did
+not reach it, at most `callback_tries` times in all; a follower who sees nothing retypes. Each
+resend must get the answer its first delivery got (an empty one left followers retyping, and
+every answer then landed one question late), the last try's answer goes by the outbox, and in
+the end the database holds exactly what each follower typed for each question."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from bot.config import FestivalConfig
+from bot.core.clock import FixedClock
+from bot.core.dispatcher import Core
+from handlers.routes import ROUTES
+from models import Identity, LiveAccount, OutboxMessage, Streamer, WeChatInbound
+from tests import flows
+from tests.catalog import said
+from tests.fake_wechat import FakeWeChat, Harness, message_xml, wechat_bot
+
+pytestmark = pytest.mark.fake("wechat")
+
+
+class LossyFollower:
+    """A follower whose callbacks' answers are lost on the way with probability `loss`:
+    WeChat then resends the same message (after `resend_after` seconds here; 5 s on WeChat),
+    up to `tries` deliveries; when nothing at all arrives within `retype_after` seconds (20
+    s for a person), the follower types the same answer again."""
+
+    def __init__(
+        self,
+        bot: Harness,
+        openid: str,
+        rng: random.Random,
+        loss: float,
+        tries: int = 3,
+        resend_after: float = 0.02,
+        retype_after: float = 3.0,
+    ) -> None:
+        self.bot, self.openid, self.rng, self.loss = bot, openid, rng, loss
+        self.tries, self.resend_after, self.retype_after = tries, resend_after, retype_after
+        self.seen: list[str] = []
+        self.lost = self.resends = self.retyped = self.told_again = 0
+
+    async def say(self, line: str) -> str:
+        while True:
+            text = await self._deliver(line)
+            if not text:
+                self.retyped += 1  # nothing came: the person types it again
+                continue
+            self.seen.append(text)
+            if said(text, "form.early_not_taken") or said(text, "form.early_not_taken_any"):
+                self.told_again += 1  # "not recorded, please answer below": they do
+                continue
+            return text
+
+    async def _deliver(self, line: str) -> str:
+        fake = self.bot.fake
+        before = len(fake.service_texts(self.openid))
+        fake.interact(self.openid)
+        msg_id = str(next(self.bot.server.msg_ids))
+        body = message_xml(self.openid, "text", int(time.time()), MsgId=msg_id, Content=line)
+        for attempt in range(self.tries):
+            if attempt:
+                self.resends += 1
+                await asyncio.sleep(self.resend_after)
+            response = await self.bot.server.post(body)
+            assert response.status_code == 200, response.text
+            if self.rng.random() < self.loss:
+                self.lost += 1  # the answer never reached WeChat: it resends
+                continue
+            text = self.bot.server.reply_text(response)
+            if text:
+                return text
+            break  # answered empty: the reply comes as a customer-service message
+        deadline = time.monotonic() + self.retype_after
+        while time.monotonic() < deadline:
+            late = fake.service_texts(self.openid)[before:]
+            if late:
+                return "\n".join(late)
+            await asyncio.sleep(0.01)
+        return ""
+
+
+def varied(n: int) -> tuple[list[str], dict[str, object]]:
+    """A registration whose figures all differ (a value stored one field off would show)."""
+    lines = flows.streamer_lines(f"wx_{n}", followers=str(2000 + n))
+    lines[9] = f"1380000{n:04d}"  # phone
+    lines[11] = str(30_000 + n)  # likes
+    lines[13] = str(10 + n % 20)  # live days per month
+    lines[15] = str(100_000 + n)  # cumulative viewers
+    lines[16] = str(5000 + n)  # peak concurrent
+    lines[17] = str(800 + n)  # orders
+    expected = {
+        "account": f"wx_{n}",
+        "phone": f"1380000{n:04d}",
+        "followers": 2000 + n,
+        "likes_received": 30_000 + n,
+        "monthly_live_days": 10 + n % 20,
+        "monthly_live_hours": Decimal("45.5"),
+        "cumulative_viewers": 100_000 + n,
+        "peak_concurrent": 5000 + n,
+        "cumulative_orders": 800 + n,
+    }
+    return [*lines, "确认提交"], expected
+
+
+def stored(db: Engine, openid: str) -> dict[str, object]:
+    with Session(db) as session:
+        streamers = session.scalars(
+            select(Streamer)
+            .join(Identity, Identity.person_id == Streamer.person_id)
+            .where(Identity.channel == "wechat", Identity.user_id == openid)
+        ).all()
+        assert len(streamers) == 1, f"{openid}: {len(streamers)} registrations"
+        s = streamers[0]
+        (account,) = session.scalars(
+            select(LiveAccount.account_name).where(LiveAccount.streamer_id == s.id)
+        ).all()
+        return {
+            "account": account,
+            "phone": s.phone,
+            "followers": s.followers,
+            "likes_received": s.likes_received,
+            "monthly_live_days": s.monthly_live_days,
+            "monthly_live_hours": s.monthly_live_hours,
+            "cumulative_viewers": s.cumulative_viewers,
+            "peak_concurrent": s.peak_concurrent,
+            "cumulative_orders": s.cumulative_orders,
+        }
+
+
+def test_a_resend_gets_the_answer_its_first_delivery_got(core: Core, fake: FakeWeChat) -> None:
+    async def scenario() -> None:
+        async with wechat_bot(core, fake, safe=True) as bot:
+            body = message_xml("o_re", "text", int(time.time()), MsgId="77001", Content="/start")
+            first = bot.server.reply_text(await bot.server.post(body))
+            again = bot.server.reply_text(await bot.server.post(body))  # the first was lost
+            assert first and said(first, "menu.title")
+            assert again == first  # the same answer, not an empty one
+            assert bot.runtime.channel.stats["resent"] == 1
+
+    asyncio.run(scenario())
+    with Session(core.db) as session:
+        assert session.scalar(select(WeChatInbound.resends)) == 1
+
+
+def test_the_last_try_goes_by_the_outbox(core: Core, fake: FakeWeChat, db: Engine) -> None:
+    """All `callback_tries` answers lost: the last try is answered empty and its reply sent
+    as a customer-service message, once; no step ran twice."""
+    tries = core.config.wechat.callback_tries
+
+    async def scenario() -> None:
+        async with wechat_bot(core, fake, safe=False) as bot:
+            body = message_xml("o_lost", "text", int(time.time()), MsgId="77002", Content="/start")
+            fake.interact("o_lost")  # WeChat opens the customer-service window
+            answers = [bot.server.reply_text(await bot.server.post(body)) for _ in range(tries)]
+            assert all(answers[:-1]) and answers[-1] is None
+            await bot.deliver()
+            (service,) = fake.service_texts("o_lost")
+            assert service == answers[0]  # the same menu, by the outbox
+
+    asyncio.run(scenario())
+    with Session(db) as session:
+        keys = session.scalars(select(OutboxMessage.idempotency_key)).all()
+        assert [k.split(":")[1] for k in keys] == ["lost"]
+        assert session.scalar(select(WeChatInbound.late)) is True
+
+
+@pytest.fixture
+def slow_core(
+    db: Engine, config: FestivalConfig, clock: FixedClock, tmp_path: Path
+) -> Iterator[Core]:
+    """Pictures are copied (a slow download makes a slow step), the passive budget is short."""
+    wechat = config.wechat.model_copy(update={"reply_budget_seconds": 0.3})
+    core = Core(config.model_copy(update={"wechat": wechat}), db, clock, ROUTES, tmp_path)
+    yield core
+    core.executor.shutdown()
+
+
+def test_a_resend_during_a_slow_step_waits_for_it_and_nothing_is_sent_twice(
+    slow_core: Core, fake: FakeWeChat, db: Engine
+) -> None:
+    """The step outlasts the passive budget (a slow picture download); WeChat resends while
+    it runs. The resend waits and is answered empty like the first, the reply goes once by
+    the outbox, and the step ran once."""
+    fake.media_delay = 0.8
+
+    async def scenario() -> None:
+        async with wechat_bot(slow_core, fake, safe=False) as bot:
+            ent = bot.follower("o_slow")
+            await ent.run([*flows.enterprise_lines(), *flows.product_lines("莲花血鸭")[:-1]])
+            created = int(time.time())
+            picture = {"PicUrl": "http://p", "MediaId": "media-p1"}
+            body = message_xml("o_slow", "image", created, MsgId="77003", **picture)
+            before = len(fake.service_texts("o_slow"))
+            fake.interact("o_slow")
+            first = asyncio.ensure_future(bot.server.post(body))
+            await asyncio.sleep(0.4)  # past the first's budget: WeChat resends
+            resend = await bot.server.post(body)
+            assert bot.server.reply_text(await first) is None
+            assert bot.server.reply_text(resend) is None
+            await bot.runtime.channel.idle()
+            await bot.deliver()
+            late = fake.service_texts("o_slow")[before:]
+            assert len(late) == 1  # the next question, once
+            assert bot.runtime.channel.stats["resent"] == 1
+
+    asyncio.run(scenario())
+    with Session(db) as session:
+        assert session.scalar(select(func.count()).select_from(WeChatInbound)) >= 1
+
+
+def test_lost_answers_store_exactly_what_each_follower_typed(
+    core: Core, fake: FakeWeChat, db: Engine
+) -> None:
+    """30% of answers lost on the way, five followers registering at once, resends and
+    retypes: every registration finishes and holds each value under its own question."""
+    followers: list[LossyFollower] = []
+
+    async def scenario() -> None:
+        async with wechat_bot(core, fake, safe=True) as bot:
+
+            async def register(n: int) -> dict[str, object]:
+                lines, expected = varied(n)
+                person = LossyFollower(bot, f"o_lossy{n}", random.Random(n), loss=0.3)
+                followers.append(person)
+                for line in lines:
+                    await person.say(line)
+                assert said(person.seen[-1], "streamer.submitted")
+                return expected
+
+            results = await asyncio.gather(*(register(n) for n in range(1, 6)))
+            await bot.runtime.channel.idle()
+            for n, expected in enumerate(results, start=1):
+                assert stored(db, f"o_lossy{n}") == expected
+
+    asyncio.run(scenario())
+    assert sum(f.lost for f in followers) >= 10  # the faults really happened
+    assert sum(f.resends for f in followers) >= 10
+    with Session(db) as session:
+        assert session.scalar(select(func.count()).select_from(Streamer)) == 5
