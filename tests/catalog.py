@@ -7,7 +7,12 @@ it expects, so rewording a message in the catalog does not break tests about som
 
 A key's text is matched as a whole; parameters given are matched as their values, the others
 as any text. A key that is not in the catalog, or one that is all parameters (it would match
-anything), is an error of the test."""
+anything), is an error of the test.
+
+Exact console output is built from keys too, so an equality stays as strict as the literal was:
+
+    assert chat.say("admin", "x") == line("err.empty") + buttons(label("btn.back"), numbered=False)
+    assert chat.deliver() == notice("s", line("notice.approved", title="小明的果园"))"""
 
 from __future__ import annotations
 
@@ -68,9 +73,36 @@ def begins(what: Said, key: str, /, locale: str = DEFAULT_LOCALE, **params: obje
     return pattern(key, locale, **params).match(text_of(what)) is not None
 
 
-def line(key: str, /, locale: str = DEFAULT_LOCALE, **params: object) -> str:
-    """The message as the console prints it on its own: its text and a new line."""
+def label(key: str, /, locale: str = DEFAULT_LOCALE, **params: object) -> str:
+    """The message's text (a button's label, a part of an expected output); every parameter
+    of the message must be given, and only those."""
     template = translate(locale, key)
     if template == key:
         raise KeyError(f"no message {key!r} in the {locale} catalog")
-    return translate(locale, key, **params) + "\n"
+    fields = {f for _, f, _, _ in Formatter().parse(template) if f}
+    if set(params) != fields:
+        raise KeyError(f"{key!r} takes parameters {sorted(fields)}, given {sorted(params)}")
+    return translate(locale, key, **params)
+
+
+def line(key: str, /, locale: str = DEFAULT_LOCALE, **params: object) -> str:
+    """The message as the console prints it on its own: its text and a new line."""
+    return label(key, locale, **params) + "\n"
+
+
+def buttons(*labels: str, numbered: bool = True) -> str:
+    """A row of buttons as the console prints it under a message: `  [1] 通过  [2] 驳回` when
+    they are numbered (answered by number), `  [返回]` when not."""
+    if not labels:
+        raise ValueError("a row of no buttons is not printed")
+    shown = [f"[{n}] {text}" if numbered else f"[{text}]" for n, text in enumerate(labels, 1)]
+    return "  " + "  ".join(shown) + "\n"
+
+
+def notice(who: str, shown: str, chat_id: str | None = None) -> str:
+    """A message delivered to someone else, as the console prints it: a header naming the
+    recipient, then what they are shown (lines such as line() and buttons() build), indented."""
+    if not shown.endswith("\n"):
+        raise ValueError("what is shown is whole lines, each ending with a new line")
+    body = "".join("   " + one + "\n" for one in shown[:-1].split("\n"))
+    return f"📨 → {who} [{chat_id or who}]:\n" + body

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.core.dispatcher import Core
 from models import Identity, Streamer
+from tests.catalog import said
 from tests.chat import Chat
 from tests.flows import streamer_lines
 
@@ -24,14 +25,14 @@ def invite(chat: Chat, arg: str, admin: str = "admin") -> str:
 
 def make_contact(chat: Chat, user: str, unit_code: str) -> None:
     code = invite(chat, unit_code)
-    assert "欢迎！你现在是" in chat.say(user, f"/join {code}")
+    assert said(chat.say(user, f"/join {code}"), "join.welcome_contact")
     chat.deliver()
 
 
 def register(chat: Chat, user: str, account: str) -> int:
     """A self-recommended streamer of 萍乡市 安源区 (the flows' default answers)."""
     out = chat.run(user, [*streamer_lines(account), "确认提交"])
-    assert "报名已提交" in out, out
+    assert said(out, "streamer.submitted"), out
     return streamer_id(chat.core, user)
 
 

@@ -22,7 +22,7 @@ from models import Streamer, StreamerTotal, ranking
 from models import board as boards
 from models.scoring import ScoringRules, Totals, score_board
 from tests import festival_data as data
-from tests.catalog import line, said
+from tests.catalog import begins, label, line, said
 from tests.chat import Chat
 
 DAY = dt.date(2020, 11, 2)
@@ -38,6 +38,23 @@ def publish(s: Session, config: FestivalConfig, period: str, at: dt.datetime) ->
     return board
 
 
+FESTIVAL = "点亮原产地·江西青年直播节"  # config.yaml
+
+
+def entry(rank: int, account: str, unit: str, gmv: int, score: str, change: str) -> str:
+    """A line of the board, for a streamer with one day of reports."""
+    return label(
+        "board.line",
+        rank=rank,
+        account=account,
+        unit=unit,
+        gmv=gmv,
+        days=1,
+        score=score,
+        change=change,
+    )
+
+
 def group_top(core: Core, args: str = "") -> str:
     inc = Incoming.from_text(
         "console", "someone", f"/top {args}".strip(), chat_id="g1", chat_kind="group"
@@ -49,7 +66,7 @@ def test_no_board_yet_is_said_plainly(chat: Chat, core: Core) -> None:
     assert chat.say("x", "/top") == line(
         "board.none_yet", start="2020-10-30", weekday="周一", hour="10"
     )
-    assert group_top(core).startswith("龙虎榜还没有发布")
+    assert begins(group_top(core), "board.none_yet")
 
 
 def test_published_boards_show_the_change_since_the_last_one(
@@ -69,20 +86,23 @@ def test_published_boards_show_the_change_since_the_last_one(
         board = publish(s, config, "2020-11-09", MONDAY_2)
         assert board.entries == 3  # the unapproved streamer is not ranked
     out = group_top(core)
-    assert out.splitlines()[0] == "🏆 点亮原产地·江西青年直播节 龙虎榜 · 总榜（2020-11-09）"
+    assert out.splitlines()[0] == label(
+        "board.title", festival=FESTIVAL, scope=label("board.scope_all"), date="2020-11-09"
+    )
+    same = label("board.same")
     assert out.splitlines()[1:4] == [
-        "1. 南大助农（南昌大学团委）成交额 900 元 · 直播 1 天 · 92.5 分 新上榜",
-        "2. 萍乡小花（萍乡市 安源区）成交额 800 元 · 直播 1 天 · 38.8 分 —",
-        "3. 赣南脐橙哥（赣州市 章贡区）成交额 500 元 · 直播 1 天 · 18.8 分 ↓2",
+        entry(1, "南大助农", "南昌大学团委", 900, "92.5", label("board.new")),
+        entry(2, "萍乡小花", "萍乡市 安源区", 800, "38.8", same),
+        entry(3, "赣南脐橙哥", "赣州市 章贡区", 500, "18.8", label("board.down", n=2)),
     ]
     assert "1380000" not in out  # never a phone number
     assert chat.say("x", "/top") == out
     # per city and for universities: the same scores, ranks within the scope
-    assert group_top(core, "萍乡").splitlines()[1] == (
-        "1. 萍乡小花（萍乡市 安源区）成交额 800 元 · 直播 1 天 · 38.8 分 —"
+    assert group_top(core, "萍乡").splitlines()[1] == entry(
+        1, "萍乡小花", "萍乡市 安源区", 800, "38.8", same
     )
-    assert "1. 南大助农" in group_top(core, "高校")
-    assert "没有找到「火星」的榜单" in group_top(core, "火星")
+    assert said(group_top(core, "高校"), "board.line", rank=1, account="南大助农")
+    assert said(group_top(core, "火星"), "board.unknown_scope", name="火星")
 
 
 def test_publishing_twice_keeps_the_first(db: Engine, config: FestivalConfig) -> None:
@@ -107,18 +127,28 @@ def test_rank_shows_breakdown_and_gap_to_next_tier(
     assert said(
         out,
         "rank.metric",
-        metric="成交额",
-        value="200 元",
+        metric=label("rank.metric_gmv"),
+        value=label("rank.value_gmv", gmv="200"),
         percentile="33",
         points="13.3",
         weight="40",
     )
-    assert "· 日均直播时长：2.0 小时，超过 50% 的主播 → 7.5 分（权重 15%）" in out
+    assert (
+        line(
+            "rank.metric",
+            metric=label("rank.metric_avg_daily_hours"),
+            value=label("rank.value_hours", hours="2.0"),
+            percentile="50",
+            points="7.5",
+            weight="15",
+        )
+        in out + "\n"
+    )
     assert out.splitlines()[-1] == translate(
         "zh_CN", "rank.tier_gap", tier="一等奖", next="特等奖", last="1", gap="26.7"
     )
-    assert chat.say("idle", "/rank").startswith("你在直播期内还没有计入排名的战报")
-    assert chat.say("nobody", "/rank").startswith("你还没有报名主播")
+    assert begins(chat.say("idle", "/rank"), "rank.no_reports")
+    assert begins(chat.say("nobody", "/rank"), "report.not_registered")
 
 
 def test_the_picture_uses_a_cjk_font(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from scheduler import JobRunner
 from tests import festival_data as data
+from tests.catalog import begins, label
 from tests.fake_telegram import BotThread, FakeTelegram
 
 # The channel calls do_api_request on purpose (raw answers); PTB suggests its typed methods.
@@ -42,12 +43,36 @@ def test_the_weekly_board_reaches_a_telegram_group_as_a_picture(
         fake.wait(lambda: bool(fake.messages_to(5002)))
     [picture] = fake.messages_to(GROUP)
     assert picture.kind == "photo"
+    new, unit = label("board.new"), "萍乡市 安源区"
     assert picture.text.splitlines()[:3] == [
-        "🏆 点亮原产地·江西青年直播节 龙虎榜 · 总榜（2020-11-02）",
-        "1. 萍乡小花（萍乡市 安源区）成交额 2,000 元 · 直播 1 天 · 70.0 分 新上榜",
-        "2. 赣南脐橙哥（萍乡市 安源区）成交额 1,000 元 · 直播 1 天 · 30.0 分 新上榜",
+        label(
+            "board.title",
+            festival="点亮原产地·江西青年直播节",
+            scope=label("board.scope_all"),
+            date="2020-11-02",
+        ),
+        label(
+            "board.line",
+            rank=1,
+            account="萍乡小花",
+            unit=unit,
+            gmv="2,000",
+            days=1,
+            score="70.0",
+            change=new,
+        ),
+        label(
+            "board.line",
+            rank=2,
+            account="赣南脐橙哥",
+            unit=unit,
+            gmv="1,000",
+            days=1,
+            score="30.0",
+            change=new,
+        ),
     ]
     assert "1380000" not in picture.text
     [private] = fake.messages_to(5002)
-    assert private.text.startswith("本期龙虎榜已发布：你排第 1 / 2 名（新上榜），综合得分 70.0")
+    assert begins(private.text, "board.private", rank=1, n=2, change=new, score="70.0")
     assert list(tmp_path.glob("boards/board-all-2020-11-02.png"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from tests.catalog import begins, line
+from tests.catalog import begins, label, line
 from tests.chat import Chat
 from tests.committee_helpers import ANYUAN, make_contact, register
 from tests.flows import enterprise_two_products, report_lines
@@ -26,12 +26,14 @@ def rows(chat: Chat, command: str) -> list[tuple[object, ...]]:
 def test_streamers_in_the_notice_layout(chat: Chat) -> None:
     sid = register(chat, "s", "小明的果园")
     data = rows(chat, "/export streamers")
-    assert data[0][0] == "导出时间：2020-11-02 20:00（北京时间）"
-    assert data[1][:5] == ("序号", "达人账号名", "直播平台", "联系电话", "粉丝量")
+    assert data[0][0] == label("export.generated", at="2020-11-02 20:00")
+    columns = ("no", "account", "platform", "phone", "followers")
+    assert data[1][:5] == tuple(label(f"export.col.{c}") for c in columns)
     assert data[2][:5] == (1, "小明的果园", "抖音", "13800138000", 12000)
     assert data[2][12] == 125000  # 累计销售额 in yuan
-    assert data[2][-4:] == ("自荐", "待审核", None, sid)
-    assert chat.say("admin", "/export streamers").startswith("达人报名登记表导出完成，共 1 行。")
+    assert data[2][-4:] == (label("review.rec.self"), label("status.pending_review"), None, sid)
+    done = chat.say("admin", "/export streamers")
+    assert begins(done, "export.done", kind=label("export.kind.streamers"), n=1)
 
 
 def test_one_unit_with_its_counties(chat: Chat) -> None:
@@ -59,8 +61,8 @@ def test_reports_with_rejections(chat: Chat) -> None:
 def test_export_is_for_the_committee_only(chat: Chat) -> None:
     make_contact(chat, "c1", ANYUAN)
     assert begins(chat.say("c1", "/export streamers"), "err.not_allowed")
-    assert chat.say("admin", "/export").startswith("用法：/export")
-    assert chat.say("admin", "/export phones").startswith("用法：/export")
+    assert begins(chat.say("admin", "/export"), "export.usage")
+    assert begins(chat.say("admin", "/export phones"), "export.usage")
 
 
 def test_exports_go_to_a_folder_only_the_bot_can_enter(chat: Chat, tmp_path: Path) -> None:

@@ -13,43 +13,60 @@ from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from handlers.routes import ROUTES
 from models import Unit
-from tests.catalog import said
+from tests.catalog import begins, buttons, label, pattern, said
 from tests.chat import Chat
 from tests.committee_helpers import ANYUAN, make_contact, register
 from tests.conftest import ROOT
 from tests.flows import streamer_lines
 
 
+def streamers(done: int, least: int, short: int) -> str:
+    """A unit's streamer tally, as /unit shows it."""
+    return label("unit.streamers", done=done, min=least, note=label("unit.short", n=short))
+
+
 def test_what_counts_towards_the_quota(chat: Chat, core: Core) -> None:
     make_contact(chat, "c1", ANYUAN)
     first = register(chat, "s1", "甲")  # waits for the unit: not counted yet
     register(chat, "s2", "乙")
-    assert "主播 0/10 已推荐（还差 10）" in chat.say("c1", "/unit")
+    assert streamers(0, 10, 10) in chat.say("c1", "/unit")
     chat.say("c1", "/review")
-    chat.press("c1", "推荐")  # 甲 counts now
-    chat.say("c1", "驳回")
+    chat.press("c1", label("btn.recommend"))  # 甲 counts now
+    chat.say("c1", label("btn.reject"))
     chat.say("c1", "不符合条件")  # 乙 rejected: does not count
-    assert "主播 1/10 已推荐（还差 9）" in chat.say("c1", "/unit")
+    assert streamers(1, 10, 9) in chat.say("c1", "/unit")
     chat.say("admin", f"/reject streamer {first} 材料不全")
-    assert "主播 0/10 已推荐（还差 10）" in chat.say("c1", "/unit")
+    assert streamers(0, 10, 10) in chat.say("c1", "/unit")
 
 
 def test_units_for_the_committee_sorted_and_paged(chat: Chat, core: Core) -> None:
     register(chat, "s1", "甲")  # 安源区 has no contact: straight to 待审核, counted
     out = chat.say("admin", "/units")
     first_line = out.splitlines()[0]
-    assert re.fullmatch(
-        r"全部 (\d+) 个单位，0 个已完成名额；按缺口从大到小，第 1/(\d+) 页：", first_line
-    )
+    by_shortfall = label("units.order_shortfall")
+    assert pattern("units.title", met=0, order=by_shortfall, page=1).fullmatch(first_line)
     assert len([line for line in out.splitlines() if line.startswith("· ")]) == 15
-    assert "[1] 下一页  [2] 按编码排序" in out
+    assert buttons(label("btn.next_page"), label("btn.sort_code")) in out
     # by shortfall, 安源区 (shortfall 12) comes after every unit still short of 13
     by_code = chat.say("admin", "/units code 3")
-    assert "第 3/" in by_code and "[1] 上一页  [2] 下一页  [3] 按缺口排序" in by_code
-    pages = int(re.search(r"第 1/(\d+) 页", out)[1])  # type: ignore[index]
-    texts = "".join(chat.say("admin", f"/units shortfall {p}") for p in range(1, pages + 1))
-    assert texts.index("安源区 (360302)：主播 1/10") > texts.index("湘东区 (360313)：主播 0/10")
-    assert chat.say("admin", "/units shortfall 999").count("第 ") == 1  # clamped to the last
+    assert begins(by_code, "units.title", order=label("units.order_code"), page=3)
+    paging = (label("btn.prev_page"), label("btn.next_page"), label("btn.sort_shortfall"))
+    assert buttons(*paging) in by_code
+    pages = [chat.say("admin", "/units shortfall 1")]
+    while label("btn.next_page") in pages[-1] and len(pages) < 50:
+        pages.append(chat.say("admin", f"/units shortfall {len(pages) + 1}"))
+    texts = "".join(pages)
+
+    def place(unit: str, tally: str) -> int:
+        found = pattern("unit.line", unit=unit, streamers=tally).search(texts)
+        assert found, unit
+        return found.start()
+
+    assert place("萍乡市 安源区 (360302)", streamers(1, 10, 9)) > place(
+        "萍乡市 湘东区 (360313)", streamers(0, 10, 10)
+    )
+    last = chat.say("admin", "/units shortfall 999")
+    assert begins(last, "units.title", page=len(pages), pages=len(pages))  # clamped to the last
 
 
 def test_going_over_the_maximum_warns_and_does_not_block(
@@ -65,13 +82,15 @@ def test_going_over_the_maximum_warns_and_does_not_block(
         token = re.search(r"/start rec_([0-9a-f]+)", chat.say("c1", "/unit"))[1]  # type: ignore[index]
         answers = streamer_lines("x")[7:]  # after the unit questions
         for user, account in (("s1", "甲"), ("s2", "乙")):
-            out = chat.run(user, [f"/start rec_{token}", "同意并继续", "抖音", account])
-            out = chat.run(user, [*answers[1:], "确认提交"])
-            assert "报名已提交" in out and "状态：待审核" in out, out
+            out = chat.run(user, [f"/start rec_{token}", label("btn.accept"), "抖音", account])
+            out = chat.run(user, [*answers[1:], label("btn.confirm")])
+            pending = label("status.pending_review")
+            assert said(out, "streamer.submitted", account=account, status=pending), out
         delivered = chat.deliver()
-        warning = "提醒：江西金融团工委 已推荐 2 名主播，超过名额上限 1 名。"
+        warning = label("notice.quota_over_streamers", unit="江西金融团工委", done=2, max=1)
         assert delivered.count(warning) == 2  # the contact and the committee admin
-        assert "主播 2/1 已推荐（超出上限 1，多 1）" in chat.say("c1", "/unit")
+        over = label("unit.streamers", done=2, min=1, note=label("unit.over", max=1, n=1))
+        assert over in chat.say("c1", "/unit")
     finally:
         core.executor.shutdown()
 
@@ -81,11 +100,11 @@ def test_a_leaked_recommendation_link_is_replaced(chat: Chat) -> None:
     make_contact(chat, "c1", "360302")
     old = re.search(r"/start rec_([0-9a-f]+)", chat.say("c1", "/unit"))[1]  # type: ignore[index]
     out = chat.say("c1", "/unit newlink")
-    assert out.startswith("已生成新的推荐链接，旧链接从现在起失效")
+    assert begins(out, "unit.newlink_done")
     new = re.search(r"/start rec_([0-9a-f]+)", out)[1]  # type: ignore[index]
     assert new != old
-    assert chat.say("s1", f"/start rec_{old}").startswith("这个推荐链接无效或已过期")
-    assert "个人信息" in chat.say("s2", f"/start rec_{new}")
+    assert begins(chat.say("s1", f"/start rec_{old}"), "start.bad_link")
+    assert said(chat.say("s2", f"/start rec_{new}"), "privacy.notice")
     with chat.core.sessions() as session:
         unit_id = session.scalars(select(Unit.id).where(Unit.code == "360302")).one()
     history = chat.say("admin", f"/history unit {unit_id}")

@@ -8,25 +8,40 @@ from bot.channels.console import render
 from bot.core.dispatcher import Core
 from bot.core.messages import Incoming
 from models import AuditEntry, Enterprise, Identity, OutboxMessage, Product, Streamer
-from tests.catalog import line, said
+from tests.catalog import begins, buttons, label, line, notice, said
 from tests.chat import Chat
 from tests.flows import enterprise_two_products, streamer_lines
 
-NOT_ALLOWED = "抱歉，这个功能只对组委会开放。\n"
-STALE = "这个按钮已过期，请按最新的提示操作。\n"
-ME_PENDING = (
-    "【主播报名】状态：待审核\n"
-    "账号：抖音 小明的果园\n"
-    "推荐单位：萍乡市 安源区\n"
-    "联系电话：13800138000\n"
-    "粉丝量：12,000\n"
-    "  [1] 修改  [2] 撤回报名\n"
-)
+NOT_ALLOWED = line("err.not_allowed")
+STALE = line("err.stale_button")
+EDIT, WITHDRAW = label("btn.edit"), label("btn.withdraw")
+WITHDRAW_YES, KEEP = label("btn.withdraw_yes"), label("btn.keep_registration")
+CONFIRM_WITHDRAW = line("me.withdraw_confirm") + buttons(WITHDRAW_YES, KEEP)
+
+
+def me_card(
+    status: str, followers: str = "12,000", reason: str | None = None, withdraw: bool = True
+) -> str:
+    """/me of the streamer register() makes, with its buttons."""
+    card = line(
+        "me.streamer",
+        status=label(f"status.{status}"),
+        accounts="抖音 小明的果园",
+        unit="萍乡市 安源区",
+        phone="13800138000",
+        followers=followers,
+    )
+    if reason is not None:
+        card += line("me.reason", reason=reason)
+    return card + (buttons(EDIT, WITHDRAW) if withdraw else buttons(EDIT))
+
+
+ME_PENDING = me_card("pending_review")
 
 
 def register(chat: Chat, user: str = "s", account: str = "小明的果园") -> int:
     out = chat.run(user, [*streamer_lines(account), "确认提交"])
-    assert "报名已提交" in out
+    assert said(out, "streamer.submitted", account=account)
     return streamer_of(chat.core, user).id
 
 
@@ -46,8 +61,13 @@ def press_data(core: Core, user: str, data: str) -> str:
     return render(core.process_sync(inc))
 
 
-def button_data(chat: Chat, label: str) -> str:
-    return next(b.data for r in chat.last for b in r.flat_buttons() if b.label == label)
+def button_data(chat: Chat, shown: str) -> str:
+    return next(b.data for r in chat.last for b in r.flat_buttons() if b.label == shown)
+
+
+def field(key: str, value: str) -> str:
+    """A line of a form's summary: the field's label and its value."""
+    return f"{label(key)}: {value}\n"
 
 
 def audit_actions(core: Core) -> list[str]:
@@ -56,14 +76,8 @@ def audit_actions(core: Core) -> list[str]:
 
 
 # ----- review by typed command (the /review queue: tests/test_committee.py) ----------------
-REVIEWERS_ONLY = (
-    "抱歉，这个功能只对组委会和单位联系人开放。"
-    "如果你是单位联系人，请先用组委会发给你的邀请码发送 /join 邀请码。\n"
-)
-USAGE = (
-    "用法：/review 逐条审核；或 /approve streamer|product 编号；"
-    "/reject streamer|product 编号 原因\n"
-)
+REVIEWERS_ONLY = line("err.reviewers_only")
+USAGE = line("review.usage")
 
 
 def test_review_commands_are_for_reviewers_only(chat: Chat, core: Core) -> None:
@@ -84,12 +98,12 @@ def test_bad_review_commands_explain_the_usage(chat: Chat, core: Core) -> None:
     assert chat.say("admin", "/approve") == USAGE
     assert chat.say("admin", "/approve streamer abc") == USAGE
     assert chat.say("admin", f"/approve shop {sid}") == USAGE
-    assert chat.say("admin", f"/approve streamer {'9' * 400}") == (
-        f"找不到 streamer {'9' * 18}，或它不在你的审核范围内。\n"
+    assert chat.say("admin", f"/approve streamer {'9' * 400}") == line(
+        "review.not_found", kind="streamer", id="9" * 18
     )
     assert chat.say("admin", f"/reject streamer {sid}") == line("review.reason_needed", max="200")
-    assert chat.say("admin", f"/approve streamer {sid + 100}") == (
-        f"找不到 streamer {sid + 100}，或它不在你的审核范围内。\n"
+    assert chat.say("admin", f"/approve streamer {sid + 100}") == line(
+        "review.not_found", kind="streamer", id=sid + 100
     )
     assert streamer_of(core, "s").status == "pending_review"
     assert audit_actions(core) == ["register"]
@@ -100,10 +114,8 @@ def test_reject_with_reason_notifies_and_me_shows_it(chat: Chat, core: Core) -> 
     assert chat.say("admin", f"/reject streamer {sid}   粉丝量截图不清晰") == line(
         "review.done_reject", title="小明的果园"
     )
-    assert chat.deliver() == (
-        "📨 → s [s]:\n"
-        "   很抱歉，你的报名「小明的果园」未通过审核。原因：粉丝量截图不清晰。"
-        "可发送 /me 修改后重新提交。\n"
+    assert chat.deliver() == notice(
+        "s", line("notice.rejected", title="小明的果园", reason="粉丝量截图不清晰")
     )
     streamer = streamer_of(core, "s")
     assert (streamer.status, streamer.reject_reason) == ("rejected", "粉丝量截图不清晰")
@@ -113,18 +125,10 @@ def test_reject_with_reason_notifies_and_me_shows_it(chat: Chat, core: Core) -> 
         assert (entry.entity, entry.entity_id, entry.note) == ("streamer", sid, "粉丝量截图不清晰")
         assert entry.before == {"status": "pending_review"}
         assert entry.after == {"status": "rejected"}
-    assert chat.say("s", "/me") == (
-        "【主播报名】状态：已驳回\n"
-        "账号：抖音 小明的果园\n"
-        "推荐单位：萍乡市 安源区\n"
-        "联系电话：13800138000\n"
-        "粉丝量：12,000\n"
-        "驳回原因：粉丝量截图不清晰（修改后可重新提交）\n"
-        "  [1] 修改  [2] 撤回报名\n"
-    )
+    assert chat.say("s", "/me") == me_card("rejected", reason="粉丝量截图不清晰")
     # decided once: a second decision is refused and nobody is told twice
     assert chat.say("admin", f"/approve streamer {sid}") == line(
-        "review.not_pending", status="已驳回"
+        "review.not_pending", status=label("status.rejected")
     )
     assert chat.deliver() == ""
 
@@ -137,10 +141,8 @@ def test_products_are_reviewed_one_by_one(chat: Chat, core: Core) -> None:
     assert chat.say("admin", f"/reject product {p1} 不在扶贫目录内") == line(
         "review.done_reject", title="莲花血鸭"
     )
-    assert chat.deliver() == (
-        "📨 → ent [ent]:\n"
-        "   很抱歉，你的报名「莲花血鸭」未通过审核。原因：不在扶贫目录内。"
-        "可发送 /me 修改后重新提交。\n"
+    assert chat.deliver() == notice(
+        "ent", line("notice.rejected", title="莲花血鸭", reason="不在扶贫目录内")
     )
     with core.sessions() as s:  # the other product still waits: so does the enterprise
         assert s.get(Enterprise, ent_id).status == "pending_review"  # type: ignore[union-attr]
@@ -155,10 +157,10 @@ def test_products_are_reviewed_one_by_one(chat: Chat, core: Core) -> None:
         )
         assert s.get(Enterprise, ent_id).status == "approved"  # type: ignore[union-attr]
     assert chat.say("ent", "/me") == (
-        "【企业报名】萍乡绿源农业有限公司，状态：已通过\n"
-        "  · 产品「莲花血鸭」：已驳回\n"
-        "  · 产品「安源脐橙」：已通过\n"
-        "  [1] 修改\n"
+        line("me.enterprise", name="萍乡绿源农业有限公司", status=label("status.approved"))
+        + line("me.product", name="莲花血鸭", status=label("status.rejected"))
+        + line("me.product", name="安源脐橙", status=label("status.approved"))
+        + buttons(EDIT)
     )
 
 
@@ -182,40 +184,45 @@ def test_me_edit_opens_the_summary_and_resubmits(chat: Chat, core: Core) -> None
     sid = register(chat)
     chat.say("admin", f"/reject streamer {sid} 粉丝量截图不清晰")
     chat.say("s", "/me")
-    out = chat.press("s", "修改")
+    out = chat.press("s", EDIT)
     assert out.startswith(
-        "【主播报名信息确认】\n\n"
-        "推荐单位类型: 设区市 / 县（市、区）团委\n"
-        "设区市: 萍乡市\n"
-        "推荐单位: 萍乡市 安源区\n"
-        "直播平台: 抖音\n"
-        "达人账号名: 小明的果园\n"
+        line("streamer.summary_title")
+        + "\n"
+        + field("label.unit_group", label("opt.unit_group.city"))
+        + field("label.city", "萍乡市")
+        + field("label.unit", "萍乡市 安源区")
+        + field("label.platform", "抖音")
+        + field("label.account_name", "小明的果园")
     )
-    assert "粉丝量: 12,000\n" in out
-    assert chat.press("s", "改粉丝量") == (
-        "粉丝量是多少？（报名需 1,000 以上，可写 1.2万、12000）\n"
-        "（当前：12,000）\n  [返回]  [保持不变]  [取消]\n"
+    assert field("label.followers", "12,000") in out
+    followers = label("btn.edit_field", label=label("label.followers"))
+    assert chat.press("s", followers) == (
+        line("ask.followers", min="1,000")
+        + line("form.current", value="12,000")
+        + buttons(label("btn.back"), label("btn.keep"), label("btn.cancel"), numbered=False)
     )
-    assert "粉丝量: 20,000\n" in chat.say("s", "2万")
-    assert chat.say("s", "确认提交") == line(
-        "streamer.submitted", account="小明的果园", unit="萍乡市 安源区", status="待审核"
+    assert field("label.followers", "20,000") in chat.say("s", "2万")
+    assert chat.say("s", label("btn.confirm")) == line(
+        "streamer.submitted",
+        account="小明的果园",
+        unit="萍乡市 安源区",
+        status=label("status.pending_review"),
     )
     streamer = streamer_of(core, "s")
     assert (streamer.id, streamer.status, streamer.followers) == (sid, "pending_review", 20000)
     assert audit_actions(core) == ["register", "reject", "edit"]
-    assert chat.say("s", "/me") == ME_PENDING.replace("12,000", "20,000")
+    assert chat.say("s", "/me") == me_card("pending_review", followers="20,000")
 
 
 def test_withdraw_asks_first_then_withdraws(chat: Chat, core: Core) -> None:
     register(chat)
     assert chat.say("s", "/me") == ME_PENDING
-    confirm = "确定撤回主播报名吗？撤回后可重新修改提交。\n  [1] 确认撤回  [2] 不撤回\n"
-    assert chat.press("s", "撤回报名") == confirm
-    assert chat.press("s", "不撤回") == line("me.kept")
+    assert chat.press("s", WITHDRAW) == CONFIRM_WITHDRAW
+    assert chat.press("s", KEEP) == line("me.kept")
     assert streamer_of(core, "s").status == "pending_review"
     chat.say("s", "/me")
-    assert chat.press("s", "撤回报名") == confirm
-    assert chat.press("s", "确认撤回") == line("me.withdrawn")
+    assert chat.press("s", WITHDRAW) == CONFIRM_WITHDRAW
+    assert chat.press("s", WITHDRAW_YES) == line("me.withdrawn")
     assert streamer_of(core, "s").status == "withdrawn"
     with core.sessions() as s:
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "withdraw")).one()
@@ -223,29 +230,26 @@ def test_withdraw_asks_first_then_withdraws(chat: Chat, core: Core) -> None:
             {"status": "pending_review"},
             {"status": "withdrawn"},
         )
-    assert chat.say("s", "/me") == (
-        ME_PENDING.replace("待审核", "已撤回").replace("  [2] 撤回报名", "")
-    )
+    assert chat.say("s", "/me") == me_card("withdrawn", withdraw=False)
     assert chat.say("admin", "/review") == line("review.queue_empty")
-    assert chat.say("s", "/report") == line("report.not_approved", status="已撤回")
+    assert chat.say("s", "/report") == line("report.not_approved", status=label("status.withdrawn"))
 
 
 def test_text_after_me_says_what_is_expected(chat: Chat, core: Core) -> None:
     """Typed text (or a sticker) at the /me card or its withdrawal question is no answer:
     the person is told to use the buttons and sees the same question again."""
-    use_buttons = "请从按钮中选择（也可以输入选项前的编号）。\n"
-    confirm = "确定撤回主播报名吗？撤回后可重新修改提交。\n  [1] 确认撤回  [2] 不撤回\n"
+    use_buttons, confirm = line("err.use_buttons"), CONFIRM_WITHDRAW
     register(chat)
     chat.say("s", "/me")
     assert chat.say("s", "你好") == use_buttons + ME_PENDING
     assert chat.say("s", "/sticker") == use_buttons + ME_PENDING
-    assert chat.press("s", "撤回报名") == confirm
+    assert chat.press("s", WITHDRAW) == confirm
     assert chat.say("s", "你好") == use_buttons + confirm  # not the card: still this question
     out = chat.say("s", "/help")
-    assert out.startswith("「点亮原产地·江西青年直播节」机器人可以：")
+    assert begins(out, "help.text", festival="点亮原产地·江西青年直播节")
     assert out.endswith(confirm)
     assert streamer_of(core, "s").status == "pending_review"
-    assert chat.press("s", "确认撤回") == line("me.withdrawn")
+    assert chat.press("s", WITHDRAW_YES) == line("me.withdrawn")
     assert streamer_of(core, "s").status == "withdrawn"
 
 
@@ -253,8 +257,8 @@ def test_text_after_me_says_what_is_expected(chat: Chat, core: Core) -> None:
 def test_withdraw_confirmed_twice_is_stale_the_second_time(chat: Chat, core: Core) -> None:
     register(chat)
     chat.say("s", "/me")
-    chat.press("s", "撤回报名")
-    yes = button_data(chat, "确认撤回")
+    chat.press("s", WITHDRAW)
+    yes = button_data(chat, WITHDRAW_YES)
     assert press_data(core, "s", yes) == line("me.withdrawn")
     assert press_data(core, "s", yes) == STALE
     assert audit_actions(core) == ["register", "withdraw"]
@@ -263,26 +267,26 @@ def test_withdraw_confirmed_twice_is_stale_the_second_time(chat: Chat, core: Cor
 def test_an_old_me_button_after_another_step_is_stale(chat: Chat, core: Core) -> None:
     sid = register(chat)
     chat.say("s", "/me")
-    withdraw = button_data(chat, "撤回报名")
-    edit = button_data(chat, "修改")
-    assert "/register 主播报名" in chat.say("s", "/help")  # answered, then /me again
+    withdraw = button_data(chat, WITHDRAW)
+    edit = button_data(chat, EDIT)
+    assert said(chat.say("s", "/help"), "help.text")  # answered, then /me again
     assert press_data(core, "s", withdraw) == STALE + ME_PENDING
     assert press_data(core, "s", edit) == STALE + ME_PENDING
     assert streamer_of(core, "s").status == "pending_review"
     assert audit_actions(core) == ["register"]
     # the stale press did not disturb the conversation: the current buttons still work
     chat.say("s", "/me")
-    assert chat.press("s", "撤回报名").startswith("确定撤回主播报名吗？")
+    assert chat.press("s", WITHDRAW) == CONFIRM_WITHDRAW
     assert streamer_of(core, "s").id == sid
 
 
 def test_an_old_withdraw_confirmation_after_keeping_is_stale(chat: Chat, core: Core) -> None:
     sid = register(chat)
     chat.say("s", "/me")
-    withdraw = button_data(chat, "撤回报名")
-    chat.press("s", "撤回报名")
-    stale_yes = button_data(chat, "确认撤回")
-    chat.press("s", "不撤回")
+    withdraw = button_data(chat, WITHDRAW)
+    chat.press("s", WITHDRAW)
+    stale_yes = button_data(chat, WITHDRAW_YES)
+    chat.press("s", KEEP)
     assert press_data(core, "s", stale_yes) == STALE
     assert press_data(core, "s", withdraw) == STALE
     assert streamer_of(core, "s").status == "pending_review"

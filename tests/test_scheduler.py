@@ -23,7 +23,7 @@ from handlers.calendar import fire_times
 from models import JobRun, OutboxMessage, Person
 from scheduler import FestivalScheduler, JobRunner
 from tests import festival_data as data
-from tests.catalog import said
+from tests.catalog import begins, label, said
 
 CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 
@@ -57,6 +57,14 @@ def deliver(sessions: sessionmaker[Session], clock: FixedClock, sender: Recorder
         return done
 
     return asyncio.run(drain())
+
+
+ANYUAN_PROGRESS = {  # the contact's unit: two streamers recommended, at least ten wanted
+    "unit": "安源区",
+    "streamers": 2,
+    "streamers_min": 10,
+    "streamers_short": label("remind.short", n=8),
+}
 
 
 def local(config: FestivalConfig, *args: int) -> dt.datetime:
@@ -144,12 +152,13 @@ def test_walk_through_the_2020_festival(
         seen.setdefault(name, []).extend(
             f"{m.chat_id}: {m.reply.text}" for m in sender.sent[before:]
         )
+    festival = config.festival.name
     t7 = seen["registration_t7"]
-    assert len(t7) == 1 and t7[0].startswith("contact: 【点亮原产地·江西青年直播节】距单位推荐")
-    assert "还有 7 天" in t7[0]
-    assert "安源区：已推荐主播 2 人（至少 10 人，还差 8）" in t7[0]
+    assert len(t7) == 1 and t7[0].startswith("contact: ")
+    assert begins(t7[0].removeprefix("contact: "), "remind.registration", festival=festival, days=7)
+    assert said(t7[0], "remind.progress", **ANYUAN_PROGRESS)
     assert said(t7[0], "remind.pending", n="1", names="待推荐的号")
-    assert "还有 1 天" in seen["registration_t1"][0]
+    assert said(seen["registration_t1"][0], "remind.registration", festival=festival, days=1)
     assert {line.split(":")[0] for line in seen["digest"]} == {"boss"}
     assert len(seen["digest"]) == 16
     assert sorted(line.split(":")[0] for line in seen["launch_eve"]) == ["hong", "ming"]
@@ -157,20 +166,23 @@ def test_walk_through_the_2020_festival(
     assert [line.split(":")[0] for line in nudges_1101] == ["hong"]
     assert len(seen["evening_nudge"]) == 2 * 29 - 1
     first_board = seen["weekly_board"][:3]
-    assert first_board[0].startswith(
-        "g-board: 🏆 点亮原产地·江西青年直播节 龙虎榜 · 总榜（2020-11-02）"
+    title = label(
+        "board.title", festival=festival, scope=label("board.scope_all"), date="2020-11-02"
     )
-    assert "1. 小明的果园（萍乡市 安源区）成交额 500 元" in first_board[0]
+    assert first_board[0].startswith(f"g-board: {title}")
+    top = {"rank": 1, "account": "小明的果园", "unit": "萍乡市 安源区", "gmv": 500}
+    assert said(first_board[0], "board.line", **top)
     assert "13800" not in first_board[0]
-    tail = "发送 /top 看榜单，/rank 看得分明细。"
+    new = label("board.new")
     assert sorted(first_board[1:]) == [
-        f"hong: 本期龙虎榜已发布：你排第 2 / 2 名（新上榜），综合得分 0.0。{tail}",
-        f"ming: 本期龙虎榜已发布：你排第 1 / 2 名（新上榜），综合得分 100.0。{tail}",
+        "hong: " + label("board.private", rank=2, n=2, change=new, score="0.0"),
+        "ming: " + label("board.private", rank=1, n=2, change=new, score="100.0"),
     ]
-    assert "（—）" in seen["weekly_board"][4]  # the second week: no change
+    same = label("board.same")  # the second week: no change
+    assert said(seen["weekly_board"][4], "board.private", change=same)
     assert all("g-left" not in line for lines in seen.values() for line in lines)
     assert seen["final_board"][0].startswith("g-board: 🏆")
-    assert "最终龙虎榜已发布" in seen["final_board"][1]
+    assert said(seen["final_board"][1], "board.private_final", festival=festival)
     assert len(seen["feedback_t3"]) == 3  # the contact and the two streamers
     # the group's board came with its picture, drawn under the data directory
     pictures = {m.reply.image_path for m in sender.sent if m.chat_id == "g-board"}
@@ -341,7 +353,9 @@ def test_operators_list_and_dry_run(
     assert listed[-1] == "2020-12-07 Mon 09:00  feedback_t3        grace 720 min"
     assert jobs(["run", "registration_t7", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "还有 7 天" in out and "安源区：已推荐主播 2 人" in out
+    assert said(out, "remind.registration", days=7) and said(
+        out, "remind.progress", **ANYUAN_PROGRESS
+    )
     assert out.rstrip().endswith("1 messages would be sent (dry run: nothing stored or sent)")
     assert jobs(["run", "no_such_job"]) == 2
     assert "unknown job" in capsys.readouterr().err
@@ -389,8 +403,8 @@ def test_a_rehearsal_clock_runs_faster_and_the_scheduler_keeps_up(
     assert runs().count("registration_t7") == 1
     sender = Recorder()
     deliver(sessions, FixedClock(config.calendar.tz, clock.now()), sender)
-    reminders = [t for t in sender.to("contact") if "距单位推荐报名截止" in t]
-    assert len(reminders) == 1 and "还有 7 天" in reminders[0]
+    reminders = [t for t in sender.to("contact") if said(t, "remind.registration")]
+    assert len(reminders) == 1 and said(reminders[0], "remind.registration", days=7)
 
 
 def test_the_rehearsal_speed_is_bounded_and_checked(config: FestivalConfig, tmp_path: Path) -> None:

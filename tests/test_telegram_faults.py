@@ -21,6 +21,7 @@ from models import (
     TelegramUpdate,
 )
 from tests import flows
+from tests.catalog import said
 from tests.chat import Chat
 from tests.fake_telegram import BotThread, FakeTelegram, Fault, SimUser
 
@@ -93,7 +94,7 @@ def register_all(users: list[SimUser], quiet: float) -> dict[int, dict[str, obje
         lines, expected[user.id] = varied_streamer(n)
         try:
             user.run(lines, quiet=quiet)
-            assert "报名已提交" in "".join(m.text for m in user.inbox[-2:])
+            assert said([m.text for m in user.inbox[-2:]], "streamer.submitted")
         except BaseException as exc:
             errors.append(exc)
 

@@ -18,7 +18,7 @@ from bot.core.i18n import translate
 from handlers.routes import ROUTES
 from models import DailyReport, Enterprise, GroupSubscription, Identity, Product, Role, Streamer
 from tests import flows
-from tests.catalog import begins, said
+from tests.catalog import begins, label, said
 from tests.chat import Chat
 from tests.fake_telegram import (
     BOT_USERNAME,
@@ -43,9 +43,10 @@ ADMIN = TELEGRAM_ADMIN
 def test_streamer_registration_with_buttons(bot: BotThread, fake: FakeTelegram, db: Engine) -> None:
     alice = fake.user(1001, "alice")
     alice.run(flows.streamer_lines("alice_fruit"))
-    assert "确认" in alice.last_text()
-    alice.press("确认提交")
-    assert "待审核" in alice.last_text() or "提交" in alice.last_text()
+    assert said(alice.last_text(), "form.summary_hint")
+    alice.press(label("btn.confirm"))
+    pending = label("status.pending_review")
+    assert said(alice.last_text(), "streamer.submitted", account="alice_fruit", status=pending)
     with Session(db) as session:
         streamer = session.scalars(select(Streamer)).one()
         assert streamer.followers == 12_000
@@ -74,7 +75,7 @@ def test_contact_button_answers_the_phone_question(bot: BotThread, fake: FakeTel
     replies = bob.run(flows.streamer_lines("bob_tea")[:9])  # up to the phone question
     assert any(m.requests_contact() for m in replies)  # Telegram's share-my-number keyboard
     bob.say("/contact +86 13800000002")
-    assert "粉丝" in bob.inbox[-1].text or "粉丝" in "".join(m.text for m in bob.inbox[-2:])
+    assert said([m.text for m in bob.inbox[-2:]], "ask.followers")
 
 
 def test_enterprise_registration_with_a_product_picture(
@@ -186,7 +187,8 @@ def test_a_committee_admin_gets_an_export_as_a_file(
     out = admin.say("/export streamers")
     documents = [m for m in out if m.kind == "document"]
     assert len(documents) == 1 and documents[0].file_name
-    assert documents[0].file_name.endswith(".xlsx") and "导出完成" in documents[0].text
+    assert documents[0].file_name.endswith(".xlsx")
+    assert said(documents[0].text, "export.done", kind=label("export.kind.streamers"))
     assert documents[0].media["size"] > 1000  # the workbook's bytes were uploaded
 
 
@@ -205,7 +207,8 @@ def test_an_invitation_comes_with_a_share_button_for_its_deep_link(
     payload = code[1].replace("-", "")
     assert link == f"https://t.me/{BOT_USERNAME}?start=join_{payload}"
     out = invitee.say(f"/start join_{payload}")  # what Telegram sends when the link is opened
-    assert "欢迎！" in out[0].text
+    contact = label("invite.role_of_unit", unit="萍乡市 安源区")
+    assert said(out[0].text, "join.welcome_contact", role=contact)
     with Session(db) as session:
         roles = session.scalars(
             select(Role.role)
@@ -221,12 +224,12 @@ def test_group_subscribe_and_private_chat_pointer(
     group = fake.group(-4001, "萍乡主播群")
     admin, member = fake.user(ADMIN, "admin"), fake.user(1004, "member")
     out = group.say(member, f"/subscribe@{BOT_USERNAME}")
-    assert "组委会" in out[0].text
-    assert "已订阅" in group.say(admin, "/subscribe")[0].text
+    assert said(out[0].text, "err.not_allowed")
+    assert said(group.say(admin, "/subscribe")[0].text, "groups.subscribed")
     # personal data is never asked for in a group: a deep link to the private chat instead
     out = group.say(member, "/register")
     assert out[0].buttons()[0]["url"] == f"https://t.me/{BOT_USERNAME}"
-    assert "私聊" in out[0].text
+    assert said(out[0].text, "group.private_only")
     top = group.say(member, f"/top@{BOT_USERNAME}")  # the 龙虎榜 (none published yet here)
     assert begins(top[0].text, "board.none_yet")
     help_ = group.say(member, "/help")
@@ -236,7 +239,7 @@ def test_group_subscribe_and_private_chat_pointer(
     # the group becomes a supergroup: the subscription follows it
     group.upgrade(-1004001)
     fake.wait(lambda: _subscribed(db) == ["-1004001"])
-    assert "取消订阅" in group.say(admin, "/unsubscribe")[0].text
+    assert said(group.say(admin, "/unsubscribe")[0].text, "groups.unsubscribed")
     assert len(group.inbox) == 1  # only that answer in the supergroup
     with Session(db) as session:
         assert session.scalars(select(GroupSubscription.active)).all() == [False]

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from models import Streamer, TelegramUpdate
-from tests.catalog import said
+from tests.catalog import label, said
 from tests.fake_telegram import FakeTelegram, Fault
 from tests.test_telegram_faults import stored, varied_streamer
 
@@ -111,10 +111,10 @@ def test_kill_9_between_a_step_and_its_reply(
 
     try:
         bot.start()
-        assert "主播报名" in str(user.say("/start")[-1].buttons())
+        assert label("menu.streamer") in str(user.say("/start")[-1].buttons())
         fake.faults.append(Fault("hang", "sendMessage", times=1))
         before = len(user.inbox)
-        user.text("主播报名")  # the step commits; its reply hangs in Telegram
+        user.text(label("menu.streamer"))  # the step commits; its reply hangs in Telegram
         fake.wait(lambda: fake.stats.faults.get("hang", 0) == 1)
         fake.wait(lambda: last_update() == (True, True))  # handled, reply not yet recorded sent
         bot.kill()
@@ -122,10 +122,10 @@ def test_kill_9_between_a_step_and_its_reply(
         bot.start()
         fake.settle(user.id, before, quiet=0.3, timeout=20)
         resent = user.inbox[before:]
-        assert len(resent) == 1 and "同意并继续" in str(resent[0].buttons())
+        assert len(resent) == 1 and label("btn.accept") in str(resent[0].buttons())
         # the resent question works: its button leads on to the next one
-        user.press("同意并继续")
-        assert "设区市" in user.last_text() or "单位" in user.last_text()
+        user.press(label("btn.accept"))
+        assert said(user.last_text(), "ask.unit_group")
         fake.wait(lambda: last_update() == (True, False), timeout=10)  # recorded as sent
     finally:
         if bot.proc is not None and bot.proc.poll() is None:

@@ -16,6 +16,7 @@ from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from handlers.routes import ROUTES
 from models import Identity, TelegramUpdate
+from tests.catalog import said
 from tests.fake_telegram import BotThread, FakeTelegram, config_for_tests
 
 SECRET = "s3cret-token_1"
@@ -100,7 +101,7 @@ def test_webhook_secret_duplicates_and_health(web: str, fake: FakeTelegram, db: 
     fake.settle(5005, 1, quiet=0.2)
     texts = [m.text for m in fake.messages_to(5005)]
     assert len(texts) == 2  # the menu once (the repeated /start did nothing), then the help
-    assert "请选择" in texts[0] and "/register" in texts[1]
+    assert said(texts[0], "menu.title") and "/register" in texts[1]
     with Session(db) as session:
         assert session.scalar(select(func.count()).select_from(TelegramUpdate)) == 2
         assert session.scalar(select(func.count()).select_from(Identity)) == 1

@@ -22,6 +22,7 @@ from handlers.routes import ROUTES
 from models import Board, OutboxMessage
 from scheduler import JobRunner
 from tests import festival_data as data
+from tests.catalog import label, said
 from tests.fake_wechat import APPCHAT_ID, ROBOT_KEY, FakeWeChat, Harness, wechat_bot
 
 pytestmark = pytest.mark.fake("wechat")
@@ -94,7 +95,8 @@ def test_the_weekly_board_reaches_a_robot_group_and_an_appchat_group_once(
     assert [p.params["key"] for p in posts] == [ROBOT_KEY, ROBOT_KEY]
     assert [p.body["msgtype"] for p in posts] == ["markdown", "image"]
     caption = posts[0].body["markdown"]["content"]
-    assert "龙虎榜" in caption and "1. 小明的果园" in caption and "13800" not in caption
+    assert said(caption, "board.title", scope=label("board.scope_all"))
+    assert said(caption, "board.line", rank=1, account="小明的果园") and "13800" not in caption
     assert base64.b64decode(posts[1].body["image"]["base64"]) == picture.read_bytes()
     # the app group chat: the same caption as text, the picture uploaded once as media
     sent = [c.body for c in fake.recorded("appchat/send")]
@@ -106,5 +108,5 @@ def test_the_weekly_board_reaches_a_robot_group_and_an_appchat_group_once(
     uploads = [c for c in fake.recorded("media/upload") if c.api == "wecom"]
     assert len(uploads) == 1 and sent[1]["image"]["media_id"] == uploads[0].result["media_id"]
     # the streamer on WeChat got her own rank once, as a customer-service message
-    ranks = [t for t in fake.service_texts("o_hong") if "龙虎榜已发布" in t]
-    assert len(ranks) == 1 and "第 2 / 2 名" in ranks[0]
+    ranks = [t for t in fake.service_texts("o_hong") if said(t, "board.private")]
+    assert len(ranks) == 1 and said(ranks[0], "board.private", rank=2, n=2)

@@ -18,7 +18,7 @@ from handlers.routes import ROUTES
 from models import DailyReport, Enterprise, Identity, Product, Streamer, Unit
 from models.wechat import WeChatInbound
 from tests import flows
-from tests.catalog import said
+from tests.catalog import label, said
 from tests.chat import Chat
 from tests.fake_wechat import FakeWeChat, media_bytes, message_xml, wechat_bot
 
@@ -41,11 +41,13 @@ def test_streamer_registration_then_a_daily_report(
         async with wechat_bot(core, fake, safe) as bot:
             alice = bot.follower("o_alice")
             greeting = await alice.follow()
-            assert "[1] 主播报名" in greeting  # the menu, numbered like the console
+            assert (
+                f"[1] {label('menu.streamer')}" in greeting
+            )  # the menu, numbered like the console
             # full-width figures as WeChat users type them
             lines = flows.streamer_lines("alice_fruit", followers="１．２万")
             replies = await alice.run(lines)
-            assert "确认" in replies[-1]
+            assert said(replies[-1], "form.summary_hint")
             assert said(await alice.say("确认提交"), "streamer.submitted")
             with Session(db) as session:
                 streamer_id = session.scalars(select(Streamer.id)).one()
@@ -184,7 +186,7 @@ def test_a_slow_step_is_answered_as_a_customer_service_message(
         async with wechat_bot(core, fake, True) as bot:
             dave = bot.follower("o_dave")
             menu = await dave.say("/start")  # answered "success" at once, then by the API
-            assert "[1] 主播报名" in menu
+            assert f"[1] {label('menu.streamer')}" in menu
             assert dave.passive == 0 and dave.late == 1
             assert bot.runtime.channel.stats["late"] == 1
 

@@ -29,6 +29,7 @@ from bot.core.routing import Routes
 from handlers.routes import ROUTES
 from models import Identity, OutboxMessage
 from models.wechat import token_generation
+from tests.catalog import said
 from tests.chat import Chat
 from tests.fake_wechat import (
     APP_ID,
@@ -112,7 +113,7 @@ def test_inside_the_window_customer_service_outside_it_the_linked_channel(
         code = re.search(r"[A-Z2-9]{8}", chat.say("mei", "/link"))
         assert code is not None
         mei = bot.follower("o_mei")
-        assert "已绑定" in await mei.say(f"/link {code[0]}")
+        assert said(await mei.say(f"/link {code[0]}"), "link.done")
         person = person_of(core, "console", "mei")
         assert person == person_of(core, "wechat", "o_mei")
         enqueue(core, person, "reminder:1", Reply("今晚8点开播提醒"))

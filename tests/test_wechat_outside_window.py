@@ -21,6 +21,7 @@ from bot.core.messages import Reply
 from bot.core.outbox import Outbox
 from handlers.routes import ROUTES
 from models import Identity, OutboxMessage
+from tests.catalog import said
 from tests.chat import Chat
 from tests.fake_wechat import FakeWeChat, Harness, wechat_bot
 
@@ -55,7 +56,7 @@ def remind(db: Engine, config: FestivalConfig, clock: FixedClock, fake: FakeWeCh
         code = re.search(r"[A-Z2-9]{8}", Chat(core).say("mei", "/link"))
         assert code is not None
         mei = bot.follower("o_mei")
-        assert "已绑定" in await mei.say(f"/link {code[0]}")
+        assert said(await mei.say(f"/link {code[0]}"), "link.done")
         if refused:
             fake.subscribe_refused.add("o_mei")
         clock.advance(hours=hours_later)
