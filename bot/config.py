@@ -296,6 +296,15 @@ class ConversationConfig(_Strict):
     stale_after_hours: int = Field(default=72, gt=0)
 
 
+class PlausibilityConfig(_Strict):
+    """What a real account can have: answers beyond it are asked again with the reason (a
+    phone number typed as a follower count), and unusual but possible ones confirmed."""
+
+    max_followers: int = Field(default=200_000_000, gt=0)
+    max_cumulative: int = Field(default=100_000_000_000, gt=0)  # viewers, likes, orders
+    confirm_followers_above: int = Field(default=10_000_000, gt=0)
+
+
 class UploadsConfig(_Strict):
     """Pictures people send, copied into <data dir>/uploads/."""
 
@@ -410,6 +419,7 @@ class FestivalConfig(_Strict):
     committee: Committee = Committee()
     group_chats: list[GroupChat] = []
     conversation: ConversationConfig = ConversationConfig()
+    plausibility: PlausibilityConfig = PlausibilityConfig()
     uploads: UploadsConfig = UploadsConfig()
     telegram: TelegramConfig = TelegramConfig()
     wechat: WeChatConfig = WeChatConfig()

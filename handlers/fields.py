@@ -85,10 +85,16 @@ class Text(Kind):
 
 @dataclass(frozen=True)
 class Count(Kind):
-    max_value: int = 10**11
+    """A whole number of people, times, orders...; `limit`: what a real account can have,
+    from the config (a phone number typed as a follower count is far above it)."""
 
-    def __call__(self, raw: str, _ctx: Ctx, _a: Answers) -> int:
-        return p.parse_count(raw, max_value=self.max_value)
+    max_value: int = 10**11
+    units: tuple[str, ...] = p.COUNT_UNITS  # what the number may be typed with
+    limit: Callable[[Ctx], int] | None = None
+
+    def __call__(self, raw: str, ctx: Ctx, _a: Answers) -> int:
+        ceiling = min(self.limit(ctx), self.max_value) if self.limit else self.max_value
+        return p.parse_count(raw, max_value=ceiling, units=self.units)
 
     @property
     def annotation(self) -> Any:
@@ -122,12 +128,9 @@ class Hours(Kind):
     max_hours: int
 
     def __call__(self, raw: str, _ctx: Ctx, _a: Answers) -> str:
-        value = p.parse_number(raw)
-        if value < 0:
-            raise p.ParseError("err.negative")
-        if value > self.max_hours:
-            raise p.ParseError("err.too_large", max=self.max_hours)
-        return str(value.quantize(Decimal("0.1")))
+        # a duration as people type it: 45.5, 45小时, 2小时30分 (a plain number is hours)
+        minutes = p.parse_duration_minutes(raw, max_hours=self.max_hours)
+        return str((Decimal(minutes) / 60).quantize(Decimal("0.1")))
 
     @property
     def annotation(self) -> Any:
@@ -219,8 +222,17 @@ def text(max_len: int | None = None) -> Kind:
     return Text(max_len)
 
 
-def count(max_value: int = 10**11) -> Kind:
-    return Count(max_value)
+def count(
+    max_value: int = 10**11,
+    units: tuple[str, ...] = p.COUNT_UNITS,
+    limit: Callable[[Ctx], int] | None = None,
+) -> Kind:
+    return Count(max_value, units, limit)
+
+
+def days(max_value: int) -> Kind:
+    """A number of days (天/日)."""
+    return Count(max_value, p.DAY_UNITS)
 
 
 def money(max_yuan: int = 10**10) -> Kind:

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, FieldError, Form, Option
 from bot.core.messages import Reply
-from bot.core.parsers import ParseError
+from bot.core.parsers import COUNT_UNITS, ParseError
 from handlers import fields as f
 from handlers import notify, schemas, unit_picker
 from models import LiveAccount, Streamer, eligibility, repo
@@ -89,6 +89,10 @@ def _min_followers(ctx: Ctx, _a: Answers) -> dict[str, object]:
     return {"min": f"{ctx.config.eligibility.min_followers:,}"}
 
 
+def _max_cumulative(ctx: Ctx) -> int:
+    return ctx.config.plausibility.max_cumulative
+
+
 def _show_platform(value: Any, ctx: Ctx) -> str:
     return ctx.config.platform_label(str(value))
 
@@ -125,22 +129,23 @@ FIELDS = (
         "followers",
         "ask.followers",
         "label.followers",
-        parse=f.count().then(_enough_followers),
+        parse=f.count(limit=lambda c: c.config.plausibility.max_followers).then(_enough_followers),
         show=f.show_int,
         prompt_params=_min_followers,
+        confirm_above=lambda c: c.config.plausibility.confirm_followers_above,
     ),
     Field(
         "likes_received",
         "ask.likes_received",
         "label.likes_received",
-        parse=f.count(),
+        parse=f.count(limit=_max_cumulative),
         show=f.show_int,
     ),
     Field(
         "tips_income",
         "ask.tips_income",
         "label.tips_income",
-        parse=f.count(),
+        parse=f.count(units=(*COUNT_UNITS, "音浪")),
         show=f.show_int,
         heading="export.col.tips",
     ),
@@ -148,7 +153,7 @@ FIELDS = (
         "monthly_live_days",
         "ask.monthly_live_days",
         "label.monthly_live_days",
-        parse=f.count(max_value=31),
+        parse=f.days(31),
         heading="export.col.live_days",
     ),
     Field(
@@ -163,7 +168,7 @@ FIELDS = (
         "cumulative_viewers",
         "ask.cumulative_viewers",
         "label.cumulative_viewers",
-        parse=f.count(),
+        parse=f.count(limit=_max_cumulative),
         show=f.show_int,
         heading="export.col.viewers",
     ),
@@ -171,7 +176,7 @@ FIELDS = (
         "peak_concurrent",
         "ask.peak_concurrent",
         "label.peak_concurrent",
-        parse=f.count().then(_peak_within_total),
+        parse=f.count(limit=_max_cumulative).then(_peak_within_total),
         show=f.show_int,
         heading="export.col.peak",
     ),
@@ -179,7 +184,7 @@ FIELDS = (
         "cumulative_orders",
         "ask.cumulative_orders",
         "label.cumulative_orders",
-        parse=f.count(),
+        parse=f.count(limit=_max_cumulative),
         show=f.show_int,
         heading="export.col.orders",
     ),

@@ -163,6 +163,7 @@ def test_every_parse_error_key_exists() -> None:
         "err.too_large",
         "err.too_small",
         "err.too_long",
+        "err.unit_mismatch",
     }
     assert sorted(keys - set(ZH)) == []
 

@@ -348,7 +348,7 @@ def test_parse_percent_ok(raw: str, expected: str) -> None:
         ("100.01", "err.bad_percent"),
         ("-1", "err.bad_percent"),
         ("abc", "err.bad_percent"),
-        ("5元", "err.bad_percent"),
+        ("5元", "err.unit_mismatch"),  # a sum of money is no rate
         ("1e2", "err.bad_percent"),
         ("百分之", "err.bad_percent"),
         ("", "err.empty"),
@@ -357,7 +357,7 @@ def test_parse_percent_ok(raw: str, expected: str) -> None:
 def test_parse_percent_errors(raw: str, key: str) -> None:
     with pytest.raises(ParseError) as exc:
         parse_percent(raw)
-    assert_error(exc, key, {})
+    assert_error(exc, key, {"unit": "元"} if key == "err.unit_mismatch" else {})
 
 
 # --- parse_duration_minutes -------------------------------------------------------------------
@@ -411,7 +411,7 @@ def test_parse_duration_ok(raw: str, expected: int) -> None:
         ("小时", {}, "err.bad_duration", {}),
         ("分钟", {}, "err.bad_duration", {}),
         ("2:75", {}, "err.bad_duration", {}),
-        ("2天", {}, "err.bad_duration", {}),
+        ("2天", {}, "err.unit_mismatch", {"unit": "天"}),  # days are no duration
         ("1e1", {}, "err.bad_duration", {}),
         (LONG, {}, "err.bad_duration", {}),
         ("", {}, "err.empty", {}),

@@ -18,7 +18,7 @@ from bot.core.answers import typed_action
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, FieldError, Form, Option
 from bot.core.messages import Button, Reply
-from bot.core.parsers import ParseError, normalize
+from bot.core.parsers import ParseError, normalize, parse_yes_no
 
 Cursor = list[Any]
 _SPLIT = re.compile(r"[,，、;；\s]+")
@@ -87,6 +87,8 @@ class FormEngine:
             return self._on_summary(ctx, form, action)
         if mode == "more":
             return self._on_more(ctx, form, action)
+        if mode == "confirm":
+            return self._on_confirm_value(ctx, form, action)
         return self._on_field(ctx, form, action)
 
     def reprompt(self, ctx: Ctx) -> list[Reply]:
@@ -99,6 +101,8 @@ class FormEngine:
             return [self._summary(ctx, form)]
         if st["mode"] == "more":
             return [self._more_prompt(ctx, form)]
+        if st["mode"] == "confirm":
+            return [self._confirm_prompt(ctx, form)]
         return [self._prompt(ctx, form, st["cursor"])]
 
     def cancel(self, ctx: Ctx) -> list[Reply]:
@@ -145,6 +149,13 @@ class FormEngine:
                 value = self._early_value(ctx, field, action, scope)
             except ParseError:
                 return self._not_taken(ctx, field)
+        if st["mode"] == "confirm" and st["cursor"] == cursor:
+            # the value being confirmed, typed again (a doubled question): a repeat; another
+            # one would skip the confirmation, so it is not taken
+            if value == st.get("pending", {}).get("value"):
+                ctx.keep_state = True
+                return []
+            return self._not_taken(ctx, field)
         if value == self._get(st["answers"], cursor):
             ctx.keep_state = True  # a repeat: the question open now stays as it was shown
             return []
@@ -228,6 +239,12 @@ class FormEngine:
             value = self._read(ctx, field, action, self._scope(st["answers"], cursor))
         except ParseError as err:
             return [Reply(ctx.t(err.key, **err.params)), self._prompt(ctx, form, cursor)]
+        unusual = field.confirm_above(ctx) if field.confirm_above else None
+        if unusual is not None and isinstance(value, int | float) and value > unusual:
+            if value != current:  # possible but unusual: asked to confirm first
+                st["pending"] = {"value": value, "mode": st["mode"]}
+                st["mode"] = "confirm"
+                return [self._confirm_prompt(ctx, form)]
         if value != current:
             for name in field.resets:
                 self._scope(st["answers"], cursor).pop(name, None)
@@ -415,6 +432,40 @@ class FormEngine:
             st["stack"].append(st["cursor"])
             return self._ask_next(ctx, form, after=[name], mode="ask")
         return [ctx.reply("err.use_buttons"), self._more_prompt(ctx, form)]
+
+    # ----- an unusual value, confirmed ----------------------------------------------------
+    def _confirm_prompt(self, ctx: Ctx, form: Form) -> Reply:
+        st = ctx.state.data["form"]
+        field = self._field_at(form, st["cursor"])
+        value = st["pending"]["value"]
+        shown = field.show(value, ctx) if field.show else str(value)
+        return Reply(
+            ctx.t("form.confirm_value", field=ctx.t(field.label), value=shown),
+            ((ctx.button("btn.value_yes", "cv:yes"), ctx.button("btn.value_no", "cv:no")),),
+            numbered=True,
+            question=self._question(ctx, "confirm", st["cursor"]),
+        )
+
+    def _on_confirm_value(self, ctx: Ctx, form: Form, action: str | None) -> list[Reply]:
+        """Yes: the unusual value is taken; no: the question again; anything typed: a new
+        answer to it (confirmed again if it is unusual too)."""
+        st = ctx.state.data["form"]
+        pending = st.pop("pending", None) or {}
+        st["mode"] = pending.get("mode", "ask")
+        if action is None and ctx.incoming.text:
+            yes = parse_yes_no(ctx.incoming.text)
+            action = None if yes is None else ("cv:yes" if yes else "cv:no")
+        cursor = st["cursor"]
+        if action == "cv:yes" and "value" in pending:
+            field = self._field_at(form, cursor)
+            if pending["value"] != self._get(st["answers"], cursor):
+                for name in field.resets:
+                    self._scope(st["answers"], cursor).pop(name, None)
+            self._put(st["answers"], cursor, pending["value"])
+            return self._advance(ctx, form)
+        if action in ("cv:no", "nav:back") or action is not None:
+            return [self._prompt(ctx, form, cursor)]
+        return self._on_field(ctx, form, None)
 
     # ----- the summary --------------------------------------------------------------------
     def _summary(self, ctx: Ctx, form: Form) -> Reply:

@@ -61,6 +61,9 @@ class Field:
     # Catalog key of the field's column heading in the committee's spreadsheet, where the
     # notice's wording (or a unit such as 元) differs from the summary's label.
     heading: str | None = None
+    # A value above this (from the config) is possible but unusual: the person is asked to
+    # confirm it ("确认是 12,345,678 吗？") before it is taken.
+    confirm_above: Callable[[Ctx], float] | None = None
 
     def skippable(self, ctx: Ctx) -> bool:
         return self.optional(ctx) if callable(self.optional) else self.optional

@@ -36,10 +36,19 @@ _CN_DIGITS = {
 }  # fmt: skip
 # Multipliers from largest to smallest; 亿 and 万 may multiply a compound head ("3千万").
 _UNITS = (("亿", 10**8), ("万", 10**4), ("千", 1000), ("百", 100), ("十", 10))
-_NUMBER_UNITS = (
-    "小时", "人民币", "块钱", "yuan", "rmb", "元", "块", "人", "次", "个", "单", "位", "天", "%",
+# The units a number may be typed with, by what the question asks for. A unit of another kind
+# means the answer is to another question (3小时 as a count of likes, 100块 as hours, 3.5% as a
+# sum of money): it is refused with the reason, never read as the bare number.
+COUNT_UNITS = ("人次", "人", "次", "个", "单", "位", "件", "条", "笔")
+MONEY_UNITS = ("人民币", "块钱", "yuan", "rmb", "元", "块")
+DAY_UNITS = ("天", "日")
+HOUR_UNITS = ("小时", "钟头", "hours", "hour", "hrs", "hr", "h")
+PERCENT_UNITS = ("%",)
+_ALL_UNITS = tuple(
+    sorted({*COUNT_UNITS, *MONEY_UNITS, *DAY_UNITS, *HOUR_UNITS, *PERCENT_UNITS, "分钟", "分"},
+           key=len, reverse=True)
 )  # fmt: skip
-_PREFIX_RE = re.compile(r"(?:约)?\s*([-−负])?\s*¥?\s*([-−负])?\s*")
+_PREFIX_RE = re.compile(r"(?:约)?\s*([-−负])?\s*(¥)?\s*([-−负])?\s*")
 _BODY_RE = re.compile(r"[0-9., 零〇一二两三四五六七八九十百千万亿]+")
 _ARABIC_RE = re.compile(r"[0-9]{1,3}(?:[, ][0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?")
 _LONE_SPACE_RE = re.compile(r"\s+(?![0-9])|(?<![0-9])\s+")  # spaces not between two digits
@@ -157,19 +166,24 @@ def _tail_value(tail: str, i: int) -> Decimal:
     return value
 
 
-def _number(s: str, units: tuple[str, ...]) -> Decimal:
-    """Parse an already normalized string; ``units`` are suffixes to ignore."""
+def _number(s: str, units: tuple[str, ...], currency: bool = False) -> Decimal:
+    """Parse an already normalized string; ``units`` are the suffixes this question allows
+    (any other known unit is refused, err.unit_mismatch), ``currency`` whether ¥ may lead."""
     if len(s) > _MAX_VALUE_LEN:
         raise _not_a_number()
     s = s.lower()
     prefix = _PREFIX_RE.match(s)
     assert prefix is not None  # the pattern matches the empty string
-    if prefix.group(1) and prefix.group(2):
+    if prefix.group(1) and prefix.group(3):
         raise _not_a_number()
-    negative = bool(prefix.group(1) or prefix.group(2))
+    if prefix.group(2) and not currency:
+        raise ParseError("err.unit_mismatch", unit="¥")
+    negative = bool(prefix.group(1) or prefix.group(3))
     s = s[prefix.end() :]
-    for unit in units:
-        if s.endswith(unit):
+    for unit in _ALL_UNITS:
+        if s.endswith(unit) and s[: -len(unit)].strip():
+            if unit not in units:
+                raise ParseError("err.unit_mismatch", unit=unit)
             s = s[: -len(unit)].rstrip()
             break
     s = _LONE_SPACE_RE.sub("", s.replace("w", "万").replace("k", "千"))
@@ -183,12 +197,15 @@ def _number(s: str, units: tuple[str, ...]) -> Decimal:
     return -value if negative else value
 
 
-def parse_number(text: str) -> Decimal:
-    return _number(_clean(text), _NUMBER_UNITS)
+def parse_number(text: str, units: tuple[str, ...] = _ALL_UNITS, currency: bool = True) -> Decimal:
+    """A number with any of the units (the kinds of answer pass their own)."""
+    return _number(_clean(text), units, currency)
 
 
-def parse_count(text: str, *, min_value: int = 0, max_value: int = 10**12) -> int:
-    value = parse_number(text)
+def parse_count(
+    text: str, *, min_value: int = 0, max_value: int = 10**12, units: tuple[str, ...] = COUNT_UNITS
+) -> int:
+    value = parse_number(text, units, currency=False)
     if value < 0:
         raise ParseError("err.negative")
     if value != value.to_integral_value():
@@ -201,7 +218,7 @@ def parse_count(text: str, *, min_value: int = 0, max_value: int = 10**12) -> in
 
 
 def parse_money_fen(text: str, *, max_yuan: int = 10**10) -> int:
-    value = parse_number(text)
+    value = parse_number(text, MONEY_UNITS, currency=True)
     if value < 0:
         raise ParseError("err.negative")
     if value > max_yuan:
@@ -214,8 +231,10 @@ def parse_percent(text: str) -> Decimal:
     if s.startswith("百分之"):
         s = s[3:]
     try:
-        value = _number(s, ("%",))
-    except ParseError:
+        value = _number(s, PERCENT_UNITS)
+    except ParseError as err:
+        if err.key == "err.unit_mismatch":
+            raise
         raise ParseError("err.bad_percent") from None
     if not 0 <= value <= 100:
         raise ParseError("err.bad_percent")
@@ -237,14 +256,16 @@ def _duration(s: str) -> Decimal:
         )
         minutes = _number(m["m"], ()) if m["m"] else Decimal(0)
         return hours * 60 + minutes
-    return _number(s, ()) * 60  # a plain number means hours
+    return _number(s, HOUR_UNITS) * 60  # a plain number means hours
 
 
 def parse_duration_minutes(text: str, *, max_hours: int = 24) -> int:
     s = re.sub(r"\s+", "", _clean(text).lower())
     try:
         minutes = _duration(s)
-    except ParseError:
+    except ParseError as err:
+        if err.key == "err.unit_mismatch":
+            raise
         raise ParseError("err.bad_duration") from None
     if minutes < 0:
         raise ParseError("err.bad_duration")
