@@ -341,6 +341,10 @@ class TelegramConfig(_Strict):
     # replies not recorded within this many hours are sent again at start.
     answered_flush_seconds: float = Field(default=1, gt=0, le=60)
     resend_within_hours: int = Field(default=24, ge=0, le=24 * 7)
+    # A step that fails is tried this many times (after step_retry_seconds, growing), then
+    # answered with an apology and marked handled; a busy database keeps it for the next start.
+    step_attempts: int = Field(default=3, ge=1, le=10)
+    step_retry_seconds: float = Field(default=0.5, ge=0)
 
 
 class WeChatTemplate(_Strict):

@@ -7,6 +7,7 @@ Boards show account names and units, never a phone number.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -15,12 +16,16 @@ from bot.config import FestivalConfig
 from bot.core.context import Ctx
 from bot.core.i18n import fmt_int, fmt_yuan, translate
 from bot.core.messages import Reply
+from bot.core.outbox import Outbox
 from handlers import board_image
 from models import ReviewStatus, ranking, repo
 from models import board as boards
+from models.recipients import admins
 from models.scoring import METRICS, Ranking, ScoringRules, gap_to, next_tier, tier_of, tiers
 from models.totals import recompute_all
 from models.units import unit_by_code, units_of_kind
+
+log = logging.getLogger(__name__)
 
 UNIVERSITY_WORDS = ("高校", "大学", "university", "universities")
 
@@ -169,8 +174,25 @@ def top(ctx: Ctx) -> list[Reply]:
         # City and university pictures are drawn on the first /top that asks (~0.2 s), not
         # all in the weekly job's transaction; the path is stored with the board.
         pictures = ctx.files_dir / "boards"  # where the weekly job draws the overall one
-        board.image_path = str(draw_board(ctx.session, ctx.config, pictures, board))
+        board.image_path = picture(ctx.session, ctx.config, pictures, board, ctx.outbox)
     return [board_reply(ctx.session, ctx.config, ctx.locale, board)]
+
+
+def picture(
+    session: Session, config: FestivalConfig, image_dir: Path, board: boards.Board, outbox: Outbox
+) -> str | None:
+    """The board's picture, or None when it cannot be written (a full or read-only disk):
+    the board then goes out as text, and the committee is told (once a day)."""
+    try:
+        return str(draw_board(session, config, image_dir, board))
+    except OSError as exc:
+        log.error("龙虎榜 picture of board %s not written to %s: %r", board.id, image_dir, exc)
+        day = outbox.clock.now().astimezone(config.calendar.tz).date()
+        note = translate(config.locale.default, "board.picture_failed", folder=str(image_dir))
+        outbox.to_people(
+            [(a, f"board-picture-failed:{day}:{a}", Reply(note)) for a in admins(session)]
+        )
+        return None
 
 
 def rank(ctx: Ctx) -> list[Reply]:

@@ -18,6 +18,7 @@ from bot.config import FestivalConfig
 from bot.core.clock import Clock
 from bot.core.i18n import translate
 from bot.core.messages import Reply
+from bot.core.outbox import Outbox
 from handlers import board as board_view
 from models import Person, recipients
 from models import board as boards
@@ -185,7 +186,9 @@ def publish_boards(jc: JobCtx, period: str) -> boards.Board:
     for scope in scopes:
         boards.publish(jc.session, scope, period, rules, now)
     if main.image_path is None or not Path(main.image_path).exists():
-        main.image_path = str(board_view.draw_board(jc.session, jc.config, jc.image_dir, main))
+        # without a picture (the disk refused it) the board goes out as text
+        outbox = Outbox(jc.session, jc.clock)
+        main.image_path = board_view.picture(jc.session, jc.config, jc.image_dir, main, outbox)
     return main
 
 

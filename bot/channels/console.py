@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import Iterable
 from typing import TextIO
 
 from bot.core.delivery import OutboxDispatcher
 from bot.core.dispatcher import Core
+from bot.core.i18n import translate
 from bot.core.messages import Incoming, Outgoing, Reply
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "console"
 
@@ -84,9 +88,18 @@ class ConsoleChannel:
         inc = parse_line(line, self.user)
         if inc is None:
             return
-        replies = await self.core.process(inc)
+        try:
+            replies = await self.core.process(inc)
+        except Exception:
+            # The step was rolled back whole; one failing step (a bug, a disk that refuses a
+            # write) must not end the chat for everybody: said, logged, and the next line read.
+            log.exception("console step failed for %s: %r", self.user, line[:200])
+            replies = [Reply(translate(None, "err.step_failed"))]
         self.out.write(render(replies))
-        await self.outbox.drain()
+        try:
+            await self.outbox.drain()
+        except Exception:
+            log.exception("console outbox delivery failed; left for the next line")
 
     async def run(self, stream: TextIO = sys.stdin) -> None:
         interactive = stream.isatty()

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from telegram.error import BadRequest, Forbidden
 
@@ -30,7 +31,8 @@ from bot.channels.telegram.output import Output
 from bot.channels.telegram.sender import Sender
 from bot.config import TelegramConfig
 from bot.core.dispatcher import Core
-from bot.core.messages import Reply
+from bot.core.i18n import translate
+from bot.core.messages import Incoming, Reply
 from models.telegram import UpdateStore
 
 log = logging.getLogger(__name__)
@@ -134,13 +136,42 @@ class TelegramChannel:
                 inc = dataclasses.replace(inc, early=True)
             elif self.core.shown.after_doubled(chat):
                 inc = dataclasses.replace(inc, after_double=True)
-        replies = await self.core.step(inc, self._record(update_id))
+        replies = await self._step(inc, update_id)
         self.handled += 1
         if inc.chat_kind == "private":
             await self.chats.wrote(inc.chat_id)
         await self.output.answer(payload, inc, replies, update_id)
         if replies:
             self._answered.append(update_id)
+
+    async def _step(self, inc: Incoming, update_id: int) -> list[Reply]:
+        """The core's step, tried again a few times when it fails (each failed try was rolled
+        back whole). A database that is busy or unreachable keeps the update for the next
+        start, as it was stored; a step that keeps failing (a bug, a disk that refuses a
+        write) is answered with an apology and marked handled, so it is neither silence nor
+        tried again at every start."""
+        tries = self.limits.step_attempts
+        for attempt in range(1, tries + 1):
+            try:
+                return await self.core.step(inc, self._record(update_id))
+            except (OperationalError, InterfaceError):
+                raise  # transient: kept unprocessed for the next start
+            except Exception:
+                if attempt == tries:
+                    log.exception(
+                        "telegram update %s failed %d times; apologised", update_id, tries
+                    )
+                    break
+                log.warning("telegram update %s failed (try %d); again", update_id, attempt)
+                await asyncio.sleep(self.limits.step_retry_seconds * attempt)
+        locale = "en" if (inc.language or "").lower().startswith("en") else None
+        apology = [Reply(translate(locale, "err.step_failed"))]
+        await self.core.offload(self._give_up, update_id, apology)
+        return apology
+
+    def _give_up(self, update_id: int, apology: list[Reply]) -> None:
+        with self.core.sessions() as session, session.begin():
+            self._record(update_id)(session, apology)
 
     def _record(self, update_id: int) -> Callable[[Session, list[Reply]], None]:
         """In the step's commit: the update is handled, and these replies are still to send

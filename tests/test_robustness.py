@@ -1,0 +1,138 @@
+"""No step, job or command ends the process or goes silent. Folders that cannot be written
+(board pictures, uploads, exports) degrade to text-only answers with a note to the committee;
+a step that keeps failing is answered with an apology and marked handled.
+
+The tests run as root, for whom a read-only folder is still writable; a folder that cannot be
+written is made here by putting a file where the folder should be (every write under it then
+fails with an OSError, as on a read-only or full disk)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.console import ConsoleChannel
+from bot.config import FestivalConfig
+from bot.core.clock import FixedClock
+from bot.core.dispatcher import Core
+from bot.core.i18n import translate
+from handlers.routes import ROUTES
+from models import OutboxMessage, TelegramUpdate
+from models import board as boards
+from scheduler import JobRunner
+from tests import festival_data as data
+from tests import flows
+from tests.catalog import said
+from tests.fake_telegram import BotThread, FakeTelegram
+from tests.test_board import DAY, MONDAY_1, publish
+from tests.test_wechat_failures import failing
+
+
+def blocked(folder: Path) -> Path:
+    """A folder nothing can be written under: a file stands where it should be."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_bytes(b"not a folder")
+    return folder
+
+
+@pytest.fixture
+def files_core(
+    db: Engine, config: FestivalConfig, clock: FixedClock, tmp_path: Path
+) -> Iterator[Core]:
+    core = Core(config, db, clock, ROUTES, tmp_path)  # the data directory
+    yield core
+    core.executor.shutdown()
+
+
+def _published(db: Engine, config: FestivalConfig) -> None:
+    """A board with one streamer, and a committee admin to be told of failures."""
+    with Session(db, expire_on_commit=False) as s, s.begin():
+        a = data.streamer(s, "萍乡小花", "360302")
+        data.report(s, config, a, DAY, gmv_yuan=300)
+        publish(s, config, "2020-11-02", MONDAY_1)
+        data.admin(s, "boss")
+
+
+def _notes(db: Engine) -> list[str]:
+    with Session(db) as s:
+        keys = s.scalars(select(OutboxMessage.idempotency_key)).all()
+    return [k for k in keys if k.startswith("board-picture-failed")]
+
+
+def test_the_console_keeps_serving_when_board_pictures_cannot_be_written(
+    files_core: Core, db: Engine, config: FestivalConfig, tmp_path: Path
+) -> None:
+    _published(db, config)
+    blocked(tmp_path / "boards")
+    out = io.StringIO()
+    console = ConsoleChannel(files_core, "viewer", out)
+
+    async def chat() -> None:
+        await console.handle_line("/top 萍乡市")
+        await console.handle_line("/help")
+
+    asyncio.run(chat())
+    printed = out.getvalue()
+    assert "萍乡小花" in printed  # the board, as text
+    assert said(printed, "help.text")  # and the next message is answered
+    assert _notes(db)  # the committee is told
+    with Session(db) as s:
+        cities = s.scalars(select(boards.Board).where(boards.Board.scope.startswith("city:")))
+        assert [c.image_path for c in cities if c.image_path is not None] == []
+
+
+def test_a_failing_console_step_is_answered_and_the_chat_goes_on(
+    files_core: Core, db: Engine
+) -> None:
+    out = io.StringIO()
+    console = ConsoleChannel(files_core, "cy", out)
+
+    async def chat() -> None:
+        for line in flows.streamer_lines("cy_farm"):
+            await console.handle_line(line)
+        with failing(db, "audit_log", "INSERT"):
+            await console.handle_line("确认提交")
+        await console.handle_line("确认提交")
+
+    asyncio.run(chat())
+    printed = out.getvalue()
+    assert translate(None, "err.step_failed") in printed
+    assert said(printed, "streamer.submitted")  # the same answer works once the disk does
+
+
+def test_the_weekly_board_job_runs_without_its_picture(
+    db: Engine, config: FestivalConfig, tmp_path: Path
+) -> None:
+    _published(db, config)
+    clock = FixedClock(config.calendar.tz, MONDAY_1.replace(tzinfo=None))
+    runner = JobRunner(sessionmaker(db), config, clock, blocked(tmp_path / "boards"))
+    outcome = runner.run("weekly_board", MONDAY_1)
+    assert outcome.ran
+    assert _notes(db)
+    with Session(db) as s:
+        main = s.scalars(
+            select(boards.Board).where(boards.Board.scope == "all").order_by(boards.Board.id)
+        ).all()[-1]
+        assert main.image_path is None
+
+
+@pytest.mark.fake("telegram")
+@pytest.mark.telegram_limits(step_retry_seconds=0.01)
+def test_a_telegram_step_that_keeps_failing_is_answered_once_and_not_retried(
+    bot: BotThread, fake: FakeTelegram, db: Engine
+) -> None:
+    user = fake.user(9101, "fay")
+    user.run(flows.streamer_lines("fay_farm"))
+    with failing(db, "audit_log", "INSERT"):
+        shown = user.say("确认提交", quiet=0.3)
+    assert said([m.text for m in shown], "err.step_failed")
+    with Session(db) as s:  # marked handled: not tried again at the next start
+        pending = s.scalars(select(TelegramUpdate.id).where(TelegramUpdate.processed_at.is_(None)))
+        assert pending.all() == []
+    assert said([m.text for m in user.say("确认提交", quiet=0.3)], "streamer.submitted")
