@@ -152,3 +152,13 @@ def other_identities(session: Session, person_id: int, channel: str) -> Sequence
         .where(Identity.person_id == person_id, Identity.channel != channel)
         .order_by(Identity.id)
     ).all()
+
+
+def postpone(session: Session, ids: Sequence[int], lease: dt.datetime, until: dt.datetime) -> None:
+    """Claimed but not attempted, after a message to the same chat failed: due when that one
+    is tried again (a chat's messages never overtake each other), the attempt not counted."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_until == lease)
+        .values(claimed_until=None, attempts=OutboxMessage.attempts - 1, next_attempt_at=until)
+    )

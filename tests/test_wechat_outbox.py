@@ -213,7 +213,8 @@ def test_a_token_invalidated_in_the_middle_of_a_broadcast(
     assert all(r.status == "sent" for r in rows(db))
     assert fake.issued("mp") == 3  # the first token and one renewal per invalidation
     codes = [c.result.get("errcode", 0) for c in fake.recorded("message/custom/send", ok=False)]
-    assert [c for c in codes if c] == [40001, 42001]
+    # each refusal seen by the calls in flight with the old token (delivered concurrently)
+    assert sorted({c for c in codes if c}) == [40001, 42001]
 
 
 def test_two_processes_renewing_at_once_fetch_one_token(
@@ -263,7 +264,8 @@ def test_a_picture_is_uploaded_once_for_several_followers(
     asyncio.run(_with_bot(core, fake, scenario))
     assert len(fake.recorded("media/upload")) == 1
     images = [m for m in fake.service_messages() if m["msgtype"] == "image"]
-    assert [m["touser"] for m in images] == ["o_p1", "o_p2", "o_p3"]
+    # each follower once (different followers are delivered to concurrently: in any order)
+    assert sorted(m["touser"] for m in images) == ["o_p1", "o_p2", "o_p3"]
     assert images[0]["image"]["media_id"].startswith("mp-media-")
 
 
@@ -311,10 +313,10 @@ def test_a_robot_takes_twenty_messages_a_minute(
     asyncio.run(_with_bot(core, fake, scenario))
     assert len(fake.recorded("webhook/send")) == 20
     assert len(fake.recorded("webhook/send", ok=False)) == 20  # paced: WeCom never refused
-    waiting = [r for r in rows(db) if r.status == "pending"]
-    assert len(waiting) == 2 and all(
-        "20 messages a minute" in (r.last_error or "") for r in waiting
-    )
+    waiting = sorted((r for r in rows(db) if r.status == "pending"), key=lambda r: r.id)
+    assert len(waiting) == 2 and "20 messages a minute" in (waiting[0].last_error or "")
+    # the group's next message waits behind it, never overtaking it
+    assert waiting[1].next_attempt_at == waiting[0].next_attempt_at
 
 
 def test_an_unknown_group_or_missing_key_is_recorded_not_retried(

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import time
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +28,21 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(seconds=120)
 VIA = "|via:"  # marks a copy rerouted to the person's other channel
+# Chats delivered to at once in a batch: enough that one slow API call or back-off does not
+# hold up everybody else; each channel's sender still paces per chat and overall.
+CONCURRENCY = 16
+
+
+@dataclass
+class _Batch:
+    """A claimed batch being delivered: its lease (renewed while slow), the rows not yet
+    attempted and those being sent, and which are still ours (None: all)."""
+
+    lease: dt.datetime
+    pending: list[int]
+    sending: set[int] = field(default_factory=set)
+    ours: set[int] | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # lease changes vs. outcomes
 
 
 class OutboxDispatcher:
@@ -39,11 +54,13 @@ class OutboxDispatcher:
         clock: Clock,
         senders: dict[str, Sender],
         lease: dt.timedelta = LEASE,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.senders = senders
         self.lease = lease  # real time a claim lasts; renewed every quarter of it
+        self.concurrency = concurrency  # chats delivered to at once
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = asyncio.Lock()
         self._due = asyncio.Event()
@@ -89,12 +106,15 @@ class OutboxDispatcher:
         with self.sessions() as session, session.begin():
             rows.release(session, ids, lease)
 
-    def _finish(self, outbox_id: int, error: Exception | None, lease: dt.datetime) -> None:
+    def _finish(
+        self, outbox_id: int, error: Exception | None, lease: dt.datetime
+    ) -> dt.datetime | None:
+        """Records the outcome; returns when a temporary failure is tried again."""
         now = self.clock.now()
         with self.sessions() as session, session.begin():
             row = session.get(OutboxMessage, outbox_id)
             if row is None or row.claimed_until != lease:
-                return  # not ours any more: our lease ran out and another worker took it
+                return None  # not ours any more: our lease ran out and another worker took it
             row.claimed_until = None
             if error is None:
                 row.status, row.sent_at, row.last_error = OutboxStatus.SENT.value, now, None
@@ -110,6 +130,13 @@ class OutboxDispatcher:
                 # real seconds (Telegram's retry_after, our backoff), in the clock's time
                 row.next_attempt_at = now + dt.timedelta(seconds=float(retry) * self.clock.speed)
                 row.last_error = str(error)[:1000]
+                return row.next_attempt_at
+        return None
+
+    def _postpone(self, ids: list[int], lease: dt.datetime, until: dt.datetime) -> None:
+        """Claimed, not attempted: due again when the message before them is retried."""
+        with self.sessions() as session, session.begin():
+            rows.postpone(session, ids, lease, until)
 
     def _reroute(self, session: Session, row: OutboxMessage) -> None:
         """Undeliverable on one channel (e.g. outside WeChat's 48-hour window): the person's
@@ -145,24 +172,57 @@ class OutboxDispatcher:
         return total
 
     async def _run_once(self, limit: int) -> int:
+        """One claimed batch, delivered to different chats concurrently (at most
+        `concurrency` at once: one slow call or back-off does not hold up everybody else),
+        each chat's messages in order. The lease is renewed while a batch is slow (pacing,
+        429 waits); a row whose lease ran out may have gone to another worker and is left."""
         loop = asyncio.get_running_loop()
         lease, claimed = await loop.run_in_executor(None, self._claim, limit)
-        renew_every = self.lease.total_seconds() / 4
-        renew_at = time.monotonic() + renew_every
-        pending = [row[0] for row in claimed]
-        ours = set(pending)
-        sending: int | None = None
+        if not claimed:
+            return 0
+        batch = _Batch(lease, pending=[row[0] for row in claimed])
+        chats: dict[tuple[str, str], list[tuple[int, str, str, dict[str, object], str]]] = {}
+        for row in claimed:
+            chats.setdefault((row[1], row[2]), []).append(row)
+        slots = asyncio.Semaphore(self.concurrency)
+        renewing = asyncio.ensure_future(self._keep_lease(batch))
         try:
-            for outbox_id, channel, chat_id, payload, name in claimed:
-                if time.monotonic() > renew_at:  # a slow batch (pacing, 429 waits) keeps it
-                    lease, ours = await loop.run_in_executor(None, self._renew, pending, lease)
-                    renew_at = time.monotonic() + renew_every
-                if outbox_id not in ours:
-                    pending.remove(outbox_id)
+            await asyncio.gather(
+                *(self._deliver_chat(rows, batch, slots) for rows in chats.values())
+            )
+        except asyncio.CancelledError:
+            # Stopping: the rows not yet attempted are due again at once (those being sent
+            # keep their lease: they may have reached the platform; retried after the lease)
+            self._release([i for i in batch.pending if i not in batch.sending], batch.lease)
+            raise
+        finally:
+            renewing.cancel()
+        return len(claimed)
+
+    async def _keep_lease(self, batch: _Batch) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 4)
+            async with batch.lock:
+                batch.lease, batch.ours = await loop.run_in_executor(
+                    None, self._renew, list(batch.pending), batch.lease
+                )
+
+    async def _deliver_chat(
+        self,
+        rows: list[tuple[int, str, str, dict[str, object], str]],
+        batch: _Batch,
+        slots: asyncio.Semaphore,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        async with slots:
+            for n, (outbox_id, channel, chat_id, payload, name) in enumerate(rows):
+                if batch.ours is not None and outbox_id not in batch.ours:
+                    batch.pending.remove(outbox_id)
                     continue
                 message = Outgoing(outbox_id, channel, chat_id, Reply.from_payload(payload), name)
                 error: Exception | None = None
-                sending = outbox_id
+                batch.sending.add(outbox_id)
                 try:
                     await self.senders[channel].send(message)
                 except (PermanentFailure, TemporaryFailure) as exc:
@@ -170,15 +230,22 @@ class OutboxDispatcher:
                 except Exception as exc:  # a sender bug must not stop the other deliveries
                     log.exception("sender %s failed on outbox %s", channel, outbox_id)
                     error = TemporaryFailure(f"{type(exc).__name__}: {exc}")
-                pending.remove(outbox_id)
-                sending = None
-                await loop.run_in_executor(None, self._finish, outbox_id, error, lease)
-        except asyncio.CancelledError:
-            # Stopping: the rows not yet attempted are due again at once (the one being sent
-            # keeps its lease: it may have reached the platform, it is retried after the lease)
-            self._release([i for i in pending if i != sending], lease)
-            raise
-        return len(claimed)
+                batch.pending.remove(outbox_id)
+                batch.sending.discard(outbox_id)
+                async with batch.lock:
+                    retry_at = await loop.run_in_executor(
+                        None, self._finish, outbox_id, error, batch.lease
+                    )
+                if retry_at is not None and n + 1 < len(rows):
+                    # the chat's later messages wait for this one: never overtake it
+                    later = [row[0] for row in rows[n + 1 :]]
+                    async with batch.lock:
+                        await loop.run_in_executor(
+                            None, self._postpone, later, batch.lease, retry_at
+                        )
+                    for later_id in later:
+                        batch.pending.remove(later_id)
+                    return
 
     async def run_forever(self, interval: float = 1.0) -> None:
         """Poll every `interval` seconds (rows enqueued by other processes, retries coming

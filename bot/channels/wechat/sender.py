@@ -80,6 +80,9 @@ class MediaCache:
 
     def __init__(self) -> None:
         self._ids: dict[tuple[str, float], tuple[str, float]] = {}
+        # one upload per picture even when several followers get it at once (the outbox
+        # delivers to different followers concurrently)
+        self._uploading: dict[tuple[str, float], asyncio.Lock] = {}
 
     async def media_id(self, api: Api, path: str) -> str:
         if path.startswith("wechat:"):  # a follower's picture we could not copy: its own id
@@ -88,17 +91,18 @@ class MediaCache:
         if not file.is_file():
             raise PermanentFailure(f"picture {path} does not exist")
         key = (str(file), file.stat().st_mtime)
-        found = self._ids.get(key)
-        if found and time.monotonic() - found[1] < MEDIA_KEEP:
-            return found[0]
+        async with self._uploading.setdefault(key, asyncio.Lock()):
+            found = self._ids.get(key)
+            if found and time.monotonic() - found[1] < MEDIA_KEEP:
+                return found[0]
 
-        def upload(client: Any) -> str:
-            with file.open("rb") as fh:
-                return str(client.media.upload("image", fh)["media_id"])
+            def upload(client: Any) -> str:
+                with file.open("rb") as fh:
+                    return str(client.media.upload("image", fh)["media_id"])
 
-        media = await api.call(upload)
-        self._ids[key] = (media, time.monotonic())
-        return media
+            media = await api.call(upload)
+            self._ids[key] = (media, time.monotonic())
+            return media
 
 
 class WeChatSender:
