@@ -384,6 +384,9 @@ class WeChatConfig(_Strict):
     # WeChat delivers a callback at most this many times (the first and its resends); the
     # last one's reply is sent as a customer-service message, so losing it is not silence.
     callback_tries: int = Field(default=3, ge=1, le=10)
+    # API calls in flight at once (each is a blocking HTTP call in a thread of its own): the
+    # outbox sends to this many followers at once.
+    api_threads: int = Field(default=16, ge=1, le=128)
     timestamp_window_seconds: int = Field(default=300, gt=0)  # older/newer callbacks: 403
     max_body_bytes: int = Field(default=65536, ge=1024)
     dedupe_keep_hours: int = Field(default=24, gt=0)  # resends arrive within seconds

@@ -74,6 +74,11 @@ class FakeWeChat:
         self.appchats = {APPCHAT_ID}
         self.offset = 0.0  # seconds added to the fake's clock (the 48-hour window)
         self.delay = 0.0  # seconds every API answer is held back (timeouts)
+        # the share of customer-service sends answered 502 (before or after executing them,
+        # alternately), from a seeded generator: a flaky gateway in front of the API
+        self.error_rate = 0.0
+        self.errors = 0
+        self._errors_random = random.Random(13)
         self.media = itertools.count(1)
         # followers who did not accept the subscribe message (bizsend answers 43101)
         self.subscribe_refused: set[str] = set()
@@ -182,9 +187,23 @@ class FakeWeChat:
                         body = json.loads(raw or b"{}")
                     except ValueError:
                         body = raw
+                fail = None
+                if fake.error_rate and endpoint == "message/custom/send":
+                    with fake.lock:
+                        if fake._errors_random.random() < fake.error_rate:
+                            fake.errors += 1
+                            fail = "after" if fake.errors % 2 else "before"
+                if fail == "before":
+                    self.send_response(502)
+                    self.end_headers()
+                    return
                 result = fake.handle(api, method, endpoint, params, body)
                 with fake.lock:
                     fake.calls.append(Call(api, endpoint, params, body, result))
+                if fail == "after":  # executed: the follower sees it, we get a 502
+                    self.send_response(502)
+                    self.end_headers()
+                    return
                 if isinstance(result, bytes):  # a file (media/get)
                     self.send_response(200)
                     self.send_header("content-type", "image/jpeg")

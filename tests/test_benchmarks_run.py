@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 RUNS = {
     "engine": (["--users", "3", "--pg", ""], "steps/s"),
+    "late_replies": (["--followers", "4", "--delay", "0.02", "--pairs", "1"], "| 16 | 10% |"),
     "leaderboard": (["--streamers", "50", "--days", "2"], "refresh_day per report"),
     "broadcast": (["--recipients", "20"], "'sent': 20"),
     "wechat": (["--followers", "2"], "registrations submitted: 2/2"),

@@ -31,6 +31,9 @@ VIA = "|via:"  # marks a copy rerouted to the person's other channel
 # Chats delivered to at once in a batch: enough that one slow API call or back-off does not
 # hold up everybody else; each channel's sender still paces per chat and overall.
 CONCURRENCY = 16
+# A failed send is tried again after 0.5 s, 1 s, 2 s...: a late reply to someone waiting in a
+# conversation must not wait seconds behind one 502.
+RETRY_BASE_SECONDS = 0.5
 
 
 @dataclass
@@ -126,7 +129,9 @@ class OutboxDispatcher:
                         person.unreachable_at = now
                     self._reroute(session, row)
             else:
-                retry = getattr(error, "retry_after", None) or min(2**row.attempts, 600)
+                retry = getattr(error, "retry_after", None) or min(
+                    RETRY_BASE_SECONDS * 2 ** (row.attempts - 1), 600
+                )
                 # real seconds (Telegram's retry_after, our backoff), in the clock's time
                 row.next_attempt_at = now + dt.timedelta(seconds=float(retry) * self.clock.speed)
                 row.last_error = str(error)[:1000]

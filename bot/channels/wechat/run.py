@@ -72,7 +72,13 @@ def build(core: Core, settings: Settings) -> WeChatRuntime:
     client = OfficialAccountClient(
         settings.wechat_app_id, secret, settings.wechat_api_base_url, limits.http_timeout_seconds
     )
-    api = Api(client, core.sessions, f"mp:{settings.wechat_app_id}", limits.token_margin_seconds)
+    api = Api(
+        client,
+        core.sessions,
+        f"mp:{settings.wechat_app_id}",
+        limits.token_margin_seconds,
+        threads=limits.api_threads,
+    )
     follower_sender = WeChatSender(api, core.sessions, core.clock, limits)
     follower_sender.delivered = lambda openid, at: core.shown.handed_if_withheld(
         ("wechat", openid), at
