@@ -124,6 +124,7 @@ def test_the_weekly_board_job_runs_without_its_picture(
 
 @pytest.mark.fake("telegram")
 @pytest.mark.telegram_limits(step_retry_seconds=0.01)
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
 def test_a_telegram_step_that_keeps_failing_is_answered_once_and_not_retried(
     bot: BotThread, fake: FakeTelegram, db: Engine
 ) -> None:

@@ -1,10 +1,8 @@
 """The Official Account's callback `/wechat`: checks, resends, the 5-second rule.
 
-Order of checks (each refusal happens before anything is stored or processed):
-body size (413) → timestamp window and `signature` (403) → in safe mode: plaintext refused,
-outer XML (400), `msg_signature` (403), ciphertext (400) and AppID (403) → inner XML and
-fields (400). Then the callback is looked up by its dedupe key; a message is recorded, with
-the reply its step gave, in that step's own commit.
+Each request first passes the gate (gate.py: size, signature, safe mode; each refusal before
+anything is stored or processed). Then the callback is looked up by its dedupe key; a message
+is recorded, with the reply its step gave, in that step's own commit.
 
 Resends: WeChat resends a callback (same MsgId) when our answer did not reach it within 5 s,
 up to `callback_tries` deliveries in all. A resend gets the answer its first delivery got (an
@@ -23,6 +21,9 @@ A step that raises has had its transaction rolled back (the core commits whole s
 so nothing of it is stored; it is logged and answered, passively or late like any reply, with
 a short apology from the catalog (wechat.step_failed) rather than WeChat's empty answer, which
 would leave the follower waiting for a reply that never comes.
+
+Longer than 300 lines on purpose: one callback's life (first delivery, resends while it runs
+and after, the late reply) is one state machine, read best in one place.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from starlette.routing import Route
 
 from bot.channels import files
 from bot.channels.wechat import protocol
+from bot.channels.wechat.gate import Gate, TooLarge
 from bot.channels.wechat.inbound import CHANNEL, Callback, callback
 from bot.channels.wechat.render import as_text, chunks, pictures
 from bot.config import WeChatConfig
@@ -65,10 +67,6 @@ log = logging.getLogger(__name__)
 PATH = "/wechat"
 EMPTY = "success"  # WeChat's "no passive reply" answer
 PASSIVE_MAX_BYTES = 2000  # WeChat takes about 2048 bytes of text per message
-
-
-class TooLarge(Exception):
-    pass
 
 
 class AlreadyHandled(Exception):
@@ -95,8 +93,7 @@ class WeChatChannel:
         wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.core = core
-        self.token = token
-        self.safe = protocol.SafeMode(token, aes_key, app_id) if aes_key else None
+        self.gate = Gate(token, app_id, aes_key, limits)
         self.limits = limits
         self.wake = wake  # nudges the outbox dispatcher after a late reply is enqueued
         # Fetches a picture's bytes by its MediaId (the API client, when the bot has one):
@@ -115,9 +112,8 @@ class WeChatChannel:
         arrived = time.monotonic()
         try:
             if request.method == "GET":
-                return self._verify(request)
-            body = await _read(request, self.limits.max_body_bytes)
-            fields = self._open(request, body)
+                return self.gate.verify(request)
+            fields = self.gate.open(request, await self.gate.read(request))
             cb = callback(fields)
         except TooLarge:
             return PlainTextResponse("too large", status_code=413)
@@ -130,35 +126,6 @@ class WeChatChannel:
             log.warning("wechat callback malformed: %s", exc)
             return PlainTextResponse("bad request", status_code=400)
         return await self._answer(request, cb, arrived)
-
-    # ----- checks -----------------------------------------------------------------------
-    def _signed(self, request: Request) -> tuple[str, str]:
-        q = request.query_params
-        timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
-        protocol.check_time(timestamp, time.time(), self.limits.timestamp_window_seconds)
-        protocol.check(protocol.signature(self.token, timestamp, nonce), q.get("signature"))
-        return timestamp, nonce
-
-    def _verify(self, request: Request) -> Response:
-        """WeChat's URL check when the server address is saved: echo echostr if signed."""
-        try:
-            self._signed(request)
-        except protocol.Refused:
-            return PlainTextResponse("forbidden", status_code=403)
-        return PlainTextResponse(request.query_params.get("echostr", "")[:200])
-
-    def _open(self, request: Request, body: bytes) -> dict[str, str]:
-        timestamp, nonce = self._signed(request)
-        if self.safe is None:
-            return protocol.parse_xml(body)
-        q = request.query_params
-        if q.get("encrypt_type", "").lower() != "aes":
-            raise protocol.Refused("plaintext message while safe mode is configured")
-        outer = protocol.parse_xml(body)
-        protocol.require(outer, "Encrypt")
-        expected = protocol.signature(self.token, timestamp, nonce, outer["Encrypt"])
-        protocol.check(expected, q.get("msg_signature"))
-        return protocol.parse_xml(self.safe.decrypt(outer["Encrypt"]))
 
     # ----- processing -------------------------------------------------------------------------
     def _seen(self, cb: Callback) -> Handled | None:
@@ -239,7 +206,7 @@ class WeChatChannel:
         self.stats["passive"] += 1
         self._land(cb.key, flight, first)
         self.core.shown.handed_over((CHANNEL, cb.openid), question_of(replies))
-        return self._passive(request, cb, first)
+        return self.gate.passive(request, cb, first)
 
     def _land(self, key: str, flight: _Flight, passive: str | None) -> None:
         """The first delivery's answer is final: `passive` text, or None (empty, or late and
@@ -266,7 +233,7 @@ class WeChatChannel:
             await self._enqueue(cb, [Reply(text)], "lost")  # WeChat will not try again
             return PlainTextResponse(EMPTY)
         self.core.shown.handed_if_withheld((CHANNEL, cb.openid))
-        return self._passive(request, cb, text)
+        return self.gate.passive(request, cb, text)
 
     async def _replay(
         self, request: Request, cb: Callback, handled: Handled, flight: _Flight
@@ -284,7 +251,7 @@ class WeChatChannel:
             return PlainTextResponse(EMPTY)
         self.core.shown.handed_if_withheld((CHANNEL, cb.openid))
         self._land(cb.key, flight, first)
-        return self._passive(request, cb, first)
+        return self.gate.passive(request, cb, first)
 
     def _hand_off(self, step: asyncio.Future[list[Reply]], cb: Callback, flight: _Flight) -> None:
         flight.late = True
@@ -336,13 +303,6 @@ class WeChatChannel:
         except Exception as exc:  # the step still learns that a picture came
             log.warning("picture %s not copied (%r); keeping its MediaId", media, exc)
             return inc
-
-    def _passive(self, request: Request, cb: Callback, text: str) -> Response:
-        xml = protocol.text_reply(cb.openid, cb.account, text)
-        if self.safe is not None:
-            q = request.query_params
-            xml = self.safe.encrypt(xml, q.get("nonce", ""), q.get("timestamp", ""))
-        return Response(xml, media_type="application/xml")
 
     async def _deliver_late(
         self, step: asyncio.Future[list[Reply]], cb: Callback, flight: _Flight
@@ -400,15 +360,3 @@ class WeChatChannel:
         """Waits for the steps that missed their passive reply (tests, shutdown)."""
         while self._late:
             await asyncio.gather(*list(self._late), return_exceptions=True)
-
-
-async def _read(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise TooLarge()
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise TooLarge()
-    return bytes(body)
