@@ -7,7 +7,16 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Executable, ForeignKey, String, Text, bindparam, select, update
+from sqlalchemy import (
+    Executable,
+    ForeignKey,
+    SmallInteger,
+    String,
+    Text,
+    bindparam,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -36,6 +45,9 @@ class OutboxMessage(IdMixin, Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(index=True)
     # A worker that claimed the row owns it until then (several workers on PostgreSQL).
     claimed_until: Mapped[dt.datetime | None]
+    # Higher goes first: the reply to someone in a conversation (a late WeChat answer, a
+    # Telegram reply that had to wait) before a broadcast of 10,000 rows queued earlier.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0)
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
 
@@ -86,7 +98,7 @@ def claim(
             OutboxMessage.next_attempt_at <= now,
             _claimable(now),
         )
-        .order_by(OutboxMessage.id)
+        .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()

@@ -66,3 +66,13 @@ def test_a_failing_message_holds_back_its_chats_later_ones(core: Core) -> None:
     assert [r.idempotency_key for r in waiting] == ["m:a:0", "m:a:1", "m:a:2"]
     assert len({r.next_attempt_at for r in waiting}) == 1  # all due when a #0 is retried
     assert [r.attempts for r in waiting] == [1, 0, 0]
+
+
+def test_a_reply_in_a_conversation_goes_before_a_broadcast_queued_earlier(core: Core) -> None:
+    enqueue_chats(core, [f"fan{i}" for i in range(6)], per_chat=1)  # a broadcast, queued first
+    with core.sessions() as s, s.begin():
+        Outbox(s, core.clock).to_chat("console", "asking", "late:1", Reply("下一题"), urgent=True)
+    sender = SlowSender()
+    dispatcher = OutboxDispatcher(core.sessions, core.clock, {"console": sender})
+    assert asyncio.run(dispatcher.run_once(limit=2)) == 2
+    assert ("asking", "下一题") in sender.sent  # in the first batch, ahead of the broadcast

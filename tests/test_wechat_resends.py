@@ -49,6 +49,7 @@ class LossyFollower:
         self.tries, self.resend_after, self.retype_after = tries, resend_after, retype_after
         self.seen: list[str] = []
         self.lost = self.resends = self.retyped = self.told_again = 0
+        self.read_service = 0  # customer-service messages already read (they stay on screen)
 
     async def say(self, line: str) -> str:
         while True:
@@ -64,7 +65,6 @@ class LossyFollower:
 
     async def _deliver(self, line: str) -> str:
         fake = self.bot.fake
-        before = len(fake.service_texts(self.openid))
         fake.interact(self.openid)
         msg_id = str(next(self.bot.server.msg_ids))
         body = message_xml(self.openid, "text", int(time.time()), MsgId=msg_id, Content=line)
@@ -83,8 +83,9 @@ class LossyFollower:
             break  # answered empty: the reply comes as a customer-service message
         deadline = time.monotonic() + self.retype_after
         while time.monotonic() < deadline:
-            late = fake.service_texts(self.openid)[before:]
+            late = fake.service_texts(self.openid)[self.read_service :]
             if late:
+                self.read_service += len(late)
                 return "\n".join(late)
             await asyncio.sleep(0.01)
         return ""

@@ -70,8 +70,12 @@ class Outbox:
         if not self.batch:
             self.flush()
 
-    def to_chat(self, channel: str, chat_id: str, key: str, reply: Reply) -> None:
-        self._rows.append(self.row(key, None, channel, chat_id, reply))
+    def to_chat(
+        self, channel: str, chat_id: str, key: str, reply: Reply, urgent: bool = False
+    ) -> None:
+        """To a chat; `urgent`: the reply to someone in a conversation, delivered before
+        anything queued that is not."""
+        self._rows.append(self.row(key, None, channel, chat_id, reply, priority=int(urgent)))
         if not self.batch:
             self.flush()
 
@@ -100,10 +104,17 @@ class Outbox:
         return chosen
 
     def row(
-        self, key: str, person_id: int | None, channel: str, chat_id: str, reply: Reply
+        self,
+        key: str,
+        person_id: int | None,
+        channel: str,
+        chat_id: str,
+        reply: Reply,
+        priority: int = 0,
     ) -> dict[str, object]:
         now = self.clock.now()
         return {
+            "priority": priority,
             "idempotency_key": _fit_key(key),
             "person_id": person_id,
             "channel": channel,

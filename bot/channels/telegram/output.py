@@ -143,7 +143,7 @@ class Output:
         with self.core.sessions() as session, session.begin():
             outbox = Outbox(session, self.core.clock)
             for n, reply in enumerate(replies, start=first):
-                outbox.to_chat(CHANNEL, chat_id, f"tg-reply:{update_id}:{n}", reply)
+                outbox.to_chat(CHANNEL, chat_id, f"tg-reply:{update_id}:{n}", reply, urgent=True)
 
     async def send_reply(
         self, chat_id: str, chat_kind: str, reply: Reply, language: str | None = None

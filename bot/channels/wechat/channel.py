@@ -348,7 +348,9 @@ class WeChatChannel:
             with self.sessions() as session, session.begin():
                 outbox = Outbox(session, self.core.clock)
                 for i, reply in enumerate(replies):
-                    outbox.to_chat(CHANNEL, cb.openid, f"wechat:{tag}:{cb.key}:{i}", reply)
+                    outbox.to_chat(
+                        CHANNEL, cb.openid, f"wechat:{tag}:{cb.key}:{i}", reply, urgent=True
+                    )
                 if late:
                     went_late(session, cb.key)
 
