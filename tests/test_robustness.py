@@ -137,3 +137,29 @@ def test_a_telegram_step_that_keeps_failing_is_answered_once_and_not_retried(
         pending = s.scalars(select(TelegramUpdate.id).where(TelegramUpdate.processed_at.is_(None)))
         assert pending.all() == []
     assert said([m.text for m in user.say("确认提交", quiet=0.3)], "streamer.submitted")
+
+
+@pytest.mark.fake("telegram")
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+def test_uploads_and_exports_that_cannot_be_written_still_get_answers(
+    db: Engine, config: FestivalConfig, clock: FixedClock, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """The evidence picture stays Telegram's (the report is saved), the export says it could
+    not be written, and the bot answers the next message."""
+    from tests.fake_telegram import config_for_tests
+    from tests.test_telegram_flows import ADMIN, _approved_then_report_with_photo
+
+    blocked(tmp_path / "uploads")
+    blocked(tmp_path / "exports")
+    core = Core(config_for_tests(config), db, clock, ROUTES, tmp_path)
+    try:
+        with BotThread(core, fake):
+            fake.wait(lambda: fake.stats.calls.get("getUpdates", 0) > 0)
+            _, ref, out = _approved_then_report_with_photo(core, fake, db, 9201, "gao_farm")
+            assert said([m.text for m in out], "report.saved")
+            assert ref.startswith("shot-9201-")  # Telegram's id: the copy was refused
+            admin = fake.user(ADMIN, "admin")
+            assert said([m.text for m in admin.say("/export streamers")], "export.failed")
+            assert said([m.text for m in admin.say("/help")], "help.text")
+    finally:
+        core.executor.shutdown()
