@@ -59,7 +59,6 @@ class FormEngine:
         before = {
             "mode": st["mode"],
             "cursor": list(st["cursor"]),
-            "buttons": ctx.state.data.get("_buttons") or [],
             "numbered": bool(ctx.state.data.get("_numbered")),
         }
         replies = self._handle(ctx, form, action)
@@ -126,7 +125,7 @@ class FormEngine:
         prev = ctx.state.data.get("_asked_before")
         cursor = prev["cursor"] if prev else None
         if prev is not None and prev["mode"] == "outside":
-            if typed_action(ctx.incoming.text, prev["buttons"], prev["numbered"]) is not None:
+            if typed_action(ctx.incoming.text, prev["labels"], prev["numbered"]) is not None:
                 ctx.keep_state = True  # the choice that opened the form, typed again
                 return []
             return self._not_taken(ctx, None)
@@ -138,8 +137,7 @@ class FormEngine:
             return self._not_taken(ctx, None)
         field = self._field_at(form, cursor)
         scope = self._scope(st["answers"], cursor)
-        action = typed_action(ctx.incoming.text, prev["buttons"], prev["numbered"])
-        action = action or _typed_nav(ctx)
+        action = _typed_option(ctx, field, scope, prev["numbered"]) or _typed_nav(ctx)
         if action == "nav:skip" and field.skippable(ctx):
             value: Any = None
         elif action is not None and action.startswith("nav:"):
@@ -181,8 +179,7 @@ class FormEngine:
             return None
         form = self.forms[ctx.state.flow or ""]
         field = self._field_at(form, prev["cursor"])
-        action = typed_action(ctx.incoming.text, prev["buttons"], prev["numbered"])
-        action = action or _typed_nav(ctx)
+        action = _typed_option(ctx, field, st["answers"], prev["numbered"]) or _typed_nav(ctx)
         try:
             if action == "nav:skip":
                 value: Any = None
@@ -629,7 +626,8 @@ class FormEngine:
         ctx.state.data["_asked_before"] = {
             "mode": "outside",
             "cursor": [],
-            "buttons": ctx.state.data.get("_buttons") or [],
+            # labels only (stored with every step of the form: kept small)
+            "labels": [[label, data] for label, data in ctx.state.data.get("_buttons") or []],
             "numbered": bool(ctx.state.data.get("_numbered")),
         }
 
@@ -656,6 +654,17 @@ class FormEngine:
 
     def _put(self, answers: Answers, cursor: Cursor, value: Any) -> None:
         self._scope(answers, cursor)[cursor[-1]] = value
+
+
+def _typed_option(ctx: Ctx, field: Field, scope: Answers, numbered: bool) -> str | None:
+    """A choice of `field` typed by its number, as its prompt numbered them (options first);
+    labels are matched by the field's own reading (_read). The buttons shown are not kept
+    per question: the options are asked of the field again."""
+    text = normalize(ctx.incoming.text or "")
+    if not numbered or not text.isdigit() or field.options is None or field.multi:
+        return None
+    n = int(text)
+    return f"o:{n - 1}" if 1 <= n <= len(field.options(ctx, scope)) else None
 
 
 def _typed_nav(ctx: Ctx) -> str | None:
