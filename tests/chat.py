@@ -58,3 +58,18 @@ class Chat:
         self.delivered.seek(0)
         self.delivered.truncate()
         return out
+
+
+def form_answers(core: Core, user: str) -> dict[str, object]:
+    """The answers stored so far in the form `user` is filling in (console identity)."""
+    from sqlalchemy import select
+
+    from models import DialogState, Identity
+
+    with core.sessions() as s:
+        data = s.scalars(
+            select(DialogState.data)
+            .join(Identity, Identity.id == DialogState.identity_id)
+            .where(Identity.user_id == user)
+        ).one()
+    return dict(data["form"]["answers"])

@@ -118,6 +118,16 @@ def core(db: Engine, config: FestivalConfig, clock: FixedClock) -> Iterator[Core
 
 
 @pytest.fixture
+def files_core(
+    db: Engine, config: FestivalConfig, clock: FixedClock, tmp_path: Path
+) -> Iterator[Core]:
+    """A core with a data directory (tmp_path): pictures are copied and drawn there."""
+    core = Core(config, db, clock, ROUTES, tmp_path)
+    yield core
+    core.executor.shutdown()
+
+
+@pytest.fixture
 def chat(core: Core) -> Chat:
     return Chat(core)
 

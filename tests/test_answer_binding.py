@@ -17,7 +17,7 @@ from bot.core.messages import Incoming, Reply
 from models import DialogState, Identity, Streamer
 from tests import flows
 from tests.catalog import said
-from tests.chat import Chat
+from tests.chat import Chat, form_answers
 
 PHONE_AT = flows.streamer_lines("acct").index("138 0013 8000")
 
@@ -26,16 +26,6 @@ def _say(core: Core, user: str, line: str, early: bool = False) -> list[Reply]:
     inc = parse_line(line, user)
     assert inc is not None
     return core.process_sync(dataclasses.replace(inc, early=early))
-
-
-def _answers(core: Core, user: str) -> dict[str, object]:
-    with core.sessions() as s:
-        data = s.scalars(
-            select(DialogState.data)
-            .join(Identity, Identity.id == DialogState.identity_id)
-            .where(Identity.user_id == user)
-        ).one()
-    return dict(data["form"]["answers"])
 
 
 def _version(core: Core, user: str) -> int:
@@ -58,12 +48,12 @@ def test_a_repeated_answer_changes_nothing_and_says_nothing(core: Core, chat: Ch
     version = _version(core, "ann")
     # the phone typed again before the followers question was shown (a doubled question)
     assert _say(core, "ann", "138 0013 8000", early=True) == []
-    assert _answers(core, "ann")["phone"] == "13800138000"
-    assert "followers" not in _answers(core, "ann")
+    assert form_answers(core, "ann")["phone"] == "13800138000"
+    assert "followers" not in form_answers(core, "ann")
     assert _version(core, "ann") == version  # the open question's buttons stay valid
     # and the followers question still takes its answer
     chat.say("ann", "1800")
-    assert _answers(core, "ann")["followers"] == 1800
+    assert form_answers(core, "ann")["followers"] == 1800
 
 
 def test_a_different_value_corrects_the_previous_answer_and_says_so(core: Core, chat: Chat) -> None:
@@ -71,7 +61,7 @@ def test_a_different_value_corrects_the_previous_answer_and_says_so(core: Core, 
     replies = _say(core, "bo", "139 0013 9000", early=True)
     assert said(replies, "form.corrected", field="联系电话")
     assert said(replies[-1:], "ask.followers")  # the open question again, with the reason
-    answers = _answers(core, "bo")
+    answers = form_answers(core, "bo")
     assert answers["phone"] == "13900139000" and "followers" not in answers
 
 
@@ -82,11 +72,11 @@ def test_a_value_that_fits_only_the_open_question_is_not_taken(core: Core, chat:
     replies = _say(core, "cy", "1800", early=True)
     assert said(replies, "form.early_not_taken", field="联系电话")
     assert said(replies[-1:], "ask.followers")
-    answers = _answers(core, "cy")
+    answers = form_answers(core, "cy")
     assert answers["phone"] == "13800138000" and "followers" not in answers
 
 
-def test_a_typed_choice_number_is_read_against_the_question_it_answers(
+def test_a_typed_choice_number_is_read_against_the_question_itform_answers(
     core: Core, chat: Chat
 ) -> None:
     """'1' typed again at the declarations question arrives after the summary was stored but
@@ -94,11 +84,11 @@ def test_a_typed_choice_number_is_read_against_the_question_it_answers(
     first button 确认提交, so nothing is submitted unseen."""
     chat.run("di", flows.streamer_lines("acct_d"))
     assert said(chat.last, "streamer.summary_title")
-    assert _answers(core, "di")["declarations"] == "yes"
+    assert form_answers(core, "di")["declarations"] == "yes"
     assert _say(core, "di", "1", early=True) == []  # option 1 is 以上全部属实: a repeat
     with core.sessions() as s:
         assert s.scalar(select(Streamer.id)) is None  # nothing submitted
-    assert _answers(core, "di")["declarations"] == "yes"
+    assert form_answers(core, "di")["declarations"] == "yes"
     chat.say("di", "确认提交")  # the person confirms once they have seen the summary
     with core.sessions() as s:
         assert s.scalar(select(Streamer.id)) is not None
@@ -110,7 +100,7 @@ def test_early_text_outside_a_form_and_late_text_are_handled_as_always(
     assert said(_say(core, "ed", "/start", early=True), "menu.title")
     _up_to_followers(chat, "fa")
     chat.say("fa", "1800")  # not early: the answer to the open question
-    assert _answers(core, "fa")["followers"] == 1800
+    assert form_answers(core, "fa")["followers"] == 1800
 
 
 def test_shown_questions_keep_the_first_time_a_question_was_shown() -> None:

@@ -3,31 +3,18 @@ city's or the universities' on the first /top that asks for it, then kept with t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.config import FestivalConfig
-from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from bot.core.messages import Incoming, Reply
-from handlers.routes import ROUTES
 from models import board as boards
 from tests import festival_data as data
 from tests.test_board import DAY, MONDAY_1, publish
-
-
-@pytest.fixture
-def drawing_core(
-    db: Engine, config: FestivalConfig, clock: FixedClock, tmp_path: Path
-) -> Iterator[Core]:
-    core = Core(config, db, clock, ROUTES, tmp_path)  # the data directory
-    yield core
-    core.executor.shutdown()
 
 
 def top(core: Core, args: str) -> Reply:
@@ -37,7 +24,7 @@ def top(core: Core, args: str) -> Reply:
 
 
 def test_a_city_board_is_drawn_when_first_asked_for_then_kept(
-    db: Engine, config: FestivalConfig, drawing_core: Core, tmp_path: Path
+    db: Engine, config: FestivalConfig, files_core: Core, tmp_path: Path
 ) -> None:
     with Session(db, expire_on_commit=False) as s, s.begin():
         a = data.streamer(s, "萍乡小花", "360302")  # 萍乡市 安源区
@@ -45,7 +32,7 @@ def test_a_city_board_is_drawn_when_first_asked_for_then_kept(
         data.report(s, config, a, DAY, gmv_yuan=300)
         data.report(s, config, b, DAY, gmv_yuan=500)
         publish(s, config, "2020-11-02", MONDAY_1)
-    first = top(drawing_core, "萍乡")
+    first = top(files_core, "萍乡")
     assert first.image_path is not None
     picture = Path(first.image_path)
     assert picture.parent == tmp_path / "boards" and picture.name.startswith("board-city-")
@@ -58,8 +45,8 @@ def test_a_city_board_is_drawn_when_first_asked_for_then_kept(
         ).all()
     assert str(picture) in stored  # kept with the board: the next /top sends the same file
     drawn_at = picture.stat().st_mtime_ns
-    again = top(drawing_core, "萍乡市")
+    again = top(files_core, "萍乡市")
     assert again.image_path == first.image_path and picture.stat().st_mtime_ns == drawn_at
     # a city with nobody on its board gets the text, and no empty picture
-    empty = top(drawing_core, "九江")
+    empty = top(files_core, "九江")
     assert empty.image_path is None and "九江" in empty.text

@@ -6,13 +6,11 @@ unit that belongs to another question (3小时 as likes, 100块 as hours, 3.5% a
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from bot.core.dispatcher import Core
-from models import DialogState, Identity
 from tests import flows
 from tests.catalog import said
-from tests.chat import Chat
+from tests.chat import Chat, form_answers
 
 LINES = flows.streamer_lines("acct_p")
 AT = {name: LINES.index(value) for name, value in (("followers", "1.2万"), ("likes", "3.5万"))}
@@ -22,16 +20,6 @@ AT |= {
     "sales": 18,  # "12.5万"
     "conversion": 21,  # "3.5%"
 }
-
-
-def _answers(core: Core, user: str) -> dict[str, object]:
-    with core.sessions() as s:
-        data = s.scalars(
-            select(DialogState.data)
-            .join(Identity, Identity.id == DialogState.identity_id)
-            .where(Identity.user_id == user)
-        ).one()
-    return dict(data["form"]["answers"])
 
 
 def _up_to(chat: Chat, user: str, index: int) -> None:
@@ -54,27 +42,27 @@ def test_a_number_that_cannot_be_the_answer_is_asked_again(
 ) -> None:
     user = f"p_{question}"
     _up_to(chat, user, AT[question])
-    before = _answers(core, user)
+    before = form_answers(core, user)
     shown_before = chat.last[-1].text
     chat.say(user, typed)
     assert said(chat.last[0], key), chat.last[0].text
     assert chat.last[-1].text == shown_before  # the same question again
-    assert _answers(core, user) == before  # nothing stored
+    assert form_answers(core, user) == before  # nothing stored
 
 
 def test_hours_are_typed_as_people_type_them(core: Core, chat: Chat) -> None:
     _up_to(chat, "p_h", AT["hours"])
     chat.say("p_h", "2小时30分")
-    assert _answers(core, "p_h")["monthly_live_hours"] == "2.5"
+    assert form_answers(core, "p_h")["monthly_live_hours"] == "2.5"
 
 
 def test_an_unusual_follower_count_is_confirmed_first(core: Core, chat: Chat) -> None:
     _up_to(chat, "p_c", AT["followers"])
     chat.say("p_c", "12,345,678")
     assert said(chat.last, "form.confirm_value", value="12,345,678")
-    assert "followers" not in _answers(core, "p_c")
+    assert "followers" not in form_answers(core, "p_c")
     chat.say("p_c", "没错")
-    assert _answers(core, "p_c")["followers"] == 12_345_678
+    assert form_answers(core, "p_c")["followers"] == 12_345_678
     assert said(chat.last, "ask.likes_received")
 
 
@@ -83,10 +71,10 @@ def test_an_unusual_value_can_be_retyped(core: Core, chat: Chat) -> None:
     chat.say("p_r", "12345678")
     chat.say("p_r", "重新填写")
     assert said(chat.last, "ask.followers")
-    assert "followers" not in _answers(core, "p_r")
+    assert "followers" not in form_answers(core, "p_r")
     chat.say("p_r", "12345678")
     chat.say("p_r", "1800")  # typed instead of confirming: a new answer
-    assert _answers(core, "p_r")["followers"] == 1800
+    assert form_answers(core, "p_r")["followers"] == 1800
     assert said(chat.last, "ask.likes_received")
 
 
@@ -108,6 +96,6 @@ def test_a_doubled_unusual_value_is_not_taken_unconfirmed(core: Core) -> None:
             assert replies == expected
         else:
             assert said(replies, "form.early_not_taken")
-    assert "followers" not in _answers(core, "p_d")
+    assert "followers" not in form_answers(core, "p_d")
     chat.say("p_d", "没错")
-    assert _answers(core, "p_d")["followers"] == 12_345_678
+    assert form_answers(core, "p_d")["followers"] == 12_345_678

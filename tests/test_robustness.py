@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,15 +38,6 @@ def blocked(folder: Path) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     folder.write_bytes(b"not a folder")
     return folder
-
-
-@pytest.fixture
-def files_core(
-    db: Engine, config: FestivalConfig, clock: FixedClock, tmp_path: Path
-) -> Iterator[Core]:
-    core = Core(config, db, clock, ROUTES, tmp_path)  # the data directory
-    yield core
-    core.executor.shutdown()
 
 
 def _published(db: Engine, config: FestivalConfig) -> None:

@@ -59,12 +59,12 @@ def varied_streamer(n: int) -> tuple[list[str], dict[str, object]]:
     return [*lines, "确认提交"], expected
 
 
-def stored(db: Engine, user_id: int) -> dict[str, object]:
+def stored(db: Engine, user_id: int | str, channel: str = "telegram") -> dict[str, object]:
     with Session(db) as session:
         streamers = session.scalars(
             select(Streamer)
             .join(Identity, Identity.person_id == Streamer.person_id)
-            .where(Identity.channel == "telegram", Identity.user_id == str(user_id))
+            .where(Identity.channel == channel, Identity.user_id == str(user_id))
         ).all()
         assert len(streamers) == 1, f"user {user_id}: {len(streamers)} registrations"
         s = streamers[0]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,10 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot.config import FestivalConfig
-from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
-from handlers.routes import ROUTES
 from models import Enterprise, Product
 from tests import flows
 from tests.catalog import said
@@ -28,24 +24,15 @@ from tests.test_web import free_port
 pytestmark = pytest.mark.fake("wechat")
 
 
-@pytest.fixture
-def keeping_core(
-    db: Engine, config: FestivalConfig, clock: FixedClock, tmp_path: Path
-) -> Iterator[Core]:
-    core = Core(config, db, clock, ROUTES, tmp_path)  # pictures are copied: downloads happen
-    yield core
-    core.executor.shutdown()
-
-
 def test_a_text_sent_while_a_picture_downloads_waits_for_it(
-    keeping_core: Core, fake: FakeWeChat, db: Engine
+    files_core: Core, fake: FakeWeChat, db: Engine
 ) -> None:
     fake.media_delay = 0.5
     lines = flows.enterprise_lines()
     product = flows.product_lines("莲花血鸭")[:-1]  # up to the attachment question
 
     async def scenario() -> None:
-        async with wechat_bot(keeping_core, fake, False) as bot:
+        async with wechat_bot(files_core, fake, False) as bot:
             ent = bot.follower("o_order")
             await ent.run([*lines, *product])
 
@@ -70,7 +57,7 @@ def test_a_text_sent_while_a_picture_downloads_waits_for_it(
 
 
 def test_a_stop_lets_a_callback_in_flight_answer(
-    keeping_core: Core, fake: FakeWeChat, db: Engine
+    files_core: Core, fake: FakeWeChat, db: Engine
 ) -> None:
     """SIGTERM while a follower's picture is still downloading: the web server finishes that
     request (a passive reply) before the process ends, instead of cutting it off."""
@@ -87,7 +74,7 @@ def test_a_stop_lets_a_callback_in_flight_answer(
         async def main() -> None:
             loop_box["loop"] = asyncio.get_running_loop()
             stop_box["stop"] = asyncio.Event()
-            await run(keeping_core, settings, stop_box["stop"])
+            await run(files_core, settings, stop_box["stop"])
 
         try:
             asyncio.run(main())

@@ -10,7 +10,6 @@ import asyncio
 import random
 import time
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -21,10 +20,11 @@ from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from handlers.routes import ROUTES
-from models import Identity, LiveAccount, OutboxMessage, Streamer, WeChatInbound
+from models import OutboxMessage, Streamer, WeChatInbound
 from tests import flows
 from tests.catalog import said
 from tests.fake_wechat import FakeWeChat, Harness, message_xml, wechat_bot
+from tests.test_telegram_faults import stored, varied_streamer
 
 pytestmark = pytest.mark.fake("wechat")
 
@@ -89,54 +89,6 @@ class LossyFollower:
                 return "\n".join(late)
             await asyncio.sleep(0.01)
         return ""
-
-
-def varied(n: int) -> tuple[list[str], dict[str, object]]:
-    """A registration whose figures all differ (a value stored one field off would show)."""
-    lines = flows.streamer_lines(f"wx_{n}", followers=str(2000 + n))
-    lines[9] = f"1380000{n:04d}"  # phone
-    lines[11] = str(30_000 + n)  # likes
-    lines[13] = str(10 + n % 20)  # live days per month
-    lines[15] = str(100_000 + n)  # cumulative viewers
-    lines[16] = str(5000 + n)  # peak concurrent
-    lines[17] = str(800 + n)  # orders
-    expected = {
-        "account": f"wx_{n}",
-        "phone": f"1380000{n:04d}",
-        "followers": 2000 + n,
-        "likes_received": 30_000 + n,
-        "monthly_live_days": 10 + n % 20,
-        "monthly_live_hours": Decimal("45.5"),
-        "cumulative_viewers": 100_000 + n,
-        "peak_concurrent": 5000 + n,
-        "cumulative_orders": 800 + n,
-    }
-    return [*lines, "确认提交"], expected
-
-
-def stored(db: Engine, openid: str) -> dict[str, object]:
-    with Session(db) as session:
-        streamers = session.scalars(
-            select(Streamer)
-            .join(Identity, Identity.person_id == Streamer.person_id)
-            .where(Identity.channel == "wechat", Identity.user_id == openid)
-        ).all()
-        assert len(streamers) == 1, f"{openid}: {len(streamers)} registrations"
-        s = streamers[0]
-        (account,) = session.scalars(
-            select(LiveAccount.account_name).where(LiveAccount.streamer_id == s.id)
-        ).all()
-        return {
-            "account": account,
-            "phone": s.phone,
-            "followers": s.followers,
-            "likes_received": s.likes_received,
-            "monthly_live_days": s.monthly_live_days,
-            "monthly_live_hours": s.monthly_live_hours,
-            "cumulative_viewers": s.cumulative_viewers,
-            "peak_concurrent": s.peak_concurrent,
-            "cumulative_orders": s.cumulative_orders,
-        }
 
 
 def test_a_resend_gets_the_answer_its_first_delivery_got(core: Core, fake: FakeWeChat) -> None:
@@ -231,7 +183,7 @@ def test_lost_answers_store_exactly_what_each_follower_typed(
         async with wechat_bot(core, fake, safe=True) as bot:
 
             async def register(n: int) -> dict[str, object]:
-                lines, expected = varied(n)
+                lines, expected = varied_streamer(n)
                 person = LossyFollower(bot, f"o_lossy{n}", random.Random(n), loss=0.3)
                 followers.append(person)
                 for line in lines:
@@ -242,7 +194,7 @@ def test_lost_answers_store_exactly_what_each_follower_typed(
             results = await asyncio.gather(*(register(n) for n in range(1, 6)))
             await bot.runtime.channel.idle()
             for n, expected in enumerate(results, start=1):
-                assert stored(db, f"o_lossy{n}") == expected
+                assert stored(db, f"o_lossy{n}", "wechat") == expected
 
     asyncio.run(scenario())
     assert sum(f.lost for f in followers) >= 10  # the faults really happened
