@@ -47,6 +47,7 @@ class Outcome:
     scheduled_for: dt.datetime
     ran: bool  # False: already recorded (by us earlier, or another process)
     enqueued: int = 0
+    failed: bool = False  # the run raised: rolled back, recorded, retried within its grace
 
 
 class JobRunner:
@@ -89,12 +90,28 @@ class JobRunner:
     def run_due(self, now: dt.datetime | None = None) -> list[Outcome]:
         """Run every due fire time not yet recorded (at start: the missed ones in grace)."""
         now = now or self.clock.now()
-        done = set(self.recorded())
+        done = {key for key, run in self.recorded().items() if run.finished_at is not None}
         outcomes = []
         for spec, t in self.due(now):
             if (spec.name, t) not in done:
-                outcomes.append(self.run(spec.name, t))
+                outcomes.append(self.attempt(spec.name, t))
         return outcomes
+
+    def attempt(self, name: str, scheduled_for: dt.datetime) -> Outcome:
+        """`run`, with a failure logged and recorded instead of raised: one failing job (a
+        bug, a disk that refuses writes, a database hiccup) neither stops the jobs due after
+        it nor vanishes; the next look retries it while its grace lasts."""
+        try:
+            return self.run(name, scheduled_for)
+        except Exception as exc:
+            log.exception("job %s for %s failed; retried within its grace", name, scheduled_for)
+            try:
+                with self.sessions() as session, session.begin():
+                    error = f"{type(exc).__name__}: {exc}"
+                    runs.record_failure(session, name, scheduled_for, self.clock.now(), error)
+            except Exception:
+                log.exception("could not record the failure of job %s", name)
+            return Outcome(name, scheduled_for, ran=False, failed=True)
 
     def run(self, name: str, scheduled_for: dt.datetime) -> Outcome:
         """One run in one transaction: claim (job, fire time), enqueue, mark finished."""

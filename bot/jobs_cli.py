@@ -60,7 +60,10 @@ def main(argv: list[str]) -> int:
             print("   " + reply.text.replace("\n", "\n   "))
         print(f"{len(plan.sent)} messages would be sent (dry run: nothing stored or sent)")
         return 0
-    outcome = runner.run(args.name, now)
+    outcome = runner.attempt(args.name, now)
+    if outcome.failed:
+        print(f"{args.name} failed (logged above, recorded in job_runs); nothing was enqueued")
+        return 1
     if not outcome.ran:
         print(f"{args.name} already ran for {now.astimezone(tz):%Y-%m-%d %H:%M}")
         return 0

@@ -5,9 +5,11 @@ recording sender. No sleeping."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -431,3 +433,72 @@ def test_the_rehearsal_speed_is_bounded_and_checked(config: FestivalConfig, tmp_
     before = normal.now()
     wall.advance(2.5)
     assert normal.now() - before == dt.timedelta(seconds=2.5)
+
+
+def test_a_failing_job_is_recorded_and_retried_within_its_grace(
+    runner: JobRunner,
+    festival: None,
+    sessions: sessionmaker[Session],
+    config: FestivalConfig,
+) -> None:
+    """The evening nudge fails once (say, the disk refused a write): the failure is rolled back
+    with what it enqueued, recorded with its error, and the next look (still in its grace)
+    runs it; beyond its grace it is left alone."""
+    clock = runner.clock
+    assert isinstance(clock, FixedClock)
+    nudge = runner.specs["evening_nudge"]
+    tries: list[dt.datetime] = []
+
+    def flaky(jc: Any) -> None:
+        tries.append(jc.scheduled_for)
+        if len(tries) == 1:
+            nudge.run(jc)  # enqueues, then fails: nothing of it may stay
+            raise OSError(30, "Read-only file system")
+        nudge.run(jc)
+
+    runner.specs["evening_nudge"] = dataclasses.replace(nudge, run=flaky)
+    nine = local(config, 2020, 11, 3, 21, 0)
+    clock.set(nine)
+    [failed] = [o for o in runner.run_due() if o.job == "evening_nudge"]
+    assert failed.failed and not failed.ran
+    with sessions() as s:
+        run = s.scalars(select(JobRun).where(JobRun.job == "evening_nudge")).one()
+        assert run.finished_at is None and run.failures == 1
+        assert "Read-only file system" in (run.last_error or "")
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    clock.advance(minutes=1)
+    [retried] = [o for o in runner.run_due() if o.job == "evening_nudge"]
+    assert retried.ran and retried.enqueued == 2  # ming and hong, as a run that never failed
+    with sessions() as s:
+        run = s.scalars(select(JobRun).where(JobRun.job == "evening_nudge")).one()
+        assert run.finished_at is not None and run.failures == 1
+    assert runner.run_due() == []  # finished: never again
+    assert len(tries) == 2
+    sender = Recorder()
+    deliver(sessions, clock, sender)
+    assert sorted(m.chat_id for m in sender.sent) == ["hong", "ming"]  # once each
+
+
+def test_a_job_failing_beyond_its_grace_is_given_up(
+    runner: JobRunner,
+    festival: None,
+    sessions: sessionmaker[Session],
+    config: FestivalConfig,
+) -> None:
+    clock = runner.clock
+    assert isinstance(clock, FixedClock)
+    nudge = runner.specs["evening_nudge"]
+
+    def broken(jc: Any) -> None:
+        raise RuntimeError("a bug")
+
+    runner.specs["evening_nudge"] = dataclasses.replace(nudge, run=broken)
+    clock.set(local(config, 2020, 11, 3, 21, 0))
+    for minutes in (0, 30, 60):  # every look within the 90 minutes of grace tries again
+        clock.set(local(config, 2020, 11, 3, 21, minutes % 60) + dt.timedelta(hours=minutes // 60))
+        assert [o.failed for o in runner.run_due() if o.job == "evening_nudge"] == [True]
+    clock.set(local(config, 2020, 11, 3, 22, 31))
+    assert [o for o in runner.run_due() if o.job == "evening_nudge"] == []
+    with sessions() as s:
+        run = s.scalars(select(JobRun).where(JobRun.job == "evening_nudge")).one()
+        assert (run.failures, run.finished_at) == (3, None)
