@@ -345,6 +345,9 @@ class TelegramConfig(_Strict):
     # answered with an apology and marked handled; a busy database keeps it for the next start.
     step_attempts: int = Field(default=3, ge=1, le=10)
     step_retry_seconds: float = Field(default=0.5, ge=0)
+    # An update still unhandled after this many process starts (its step ended the process
+    # each time) is answered with the apology and marked handled instead of tried again.
+    replay_starts: int = Field(default=3, ge=1, le=20)
 
 
 class WeChatTemplate(_Strict):

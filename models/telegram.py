@@ -35,6 +35,8 @@ class TelegramUpdate(IdMixin, Base):
     # The chat it came from (chat id; the sender's id when there is no chat): replies are
     # sent again at start only for a chat's latest update.
     chat_key: Mapped[str | None] = mapped_column(String(40))
+    # process starts that found this update unhandled (a step that crashes the process)
+    starts: Mapped[int] = mapped_column(default=0)
 
     __table_args__ = (Index("ix_telegram_updates_chat_key", "chat_key", "update_id"),)
 
@@ -98,15 +100,22 @@ class UpdateStore:
                     new.append(payload)
         return new
 
-    def unprocessed(self) -> list[dict[str, Any]]:
-        with self.sessions() as session:
-            return list(
-                session.scalars(
-                    select(TelegramUpdate.payload)
-                    .where(TelegramUpdate.processed_at.is_(None))
-                    .order_by(TelegramUpdate.update_id)
-                )
+    def unprocessed(self) -> list[tuple[dict[str, Any], int]]:
+        """At start: the updates stored but not handled before the last stop, oldest first,
+        each with how many starts have now found it unhandled (counted here, once per start,
+        so that an update whose step kills the process cannot loop forever; nothing is
+        written per step on the hot path)."""
+        with self.sessions() as session, session.begin():
+            pending = TelegramUpdate.processed_at.is_(None)
+            session.execute(
+                update(TelegramUpdate).where(pending).values(starts=TelegramUpdate.starts + 1)
             )
+            rows = session.execute(
+                select(TelegramUpdate.payload, TelegramUpdate.starts)
+                .where(pending)
+                .order_by(TelegramUpdate.update_id)
+            )
+            return [(payload, starts) for payload, starts in rows]
 
     def mark(
         self,

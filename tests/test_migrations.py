@@ -92,7 +92,7 @@ def fresh_sqlite(tmp_path: Path) -> Iterator[Engine]:
 
 # ----- the schema -------------------------------------------------------------------------
 def test_one_head() -> None:
-    assert head() == "0010"
+    assert head() == "0011"
 
 
 def test_fresh_sqlite_matches_the_models(fresh_sqlite: Engine) -> None:

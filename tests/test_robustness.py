@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.console import ConsoleChannel
@@ -24,6 +25,7 @@ from bot.core.i18n import translate
 from handlers.routes import ROUTES
 from models import OutboxMessage, TelegramUpdate
 from models import board as boards
+from models.telegram import UpdateStore
 from scheduler import JobRunner
 from tests import festival_data as data
 from tests import flows
@@ -153,3 +155,35 @@ def test_uploads_and_exports_that_cannot_be_written_still_get_answers(
             assert said([m.text for m in admin.say("/help")], "help.text")
     finally:
         core.executor.shutdown()
+
+
+@pytest.mark.fake("telegram")
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+def test_an_update_that_ended_the_process_at_every_start_gets_the_apology(
+    tg_core: Core, fake: FakeTelegram, db: Engine
+) -> None:
+    """Stored, then the process died in its step at every start (`replay_starts` of them):
+    the next start answers it with the apology and marks it handled; a fresh update stored
+    beside it is handled as usual."""
+    from bot.channels.telegram import adapter
+
+    poisoned, fresh = fake.user(9201, "gus"), fake.user(9202, "hal")
+
+    def start(user: Any, update_id: int) -> dict[str, Any]:
+        command = {"type": "bot_command", "offset": 0, "length": 6}
+        message = user._message(user._private(), text="/start", entities=[command])
+        return {"update_id": update_id, "message": message}
+
+    store = UpdateStore(sessionmaker(db), db)
+    store.save([start(poisoned, 1), start(fresh, 2)], tg_core.clock.now(), adapter.chat_key)
+    limit = tg_core.config.telegram.replay_starts
+    with Session(db) as s, s.begin():
+        s.execute(update(TelegramUpdate).where(TelegramUpdate.update_id == 1).values(starts=limit))
+    with BotThread(tg_core, fake):
+        fake.wait(lambda: len(poisoned.inbox) >= 1 and len(fresh.inbox) >= 1, timeout=20)
+    assert said([m.text for m in poisoned.inbox], "err.step_failed")
+    assert not said([m.text for m in fresh.inbox], "err.step_failed")
+    with Session(db) as s:
+        rows = {u.update_id: u for u in s.scalars(select(TelegramUpdate))}
+        assert rows[1].processed_at is not None and rows[2].processed_at is not None
+        assert (rows[1].starts, rows[2].starts) == (limit + 1, 1)

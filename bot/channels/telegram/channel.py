@@ -87,8 +87,18 @@ class TelegramChannel:
             # the chat's last answer from us may never have left: send it now
             self._start(self._in_turn(payload, self._resend(payload, replies)))
         rows = await self.core.offload(self.store.unprocessed)
-        for payload in rows:
-            self.dispatch(payload)
+        for payload, starts in rows:
+            if starts > self.limits.replay_starts:
+                # its step ended the process at every start (or never got to run): answer
+                # it with the apology instead of trying it once more
+                log.error(
+                    "telegram update %s unhandled after %d starts; apologised",
+                    payload.get("update_id"),
+                    starts - 1,
+                )
+                self._start(self._in_turn(payload, self.handle(payload, give_up=True)))
+            else:
+                self.dispatch(payload)
         return len(rows)
 
     def dispatch(self, payload: dict[str, Any]) -> None:
@@ -115,7 +125,7 @@ class TelegramChannel:
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
-    async def handle(self, payload: dict[str, Any]) -> None:
+    async def handle(self, payload: dict[str, Any], give_up: bool = False) -> None:
         update_id = int(payload["update_id"])
         moved = adapter.migration(payload)
         if moved is not None:
@@ -127,6 +137,10 @@ class TelegramChannel:
             return
         # Pictures are copied only from private chats: in a group the bot asks for nothing,
         # and members' pictures are none of its business.
+        if give_up:
+            replies = await self._apologise(inc, update_id)
+            await self.output.answer(payload, inc, replies, update_id)
+            return
         if inc.photo and inc.chat_kind == "private" and self.core.files_dir is not None:
             inc = dataclasses.replace(inc, photo=await self._download(inc.chat_id, inc.photo))
         if inc.chat_kind == "private" and inc.text and inc.message_id:
@@ -164,6 +178,10 @@ class TelegramChannel:
                     break
                 log.warning("telegram update %s failed (try %d); again", update_id, attempt)
                 await asyncio.sleep(self.limits.step_retry_seconds * attempt)
+        return await self._apologise(inc, update_id)
+
+    async def _apologise(self, inc: Incoming, update_id: int) -> list[Reply]:
+        """The update is marked handled with a short apology as its reply."""
         locale = "en" if (inc.language or "").lower().startswith("en") else None
         apology = [Reply(translate(locale, "err.step_failed"))]
         await self.core.offload(self._give_up, update_id, apology)
