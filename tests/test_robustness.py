@@ -150,6 +150,9 @@ def test_uploads_and_exports_that_cannot_be_written_still_get_answers(
             _, ref, out = _approved_then_report_with_photo(core, fake, db, 9201, "gao_farm")
             assert said([m.text for m in out], "report.saved")
             assert ref.startswith("shot-9201-")  # Telegram's id: the copy was refused
+            with Session(db) as s:  # the committee is told the folder refused the picture
+                keys = s.scalars(select(OutboxMessage.idempotency_key)).all()
+            assert [k for k in keys if k.startswith("folder-refused:uploads:")]
             admin = fake.user(ADMIN, "admin")
             assert said([m.text for m in admin.say("/export streamers")], "export.failed")
             assert said([m.text for m in admin.say("/help")], "help.text")
@@ -187,3 +190,24 @@ def test_an_update_that_ended_the_process_at_every_start_gets_the_apology(
         rows = {u.update_id: u for u in s.scalars(select(TelegramUpdate))}
         assert rows[1].processed_at is not None and rows[2].processed_at is not None
         assert (rows[1].starts, rows[2].starts) == (limit + 1, 1)
+
+
+@pytest.mark.fake("wechat")
+def test_wechat_pictures_that_cannot_be_written_stay_wechats_and_the_committee_is_told(
+    db: Engine, config: FestivalConfig, clock: FixedClock, fake: Any, tmp_path: Path
+) -> None:
+    """The uploads folder refuses every write: each product keeps WeChat's MediaId, the
+    registration goes on, and the committee admins get one note (not one per picture)."""
+    from tests.test_wechat_flows import _product_pictures
+
+    with Session(db) as s, s.begin():
+        data.admin(s, "boss")
+    blocked(tmp_path / "uploads")
+    lines = flows.enterprise_two_products()
+    second = lines.index("跳过", lines.index("/photo p1") + 1)
+    lines[second] = "/photo p2"
+    core = Core(config, db, clock, ROUTES, tmp_path)
+    assert _product_pictures(core, fake, db, lines) == ["wechat:media-p1", "wechat:media-p2"]
+    with Session(db) as s:
+        keys = s.scalars(select(OutboxMessage.idempotency_key)).all()
+    assert len([k for k in keys if k.startswith("folder-refused:uploads:")]) == 1

@@ -88,6 +88,18 @@ class Core:
         its lock."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
+    def folder_refused(self, what: str, folder: Path) -> None:
+        """A folder refused a write (a full or read-only disk): the person's step went on
+        without the file; the committee admins are told, once a day per folder."""
+        from models.recipients import admins  # the core's one query of people to tell
+
+        day = self.clock.now().astimezone(self.config.calendar.tz).date()
+        note = translate(self.config.locale.default, "core.folder_refused", folder=str(folder))
+        with self.sessions() as session, session.begin():
+            Outbox(session, self.clock).to_people(
+                [(a, f"folder-refused:{what}:{day}:{a}", Reply(note)) for a in admins(session)]
+            )
+
     def process_sync(self, inc: Incoming, record: Record | None = None) -> list[Reply]:
         """The step in one transaction. `record(session, replies)` runs in that transaction
         just before its commit (the channel records that the update was handled, and what it

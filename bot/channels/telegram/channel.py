@@ -216,6 +216,10 @@ class TelegramChannel:
             return str(path)
         except Exception as exc:
             log.warning("picture %s not copied (%r); keeping Telegram's file id", file_id, exc)
+            if isinstance(exc, OSError):  # our disk refused it, not Telegram
+                await self.core.offload(
+                    self.core.folder_refused, "uploads", self.core.files_dir / files.UPLOADS
+                )
             return file_id
 
     # ----- replies a crash may have kept from leaving ----------------------------------------

@@ -302,6 +302,10 @@ class WeChatChannel:
             return dataclasses.replace(inc, photo=str(path))
         except Exception as exc:  # the step still learns that a picture came
             log.warning("picture %s not copied (%r); keeping its MediaId", media, exc)
+            if isinstance(exc, OSError):  # our disk refused it, not WeChat
+                await self.core.offload(
+                    self.core.folder_refused, "uploads", self.core.files_dir / files.UPLOADS
+                )
             return inc
 
     async def _deliver_late(
