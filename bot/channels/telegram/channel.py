@@ -204,22 +204,21 @@ class TelegramChannel:
     async def _download(self, chat_id: str, file_id: str) -> str:
         """The picture copied into our storage (its path); Telegram's file id if the copy
         fails (Telegram can still show it by id, other channels cannot)."""
+        folder = self.core.files_dir
+        assert folder is not None
         try:
             file = await self.sender.call(chat_id, lambda _c: self.bot.get_file(file_id))
             data = bytes(await file.download_as_bytearray())
             suffix = Path(file.file_path or "").suffix or ".jpg"
-            assert self.core.files_dir is not None
             floor = self.core.config.uploads.min_free_mb * 1024 * 1024
             path = await asyncio.get_running_loop().run_in_executor(
-                None, files.store, self.core.files_dir, CHANNEL, data, suffix[:8], floor
+                None, files.store, folder, CHANNEL, data, suffix[:8], floor
             )
             return str(path)
         except Exception as exc:
             log.warning("picture %s not copied (%r); keeping Telegram's file id", file_id, exc)
             if isinstance(exc, OSError):  # our disk refused it, not Telegram
-                await self.core.offload(
-                    self.core.folder_refused, "uploads", self.core.files_dir / files.UPLOADS
-                )
+                await self.core.offload(self.core.folder_refused, "uploads", folder / files.UPLOADS)
             return file_id
 
     # ----- replies a crash may have kept from leaving ----------------------------------------
