@@ -164,11 +164,38 @@ class ScoreWeights(_Strict):
         return self
 
 
+class OrganisationWeights(_Strict):
+    """优秀组织奖: the weight of each of a unit's metrics in its composite score."""
+
+    streamers: Decimal = Field(ge=0)
+    products: Decimal = Field(ge=0)
+    sales: Decimal = Field(ge=0)
+    winners: Decimal = Field(ge=0)
+    publicity: Decimal = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _sum_one(self) -> OrganisationWeights:
+        total = self.streamers + self.products + self.sales + self.winners + self.publicity
+        if abs(total - 1) > Decimal("0.0001"):
+            raise ValueError(f"weights must sum to 1, not {total}")
+        return self
+
+
 class Awards(_Strict):
     streamer: list[StreamerAward]
     organisation_count: int = Field(ge=0)
+    organisation_weights: OrganisationWeights
     enterprise: list[EnterpriseAward]
+    enterprise_tiers_until: dt.date  # tiers follow payments received until this day
     score_weights: ScoreWeights
+
+
+class TurnoverConfig(_Strict):
+    """When enterprises report their festival turnover, and the typo bound."""
+
+    opens: dt.date
+    deadline: dt.date
+    max_yuan: int = Field(default=1_000_000_000, gt=0)
 
 
 class Scoring(_Strict):
@@ -245,6 +272,7 @@ class Products(_Strict):
     categories: list[str] = Field(min_length=1)
     priority_tags: list[Choice]
     max_per_enterprise: int = Field(default=20, gt=0, le=100)
+    max_picks_per_streamer: int = Field(default=10, gt=0, le=100)
 
 
 class CommitteeContact(_Strict):
@@ -424,6 +452,7 @@ class FestivalConfig(_Strict):
     leaderboard: Leaderboard = Leaderboard()
     schedule: Schedule | None = None  # no section: the scheduler has no jobs
     reports: Reports = Reports()
+    turnover: TurnoverConfig
     products: Products
     platforms: list[Choice] = Field(min_length=1)
     committee: Committee = Committee()

@@ -1,12 +1,21 @@
 """Tables, queries and the festival's pure rules. Imports nothing of bot/ or handlers/."""
 
+from models.awards import AmbassadorMark, AwardEntry, AwardList, Certificate, UnitPublicity
 from models.base import Base, ReviewStatus
 from models.board import Board, BoardEntry
 from models.committee import GroupSubscription, Invitation, JoinAttempt
+from models.donations import (
+    DonationCertificate,
+    DonationDirection,
+    DonationPayment,
+    Turnover,
+    TurnoverStatus,
+)
 from models.enterprises import Enterprise, Product
 from models.job_runs import JobRun
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import AuditEntry, DialogState, Identity, Person, Role
+from models.picks import ProductPick, ReportProductSale
 from models.streamers import DailyReport, LiveAccount, Streamer
 from models.telegram import TelegramUpdate
 from models.totals import StreamerDayTotal, StreamerTotal
@@ -14,12 +23,19 @@ from models.units import Unit
 from models.wechat import LinkCode, WeChatFollower, WeChatInbound, WeChatToken
 
 __all__ = [
+    "AmbassadorMark",
     "AuditEntry",
+    "AwardEntry",
+    "AwardList",
     "Base",
     "Board",
     "BoardEntry",
+    "Certificate",
     "DailyReport",
     "DialogState",
+    "DonationCertificate",
+    "DonationDirection",
+    "DonationPayment",
     "Enterprise",
     "GroupSubscription",
     "Identity",
@@ -32,13 +48,18 @@ __all__ = [
     "OutboxStatus",
     "Person",
     "Product",
+    "ProductPick",
+    "ReportProductSale",
     "ReviewStatus",
     "Role",
     "Streamer",
     "StreamerDayTotal",
     "StreamerTotal",
     "TelegramUpdate",
+    "Turnover",
+    "TurnoverStatus",
     "Unit",
+    "UnitPublicity",
     "WeChatFollower",
     "WeChatInbound",
     "WeChatToken",

@@ -25,6 +25,9 @@ class Enterprise(IdMixin, Base):
     shop_link: Mapped[str | None] = mapped_column(String(500))  # 店铺链接
     status: Mapped[str] = status_column()
     submitted_at: Mapped[dt.datetime | None]
+    # when the contact agreed to the donation rule (5% of festival turnover, the directed
+    # part); None: registered before the rule was shown, asked at the next message
+    money_rules_agreed_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 

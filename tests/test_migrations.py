@@ -32,6 +32,17 @@ from models.db import MIGRATIONS, make_engine, migrate
 
 TABLES = {
     "alembic_version",
+    "award_entries",
+    "award_lists",
+    "ambassador_marks",
+    "certificates",
+    "unit_publicity",
+    "product_picks",
+    "report_product_sales",
+    "turnovers",
+    "donation_directions",
+    "donation_payments",
+    "donation_certificates",
     "audit_log",
     "board_entries",
     "boards",
@@ -92,7 +103,7 @@ def fresh_sqlite(tmp_path: Path) -> Iterator[Engine]:
 
 # ----- the schema -------------------------------------------------------------------------
 def test_one_head() -> None:
-    assert head() == "0011"
+    assert head() == "0012"
 
 
 def test_fresh_sqlite_matches_the_models(fresh_sqlite: Engine) -> None:
@@ -156,12 +167,16 @@ def test_no_float_columns_and_money_in_integer_fen() -> None:
     assert sorted(f"{t}.{c.name}" for t, c in money) == [
         "board_entries.gmv_fen",
         "daily_reports.gmv_fen",
+        "donation_directions.amount_fen",
+        "donation_payments.amount_fen",
         "products.monthly_turnover_fen",
+        "report_product_sales.gmv_fen",
         "streamer_day_totals.gmv_fen",
         "streamer_totals.gmv_fen",
         "streamers.avg_order_value_fen",
         "streamers.cumulative_sales_fen",
         "streamers.dou_plus_spend_fen",
+        "turnovers.amount_fen",
     ]
     assert all(isinstance(col.type, Integer) for _, col in money)
     # the remaining non-integer numbers are exact decimals, never binary floats
@@ -175,6 +190,7 @@ def test_no_float_columns_and_money_in_integer_fen() -> None:
         "streamers.monthly_live_hours": (6, 1, True),
         "streamers.conversion_rate": (5, 2, True),
         "board_entries.score": (7, 3, True),
+        "award_entries.score": (7, 3, True),  # 0..100, as the board's
     }
 
 
