@@ -26,6 +26,7 @@ MENU = (
     ("menu.streamer", "cmd:register"),
     ("menu.enterprise", "cmd:enterprise"),
     ("menu.report", "cmd:report"),
+    ("menu.products", "cmd:products"),
     ("menu.me", "cmd:me"),
     ("menu.reports", "cmd:reports"),
     ("menu.help", "cmd:help"),

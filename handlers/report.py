@@ -24,7 +24,7 @@ from bot.core.messages import Reply
 from bot.core.parsers import ParseError, parse_date
 from handlers import fields as f
 from handlers import schemas
-from models import DailyReport, ReviewStatus, Streamer, repo, totals
+from models import DailyReport, ReviewStatus, Streamer, picks, repo, totals
 from models.scoring import in_live_period
 
 
@@ -87,6 +87,91 @@ def _several_accounts(_a: Answers, ctx: Ctx) -> bool:
     return len(_account_options(ctx, {})) > 1
 
 
+# ----- the GMV split across picked products (选品) ---------------------------------------
+def _picked(ctx: Ctx) -> list[Option]:
+    """The streamer's picked products that can be sold, once per step."""
+    if "report_picks" not in ctx.extra:
+        streamer = _streamer(ctx)
+        rows = picks.picks_of(ctx.session, streamer.id) if streamer else []
+        ctx.extra["report_picks"] = [Option(str(r.product_id), r.name) for r in rows]
+    found: list[Option] = ctx.extra["report_picks"]
+    return found
+
+
+def _has_picks(_a: Answers, ctx: Ctx) -> bool:
+    return bool(_picked(ctx))
+
+
+def _splitting(a: Answers, ctx: Ctx) -> bool:
+    return a.get("split_wanted") == "yes" and _has_picks(a, ctx)
+
+
+def _form_answers(ctx: Ctx) -> Answers:
+    """The whole report's answers, for a question of one split item (which sees its item)."""
+    answers: Answers = ctx.state.data.get("form", {}).get("answers", {})
+    return answers
+
+
+def _others(ctx: Ctx, item: Answers) -> list[Answers]:
+    return [other for other in _form_answers(ctx).get("split", []) if other is not item]
+
+
+def _left(ctx: Ctx, item: Answers) -> int:
+    """Fen of the report's GMV not yet assigned to another product."""
+    taken = sum(int(o.get("gmv_fen") or 0) for o in _others(ctx, item))
+    return int(_form_answers(ctx).get("gmv_fen") or 0) - taken
+
+
+def _split_product_options(ctx: Ctx, item: Answers) -> list[Option]:
+    used = {o.get("product_id") for o in _others(ctx, item)}
+    return [o for o in _picked(ctx) if o.value not in used]
+
+
+def _within_gmv(fen: Any, ctx: Ctx, item: Answers) -> None:
+    """A product's part may not exceed what is left of the report's GMV."""
+    left = _left(ctx, item)
+    if fen > left:
+        gmv = int(_form_answers(ctx).get("gmv_fen") or 0)
+        raise ParseError("err.split_exceeds", gmv=fmt_yuan(gmv), left=fmt_yuan(max(left, 0)))
+
+
+def _split_wanted_params(ctx: Ctx, a: Answers) -> dict[str, object]:
+    return {"gmv": fmt_yuan(int(a.get("gmv_fen") or 0))}
+
+
+def _split_gmv_params(ctx: Ctx, item: Answers) -> dict[str, object]:
+    names = {o.value: o.label for o in _picked(ctx)}
+    return {
+        "product": names.get(str(item.get("product_id")), ""),
+        "gmv": fmt_yuan(int(_form_answers(ctx).get("gmv_fen") or 0)),
+        "left": fmt_yuan(max(_left(ctx, item), 0)),
+    }
+
+
+SPLIT = Form(
+    "split",
+    "label.split",
+    (
+        Field(
+            "product_id",
+            "ask.split_product",
+            "label.split_product",
+            options=_split_product_options,
+        ),
+        Field(
+            "gmv_fen",
+            "ask.split_gmv",
+            "label.split_gmv",
+            parse=f.Money(limit=lambda c: c.config.reports.max_gmv_yuan).then(_within_gmv),
+            show=f.show_yuan,
+            prompt_params=_split_gmv_params,
+        ),
+    ),
+    on_confirm=lambda _ctx, _a: [],
+    item_label="label.split_item",
+)
+
+
 def _evidence_prompt(ctx: Ctx, _a: Answers) -> dict[str, object]:
     key = (
         "report.evidence_required"
@@ -119,6 +204,7 @@ FIELDS = (
         parse=f.Money(limit=lambda c: c.config.reports.max_gmv_yuan),
         show=f.show_yuan,
         heading="export.col.gmv",
+        resets=("split_wanted", "split"),  # a new GMV is split anew
     ),
     Field(
         "duration_minutes",
@@ -151,6 +237,24 @@ FIELDS = (
         parse=f.count(limit=lambda c: c.config.plausibility.max_cumulative),
         show=f.show_int,
         heading="export.col.orders",
+    ),
+    Field(
+        "split_wanted",
+        "ask.split_wanted",
+        "label.split_wanted",
+        options=f.yes_no_options,
+        parse=f.yes_no_parse,
+        show=lambda v, c: c.t("opt.yes") if v == "yes" else c.t("opt.no"),
+        when=_has_picks,
+        prompt_params=_split_wanted_params,
+    ),
+    Field(
+        "split",
+        "ask.split_product",
+        "label.split",
+        group=SPLIT,
+        when=_splitting,
+        max_items=lambda ctx: len(_picked(ctx)),
     ),
     Field(
         "evidence_file_id",
@@ -204,6 +308,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     account_ids = {int(o.value) for o in _account_options(ctx, {})}
     if figures.account_id not in account_ids:
         raise FieldError("account_id", "err.stale_choice")
+    split = _split_of(ctx, a, a["gmv_fen"])  # checked before anything is written
     now = ctx.clock.now()
     report = repo.report_of(ctx.session, figures.account_id, figures.report_date)
     values = schemas.row_values(
@@ -248,6 +353,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
             after=_figures(report),
         )
         key = "report.corrected"
+    picks.replace_splits(ctx.session, report.id, split)
     # The board reads maintained totals, so they move in this same transaction.
     totals.refresh_day(ctx.session, streamer.id, figures.report_date, ctx.config)
     return [
@@ -260,6 +366,23 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
             likes=fmt_int(report.likes),
         )
     ]
+
+
+def _split_of(ctx: Ctx, a: Answers, gmv_fen: int) -> dict[int, int]:
+    """The report's GMV split across picked products (product id -> fen). A product dropped
+    (or withdrawn) while the form was open is left unassigned."""
+    split: dict[int, int] = {}
+    if a.get("split_wanted") == "yes":
+        picked = {int(o.value) for o in _picked(ctx)}
+        for item in a.get("split") or []:
+            pid, fen = int(item["product_id"]), int(item["gmv_fen"])
+            if pid in picked and fen > 0:
+                split[pid] = split.get(pid, 0) + fen
+    if sum(split.values()) > gmv_fen:
+        raise FieldError(
+            "gmv_fen", "err.split_sum", sum=fmt_yuan(sum(split.values())), gmv=fmt_yuan(gmv_fen)
+        )
+    return split
 
 
 def _figures(r: DailyReport) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from handlers import (
     link,
     me,
     menu,
+    products,
     progress,
     report,
     report_review,
@@ -34,6 +35,7 @@ ROUTES = Routes(
         "report": menu.daily_report,
         "me": me.me,
         "reports": me.reports,
+        "products": products.products,  # 选品
         "join": invite.join,
         "link": link.link,  # one person on Telegram and WeChat
         # committee and unit contacts
@@ -64,6 +66,7 @@ ROUTES = Routes(
         "privacy": menu.privacy_flow,
         "lang": menu.lang_flow,
         "me": me.me_flow,
+        "products": products.products_flow,
         "review": review.review_flow,
         "report_review": report_review.report_review_flow,
     },
@@ -101,6 +104,7 @@ ROUTES = Routes(
         "register",
         "enterprise",
         "report",
+        "products",
         "me",
         "reports",
         "help",

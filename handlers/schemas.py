@@ -37,7 +37,10 @@ def model_of(name: str, fields: Iterable[FormField], base: type[M]) -> type[M]:
         if field.group is not None:
             item = model_of(f"{name}Item", field.group.fields, FormModel)
             kind: Any = list[item]  # type: ignore[valid-type]
-            definitions[field.name] = (kind, Field(min_length=1))
+            if field.may_be_missing():  # asked only sometimes (the report's split)
+                definitions[field.name] = (kind | None, Field(default=None, min_length=1))
+            else:
+                definitions[field.name] = (kind, Field(min_length=1))
         elif field.may_be_missing():
             definitions[field.name] = (annotation_of(field) | None, None)
         else:

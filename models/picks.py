@@ -4,11 +4,25 @@ across them (sales per product and per enterprise exist only through these split
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
+from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, ForeignKey, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Select,
+    UniqueConstraint,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, BigId, IdMixin
+from models.base import Base, BigId, IdMixin, ReviewStatus
+from models.enterprises import Enterprise, Product
+from models.streamers import DailyReport
 
 
 class ProductPick(IdMixin, Base):
@@ -34,3 +48,188 @@ class ReportProductSale(Base):
         BigId, ForeignKey("products.id"), primary_key=True, index=True
     )
     gmv_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+# ----- the catalogue ----------------------------------------------------------------------
+class CatalogueRow(NamedTuple):
+    product_id: int
+    name: str
+    priority_tag: str | None
+    monthly_turnover_fen: int
+    enterprise_id: int
+    enterprise: str
+    industry: str
+
+
+_CATALOGUE_COLUMNS = (
+    Product.id,
+    Product.name,
+    Product.priority_tag,
+    Product.monthly_turnover_fen,
+    Enterprise.id,
+    Enterprise.name,
+    Enterprise.industry,
+)
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern that matches the text literally (its % and _ are not wildcards)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def catalogue(
+    session: Session,
+    *,
+    industry: str | None = None,
+    tag: str | None = None,
+    name: str | None = None,
+    ids: Collection[int] | None = None,
+    offset: int = 0,
+    limit: int = 8,
+) -> tuple[list[CatalogueRow], int]:
+    """Approved products (产品审核 passed) of enterprises that have not withdrawn, filtered by
+    their enterprise's 行业, their priority tag or a part of their name (or enterprise's
+    name); a page of them in a stable order (priority tags first, then name) and how many
+    match in all."""
+    where = [
+        Product.status == ReviewStatus.APPROVED.value,
+        Enterprise.status != ReviewStatus.WITHDRAWN.value,
+    ]
+    if industry:
+        where.append(Enterprise.industry == industry)
+    if tag:
+        where.append(Product.priority_tag == tag)
+    if name:
+        pattern = _like(name)
+        where.append(
+            or_(Product.name.like(pattern, escape="\\"), Enterprise.name.like(pattern, escape="\\"))
+        )
+    if ids is not None:
+        where.append(Product.id.in_(list(ids)))
+    base = select(*_CATALOGUE_COLUMNS).join(Enterprise, Enterprise.id == Product.enterprise_id)
+    total = session.scalar(
+        select(func.count())
+        .select_from(Product)
+        .join(Enterprise, Enterprise.id == Product.enterprise_id)
+        .where(*where)
+    )
+    rows = session.execute(
+        base.where(*where)
+        .order_by(Product.priority_tag.is_(None), Product.name, Product.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [CatalogueRow(*r) for r in rows], int(total or 0)
+
+
+# ----- a streamer's picks -----------------------------------------------------------------
+def picked_ids(session: Session, streamer_id: int) -> list[int]:
+    """The streamer's picked products that can still be sold (approved), in pick order."""
+    return list(
+        session.scalars(
+            select(ProductPick.product_id)
+            .join(Product, Product.id == ProductPick.product_id)
+            .where(
+                ProductPick.streamer_id == streamer_id,
+                Product.status == ReviewStatus.APPROVED.value,
+            )
+            .order_by(ProductPick.picked_at, ProductPick.id)
+        )
+    )
+
+
+def picks_of(session: Session, streamer_id: int) -> list[CatalogueRow]:
+    ids = picked_ids(session, streamer_id)
+    if not ids:
+        return []
+    rows, _ = catalogue(session, ids=ids, limit=len(ids))
+    order = {pid: i for i, pid in enumerate(ids)}
+    return sorted(rows, key=lambda r: order[r.product_id])
+
+
+def count_picks(session: Session, streamer_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(ProductPick)
+            .where(ProductPick.streamer_id == streamer_id)
+        )
+        or 0
+    )
+
+
+def find_pick(session: Session, streamer_id: int, product_id: int) -> ProductPick | None:
+    return session.scalars(
+        select(ProductPick).where(
+            ProductPick.streamer_id == streamer_id, ProductPick.product_id == product_id
+        )
+    ).first()
+
+
+def pickers_of_enterprise(session: Session, enterprise_id: int) -> dict[int, int]:
+    """How many streamers picked each of the enterprise's products (product id -> count)."""
+    rows = session.execute(
+        select(ProductPick.product_id, func.count())
+        .join(Product, Product.id == ProductPick.product_id)
+        .where(Product.enterprise_id == enterprise_id)
+        .group_by(ProductPick.product_id)
+    )
+    return {pid: int(n) for pid, n in rows}
+
+
+# ----- report splits and sales --------------------------------------------------------------
+def splits_of(session: Session, report_id: int) -> dict[int, int]:
+    rows = session.execute(
+        select(ReportProductSale.product_id, ReportProductSale.gmv_fen).where(
+            ReportProductSale.report_id == report_id
+        )
+    )
+    return {pid: int(fen) for pid, fen in rows}
+
+
+def replace_splits(session: Session, report_id: int, splits: dict[int, int]) -> None:
+    """The report's GMV split, replacing the one it had (a corrected report)."""
+    session.execute(delete(ReportProductSale).where(ReportProductSale.report_id == report_id))
+    rows = [
+        {"report_id": report_id, "product_id": pid, "gmv_fen": fen}
+        for pid, fen in splits.items()
+        if fen > 0
+    ]
+    if rows:
+        session.execute(insert(ReportProductSale), rows)
+
+
+def _counted_sales() -> Select[Any]:
+    """Split amounts of counted reports: not rejected, inside the live period is the
+    report form's own rule (a report outside it cannot be filed)."""
+    return (
+        select(ReportProductSale.product_id, ReportProductSale.gmv_fen)
+        .join(DailyReport, DailyReport.id == ReportProductSale.report_id)
+        .where(DailyReport.rejected.is_(False))
+    )
+
+
+def sales_by_product(
+    session: Session, product_ids: Collection[int] | None = None
+) -> dict[int, int]:
+    """Streamer-reported sales per product (fen), over counted reports (of these products)."""
+    counted = _counted_sales()
+    if product_ids is not None:
+        counted = counted.where(ReportProductSale.product_id.in_(list(product_ids)))
+    sales = counted.subquery()
+    rows = session.execute(
+        select(sales.c.product_id, func.sum(sales.c.gmv_fen)).group_by(sales.c.product_id)
+    )
+    return {pid: int(total) for pid, total in rows}
+
+
+def sales_by_enterprise(session: Session) -> dict[int, int]:
+    """Streamer-reported sales of each enterprise's products (fen), over counted reports."""
+    sales = _counted_sales().subquery()
+    rows = session.execute(
+        select(Product.enterprise_id, func.sum(sales.c.gmv_fen))
+        .join(Product, Product.id == sales.c.product_id)
+        .group_by(Product.enterprise_id)
+    )
+    return {eid: int(total) for eid, total in rows}

@@ -13,10 +13,12 @@ from bot.config import FestivalConfig
 from models import (
     DailyReport,
     DialogState,
+    Enterprise,
     GroupSubscription,
     Identity,
     LiveAccount,
     Person,
+    Product,
     Role,
     Streamer,
     repo,
@@ -162,3 +164,53 @@ def group(
     session.add(g)
     session.flush()
     return g
+
+
+def enterprise(
+    session: Session,
+    name: str,
+    products: list[tuple[str, str | None]],
+    unit_code: str = "360302",
+    industry: str = "农产品",
+    user: str | None = None,
+    product_status: str = "approved",
+    monthly_turnover_yuan: int = 35_000,
+) -> tuple[Enterprise, list[Product]]:
+    """An enterprise with products [(name, priority tag key or None)], all in one status."""
+    p = person(session, user or name)
+    unit = unit_by_code(session, unit_code)
+    assert unit is not None, unit_code
+    e = Enterprise(
+        person_id=p.id,
+        unit_id=unit.id,
+        name=name,
+        industry=industry,
+        main_products="、".join(n for n, _ in products),
+        contact_name="王经理",
+        phone=f"1390000{next(_seq):04d}",
+        has_shop=False,
+        status="approved",
+        submitted_at=NOW,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    session.add(e)
+    session.flush()
+    made = []
+    for product_name, tag in products:
+        made.append(
+            Product(
+                enterprise_id=e.id,
+                name=product_name,
+                priority_tag=tag,
+                monthly_orders=1000,
+                monthly_turnover_fen=monthly_turnover_yuan * 100,
+                stock=5000,
+                status=product_status,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    session.add_all(made)
+    session.flush()
+    return e, made

@@ -18,17 +18,27 @@ from tests.chat import Chat
 
 MENU_ZH = "欢迎来到「点亮原产地·江西青年直播节」！请选择："
 MENU_EN = "Welcome to 点亮原产地·江西青年直播节! Please choose:"
-LABELS_ZH = ["主播报名", "企业报名", "每日战报", "我的登记", "我的战报", "帮助", "English / 中文"]
+LABELS_ZH = [
+    "主播报名",
+    "企业报名",
+    "每日战报",
+    "选品",
+    "我的登记",
+    "我的战报",
+    "帮助",
+    "English / 中文",
+]
 LABELS_EN = [
     "Streamer sign-up",
     "Company sign-up",
     "Daily report",
+    "Products",
     "My registration",
     "My reports",
     "Help",
     "English / 中文",
 ]
-ACTIONS = ["register", "enterprise", "report", "me", "reports", "help", "lang"]
+ACTIONS = ["register", "enterprise", "report", "products", "me", "reports", "help", "lang"]
 
 
 def say(core: Core, user: str, text: str, **kw: object) -> list[Reply]:
@@ -63,7 +73,7 @@ def test_new_user_gets_the_menu(core: Core) -> None:
     assert labels(menu) == LABELS_ZH
     assert data(menu) == [f"1:cmd:{a}" for a in ACTIONS]  # stamped with the next version
     assert menu.numbered
-    assert [len(row) for row in menu.buttons] == [2, 2, 2, 1]
+    assert [len(row) for row in menu.buttons] == [2, 2, 2, 2]
     with core.sessions() as s:
         person = s.scalars(select(Person)).one()
         identity = s.scalars(select(Identity)).one()
@@ -96,7 +106,7 @@ def test_typed_menu_label_and_number_press_the_button(core: Core) -> None:
     (text,) = say(core, "dave", "帮助")
     assert begins(text, "help.text", festival="点亮原产地·江西青年直播节")
     say(core, "dave", "/start")
-    (text,) = say(core, "dave", "6")  # the sixth button: 帮助
+    (text,) = say(core, "dave", "7")  # the seventh button: 帮助
     assert begins(text, "help.text", festival="点亮原产地·江西青年直播节")
 
 
@@ -104,16 +114,16 @@ def test_typed_menu_label_and_number_press_the_button(core: Core) -> None:
 def test_old_button_is_refused_as_stale(core: Core) -> None:
     (first,) = say(core, "alice", "/start")
     (second,) = say(core, "alice", "/start")
-    assert data(first)[5] == "1:cmd:help"
-    assert data(second)[5] == "2:cmd:help"
+    assert data(first)[6] == "1:cmd:help"
+    assert data(second)[6] == "2:cmd:help"
     assert version_of(core, "alice") == 2
 
-    replies = press(core, "alice", data(first)[5])  # a button of the older menu
+    replies = press(core, "alice", data(first)[6])  # a button of the older menu
     assert [r.text for r in replies] == [translate("zh_CN", "err.stale_button")]
     assert version_of(core, "alice") == 3  # the refusal is a step too
 
     (third,) = say(core, "alice", "/start")
-    (answer,) = press(core, "alice", data(third)[5])  # the newest menu's button works
+    (answer,) = press(core, "alice", data(third)[6])  # the newest menu's button works
     assert begins(answer, "help.text", festival="点亮原产地·江西青年直播节")
 
 

@@ -18,6 +18,7 @@ REVIEWERS_ONLY = "抱歉，这个功能只对组委会和单位联系人开放�
 OPEN = {
     "start", "menu", "help", "cancel", "lang", "register", "enterprise", "report", "me",
     "reports", "join", "top", "rank", "link",
+    "products",  # 选品: the handler itself answers who may pick (approved streamers)
 }  # fmt: skip
 
 
