@@ -327,9 +327,13 @@ class FormEngine:
         answers = st["answers"]
         nxt = self._next_cursor(ctx, form, answers, after, "edit" if resume else mode)
         if nxt is None:
+            st.pop("after_group", None)
             st["mode"], st["cursor"] = "summary", []
             return [self._summary(ctx, form)]
         if nxt[-1] is None:  # end of a group item: add another one?
+            # after the group, go on as before it: from the summary ("edit") only what is
+            # unanswered, not every later field again
+            st.setdefault("after_group", "edit" if mode == "edit" else "ask")
             st["mode"], st["cursor"] = "more", nxt
             return [self._more_prompt(ctx, form)]
         st["cursor"] = nxt
@@ -427,7 +431,7 @@ class FormEngine:
             return [self._prompt(ctx, form, st["cursor"])]
         if action == "g:done":
             st["stack"].append(st["cursor"])
-            return self._ask_next(ctx, form, after=[name], mode="ask")
+            return self._ask_next(ctx, form, after=[name], mode=st.pop("after_group", "ask"))
         return [ctx.reply("err.use_buttons"), self._more_prompt(ctx, form)]
 
     # ----- an unusual value, confirmed ----------------------------------------------------
