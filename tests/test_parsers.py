@@ -498,6 +498,17 @@ def test_parse_cn_mobile_errors(raw: str, key: str) -> None:
         ("11月1", date(2020, 11, 1)),
         ("1-15", date(2020, 1, 15)),
         ("5-3", date(2020, 5, 3)),
+        # 2020-11-02 is a Monday
+        ("周一", date(2020, 11, 2)),
+        ("星期日", date(2020, 11, 1)),
+        ("礼拜六", date(2020, 10, 31)),
+        ("上周一", date(2020, 10, 26)),
+        ("2号", date(2020, 11, 2)),
+        ("1日", date(2020, 11, 1)),
+        ("31号", date(2020, 10, 31)),  # ahead this month: last month's
+        ("十一月二日", date(2020, 11, 2)),
+        ("十月三十一号", date(2020, 10, 31)),
+        ("二〇二〇年十一月一日", date(2020, 11, 1)),
     ],
 )
 def test_parse_date_ok(raw: str, expected: date) -> None:
@@ -530,6 +541,12 @@ def test_parse_date_options(raw: str, today: date, kwargs: dict[str, object], ex
         ("13/1", {}, "err.bad_date", {}),
         ("2020/11-02", {}, "err.bad_date", {}),
         ("明天见", {}, "err.bad_date", {}),
+        ("明天", {}, "err.future_date", {}),
+        ("tomorrow", {}, "err.future_date", {}),
+        ("后天", {}, "err.future_date", {}),
+        ("周八", {}, "err.bad_date", {}),
+        ("三十二号", {}, "err.bad_date", {}),
+        ("3号", {"max_back_days": 1}, "err.date_too_old", {"days": 1}),
         ("abc", {}, "err.bad_date", {}),
         ("20201102", {}, "err.bad_date", {}),
         (LONG, {}, "err.bad_date", {}),
@@ -630,3 +647,20 @@ def test_parse_url_errors(
 )
 def test_parse_yes_no(raw: str, expected: bool | None) -> None:
     assert parse_yes_no(raw) is expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "小明\u202e的果园",  # RIGHT-TO-LEFT OVERRIDE: would flip the rest of a board line
+        "小明\u2066的果园\u2069",  # isolates
+        "小明\u200e的\u00ad果园",  # LEFT-TO-RIGHT MARK, soft hyphen
+        "\ufeff小明的果园",
+    ],
+)
+def test_invisible_format_characters_are_removed_from_text(raw: str) -> None:
+    assert parse_text(raw) == "小明的果园"
+
+
+def test_emoji_stay_in_text() -> None:
+    assert parse_text("小明🍊果园 👍🏽") == "小明🍊果园 👍🏽"

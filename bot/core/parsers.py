@@ -28,6 +28,7 @@ class ParseError(ValueError):
 
 
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\ufeff")
+_DROPPED = frozenset({"Cc", "Cf"})
 _MAX_VALUE_LEN = 50  # longest input accepted by the number/date/duration parsers
 
 _CN_DIGITS = {
@@ -60,7 +61,23 @@ _DURATION_RE = re.compile(
 )
 _HMM_RE = re.compile(r"([0-9]{1,2}):([0-5][0-9])")
 
-_RELATIVE_DAYS = {"今天": 0, "今日": 0, "today": 0, "昨天": 1, "昨日": 1, "yesterday": 1, "前天": 2}
+_RELATIVE_DAYS = {
+    "今天": 0,
+    "今日": 0,
+    "today": 0,
+    "昨天": 1,
+    "昨日": 1,
+    "yesterday": 1,
+    "前天": 2,
+    "明天": -1,  # understood, then refused as a future day (not "没看懂")
+    "明日": -1,
+    "tomorrow": -1,
+    "后天": -2,
+}
+_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
+_WEEKDAY_RE = re.compile(r"(?:上)?(?:周|星期|礼拜)([一二三四五六日天七])")
+_DAY_OF_MONTH_RE = re.compile(r"([0-9]{1,2})[号日]")
+_CN_NUMBER_RUN = re.compile(r"[零〇一二两三四五六七八九十]+")
 _FULL_DATE_RES = (
     re.compile(r"([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})"),
     re.compile(r"([0-9]{4})(年)([0-9]{1,2})月([0-9]{1,2})[日号]?"),
@@ -85,12 +102,14 @@ _NO = frozenset({"否", "没有", "无", "不是", "no", "n", "false", "不", "�
 
 
 def normalize(text: str) -> str:
-    """NFKC, drop zero-width and control characters, collapse whitespace, strip."""
+    """NFKC, drop zero-width, control and format characters (Cc, Cf: direction overrides
+    such as U+202E that would flip a name on a board, soft hyphens, BOMs), collapse
+    whitespace, strip."""
     text = unicodedata.normalize("NFKC", text)
     kept = (
         ch
         for ch in text
-        if ch.isspace() or (ch not in _ZERO_WIDTH and unicodedata.category(ch) != "Cc")
+        if ch.isspace() or (ch not in _ZERO_WIDTH and unicodedata.category(ch) not in _DROPPED)
     )
     return " ".join("".join(kept).split())
 
@@ -297,10 +316,36 @@ def parse_cn_mobile(text: str) -> str:
     return national
 
 
+def _arabic_dates(s: str) -> str:
+    """十一月二日 -> 11月2日: Chinese numerals in a date as digits (not the weekday's 一..日)."""
+    if _WEEKDAY_RE.fullmatch(s):
+        return s
+
+    def arabic(run: str) -> str:
+        if len(run) > 1 and "十" not in run:  # 二〇二〇: digit by digit
+            return "".join(str(_CN_DIGITS[ch]) for ch in run)
+        return str(int(_value(run)))
+
+    return _CN_NUMBER_RUN.sub(lambda m: arabic(m.group(0)), s)
+
+
 def _match_date(s: str, today: date) -> date:
     if s in _RELATIVE_DAYS:
         return today - timedelta(days=_RELATIVE_DAYS[s])
+    if m := _WEEKDAY_RE.fullmatch(s):  # 周一: the latest Monday, today included
+        back = (today.weekday() - _WEEKDAYS[m.group(1)]) % 7
+        return today - timedelta(days=back + (7 if s.startswith("上") else 0))
     try:
+        s = _arabic_dates(s)
+    except ParseError:
+        raise ParseError("err.bad_date") from None
+    try:
+        if m := _DAY_OF_MONTH_RE.fullmatch(s):  # 2号: this month's, or last month's if ahead
+            day = int(m.group(1))
+            if day <= today.day:
+                return today.replace(day=day)
+            last = today.replace(day=1) - timedelta(days=1)
+            return date(last.year, last.month, day)
         for pattern in _FULL_DATE_RES:
             if m := pattern.fullmatch(s):
                 return date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
