@@ -7,8 +7,10 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
-from bot.config import FestivalConfig, load_config
+from bot.config import ConfigError, FestivalConfig, load_config
 from bot.core.clock import Clock, parse_start
 from bot.core.dispatcher import Core
 from bot.settings import Settings, data_dir_for
@@ -38,13 +40,38 @@ def prepare_database(engine: Engine, config: FestivalConfig, clock: Clock) -> No
         log.info("loaded %d recommending units", added)
 
 
+def open_database(url: str, config: FestivalConfig, clock: Clock) -> Engine:
+    """The engine, migrated; a URL that is not one, a server that does not answer or a data
+    folder that cannot be written is one line naming DATABASE_URL and the cause."""
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        raise ConfigError(
+            "DATABASE_URL: not a database URL (e.g. sqlite:///data/festival.db "
+            "or postgresql://user@host/db)"
+        ) from None
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(f"DATABASE_URL {shown}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"DATABASE_URL {shown}: cannot create its folder ({exc})") from None
+    try:
+        prepare_database(engine, config, clock)
+    except (OperationalError, InterfaceError) as exc:
+        cause = str(exc.orig or exc).strip().splitlines()[0]
+        raise ConfigError(f"DATABASE_URL {shown}: cannot open or reach it ({cause})") from None
+    except OSError as exc:
+        raise ConfigError(f"DATABASE_URL {shown}: {exc}") from None
+    return engine
+
+
 def build(settings: Settings | None = None, clock: Clock | None = None) -> App:
     settings = settings or Settings()
     config = load_config(settings.bot_config)
     if clock is None:
         start = parse_start(settings.bot_clock, config.calendar.tz) if settings.bot_clock else None
         clock = Clock(config.calendar.tz, start, settings.bot_clock_speed)
-    engine = make_engine(settings.database_url)
-    prepare_database(engine, config, clock)
+    engine = open_database(settings.database_url, config, clock)
     core = Core(config, engine, clock, ROUTES, data_dir_for(settings.database_url))
     return App(settings, config, engine, clock, core)

@@ -482,12 +482,27 @@ def parse_config(data: object, source: str = "config") -> FestivalConfig:
         raise ConfigError(f"{source}: {_describe(exc)}") from exc
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """YAML without its own dates: they stay text and pydantic reads them, so an impossible
+    one (2020-11-31, 25:00) is reported with the setting's name instead of a traceback from
+    inside PyYAML."""
+
+
+_ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_config(path: str | Path) -> FestivalConfig:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_ConfigLoader)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: not valid YAML{line} ({problem})") from exc
     return parse_config(data, str(path))

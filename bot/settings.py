@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -15,6 +15,17 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'festival.db'}"
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, url: str) -> str:
+        """postgres:// and postgresql:// (as hosting providers print them) use the psycopg 3
+        driver this project installs; SQLAlchemy would look for psycopg2."""
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
     bot_config: Path = PROJECT_ROOT / "config.yaml"
     telegram_bot_token: SecretStr | None = None
     # PTB's form, e.g. http://127.0.0.1:8081/bot (a local Bot API server, or the tests' fake).

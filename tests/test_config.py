@@ -236,7 +236,7 @@ def test_not_yaml_file(tmp_path: Path) -> None:
     path.write_text("festival: [name: 点亮原产地\n  year: 2020\n", encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load_config(path)
-    assert str(info.value).startswith(f"{path}: not valid YAML (")
+    assert str(info.value).startswith(f"{path}: not valid YAML at line 2 (")
 
 
 def test_empty_file(tmp_path: Path) -> None:
@@ -291,3 +291,55 @@ def test_wechat_subscribe_message_is_checked(raw: dict[str, Any]) -> None:
     assert message.startswith("festival.yaml: wechat.subscribe.fields.thing1: Input should be")
     message = broken(raw, lambda d: d["wechat"].update(link_max_failed=0))
     assert message.startswith("festival.yaml: wechat.link_max_failed: Input should be greater")
+
+
+@pytest.mark.parametrize(
+    ("line", "setting"),
+    [
+        ("  live_end: 2020-11-31", "calendar.live_end"),  # there is no 31 November
+        ("  launch: 2020-10-30T25:00:00", "calendar.launch"),
+    ],
+)
+def test_an_impossible_date_names_its_setting(tmp_path: Path, line: str, setting: str) -> None:
+    """One line naming the setting, not a traceback from inside PyYAML."""
+    key = line.split(":")[0]
+    shipped = Path(__file__).resolve().parent.parent / "config.yaml"
+    lines = shipped.read_text("utf-8").splitlines()
+    first = next(i for i, ln in enumerate(lines) if ln.startswith(key + ":"))  # calendar's
+    lines[first] = line
+    assert line in lines  # the setting was found and changed
+    path = tmp_path / "config.yaml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    assert setting in str(exc.value) and "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("garbage", "not a database URL"),
+        ("postgresql://nobody@127.0.0.1:1/none", "cannot open or reach it"),
+        ("sqlite:////proc/no-such-dir/festival.db", "cannot create its folder"),
+    ],
+)
+def test_database_problems_at_start_are_one_line(
+    config: FestivalConfig, url: str, expected: str
+) -> None:
+    from bot.app import open_database
+    from bot.core.clock import Clock
+    from bot.settings import Settings
+
+    normalized = Settings(database_url=url).database_url
+    with pytest.raises(ConfigError) as exc:
+        open_database(normalized, config, Clock(config.calendar.tz))
+    assert str(exc.value).startswith("DATABASE_URL") and expected in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_postgres_urls_use_the_installed_driver() -> None:
+    from bot.settings import Settings
+
+    for given in ("postgres://u@h/db", "postgresql://u@h/db"):
+        assert Settings(database_url=given).database_url == "postgresql+psycopg://u@h/db"
+    assert Settings(database_url="sqlite:///x.db").database_url == "sqlite:///x.db"
