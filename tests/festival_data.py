@@ -13,10 +13,13 @@ from bot.config import FestivalConfig
 from models import (
     DailyReport,
     DialogState,
+    Enterprise,
     GroupSubscription,
     Identity,
     LiveAccount,
     Person,
+    Product,
+    ReportProductSale,
     Role,
     Streamer,
     repo,
@@ -162,3 +165,56 @@ def group(
     session.add(g)
     session.flush()
     return g
+
+
+def enterprise(
+    session: Session,
+    name: str,
+    user: str | None = None,
+    products: tuple[str, ...] = ("产品",),
+    agreed: bool = True,
+    unit_code: str = "360302",
+) -> Enterprise:
+    """An enterprise with approved products; `agreed`: it agreed to the money rules (False:
+    registered before they were shown)."""
+    p = person(session, user or name)
+    unit = unit_by_code(session, unit_code)
+    assert unit is not None, unit_code
+    e = Enterprise(
+        person_id=p.id,
+        unit_id=unit.id,
+        name=name,
+        industry="农产品",
+        main_products="、".join(products),
+        contact_name="联系人",
+        phone=f"1390000{next(_seq):04d}",
+        has_shop=False,
+        status="approved",
+        submitted_at=NOW,
+        money_rules_agreed_at=NOW if agreed else None,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    session.add(e)
+    session.flush()
+    for product in products:
+        session.add(
+            Product(
+                enterprise_id=e.id,
+                name=product,
+                monthly_orders=100,
+                monthly_turnover_fen=100_000,
+                stock=100,
+                status="approved",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    session.flush()
+    return e
+
+
+def product_sale(session: Session, r: DailyReport, product: Product, gmv_yuan: int) -> None:
+    """The part of a report's GMV the streamer assigned to a product."""
+    session.add(ReportProductSale(report_id=r.id, product_id=product.id, gmv_fen=gmv_yuan * 100))
+    session.flush()
