@@ -12,6 +12,7 @@ from bot.config import FestivalConfig, load_config
 from bot.core.clock import Clock, parse_start
 from bot.core.dispatcher import Core
 from bot.settings import Settings, data_dir_for
+from handlers import money
 from handlers.routes import ROUTES
 from models.db import make_engine, migrate, session_factory
 from models.unit_directory import UnitRow, read_divisions, sync_units
@@ -46,5 +47,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> App:
         clock = Clock(config.calendar.tz, start, settings.bot_clock_speed)
     engine = make_engine(settings.database_url)
     prepare_database(engine, config, clock)
+    with session_factory(engine)() as session, session.begin():
+        # enterprises registered before the money rules were shown: told once (idempotent)
+        money.notify_unagreed(session, config, clock)
     core = Core(config, engine, clock, ROUTES, data_dir_for(settings.database_url))
     return App(settings, config, engine, clock, core)

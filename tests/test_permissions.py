@@ -18,6 +18,9 @@ REVIEWERS_ONLY = "抱歉，这个功能只对组委会和单位联系人开放�
 OPEN = {
     "start", "menu", "help", "cancel", "lang", "register", "enterprise", "report", "me",
     "reports", "join", "top", "rank", "link",
+    # money: an enterprise's own turnover, directed part and statement (the committee's
+    # ledger for admins), a streamer's own share
+    "turnover", "direct", "donations", "share",
 }  # fmt: skip
 
 
