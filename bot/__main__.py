@@ -34,6 +34,10 @@ def main() -> int:
         from bot.jobs_cli import main as jobs_main
 
         return jobs_main(sys.argv[2:])
+    if sys.argv[1:2] == ["donations"]:  # operators: python -m bot donations [--sort KEY]
+        from bot.donations_cli import main as donations_main
+
+        return donations_main(sys.argv[2:])
     try:
         app = build()
     except ConfigError as exc:

@@ -14,6 +14,7 @@ from bot.config import ConfigError, FestivalConfig, load_config
 from bot.core.clock import Clock, parse_start
 from bot.core.dispatcher import Core
 from bot.settings import Settings, data_dir_for
+from handlers import money
 from handlers.routes import ROUTES
 from models.db import make_engine, migrate, session_factory
 from models.unit_directory import UnitRow, read_divisions, sync_units
@@ -73,5 +74,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> App:
         start = parse_start(settings.bot_clock, config.calendar.tz) if settings.bot_clock else None
         clock = Clock(config.calendar.tz, start, settings.bot_clock_speed)
     engine = open_database(settings.database_url, config, clock)
+    with session_factory(engine)() as session, session.begin():
+        # enterprises registered before the money rules were shown: told once (idempotent)
+        money.notify_unagreed(session, config, clock)
     core = Core(config, engine, clock, ROUTES, data_dir_for(settings.database_url))
     return App(settings, config, engine, clock, core)

@@ -7,7 +7,8 @@ flowchart TD
   shop -- yes --> shopinfo[shop type/platform, shop link] --> product
   shop -- no --> product[product: name, priority tag, monthly orders,<br/>monthly turnover, stock, attachment?]
   product --> more{another product?} -- add --> product
-  more -- done --> summary[summary: edit, add or delete products] --> confirm([确认: products 待审核])
+  more -- done --> rules{the donation rule: 同意?} -- yes --> summary[summary: edit, add or delete products]
+  summary --> confirm([确认: products 待审核])
 ```
 """
 
@@ -21,7 +22,7 @@ from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, FieldError, Form, Option
 from bot.core.messages import Reply
 from handlers import fields as f
-from handlers import notify, schemas, unit_picker
+from handlers import money, notify, schemas, unit_picker
 from models import Enterprise, Product, ReviewStatus, repo
 from models import review_rules as rules
 from models.units import unit_by_code, unit_full_name, unit_reviewers
@@ -42,6 +43,17 @@ def _show_yes_no(value: Any, ctx: Ctx) -> str:
 
 def _has_shop(a: Answers, _ctx: Ctx) -> bool:
     return a.get("has_shop") == "yes"
+
+
+AGREE = "agree"  # the answer of the money rules' question that lets the form be submitted
+
+
+def _agree_options(ctx: Ctx, _a: Answers) -> list[Option]:
+    return [Option(AGREE, ctx.t("opt.money_agree")), Option("no", ctx.t("opt.money_disagree"))]
+
+
+def _rule_prompt(ctx: Ctx, _a: Answers) -> dict[str, object]:
+    return {"rule": money.donation_rule(ctx.locale, ctx.config)}
 
 
 PRODUCT = Form(
@@ -150,6 +162,14 @@ FIELDS = (
         group=PRODUCT,
         max_items=lambda c: c.config.products.max_per_enterprise,
     ),
+    # the donation rule (5% of festival turnover, the directed part), agreed before submitting
+    Field(
+        "money_rules",
+        "ask.money_rules",
+        "label.money_rules",
+        options=_agree_options,
+        prompt_params=_rule_prompt,
+    ),
 )
 
 
@@ -186,11 +206,15 @@ def snapshot(ctx: Ctx, ent: Enterprise) -> dict[str, Any]:
         for p in repo.products_of(ctx.session, ent.id)
         if p.status != ReviewStatus.WITHDRAWN
     ]
+    if ent.money_rules_agreed_at is not None:
+        data["money_rules"] = AGREE
     return data
 
 
 def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     """Stores the enterprise and its products; each product goes to review."""
+    if a.get("money_rules") != AGREE:
+        raise FieldError("money_rules", "money.must_agree")
     reg = _to_model(a)
     now = ctx.clock.now()
     unit = unit_by_code(ctx.session, reg.unit)
@@ -217,6 +241,8 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
             setattr(ent, key, value)
         ent.unit_id = unit.id
     ent.submitted_at, ent.updated_at = now, now
+    if ent.money_rules_agreed_at is None:  # (audited with the registration's snapshot)
+        ent.money_rules_agreed_at = now
     ctx.session.flush()
     _store_products(ctx, ent, a.get("products", []), checked["products"], status, unit_changed)
     ent.status = rules.enterprise_status(p.status for p in repo.products_of(ctx.session, ent.id))

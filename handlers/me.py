@@ -14,7 +14,7 @@ from __future__ import annotations
 from bot.core.context import Ctx
 from bot.core.i18n import fmt_int, fmt_minutes, fmt_yuan
 from bot.core.messages import Button, Reply
-from handlers import enterprise, streamer
+from handlers import donations, enterprise, money, streamer
 from models import ReviewStatus, Streamer, Unit, repo
 from models.units import unit_full_name
 
@@ -43,6 +43,7 @@ def me(ctx: Ctx) -> list[Reply]:
         )
         if s.status == ReviewStatus.REJECTED and s.reject_reason:
             text += "\n" + ctx.t("me.reason", reason=s.reject_reason)
+        text += "\n" + (donations.share_text(ctx) or "")  # the 20% share, information only
         buttons: list[Button] = [ctx.button("btn.edit", "me:edit_streamer")]
         if s.status != ReviewStatus.WITHDRAWN:
             buttons.append(ctx.button("btn.withdraw", "me:withdraw_streamer"))
@@ -53,6 +54,13 @@ def me(ctx: Ctx) -> list[Reply]:
         lines += [
             ctx.t("me.product", name=p.name, status=ctx.t(f"status.{p.status}")) for p in products
         ]
+        # the donation rule, and the statement once a turnover is reported
+        if e.money_rules_agreed_at is None:
+            lines.append(ctx.t("money.me_not_agreed"))
+        lines.append(money.donation_rule(ctx.locale, ctx.config))
+        row = donations.row_of(ctx, e.id)
+        if row is not None and (row.turnover_status or row.received_fen):
+            lines.append(donations.statement_text(ctx.locale, row))
         buttons = [ctx.button("btn.edit", "me:edit_enterprise")]
         replies.append(Reply("\n".join(lines), (tuple(buttons),), numbered=True))
     return replies

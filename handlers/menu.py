@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.messages import Button, Reply
-from handlers import enterprise, invite, report, streamer
+from handlers import enterprise, invite, money, report, streamer, turnover
 from models import repo
 from models.units import unit_by_code, unit_by_rec_token
 
@@ -36,6 +36,9 @@ MENU = (
 
 def menu(ctx: Ctx) -> Reply:
     buttons = [ctx.button(label, action) for label, action in MENU]
+    if turnover.window_open(ctx) and repo.enterprise_of_person(ctx.session, ctx.person_id):
+        # after the live period: the enterprise reports its festival turnover
+        buttons.insert(len(buttons) - 2, ctx.button("menu.turnover", "cmd:turnover"))
     rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
     return Reply(ctx.t("menu.title", festival=ctx.config.festival.name), rows, numbered=True)
 
@@ -60,8 +63,11 @@ def start(ctx: Ctx) -> list[Reply]:
 def help_(ctx: Ctx) -> list[Reply]:
     """/help: what the bot does; inside a form the question is asked again afterwards."""
     text = ctx.t("help.text", festival=ctx.config.festival.name)
+    text += "\n\n" + money.help_text(ctx)
     if ctx.incoming.chat_kind == "private" and ctx.scope.is_reviewer:
         text += "\n\n" + ctx.t("help.committee" if ctx.scope.committee else "help.contact")
+        if ctx.scope.committee:
+            text += "\n" + ctx.t("money.help_committee")
     return [Reply(text)]
 
 

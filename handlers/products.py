@@ -21,7 +21,7 @@ from bot.core.context import Ctx
 from bot.core.i18n import fmt_yuan
 from bot.core.messages import Button, Reply
 from handlers import notify
-from models import ProductPick, ReviewStatus, Streamer, picks, repo
+from models import ProductPick, ReviewStatus, Streamer, ledger, picks, repo
 from models.enterprises import Enterprise, Product
 
 FLOW = "products"
@@ -287,7 +287,10 @@ def _tell_enterprise(ctx: Ctx, streamer: Streamer, product: Product, key: str, i
 def _enterprise_view(ctx: Ctx, enterprise: Enterprise) -> Reply:
     counts = picks.pickers_of_enterprise(ctx.session, enterprise.id)
     own = repo.products_of(ctx.session, enterprise.id)
-    sales = picks.sales_by_product(ctx.session, [p.id for p in own])
+    cal = ctx.config.calendar
+    sales = ledger.reported_sales_by_product(
+        ctx.session, cal.live_start, cal.live_end, [p.id for p in own]
+    )
     lines = [ctx.t("products.enterprise_title", name=enterprise.name)]
     for p in own:
         lines.append(

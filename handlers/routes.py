@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.routing import Routes
 from handlers import (
     board,
+    donations,
     enterprise,
     export,
     groups,
@@ -13,6 +14,7 @@ from handlers import (
     link,
     me,
     menu,
+    money,
     products,
     progress,
     report,
@@ -20,6 +22,7 @@ from handlers import (
     review,
     roles,
     streamer,
+    turnover,
 )
 from models import subscriptions
 
@@ -61,6 +64,16 @@ ROUTES = Routes(
         # 龙虎榜
         "top": board.top,
         "rank": board.rank,
+        # money: enterprises (/turnover, /direct), streamers (/share), the committee
+        # (/turnovers, /payment, /donation_cert); /donations: the ledger for the committee,
+        # an enterprise contact's own statement
+        "turnover": turnover.start,
+        "direct": donations.direct,
+        "share": donations.share,
+        "donations": donations.donations,
+        "turnovers": turnover.turnovers,
+        "payment": donations.payment,
+        "donation_cert": donations.donation_cert,
     },
     flows={
         "privacy": menu.privacy_flow,
@@ -69,8 +82,20 @@ ROUTES = Routes(
         "products": products.products_flow,
         "review": review.review_flow,
         "report_review": report_review.report_review_flow,
+        "turnover_review": turnover.turnover_review_flow,
+        "money_rules": money.agreement_flow,
     },
-    forms={f.name: f for f in (streamer.FORM, enterprise.FORM, report.FORM, invite.FORM)},
+    forms={
+        f.name: f
+        for f in (
+            streamer.FORM,
+            enterprise.FORM,
+            report.FORM,
+            invite.FORM,
+            turnover.FORM,
+            donations.DIRECT_FORM,
+        )
+    },
     fallback=menu.fallback,
     group_commands=frozenset({"help", "start", "subscribe", "unsubscribe", "top"}),
     interrupting=frozenset({"help"}),
@@ -96,8 +121,17 @@ ROUTES = Routes(
         ),
         # in a group: only the committee subscribes it to broadcasts
         **dict.fromkeys(("subscribe", "unsubscribe"), "admin"),
+        # the donation ledger's entries
+        **dict.fromkeys(("turnovers", "payment", "donation_cert"), "admin"),
     },
-    flow_permissions={"review": "reviewer", "report_review": "reviewer", "invite": "admin"},
+    flow_permissions={
+        "review": "reviewer",
+        "report_review": "reviewer",
+        "invite": "admin",
+        "turnover_review": "admin",
+    },
+    # an enterprise that has not agreed to the money rules is asked first (handlers/money.py)
+    gate=money.gate,
     # the command menus of platforms that show one (Telegram), in the order shown
     private_menu=(
         "start",

@@ -30,7 +30,7 @@ from bot.core.forms import Answers, Field, FieldError, Form, Option
 from bot.core.messages import Reply
 from bot.core.parsers import COUNT_UNITS, ParseError
 from handlers import fields as f
-from handlers import notify, schemas, unit_picker
+from handlers import money, notify, schemas, unit_picker
 from models import LiveAccount, Streamer, eligibility, repo
 from models import review_rules as rules
 from models.units import UnitInfo, unit_reviewers
@@ -78,7 +78,9 @@ def _declaration(raw: str, _ctx: Ctx, _a: Answers) -> str:
 
 def _declaration_prompt(ctx: Ctx, _a: Answers) -> dict[str, object]:
     items = [ctx.t(f"declare.{d}") for d in ctx.config.eligibility.declarations]
-    return {"items": "\n".join(f"· {i}" for i in items)}
+    # the revenue share the festival promises (information, from revenue.*)
+    share = money.streamer_rule(ctx.locale, ctx.config)
+    return {"items": "\n".join(f"· {i}" for i in items), "share": share}
 
 
 def _category_options(ctx: Ctx, _a: Answers) -> list[Option]:

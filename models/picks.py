@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
-    Select,
     UniqueConstraint,
     delete,
     func,
@@ -22,7 +21,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, BigId, IdMixin, ReviewStatus
 from models.enterprises import Enterprise, Product
-from models.streamers import DailyReport
 
 
 class ProductPick(IdMixin, Base):
@@ -178,7 +176,7 @@ def pickers_of_enterprise(session: Session, enterprise_id: int) -> dict[int, int
     return {pid: int(n) for pid, n in rows}
 
 
-# ----- report splits and sales --------------------------------------------------------------
+# ----- report splits (sales per product and enterprise: models/ledger.py) -----------------
 def splits_of(session: Session, report_id: int) -> dict[int, int]:
     rows = session.execute(
         select(ReportProductSale.product_id, ReportProductSale.gmv_fen).where(
@@ -198,38 +196,3 @@ def replace_splits(session: Session, report_id: int, splits: dict[int, int]) -> 
     ]
     if rows:
         session.execute(insert(ReportProductSale), rows)
-
-
-def _counted_sales() -> Select[Any]:
-    """Split amounts of counted reports: not rejected, inside the live period is the
-    report form's own rule (a report outside it cannot be filed)."""
-    return (
-        select(ReportProductSale.product_id, ReportProductSale.gmv_fen)
-        .join(DailyReport, DailyReport.id == ReportProductSale.report_id)
-        .where(DailyReport.rejected.is_(False))
-    )
-
-
-def sales_by_product(
-    session: Session, product_ids: Collection[int] | None = None
-) -> dict[int, int]:
-    """Streamer-reported sales per product (fen), over counted reports (of these products)."""
-    counted = _counted_sales()
-    if product_ids is not None:
-        counted = counted.where(ReportProductSale.product_id.in_(list(product_ids)))
-    sales = counted.subquery()
-    rows = session.execute(
-        select(sales.c.product_id, func.sum(sales.c.gmv_fen)).group_by(sales.c.product_id)
-    )
-    return {pid: int(total) for pid, total in rows}
-
-
-def sales_by_enterprise(session: Session) -> dict[int, int]:
-    """Streamer-reported sales of each enterprise's products (fen), over counted reports."""
-    sales = _counted_sales().subquery()
-    rows = session.execute(
-        select(Product.enterprise_id, func.sum(sales.c.gmv_fen))
-        .join(Product, Product.id == sales.c.product_id)
-        .group_by(Product.enterprise_id)
-    )
-    return {eid: int(total) for eid, total in rows}

@@ -5,6 +5,7 @@ a conversation state, so they can also write to the bot in a test."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from itertools import count
 
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from models import (
     LiveAccount,
     Person,
     Product,
+    ReportProductSale,
     Role,
     Streamer,
     repo,
@@ -169,14 +171,18 @@ def group(
 def enterprise(
     session: Session,
     name: str,
-    products: list[tuple[str, str | None]],
+    products: Sequence[str | tuple[str, str | None]] = ("产品",),
     unit_code: str = "360302",
     industry: str = "农产品",
     user: str | None = None,
     product_status: str = "approved",
     monthly_turnover_yuan: int = 35_000,
+    agreed: bool = True,
 ) -> tuple[Enterprise, list[Product]]:
-    """An enterprise with products [(name, priority tag key or None)], all in one status."""
+    """An enterprise with products (names, or (name, priority tag key or None)), all in one
+    status; `agreed`: it agreed to the money rules (False: registered before they were
+    shown)."""
+    products = [(p, None) if isinstance(p, str) else p for p in products]
     p = person(session, user or name)
     unit = unit_by_code(session, unit_code)
     assert unit is not None, unit_code
@@ -187,6 +193,7 @@ def enterprise(
         industry=industry,
         main_products="、".join(n for n, _ in products),
         contact_name="王经理",
+        money_rules_agreed_at=NOW if agreed else None,
         phone=f"1390000{next(_seq):04d}",
         has_shop=False,
         status="approved",
@@ -214,3 +221,9 @@ def enterprise(
     session.add_all(made)
     session.flush()
     return e, made
+
+
+def product_sale(session: Session, r: DailyReport, product: Product, gmv_yuan: int) -> None:
+    """The part of a report's GMV the streamer assigned to a product."""
+    session.add(ReportProductSale(report_id=r.id, product_id=product.id, gmv_fen=gmv_yuan * 100))
+    session.flush()

@@ -32,6 +32,7 @@ REPORT_LINES = ["/report", "今天 11-02", "5000元", "2小时30分", "1200", "3
 
 # /start → 企业报名 → privacy → 设区市 → 萍乡市 → 安源区 (the enterprise's 填报单位)
 ENTERPRISE_HEAD = ["/start", "企业报名", "同意并继续", "1", "萍乡市", "安源区"]
+AGREE = "同意"  # the donation rule, agreed at the end of the enterprise registration
 # A shop link as people paste it: the whole Douyin share text around the URL.
 DOUYIN_SHARE_TEXT = (
     "8.0 复制打开抖音，看看【绿源小店】的商品 https://v.douyin.com/JxAbC12/ 长按复制此条消息"
@@ -67,8 +68,9 @@ PRODUCT_2 = product_lines("安源脐橙", "都不是", "800", "2万", "3000", "�
 
 
 def enterprise_two_products(name: str = "萍乡绿源农业有限公司", shop: bool = True) -> list[str]:
-    """A whole enterprise registration with two products, up to its summary."""
-    return [*enterprise_lines(name, shop), *PRODUCT_1, "添加产品", *PRODUCT_2, "完成"]
+    """A whole enterprise registration with two products, the donation rule agreed, up to its
+    summary."""
+    return [*enterprise_lines(name, shop), *PRODUCT_1, "添加产品", *PRODUCT_2, "完成", AGREE]
 
 
 def report_lines(

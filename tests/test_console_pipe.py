@@ -40,6 +40,7 @@ ENTERPRISE = [
     "1万",
     "/photo rice",
     "完成",
+    "同意",  # the donation rule
     "确认提交",
 ]
 

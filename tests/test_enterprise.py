@@ -8,6 +8,7 @@ from bot.channels.console import render
 from bot.core.dispatcher import Core
 from bot.core.messages import Incoming
 from models import AuditEntry, Enterprise, Product, Unit
+from tests.catalog import line, said
 from tests.chat import Chat
 from tests.flows import (
     DOUYIN_SHARE_TEXT,
@@ -52,7 +53,8 @@ ORANGES = """\
   · 产品附件: （未填）
 """
 PENDING = "pending_review"
-HINT = "\n请核对以上信息：点「确认提交」提交，或点对应按钮修改。\n"
+# the donation rule agreed (the form's last question), then the summary's hint
+HINT = "捐赠规则: 同意\n\n请核对以上信息：点「确认提交」提交，或点对应按钮修改。\n"
 SHOP_BUTTONS = "[12] 改店铺类型  [13] 改店铺链接  "
 
 
@@ -114,7 +116,8 @@ def test_two_products_end_to_end(chat: Chat, core: Core) -> None:
     assert out.endswith(
         "已添加第 2 个产品。还要继续添加吗？\n  [1] 添加产品  [2] 完成  [3] 返回  [4] 取消\n"
     )
-    out = chat.say("ent", "完成")
+    assert said(chat.say("ent", "完成"), "money.rule_donation")
+    out = chat.say("ent", "同意")
     assert out.startswith(HEADER + SHOP + "产品 1:\n" + LOTUS_DUCK + "产品 2:\n" + ORANGES + HINT)
     assert "[14] 改产品1  [15] 删除产品1  [16] 改产品2  [17] 删除产品2  [18] 添加产品" in out
 
@@ -170,7 +173,7 @@ def test_no_shop_skips_the_shop_fields(chat: Chat, core: Core) -> None:
     out = chat.run("ent", lines[:-1])
     assert out.endswith("企业是否有网店？\n  [1] 是  [2] 否  [3] 返回  [4] 取消\n")
     assert chat.say("ent", "否") == "[产品 1] 产品名称：\n  [返回]  [取消]\n"
-    out = chat.run("ent", [*PRODUCT_1, "完成"])
+    out = chat.run("ent", [*PRODUCT_1, "完成", "同意"])
     assert out.endswith(
         HEADER
         + "是否有店铺: 否\n产品 1:\n"
@@ -178,7 +181,7 @@ def test_no_shop_skips_the_shop_fields(chat: Chat, core: Core) -> None:
         + HINT
         + "  [1] 确认提交  [2] 取消  [3] 改推荐单位类型  [4] 改设区市  [5] 改推荐单位"
         "  [6] 改企业名称  [7] 改行业(类目)  [8] 改主营产品  [9] 改联系人  [10] 改手机"
-        "  [11] 改是否有店铺  [12] 改产品1  [13] 添加产品\n"
+        "  [11] 改是否有店铺  [12] 改产品1  [13] 添加产品  [14] 改捐赠规则\n"
     )
     assert "店铺" not in out.split("是否有店铺")[1]
     out = chat.say("ent", "确认提交")
@@ -212,7 +215,8 @@ def test_delete_a_product_in_the_summary(chat: Chat, core: Core) -> None:
     out = chat.press("ent", "删除产品1")
     assert out.startswith(HEADER + SHOP + "产品 1:\n" + ORANGES + HINT)
     assert "产品 2" not in out
-    assert out.endswith("[14] 改产品1  [15] 添加产品\n")  # the last product cannot be deleted
+    # the last product cannot be deleted
+    assert out.endswith("[14] 改产品1  [15] 添加产品  [16] 改捐赠规则\n")
     out = chat.say("ent", "确认提交")
     assert "共 1 个产品" in out
     with core.sessions() as s:
@@ -259,7 +263,7 @@ def test_edit_a_product_from_the_summary(chat: Chat, core: Core) -> None:
 
 
 def test_edit_the_shop_answer_from_the_summary(chat: Chat, core: Core) -> None:
-    chat.run("ent", [*enterprise_lines(shop=False), *PRODUCT_1, "完成"])
+    chat.run("ent", [*enterprise_lines(shop=False), *PRODUCT_1, "完成", "同意"])
     out = chat.press("ent", "改是否有店铺")
     assert out.startswith("企业是否有网店？\n（当前：否）\n")
     chat.run("ent", ["是", "京东旗舰店"])
@@ -311,14 +315,16 @@ def test_edit_from_me_keeps_product_rows_and_withdraws_a_deleted_one(
         "【企业报名】萍乡绿源农业有限公司，状态：待审核\n"
         "  · 产品「莲花血鸭」：已撤回\n"
         "  · 产品「安源脐橙」：待审核\n"
-        "  [1] 修改\n"
+        + line("money.rule_donation", rate="5", threshold="100,000", share="50")
+        + "  [1] 修改\n"
     )
 
 
 def test_an_old_add_product_button_is_stale(chat: Chat, core: Core) -> None:
     chat.run("ent", [*enterprise_lines(), *PRODUCT_1, "添加产品", *PRODUCT_2])
     add = button_data(chat, "添加产品")
-    summary = chat.say("ent", "完成")
+    chat.say("ent", "完成")
+    summary = chat.say("ent", "同意")
     out = press_data(core, "ent", add)
     assert out.startswith("这个按钮已过期，请按最新的提示操作。\n" + HEADER)
     assert out.split("\n", 1)[1] == summary  # the summary again, unchanged

@@ -14,7 +14,7 @@ from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from handlers.routes import ROUTES
-from models import ProductPick, ReportProductSale, picks
+from models import ProductPick, ReportProductSale, ledger, picks
 from tests import festival_data as data
 from tests import flows
 from tests.catalog import label, said
@@ -210,7 +210,8 @@ def test_the_daily_report_splits_gmv_across_picks(
     with Session(db) as s:
         sales = {r.product_id: r.gmv_fen for r in s.scalars(select(ReportProductSale))}
         assert sales == {catalogue["婺源绿茶"]: 200_000, catalogue["赣南脐橙"]: 120_000}
-        by_enterprise = picks.sales_by_enterprise(s)
+        cal = core.config.calendar
+        by_enterprise = ledger.reported_sales_by_enterprise(s, cal.live_start, cal.live_end)
         assert sorted(by_enterprise.values()) == [120_000, 200_000]
     # the same day again, without a split: a correction replaces the split (nothing assigned)
     chat.run("ming", [*lines, "否", evidence])

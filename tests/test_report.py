@@ -162,7 +162,7 @@ def test_typed_dates_future_and_too_old_are_refused(chat: Chat, core: Core, appr
     assert chat.say(approved, "11-03") == "不能提交未来日期的战报。\n" + DATE_PROMPT
     assert chat.say(approved, "2020-10-30") == "只能补报最近 1 天内的战报。\n" + DATE_PROMPT
     assert chat.say(approved, "11月31日") == (
-        "没看懂这个日期，请输入如 11-02、11月2日 或 2020-11-02。\n" + DATE_PROMPT
+        "没看懂这个日期，请输入如 11-02、11月2日、2号、周一 或 2020-11-02。\n" + DATE_PROMPT
     )
     assert chat.say(approved, "11月1日") == GMV_PROMPT
     out = chat.run(approved, [*REPORT_LINES[2:], "确认提交"])

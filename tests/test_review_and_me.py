@@ -33,6 +33,7 @@ def me_card(
     )
     if reason is not None:
         card += line("me.reason", reason=reason)
+    card += line("share.statement", gmv="0", rate="20", share="0")  # information only
     return card + (buttons(EDIT, WITHDRAW) if withdraw else buttons(EDIT))
 
 
@@ -160,6 +161,7 @@ def test_products_are_reviewed_one_by_one(chat: Chat, core: Core) -> None:
         line("me.enterprise", name="萍乡绿源农业有限公司", status=label("status.approved"))
         + line("me.product", name="莲花血鸭", status=label("status.rejected"))
         + line("me.product", name="安源脐橙", status=label("status.approved"))
+        + line("money.rule_donation", rate="5", threshold="100,000", share="50")
         + buttons(EDIT)
     )
 

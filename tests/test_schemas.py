@@ -186,7 +186,8 @@ def test_the_report_model_reads_the_date_and_the_enterprise_has_shop() -> None:
                "monthly_turnover_fen": 1, "stock": 1}  # fmt: skip
     ent = enterprise.Registration.model_validate(
         {"unit": "360302", "name": "绿源", "industry": "农产品", "main_products": "脐橙",
-         "contact_name": "张三", "phone": "13900001111", "has_shop": "no", "products": [product]}
+         "contact_name": "张三", "phone": "13900001111", "has_shop": "no", "products": [product],
+         "money_rules": "agree"}
     ).model_dump()  # fmt: skip
     assert ent["has_shop"] is False
     assert ent["products"][0]["attachment_file_id"] is None

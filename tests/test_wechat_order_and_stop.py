@@ -46,7 +46,8 @@ def test_a_text_sent_while_a_picture_downloads_waits_for_it(
             # handled after the picture, not before it; and typed before the question it
             # would answer ("add another product?") was shown, so not taken as its answer
             assert said(early, "form.early_not_taken")
-            assert said(await ent.say("完成"), "btn.confirm")  # now it is: the summary
+            assert said(await ent.say("完成"), "ask.money_rules")  # now it is: the next one
+            assert said(await ent.say(flows.AGREE), "btn.confirm")  # the summary
             assert said(await ent.say("确认提交"), "enterprise.submitted")
 
     asyncio.run(scenario())

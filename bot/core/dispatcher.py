@@ -215,6 +215,15 @@ class Core:
             # a button that runs a command, possibly with arguments ("cmd:revoke AB12CD34")
             command, _, args = action[4:].partition(" ")
             ctx.incoming = dataclasses.replace(inc, command=command, args=args, button=None)
+        flow = ctx.state.flow
+        if self.routes.gate is not None and (
+            flow is None or (command is not None and flow not in self.routes.forms)
+        ):
+            # a question the person must answer before anything else (routes.gate); never
+            # in the middle of a form, whose answers it would lose
+            gated = self.routes.gate(ctx)
+            if gated is not None:
+                return gated
         if command is not None:
             return self._command(ctx, command)
         flow = ctx.state.flow

@@ -40,3 +40,6 @@ class Routes:
     private_menu: tuple[str, ...] = ()
     group_menu: tuple[str, ...] = ()
     chat_moved: ChatMoved | None = None
+    # Asked before a private message outside any flow is routed: replies to take the step
+    # over (a question the person must answer first), or None to route it as usual.
+    gate: Callable[[Ctx], list[Reply] | None] | None = None

@@ -1,0 +1,440 @@
+"""The donation ledger in the chat: the enterprise's directed part (`/direct`, a form), the
+committee's payments (`/payment`) and the foundation's certificate numbers
+(`/donation_cert`), `/donations` (committee: every enterprise, sortable, paged or as a
+spreadsheet; an enterprise contact: its own statement) and the streamer's informational
+revenue share (`/share`). `python -m bot donations` prints `ledger_lines`, the same code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from bot.config import FestivalConfig
+from bot.core.context import Ctx
+from bot.core.forms import Answers, Field, FieldError, Form
+from bot.core.i18n import fmt_yuan, translate
+from bot.core.messages import Reply
+from bot.core.parsers import ParseError, normalize, parse_date, parse_money_fen, parse_text
+from handlers import export, money, notify
+from handlers import fields as f
+from models import Enterprise, StreamerTotal, ledger, repo
+from models.donation_rules import DonationRules, direction_refusal, donation, streamer_share_fen
+from models.ledger import LedgerRow
+
+log = logging.getLogger(__name__)
+
+NOTE_MAX = 200
+CERT_MAX = 100
+PROJECT_MAX = 100
+SORTS: dict[str, Callable[[LedgerRow], Any]] = {
+    "name": lambda r: (r.name, r.enterprise_id),
+    "due": lambda r: (-r.due_fen, r.enterprise_id),
+    "received": lambda r: (-r.received_fen, r.enterprise_id),
+    "outstanding": lambda r: (-r.outstanding_fen, r.enterprise_id),
+}
+
+
+def rows_of(session: Any, config: FestivalConfig, ids: list[int] | None = None) -> list[LedgerRow]:
+    cal = config.calendar
+    return ledger.ledger(session, DonationRules.of(config), cal.live_start, cal.live_end, ids)
+
+
+def row_of(ctx: Ctx, enterprise_id: int) -> LedgerRow | None:
+    found = rows_of(ctx.session, ctx.config, [enterprise_id])
+    return found[0] if found else None
+
+
+# ----- statements ------------------------------------------------------------------------------
+def statement_text(locale: str | None, row: LedgerRow) -> str:
+    """An enterprise's statement: turnover, due, directed, received, outstanding."""
+
+    def t(key: str, **params: object) -> str:
+        return translate(locale, key, **params)
+
+    lines = [t("donations.statement_title", name=row.name, id=row.enterprise_id)]
+    if row.turnover_status is None:
+        lines.append(t("donations.no_turnover"))
+    else:
+        lines.append(
+            t(
+                "donations.turnover_line",
+                amount=fmt_yuan(row.turnover_fen or 0),
+                status=t(f"turnover.status.{row.turnover_status}"),
+            )
+        )
+    if row.confirmed:
+        s = row.statement
+        lines.append(t("donations.due_line", due=fmt_yuan(s.due_fen)))
+        if row.directed_max_fen > 0:
+            project = row.project or t("donations.no_project")
+            lines.append(
+                t(
+                    "donations.directed_line",
+                    directed=fmt_yuan(s.directed_fen),
+                    max=fmt_yuan(row.directed_max_fen),
+                    project=project,
+                )
+            )
+        lines.append(t("donations.received_line", received=fmt_yuan(s.received_fen)))
+        lines.append(t("donations.outstanding_line", outstanding=fmt_yuan(s.outstanding_fen)))
+        if s.overpaid_fen:
+            lines.append(t("donations.overpaid_line", overpaid=fmt_yuan(s.overpaid_fen)))
+    elif row.received_fen:
+        lines.append(t("donations.received_line", received=fmt_yuan(row.received_fen)))
+    if row.certificates:
+        lines.append(t("donations.certificates_line", numbers="、".join(row.certificates)))
+    return "\n".join(lines)
+
+
+def ledger_line(locale: str | None, row: LedgerRow) -> str:
+    status = (
+        translate(locale, f"turnover.status.{row.turnover_status}")
+        if row.turnover_status
+        else translate(locale, "donations.no_turnover_short")
+    )
+    return translate(
+        locale,
+        "donations.ledger_line",
+        id=row.enterprise_id,
+        name=row.name,
+        status=status,
+        due=fmt_yuan(row.due_fen),
+        directed=fmt_yuan(row.directed_fen),
+        received=fmt_yuan(row.received_fen),
+        outstanding=fmt_yuan(row.outstanding_fen),
+    )
+
+
+def ledger_lines(
+    session: Any, config: FestivalConfig, locale: str | None, sort: str = "name"
+) -> list[str]:
+    """The whole ledger as text lines: a title with the totals, one line per enterprise
+    (the chat's /donations pages and `python -m bot donations`)."""
+    rows = sorted(rows_of(session, config), key=SORTS[sort])
+    lines = [_totals_line(locale, rows)]
+    lines += [ledger_line(locale, r) for r in rows]
+    return lines
+
+
+def _totals_line(locale: str | None, rows: list[LedgerRow]) -> str:
+    return translate(
+        locale,
+        "donations.ledger_title",
+        n=len(rows),
+        due=fmt_yuan(sum(r.due_fen for r in rows)),
+        received=fmt_yuan(sum(r.received_fen for r in rows)),
+        outstanding=fmt_yuan(sum(r.outstanding_fen for r in rows)),
+    )
+
+
+def tell_statement(ctx: Ctx, row: LedgerRow, key: str, lead: str, **params: object) -> None:
+    """The statement to the enterprise's contact, through the outbox, in their language."""
+    from models import Person
+
+    person = ctx.session.get(Person, row.person_id)
+    locale = (person.locale if person else None) or ctx.config.locale.default
+    text = translate(locale, lead, **params) + "\n" + statement_text(locale, row)
+    ctx.outbox.to_person(row.person_id, key, Reply(text))
+
+
+# ----- /donations ---------------------------------------------------------------------------
+def donations(ctx: Ctx) -> list[Reply]:
+    """/donations [name|due|received|outstanding] [PAGE] | export: the committee's ledger; an
+    enterprise contact's own statement."""
+    if not ctx.is_admin:
+        ent = repo.enterprise_of_person(ctx.session, ctx.person_id)
+        if ent is None:
+            return [ctx.reply("donations.not_enterprise")]
+        row = row_of(ctx, ent.id)
+        assert row is not None
+        return [Reply(statement_text(ctx.locale, row))]
+    args = normalize(ctx.incoming.args).lower().split()
+    if args[:1] == ["export"]:
+        return _export(ctx)
+    sort = args[0] if args and args[0] in SORTS else "name"
+    pages = [a for a in args if a.isdigit() and len(a) < 6]
+    if len(args) > 2 or (args and args[0] not in SORTS and not pages):
+        return [ctx.reply("donations.usage")]
+    rows = sorted(rows_of(ctx.session, ctx.config), key=SORTS[sort])
+    if not rows:
+        return [ctx.reply("donations.none")]
+    size = ctx.config.committee.review_page_size
+    total_pages = -(-len(rows) // size)
+    page = min(max(int(pages[0]) if pages else 1, 1), total_pages)
+    lines = [_totals_line(ctx.locale, rows)]
+    lines += [ledger_line(ctx.locale, r) for r in rows[(page - 1) * size : page * size]]
+    lines.append(
+        ctx.t("donations.page", page=page, pages=total_pages, sort=ctx.t(f"donations.sort.{sort}"))
+    )
+    nav = []
+    if page > 1:
+        nav.append(ctx.button("btn.prev_page", f"cmd:donations {sort} {page - 1}"))
+    if page < total_pages:
+        nav.append(ctx.button("btn.next_page", f"cmd:donations {sort} {page + 1}"))
+    return [Reply("\n".join(lines), (tuple(nav),) if nav else (), numbered=True)]
+
+
+def _export(ctx: Ctx) -> list[Reply]:
+    keys = (
+        *("id", "name", "status", "turnover", "sales", "due", "directed_max", "directed"),
+        *("project", "received", "outstanding", "certificates"),
+    )
+    header = [ctx.t(f"donations.col.{k}") for k in keys]
+    rows = []
+    for r in rows_of(ctx.session, ctx.config):
+        status = ctx.t(f"turnover.status.{r.turnover_status}") if r.turnover_status else ""
+        rows.append(
+            [
+                r.enterprise_id,
+                r.name,
+                status,
+                "" if r.turnover_fen is None else r.turnover_fen / 100,
+                r.reported_sales_fen / 100,
+                r.due_fen / 100,
+                r.directed_max_fen / 100,
+                r.directed_fen / 100,
+                r.project or "",
+                r.received_fen / 100,
+                r.outstanding_fen / 100,
+                "、".join(r.certificates),
+            ]
+        )
+    try:
+        path = export._write(ctx, "donations", header, rows)
+    except OSError:
+        log.exception("the donation ledger could not be written")
+        return [ctx.reply("export.failed")]
+    return [Reply(ctx.t("donations.exported", n=len(rows)), document_path=str(path))]
+
+
+# ----- /payment and /donation_cert (committee) ----------------------------------------------
+def _enterprise_arg(ctx: Ctx, raw: str) -> Enterprise | None:
+    raw = normalize(raw)
+    if not raw.isdigit() or len(raw) > 18:
+        return None
+    return ctx.session.get(Enterprise, int(raw))
+
+
+def payment(ctx: Ctx) -> list[Reply]:
+    """/payment ENTERPRISE_ID AMOUNT [DATE] [NOTE]: a payment received by the foundation."""
+    parts = ctx.incoming.args.split(maxsplit=3)
+    if len(parts) < 2:
+        return [ctx.reply("payment.usage")]
+    ent = _enterprise_arg(ctx, parts[0])
+    if ent is None:
+        return [ctx.reply("donations.no_enterprise", id=parts[0][:18])]
+    try:
+        amount = parse_money_fen(parts[1], max_yuan=ctx.config.turnover.max_yuan)
+    except ParseError as err:
+        return [ctx.reply(err.key, **err.params), ctx.reply("payment.usage")]
+    if amount <= 0:
+        return [ctx.reply("payment.not_positive"), ctx.reply("payment.usage")]
+    today = ctx.clock.today()
+    received_on, rest = today, parts[2:]
+    if rest:
+        try:
+            received_on = parse_date(rest[0], today=today)
+            rest = rest[1:]
+        except ParseError as err:
+            if err.key == "err.future_date":
+                return [ctx.reply(err.key, **err.params), ctx.reply("payment.usage")]
+    note = None
+    if rest:
+        try:
+            note = parse_text(" ".join(rest), max_len=NOTE_MAX)
+        except ParseError as err:
+            return [ctx.reply(err.key, **err.params), ctx.reply("payment.usage")]
+    if _same_payment(ctx, ent.id, amount, received_on, note):
+        return [ctx.reply("payment.duplicate", amount=fmt_yuan(amount), date=received_on)]
+    now = ctx.clock.now()
+    row = ledger.add_payment(ctx.session, ent.id, amount, received_on, ctx.person_id, now, note)
+    repo.audit(
+        ctx.session,
+        now,
+        ctx.person_id,
+        "payment",
+        "enterprise",
+        ent.id,
+        after={"payment_id": row.id, "amount_fen": amount, "received_on": str(received_on)},
+        note=note,
+    )
+    statement = row_of(ctx, ent.id)
+    assert statement is not None
+    tell_statement(
+        ctx,
+        statement,
+        f"payment:{row.id}",
+        "notice.payment_recorded",
+        amount=fmt_yuan(amount),
+        date=received_on,
+    )
+    return [
+        ctx.reply("payment.recorded", name=ent.name, amount=fmt_yuan(amount), date=received_on),
+        Reply(statement_text(ctx.locale, statement)),
+    ]
+
+
+def _same_payment(
+    ctx: Ctx, enterprise_id: int, amount: int, day: dt.date, note: str | None
+) -> bool:
+    """The same command sent twice records one payment: a second payment of the same amount
+    on the same day needs a note that tells them apart."""
+    return any(
+        (p.amount_fen, p.received_on, p.note) == (amount, day, note)
+        for p in ledger.payments_of(ctx.session, enterprise_id)
+    )
+
+
+def donation_cert(ctx: Ctx) -> list[Reply]:
+    """/donation_cert ENTERPRISE_ID NUMBER: the foundation's invoice / certificate number."""
+    parts = ctx.incoming.args.split(maxsplit=1)
+    if len(parts) < 2:
+        return [ctx.reply("cert.usage")]
+    ent = _enterprise_arg(ctx, parts[0])
+    if ent is None:
+        return [ctx.reply("donations.no_enterprise", id=parts[0][:18])]
+    try:
+        number = parse_text(parts[1], max_len=CERT_MAX)
+    except ParseError as err:
+        return [ctx.reply(err.key, **err.params), ctx.reply("cert.usage")]
+    if number in ledger.certificates_by_enterprise(ctx.session, [ent.id]).get(ent.id, []):
+        return [ctx.reply("cert.already", number=number, name=ent.name)]
+    now = ctx.clock.now()
+    ledger.add_certificate(ctx.session, ent.id, number, ctx.person_id, now)
+    repo.audit(
+        ctx.session,
+        now,
+        ctx.person_id,
+        "donation_cert",
+        "enterprise",
+        ent.id,
+        after={"number": number},
+    )
+    notify.to_person(
+        ctx,
+        ent.person_id,
+        f"donation_cert:{ent.id}:{number}",
+        "notice.donation_cert",
+        number=number,
+    )
+    return [ctx.reply("cert.recorded", number=number, name=ent.name)]
+
+
+# ----- /direct (enterprise): the directed part, a form ----------------------------------------
+def _bound(ctx: Ctx) -> LedgerRow | None:
+    if "direct_row" not in ctx.extra:
+        ent = repo.enterprise_of_person(ctx.session, ctx.person_id)
+        ctx.extra["direct_row"] = row_of(ctx, ent.id) if ent else None
+    found: LedgerRow | None = ctx.extra["direct_row"]
+    return found
+
+
+def _within_bound(value: int, ctx: Ctx, _a: Answers) -> None:
+    row = _bound(ctx)
+    if row is None or not row.confirmed:
+        raise ParseError("direct.no_turnover")
+    why = direction_refusal(value, donation(row.turnover_fen or 0, DonationRules.of(ctx.config)))
+    if why is not None:
+        raise ParseError(f"direct.refused_{why}", max=fmt_yuan(row.directed_max_fen))
+
+
+def _amount_prompt(ctx: Ctx, _a: Answers) -> dict[str, object]:
+    row = _bound(ctx)
+    return {"max": fmt_yuan(row.directed_max_fen if row else 0)}
+
+
+DIRECT_FIELDS = (
+    Field("project", "ask.direct_project", "label.direct_project", parse=f.text(PROJECT_MAX)),
+    Field(
+        "amount_fen",
+        "ask.direct_amount",
+        "label.direct_amount",
+        parse=f.Money().then(_within_bound),
+        show=f.show_yuan,
+        prompt_params=_amount_prompt,
+    ),
+)
+
+
+def direct(ctx: Ctx) -> list[Reply]:
+    """/direct: the project and amount of the directed part, within the rules' bound."""
+    ent = repo.enterprise_of_person(ctx.session, ctx.person_id)
+    if ent is None:
+        return [ctx.reply("donations.not_enterprise")]
+    gate = money.refusal_unless_agreed(ctx, ent)
+    if gate is not None:
+        return gate
+    row = _bound(ctx)
+    if row is None or not row.confirmed:
+        return [ctx.reply("direct.no_turnover")]
+    if row.directed_max_fen <= 0:
+        return [ctx.reply("direct.refused_none_allowed"), *_explain(ctx, row)]
+    return ctx.forms.start(ctx, DIRECT_FORM)
+
+
+def _explain(ctx: Ctx, row: LedgerRow) -> list[Reply]:
+    return [Reply(statement_text(ctx.locale, row))]
+
+
+def _on_direct(ctx: Ctx, a: Answers) -> list[Reply]:
+    """Stores the directed part (the bound checked again: the turnover may have changed)."""
+    row = _bound(ctx)
+    try:
+        _within_bound(int(a["amount_fen"]), ctx, a)
+    except ParseError as err:
+        if row is None or not row.confirmed:
+            ctx.state.clear()
+            return [ctx.reply(err.key, **err.params)]
+        raise FieldError("amount_fen", err.key, **err.params) from err
+    assert row is not None
+    now = ctx.clock.now()
+    old = ledger.direction_of(ctx.session, row.enterprise_id)
+    before = {"project": old.project, "amount_fen": old.amount_fen} if old else None
+    ledger.set_direction(ctx.session, row.enterprise_id, a["project"], int(a["amount_fen"]), now)
+    repo.audit(
+        ctx.session,
+        now,
+        ctx.person_id,
+        "direct",
+        "enterprise",
+        row.enterprise_id,
+        before=before,
+        after={"project": a["project"], "amount_fen": int(a["amount_fen"])},
+    )
+    updated = row_of(ctx, row.enterprise_id)
+    assert updated is not None
+    return [
+        ctx.reply("direct.saved", project=a["project"], amount=fmt_yuan(int(a["amount_fen"]))),
+        Reply(statement_text(ctx.locale, updated)),
+    ]
+
+
+DIRECT_FORM = Form("direct", "direct.summary_title", DIRECT_FIELDS, _on_direct)
+
+
+# ----- /share (streamer) --------------------------------------------------------------------
+def share_text(ctx: Ctx) -> str | None:
+    """The streamer's informational 20% of the GMV they reported (counted reports); None if
+    the person is no streamer."""
+    sid = repo.streamer_id_of_person(ctx.session, ctx.person_id)
+    if sid is None:
+        return None
+    total = ctx.session.get(StreamerTotal, sid)
+    gmv = total.gmv_fen if total else 0
+    rate = ctx.config.revenue.streamer_commission_rate
+    return ctx.t(
+        "share.statement",
+        gmv=fmt_yuan(gmv),
+        rate=money.percent(rate),
+        share=fmt_yuan(streamer_share_fen(gmv, rate)),
+    )
+
+
+def share(ctx: Ctx) -> list[Reply]:
+    """/share: the streamer's revenue share statement (information only)."""
+    text = share_text(ctx)
+    if text is None:
+        return [ctx.reply("share.not_streamer"), Reply(money.streamer_rule(ctx.locale, ctx.config))]
+    return [Reply(text)]

@@ -1,0 +1,305 @@
+"""节间成交额: an enterprise reports its festival turnover after the live period (`/turnover`,
+inside turnover.opens..deadline), with an order export as evidence; the committee confirms
+it or asks again with a reason (`/turnovers`), seeing it beside what streamers reported for
+the enterprise's products. A confirmed turnover gives the donation due.
+
+```mermaid
+flowchart LR
+  t[/turnover] --> ok{enterprise, rules agreed,<br/>window open?} -- yes --> amount[amount]
+  amount --> evidence[order export picture] --> summary --> submitted([待确认])
+  c[/turnovers] --> card[reported beside streamers' sales, evidence]
+  card -- 确认 --> confirmed([已确认: donation due; enterprise told])
+  card -- 请重新填报 --> reason[reason] --> asked([请重新填报; enterprise told])
+```
+"""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.forms import Answers, Field, FieldError, Form
+from bot.core.i18n import fmt_local, fmt_yuan, translate
+from bot.core.messages import Button, Reply
+from bot.core.parsers import ParseError, parse_text
+from handlers import fields as f
+from handlers import money, notify
+from models import Enterprise, Turnover, TurnoverStatus, ledger, recipients, repo
+from models.donation_rules import DonationRules, donation
+
+FLOW = "turnover_review"
+REASON_MAX = 200
+
+
+def window_open(ctx: Ctx) -> bool:
+    t = ctx.config.turnover
+    return t.opens <= ctx.clock.today() <= t.deadline
+
+
+def _enterprise(ctx: Ctx) -> Enterprise | None:
+    if "turnover_enterprise" not in ctx.extra:
+        ctx.extra["turnover_enterprise"] = repo.enterprise_of_person(ctx.session, ctx.person_id)
+    found: Enterprise | None = ctx.extra["turnover_enterprise"]
+    return found
+
+
+def _amount_prompt(ctx: Ctx, _a: Answers) -> dict[str, object]:
+    cal = ctx.config.calendar
+    return {"start": cal.live_start, "end": cal.live_end}
+
+
+FIELDS = (
+    Field(
+        "amount_fen",
+        "ask.turnover_amount",
+        "label.turnover_amount",
+        parse=f.Money(limit=lambda c: c.config.turnover.max_yuan),
+        show=f.show_yuan,
+        prompt_params=_amount_prompt,
+    ),
+    Field(
+        "evidence_file_id",
+        "ask.turnover_evidence",
+        "label.turnover_evidence",
+        accepts_photo=True,
+        show=lambda v, c: c.t("form.photo_received"),
+    ),
+)
+
+
+def refusal(ctx: Ctx) -> list[Reply] | None:
+    """Why this person cannot report a turnover now, or None."""
+    ent = _enterprise(ctx)
+    if ent is None:
+        return [ctx.reply("turnover.not_enterprise")]
+    gate = money.refusal_unless_agreed(ctx, ent)
+    if gate is not None:
+        return gate
+    t = ctx.config.turnover
+    if not window_open(ctx):
+        return [ctx.reply("turnover.closed", opens=t.opens, deadline=t.deadline)]
+    current = ledger.turnover_of(ctx.session, ent.id)
+    if current is not None and current.status == TurnoverStatus.CONFIRMED:
+        return [ctx.reply("turnover.already_confirmed", amount=fmt_yuan(current.amount_fen))]
+    return None
+
+
+def start(ctx: Ctx) -> list[Reply]:
+    """/turnover: the form, for an enterprise inside the window."""
+    return refusal(ctx) or ctx.forms.start(ctx, FORM)
+
+
+def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
+    """Stores the turnover (待确认) and tells the committee."""
+    refused = refusal(ctx)
+    if refused is not None:  # the window closed or it was confirmed while the form was open
+        ctx.state.clear()
+        return refused
+    ent = _enterprise(ctx)
+    assert ent is not None
+    if not a.get("evidence_file_id"):
+        raise FieldError("evidence_file_id", "err.need_photo")
+    if not 0 <= int(a["amount_fen"]) <= ctx.config.turnover.max_yuan * 100:
+        raise FieldError("amount_fen", "err.invalid_value")
+    now = ctx.clock.now()
+    before = ledger.turnover_of(ctx.session, ent.id)
+    old = {"amount_fen": before.amount_fen, "status": before.status} if before else None
+    row = ledger.submit_turnover(
+        ctx.session, ent.id, int(a["amount_fen"]), a["evidence_file_id"], now
+    )
+    repo.audit(
+        ctx.session,
+        now,
+        ctx.person_id,
+        "turnover",
+        "enterprise",
+        ent.id,
+        before=old,
+        after={"amount_fen": row.amount_fen, "revision": row.revision},
+    )
+    _tell_committee(ctx, ent, row)
+    return [ctx.reply("turnover.submitted", amount=fmt_yuan(row.amount_fen))]
+
+
+def _tell_committee(ctx: Ctx, ent: Enterprise, row: Turnover) -> None:
+    notices = []
+    for person in recipients.people(ctx.session, recipients.admins(ctx.session)):
+        locale = person.locale or ctx.config.locale.default
+        text = translate(
+            locale,
+            "notice.turnover_submitted",
+            name=ent.name,
+            id=ent.id,
+            amount=fmt_yuan(row.amount_fen),
+        )
+        button = Button(translate(locale, "btn.turnovers"), "*:cmd:turnovers")
+        key = f"turnover:{row.id}:{row.revision}:p{person.id}"
+        notices.append((person.id, key, Reply(text, ((button,),))))
+    ctx.outbox.to_people(notices)
+
+
+FORM = Form("turnover", "turnover.summary_title", FIELDS, on_confirm)
+
+
+# ----- the committee: /turnovers --------------------------------------------------------------
+def turnovers(ctx: Ctx) -> list[Reply]:
+    """/turnovers: the turnovers waiting for confirmation, one card at a time."""
+    ctx.state.flow = FLOW
+    ctx.state.data = {"skipped": []}
+    return _next(ctx, [])
+
+
+def _next(ctx: Ctx, before: list[Reply]) -> list[Reply]:
+    skipped = set(ctx.state.data.get("skipped", []))
+    for turnover_id in ledger.waiting_turnovers(ctx.session):
+        if turnover_id in skipped:
+            continue
+        row = ctx.session.get(Turnover, turnover_id)
+        if row is None:
+            continue
+        ctx.state.data.update(item=row.id, revision=row.revision)
+        return [*before, *_evidence(ctx, row), _card(ctx, row)]
+    ctx.state.clear()
+    key = "turnovers.queue_skipped" if skipped else "turnovers.queue_empty"
+    return [*before, ctx.reply(key, n=len(skipped))]
+
+
+def _evidence(ctx: Ctx, row: Turnover) -> list[Reply]:
+    if not row.evidence_file_id:
+        return []
+    return [
+        Reply(ctx.t("turnovers.evidence_of", id=row.enterprise_id), image_path=row.evidence_file_id)
+    ]
+
+
+def card_text(ctx: Ctx, row: Turnover) -> str:
+    ent = ctx.session.get(Enterprise, row.enterprise_id)
+    cal = ctx.config.calendar
+    sales = ledger.reported_sales_by_enterprise(
+        ctx.session, cal.live_start, cal.live_end, [row.enterprise_id]
+    ).get(row.enterprise_id, 0)
+    due = donation(row.amount_fen, DonationRules.of(ctx.config))
+    lines = [
+        ctx.t(
+            "turnovers.card",
+            name=ent.name if ent else "",
+            id=row.enterprise_id,
+            status=ctx.t(f"turnover.status.{row.status}"),
+            revision=row.revision,
+        ),
+        ctx.t("turnovers.card_amount", amount=fmt_yuan(row.amount_fen)),
+        ctx.t("turnovers.card_sales", sales=fmt_yuan(sales)),
+        ctx.t(
+            "turnovers.card_due",
+            due=fmt_yuan(due.due_fen),
+            directed=fmt_yuan(due.directed_max_fen),
+        ),
+        ctx.t("turnovers.card_submitted", at=fmt_local(row.submitted_at, ctx.clock.tz)),
+    ]
+    return "\n".join(lines)
+
+
+def _card(ctx: Ctx, row: Turnover) -> Reply:
+    return Reply(
+        card_text(ctx, row),
+        (
+            (
+                ctx.button("btn.turnover_confirm", "tv:ok"),
+                ctx.button("btn.turnover_again", "tv:no"),
+            ),
+            (ctx.button("btn.skip_item", "tv:skip"), ctx.button("btn.end_review", "tv:end")),
+        ),
+        numbered=True,
+    )
+
+
+def _reason_prompt(ctx: Ctx) -> list[Reply]:
+    return [
+        Reply(ctx.t("review.ask_reason", max=REASON_MAX), ((ctx.button("btn.back", "tv:back"),),))
+    ]
+
+
+def turnover_review_flow(ctx: Ctx) -> list[Reply]:
+    """A button of the current card, or the typed reason for asking again."""
+    data = ctx.state.data
+    row = ctx.session.get(Turnover, int(data.get("item") or 0))
+    if (
+        row is None
+        or row.status != TurnoverStatus.SUBMITTED
+        or row.revision != data.get("revision")
+    ):
+        # decided by someone else, or a new revision came in: the next card
+        note = [ctx.reply("turnovers.changed")] if row is not None else []
+        return _next(ctx, note)
+    if ctx.extra.get("reprompt"):
+        return _reason_prompt(ctx) if data.get("await_reason") else [_card(ctx, row)]
+    action = ctx.action
+    if data.get("await_reason"):
+        if action == "tv:back":
+            data.pop("await_reason")
+            return [_card(ctx, row)]
+        if ctx.incoming.text is None:
+            return [ctx.reply("err.need_text"), *_reason_prompt(ctx)]
+        try:
+            reason = parse_text(ctx.incoming.text, max_len=REASON_MAX, min_len=2)
+        except ParseError as err:
+            return [ctx.reply(err.key, **err.params), *_reason_prompt(ctx)]
+        data.pop("await_reason")
+        return _next(ctx, [_decide(ctx, row, False, reason)])
+    if action == "tv:ok":
+        return _next(ctx, [_decide(ctx, row, True, None)])
+    if action == "tv:no":
+        data["await_reason"] = True
+        return _reason_prompt(ctx)
+    if action == "tv:skip":
+        data["skipped"].append(row.id)
+        return _next(ctx, [])
+    if action == "tv:end":
+        ctx.state.clear()
+        return [ctx.reply("review.ended")]
+    return [ctx.reply("review.use_buttons"), _card(ctx, row)]
+
+
+def _decide(ctx: Ctx, row: Turnover, confirm: bool, reason: str | None) -> Reply:
+    now = ctx.clock.now()
+    won = ledger.decide_turnover(
+        ctx.session, row.id, row.revision, confirm, reason, ctx.person_id, now
+    )
+    ctx.session.refresh(row)
+    if not won:
+        return ctx.reply("turnovers.changed")
+    ent = ctx.session.get(Enterprise, row.enterprise_id)
+    name = ent.name if ent else ""
+    repo.audit(
+        ctx.session,
+        now,
+        ctx.person_id,
+        "confirm_turnover" if confirm else "ask_turnover_again",
+        "enterprise",
+        row.enterprise_id,
+        before={"status": TurnoverStatus.SUBMITTED.value, "revision": row.revision},
+        after={"status": row.status, "amount_fen": row.amount_fen},
+        note=reason,
+    )
+    if ent is not None:
+        key = f"turnover_decided:{row.id}:{row.revision}:{row.status}"
+        if confirm:
+            due = donation(row.amount_fen, DonationRules.of(ctx.config))
+            notify.to_person(
+                ctx,
+                ent.person_id,
+                key,
+                "notice.turnover_confirmed",
+                amount=fmt_yuan(row.amount_fen),
+                due=fmt_yuan(due.due_fen),
+                directed=fmt_yuan(due.directed_max_fen),
+            )
+        else:
+            notify.to_person(
+                ctx,
+                ent.person_id,
+                key,
+                "notice.turnover_asked_again",
+                amount=fmt_yuan(row.amount_fen),
+                reason=reason or "",
+            )
+    key = "turnovers.done_confirmed" if confirm else "turnovers.done_asked_again"
+    return ctx.reply(key, name=name, amount=fmt_yuan(row.amount_fen))
