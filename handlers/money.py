@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import FestivalConfig
@@ -31,7 +30,7 @@ from bot.core.context import Ctx
 from bot.core.i18n import fmt_yuan, translate
 from bot.core.messages import Reply
 from bot.core.outbox import Outbox
-from models import AuditEntry, Enterprise, Person, ledger, repo
+from models import Enterprise, Person, ledger, repo
 from models.donation_rules import FEN_PER_YUAN
 
 FLOW = "money_rules"
@@ -77,22 +76,13 @@ def help_text(ctx: Ctx) -> str:
 # ----- the agreement of enterprises registered before the rule was shown -------------------
 def pending_enterprise(ctx: Ctx) -> Enterprise | None:
     """The person's enterprise if it has not agreed to the money rules yet."""
-    stmt = select(Enterprise).where(
-        Enterprise.person_id == ctx.person_id, Enterprise.money_rules_agreed_at.is_(None)
-    )
-    return ctx.session.scalars(stmt).first()
+    return ledger.unagreed_enterprise_of(ctx.session, ctx.person_id)
 
 
 def _asked_today(ctx: Ctx, ent: Enterprise) -> bool:
     """Said 暂不 today already (recorded in the audit log): not asked again until tomorrow."""
     start = dt.datetime.combine(ctx.clock.today(), dt.time(0), ctx.clock.tz)
-    stmt = select(AuditEntry.id).where(
-        AuditEntry.entity == "enterprise",
-        AuditEntry.entity_id == ent.id,
-        AuditEntry.action == "money_rules_later",
-        AuditEntry.at >= start,
-    )
-    return ctx.session.scalars(stmt.limit(1)).first() is not None
+    return ledger.put_off_since(ctx.session, ent.id, start)
 
 
 def gate(ctx: Ctx) -> list[Reply] | None:

@@ -28,6 +28,7 @@ from models.donations import (
     TurnoverStatus,
 )
 from models.enterprises import Enterprise, Product
+from models.people import AuditEntry
 from models.picks import ReportProductSale
 from models.streamers import DailyReport
 
@@ -78,6 +79,26 @@ def reported_sales_by_enterprise(
         stmt = stmt.where(Product.enterprise_id.in_(list(enterprise_ids)))
     stmt = stmt.group_by(Product.enterprise_id)
     return {int(eid): int(total) for eid, total in session.execute(stmt)}
+
+
+def unagreed_enterprise_of(session: Session, person_id: int) -> Enterprise | None:
+    """The person's enterprise if it has not agreed to the money rules yet."""
+    return session.scalars(
+        select(Enterprise).where(
+            Enterprise.person_id == person_id, Enterprise.money_rules_agreed_at.is_(None)
+        )
+    ).first()
+
+
+def put_off_since(session: Session, enterprise_id: int, start: dt.datetime) -> bool:
+    """Whether the enterprise said 暂不 to the money rules since `start` (the audit log)."""
+    stmt = select(AuditEntry.id).where(
+        AuditEntry.entity == "enterprise",
+        AuditEntry.entity_id == enterprise_id,
+        AuditEntry.action == "money_rules_later",
+        AuditEntry.at >= start,
+    )
+    return session.scalars(stmt.limit(1)).first() is not None
 
 
 def unagreed_enterprises(session: Session) -> list[tuple[int, int, str]]:
