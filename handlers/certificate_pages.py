@@ -326,6 +326,8 @@ def _body(cert: Certificate) -> list[Block]:
 def layout(cert: Certificate) -> Page:
     """Where every word of the certificate goes; raises MissingGlyphs for a name the font
     cannot print."""
+    if not printable(cert.holder):
+        raise ValueError(f"{cert.number}: the name has nothing that can be printed")
     kind = category(cert)
     title = t(f"cert.title_{kind}")
     if kind == "donation":

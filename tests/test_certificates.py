@@ -317,6 +317,11 @@ def test_emoji_are_left_out_and_missing_ideographs_refused(issuer: Issuer, tmp_p
     assert caught.value.characters == RARE
 
 
+def test_a_name_with_nothing_printable_is_refused(issuer: Issuer) -> None:
+    with pytest.raises(ValueError, match="nothing that can be printed"):
+        layout(ParticipationCertificate("E-3", issuer, " 🍊🍊\u200d ", "南昌市团委"))
+
+
 def test_printable_keeps_letters_and_collapses_space() -> None:
     assert printable("  Ａ  小明\t\n果园 ✨ ") == "Ａ 小明 果园"
     assert printable(f"王{RARE}") == f"王{RARE}"  # kept, for missing_glyphs to report
