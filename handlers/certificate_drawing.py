@@ -1,7 +1,8 @@
-"""A page of shapes drawn twice, the same way: as a PDF with reportlab (the CJK font embedded as
-a subset) and as a PNG with Pillow. Both use WenQuanYi Micro Hei (the font of the 龙虎榜 picture,
-handlers/board_image.py), measured once with reportlab's metrics, so that where a line breaks
-and how small a long name is set are decided once for both files.
+"""A certificate page as shapes, and what both drawings of it share: WenQuanYi Micro Hei (the
+font of the 龙虎榜 picture, handlers/board_image.py) measured once with reportlab's metrics,
+line breaking, and writing a file atomically. handlers/certificate_pdf.py draws a page as a
+PDF, handlers/certificate_png.py as a PNG; where a line breaks and how small a long name is set
+are decided here, once for both files.
 
 Coordinates are points (1/72 inch) from the page's top left corner; y is the text's baseline.
 """
@@ -12,17 +13,14 @@ import os
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from functools import cache, lru_cache
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import IO, Literal
 
-from PIL import Image, ImageColor, ImageDraw, ImageFont
-from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen import canvas
 
 from handlers.board_image import font_path
 
@@ -187,10 +185,10 @@ def fitting_size(text: str, size: float, room: float) -> float:
     return int(room / at_one * 4) / 4
 
 
-# -- PDF -----------------------------------------------------------------------------------
+# -- shared by both drawings --------------------------------------------------------------
 
 
-def _write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
+def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
     """Written beside and renamed into place: no half-written certificate is ever seen."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".draw-", suffix=path.suffix)
@@ -204,238 +202,5 @@ def _write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
     return path
 
 
-def _start_x(shape: Text, w: float) -> float:
+def start_x(shape: Text, w: float) -> float:
     return {"left": shape.x, "center": shape.x - w / 2, "right": shape.x - w}[shape.align]
-
-
-def _pdf_shape(c: canvas.Canvas, shape: Shape) -> None:
-    if isinstance(shape, Text):
-        c.setFillColor(HexColor(shape.colour))
-        c.setFont(FONT, shape.size)
-        y = PAGE_HEIGHT - shape.y
-        if shape.tracking:
-            x = _start_x(shape, text_width(shape))
-            for ch in shape.text:
-                c.drawString(x, y, ch)
-                x += width(ch, shape.size) + shape.tracking
-        elif shape.align == "center":
-            c.drawCentredString(shape.x, y, shape.text)
-        elif shape.align == "right":
-            c.drawRightString(shape.x, y, shape.text)
-        else:
-            c.drawString(shape.x, y, shape.text)
-    elif isinstance(shape, Box):
-        c.setStrokeColor(HexColor(shape.colour))
-        c.setLineWidth(shape.line)
-        y = PAGE_HEIGHT - shape.y - shape.height
-        c.rect(shape.x, y, shape.width, shape.height, stroke=1, fill=0)
-    elif isinstance(shape, Ring):
-        c.setStrokeColor(HexColor(shape.colour))
-        c.setLineWidth(shape.line)
-        if shape.dash:
-            c.setDash(shape.dash, shape.dash)
-        c.circle(shape.cx, PAGE_HEIGHT - shape.cy, shape.r, stroke=1, fill=0)
-        c.setDash()
-    else:
-        half = shape.size / 2
-        c.drawImage(
-            str(shape.path),
-            shape.cx - half,
-            PAGE_HEIGHT - shape.cy - half,
-            shape.size,
-            shape.size,
-            mask="auto",
-            preserveAspectRatio=True,
-            anchor="c",
-        )
-
-
-def write_pdf(page: Page, path: Path, author: str = "") -> Path:
-    """One A4 landscape page; the font is embedded as a subset of the characters used."""
-    pdf_font()
-
-    def write(fh: IO[bytes]) -> None:
-        # invariant: the same page gives the same bytes (no creation time or random id)
-        c = canvas.Canvas(fh, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=1)
-        c.setTitle(page.title)
-        c.setAuthor(author)
-        c.setFillColor(HexColor(page.paper))
-        c.rect(0, 0, PAGE_WIDTH, PAGE_HEIGHT, stroke=0, fill=1)
-        for shape in (*page.background, *page.foreground):
-            _pdf_shape(c, shape)
-        c.showPage()
-        c.save()
-
-    return _write_atomically(path, write)
-
-
-# -- PNG -----------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=64)
-def _pil_font(pixels: float) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(font_path()), pixels, layout_engine=ImageFont.Layout.BASIC)
-
-
-@lru_cache(maxsize=4)
-def _seal(path: Path, pixels: int) -> Image.Image:
-    seal = Image.open(path).convert("RGBA")
-    seal.thumbnail((pixels, pixels), Image.Resampling.LANCZOS)
-    return seal
-
-
-@lru_cache(maxsize=16384)
-def _glyph(ch: str, pixels: float) -> tuple[Image.Image, int, int] | None:
-    """A character's anti-aliased mask and its offset from the pen (left, baseline): drawn once
-    per size and process, since FreeType's rendering is most of a PNG's cost otherwise."""
-    font = _pil_font(pixels)
-    left, top, right, bottom = font.getbbox(ch, anchor="ls")
-    if right <= left or bottom <= top:
-        return None  # a space
-    mask = Image.new("L", (int(right - left), int(bottom - top)))
-    ImageDraw.Draw(mask).text((-left, -top), ch, font=font, fill=255, anchor="ls")
-    return mask, int(left), int(top)
-
-
-def _png_text(image: Image.Image, shape: Text, k: float) -> None:
-    """Character by character at the advances reportlab measures: the PNG breaks and spaces
-    its lines exactly as the PDF does."""
-    pixels = round(shape.size * k * 4) / 4
-    x = _start_x(shape, text_width(shape))
-    y = round(shape.y * k)
-    ink = ImageColor.getrgb(shape.colour)
-    for ch in shape.text:
-        glyph = _glyph(ch, pixels)
-        if glyph is not None:
-            mask, left, top = glyph
-            image.paste(ink, (round(x * k) + left, y + top), mask)
-        x += width(ch, shape.size) + shape.tracking
-
-
-def _png_shape(image: Image.Image, draw: ImageDraw.ImageDraw, shape: Shape, k: float) -> None:
-    if isinstance(shape, Text):
-        _png_text(image, shape, k)
-    elif isinstance(shape, Box):
-        corners = (shape.x, shape.y, shape.x + shape.width, shape.y + shape.height)
-        xy = tuple(round(v * k) for v in corners)
-        draw.rectangle(xy, outline=shape.colour, width=max(1, round(shape.line * k)))
-    elif isinstance(shape, Ring):
-        box = tuple(v * k for v in (shape.cx - shape.r, shape.cy - shape.r))
-        box += tuple(v * k for v in (shape.cx + shape.r, shape.cy + shape.r))
-        line = max(1, round(shape.line * k))
-        if not shape.dash:
-            draw.ellipse(box, outline=shape.colour, width=line)
-            return
-        step = shape.dash / shape.r * 57.29578  # degrees per dash
-        start = 0.0
-        while start < 360:
-            draw.arc(box, start, min(start + step, 360), fill=shape.colour, width=line)
-            start += 2 * step
-    else:
-        seal = _seal(shape.path, round(shape.size * k))
-        x, y = round(shape.cx * k - seal.width / 2), round(shape.cy * k - seal.height / 2)
-        image.paste(seal, (x, y), seal)
-
-
-def _colours(page: Page) -> tuple[str, ...]:
-    shapes = (*page.background, *page.foreground)
-    found = {s.colour for s in shapes if isinstance(s, Text | Box | Ring)}
-    return tuple(sorted(found - {page.paper}))
-
-
-@lru_cache(maxsize=8)
-def _palette(paper: str, colours: tuple[str, ...], seal: Path | None) -> Image.Image:
-    """Ramps from the paper to each ink (anti-aliased edges keep their shades) and a seal's own
-    colours: a palette PNG is written several times faster than an RGB one, a third the size."""
-    seal_colours: list[tuple[int, ...]] = []
-    if seal is not None:
-        picture = _seal(seal, 240)
-        flat = Image.new("RGB", picture.size, paper)
-        flat.paste(picture, (0, 0), picture)
-        small = flat.quantize(48, method=Image.Quantize.MEDIANCUT).convert("RGB")
-        seal_colours = [rgb for _, rgb in small.getcolors(256) or [] if isinstance(rgb, tuple)]
-    steps = max(4, (255 - len(seal_colours)) // max(len(colours), 1))
-    base = ImageColor.getrgb(paper)[:3]
-    entries: list[tuple[int, ...]] = [base]
-    for colour in colours:
-        ink = ImageColor.getrgb(colour)[:3]
-        for i in range(1, steps + 1):
-            entries.append(
-                tuple(round(b + (c - b) * i / steps) for b, c in zip(base, ink, strict=True))
-            )
-    entries = list(dict.fromkeys([*entries, *seal_colours]))[:256]
-    palette = Image.new("P", (1, 1))
-    palette.putpalette([v for rgb in entries for v in rgb])
-    return palette
-
-
-def _bounds(shape: Shape) -> tuple[float, float, float, float]:
-    """Where a shape may leave ink, in points (a little generous)."""
-    if isinstance(shape, Text):
-        w = text_width(shape)
-        x = _start_x(shape, w)
-        return x - 2, shape.y - shape.size, x + w + 2, shape.y + shape.size * 0.35
-    if isinstance(shape, Box):
-        pad = shape.line + 1
-        return (
-            shape.x - pad,
-            shape.y - pad,
-            shape.x + shape.width + pad,
-            shape.y + shape.height + pad,
-        )
-    if isinstance(shape, Ring):
-        r = shape.r + shape.line + 1
-        return shape.cx - r, shape.cy - r, shape.cx + r, shape.cy + r
-    half = shape.size / 2 + 1
-    return shape.cx - half, shape.cy - half, shape.cx + half, shape.cy + half
-
-
-def _moved(shape: Shape, dx: float, dy: float) -> Shape:
-    if isinstance(shape, Text | Box):
-        return replace(shape, x=shape.x + dx, y=shape.y + dy)
-    return replace(shape, cx=shape.cx + dx, cy=shape.cy + dy)
-
-
-@lru_cache(maxsize=8)
-def _background(
-    paper: str, shapes: tuple[Shape, ...], dpi: int, inks: tuple[str, ...], seal: Path | None
-) -> tuple[Image.Image, Image.Image]:
-    """The shared part of a kind of page, drawn once: in colour, and in the palette."""
-    palette = _palette(paper, inks, seal)
-    k = dpi / 72
-    image = Image.new("RGB", (round(PAGE_WIDTH * k), round(PAGE_HEIGHT * k)), paper)
-    draw = ImageDraw.Draw(image)
-    for shape in shapes:
-        _png_shape(image, draw, shape, k)
-    return image, image.quantize(palette=palette, dither=Image.Dither.NONE)
-
-
-def draw_png(page: Page, dpi: int) -> Image.Image:
-    """The page as a palette picture (mode P) of A4 landscape at dpi. Only the part the
-    foreground covers is drawn and mapped to the palette; the rest is the cached background."""
-    seals = [s.path for s in (*page.background, *page.foreground) if isinstance(s, Picture)]
-    inks, seal = _colours(page), (seals[0] if seals else None)
-    palette = _palette(page.paper, inks, seal)
-    colour, mapped = _background(page.paper, page.background, dpi, inks, seal)
-    image = mapped.copy()
-    if not page.foreground:
-        return image
-    k = dpi / 72
-    bounds = [_bounds(shape) for shape in page.foreground]
-    left = max(0, int(min(b[0] for b in bounds) * k))
-    top = max(0, int(min(b[1] for b in bounds) * k))
-    right = min(image.width, int(max(b[2] for b in bounds) * k) + 1)
-    bottom = min(image.height, int(max(b[3] for b in bounds) * k) + 1)
-    region = colour.crop((left, top, right, bottom))
-    draw = ImageDraw.Draw(region)
-    for shape in page.foreground:
-        _png_shape(region, draw, _moved(shape, -left / k, -top / k), k)
-    image.paste(region.quantize(palette=palette, dither=Image.Dither.NONE), (left, top))
-    return image
-
-
-def write_png(page: Page, path: Path, dpi: int = 150, compress_level: int = 1) -> Path:
-    image = draw_png(page, dpi)
-    return _write_atomically(
-        path, lambda fh: image.save(fh, "PNG", compress_level=compress_level, dpi=(dpi, dpi))
-    )

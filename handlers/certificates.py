@@ -4,8 +4,9 @@ participation certificate (参与证书) per approved streamer and a donation ac
 one ZIP of them all for the committee. Pure rendering: callers build the values (from the award
 lists and the donation ledger) and get files back; nothing here reads the database.
 
-What the pages say and where is handlers/certificate_pages.py; how they are drawn,
-handlers/certificate_drawing.py.
+The values are handlers/certificate_documents.py, what the pages say and where
+handlers/certificate_pages.py, how they are drawn handlers/certificate_drawing.py (with
+certificate_pdf.py and certificate_png.py).
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import FestivalConfig
-from handlers.certificate_drawing import pdf_font, printable, write_pdf, write_png
-from handlers.certificate_pages import (
+from handlers.certificate_documents import (
     AwardCertificate,
     AwardKind,
     Category,
@@ -36,10 +36,12 @@ from handlers.certificate_pages import (
     file_stem,
     format_date,
     issuer_from_config,
-    layout,
-    page_text,
     t,
 )
+from handlers.certificate_drawing import pdf_font, printable
+from handlers.certificate_pages import layout, page_text
+from handlers.certificate_pdf import write_pdf
+from handlers.certificate_png import write_png
 
 __all__ = [
     "AwardCertificate",
