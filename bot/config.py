@@ -440,6 +440,49 @@ class WeChatConfig(_Strict):
     link_failed_window_minutes: int = Field(default=60, gt=0)
 
 
+class CertificateCodes(_Strict):
+    award: str = Field(default="RY", pattern=r"^[A-Za-z0-9]{1,8}$")  # 荣誉证书
+    participation: str = Field(default="CY", pattern=r"^[A-Za-z0-9]{1,8}$")  # 参与证书
+    donation: str = Field(default="JZ", pattern=r"^[A-Za-z0-9]{1,8}$")  # 捐赠确认函
+
+
+class CertificatesConfig(_Strict):
+    """The template of the certificates the committee issues (handlers/certificates.py)."""
+
+    issuing_body: list[str] = Field(default=["点亮原产地组委会"], min_length=1, max_length=3)
+    signatory: str | None = None  # printed under the issuing body as given
+    date: dt.date | None = None  # None: the day they are rendered (Beijing time)
+    date_style: Literal["numeric", "chinese"] = "numeric"  # 2020年12月10日 / 二〇二〇年十二月十日
+    seal_image: Path | None = None  # None: a grey 样章 placeholder mark (rehearsal)
+    number_format: str = "DLYCD{year}-{code}-{serial:05d}"
+    number_codes: CertificateCodes = CertificateCodes()
+    donation_recipient: str = "江西希望工程（江西省青少年发展基金会）"
+    png_dpi: int = Field(default=150, ge=72, le=600)
+    png_compress_level: int = Field(default=1, ge=0, le=9)
+
+    @field_validator("number_format")
+    @classmethod
+    def _formats(cls, value: str) -> str:
+        if "{serial" not in value:
+            raise ValueError("number_format must contain {serial}")
+        try:
+            number = value.format(year=2020, code="RY", serial=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"number_format cannot be filled ({exc}); use year, code, serial"
+            ) from exc
+        if not re.fullmatch(r"[A-Za-z0-9_\-]{1,40}", number):
+            raise ValueError(f"a certificate number must be letters, digits, - and _: {number!r}")
+        return value
+
+    @field_validator("seal_image")
+    @classmethod
+    def _seal_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"seal image not found: {value}")
+        return value
+
+
 class FestivalConfig(_Strict):
     festival: FestivalInfo
     locale: LocaleConfig = LocaleConfig()
@@ -462,6 +505,7 @@ class FestivalConfig(_Strict):
     uploads: UploadsConfig = UploadsConfig()
     telegram: TelegramConfig = TelegramConfig()
     wechat: WeChatConfig = WeChatConfig()
+    certificates: CertificatesConfig = CertificatesConfig()
 
     def platform_label(self, key: str) -> str:
         return next((p.label for p in self.platforms if p.key == key), key)

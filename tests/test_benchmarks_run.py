@@ -18,6 +18,11 @@ RUNS = {
     "broadcast": (["--recipients", "20"], "'sent': 20"),
     "wechat": (["--followers", "2"], "registrations submitted: 2/2"),
     "telegram": (["--users", "3"], "| ours | 3 | 75 |"),
+    "certificates": (
+        "--processes 1 --participation 3 --streamer-awards 2 --unit-awards 1"
+        " --enterprise-awards 1 --donations 2".split(),
+        "rendered: 9 (PDF + PNG), failed: 0",
+    ),
 }
 
 
