@@ -38,6 +38,10 @@ def main() -> int:
         from bot.donations_cli import main as donations_main
 
         return donations_main(sys.argv[2:])
+    if sys.argv[1:2] == ["certificates"]:  # operators: python -m bot certificates OUTDIR
+        from bot.certificates_cli import main as certificates_main
+
+        return certificates_main(sys.argv[2:])
     try:
         app = build()
     except ConfigError as exc:

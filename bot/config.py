@@ -459,6 +459,11 @@ class CertificatesConfig(_Strict):
     donation_recipient: str = "江西希望工程（江西省青少年发展基金会）"
     png_dpi: int = Field(default=150, ge=72, le=600)
     png_compress_level: int = Field(default=1, ge=0, le=9)
+    # the title the committee may give among the winning streamers, printed on their award
+    ambassador_title: str = "江西青年电商扶贫大使"
+    # /certificates renders in the chat step up to this many; more: `python -m bot
+    # certificates OUTDIR` on the server (a step must not hold a worker for minutes)
+    chat_limit: int = Field(default=200, ge=0, le=5000)
 
     @field_validator("number_format")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.routing import Routes
 from handlers import (
     board,
+    certificate_issue,
     donations,
     enterprise,
     export,
@@ -39,6 +40,7 @@ ROUTES = Routes(
         "me": me.me,
         "reports": me.reports,
         "products": products.products,  # 选品
+        "certificate": certificate_issue.my_certificates,  # one's own certificates
         "join": invite.join,
         "link": link.link,  # one person on Telegram and WeChat
         # committee and unit contacts
@@ -58,6 +60,7 @@ ROUTES = Routes(
         "units": progress.units,
         "history": history.history,
         "export": export.export,
+        "certificates": certificate_issue.certificates,  # all, as one ZIP
         "roles": roles.roles,
         "unrole": roles.unrole,
         "recompute": board.recompute,
@@ -116,6 +119,7 @@ ROUTES = Routes(
                 "roles",
                 "unrole",
                 "export",
+                "certificates",
             ),
             "admin",
         ),

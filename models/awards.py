@@ -6,11 +6,12 @@ streamer score; this module only keeps what they produced and what the committee
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, BigId, IdMixin
 
@@ -83,3 +84,80 @@ class Certificate(IdMixin, Base):
     issued_at: Mapped[dt.datetime]
     pdf_path: Mapped[str | None] = mapped_column(String(300))
     png_path: Mapped[str | None] = mapped_column(String(300))
+
+
+# ----- queries the certificates need ---------------------------------------------------------
+def current_list(session: Session) -> AwardList | None:
+    """The frozen award list in force (the newest version not superseded), if any."""
+    return session.scalars(
+        select(AwardList)
+        .where(AwardList.superseded_at.is_(None))
+        .order_by(AwardList.version.desc())
+        .limit(1)
+    ).first()
+
+
+def entries_of(session: Session, list_id: int) -> list[AwardEntry]:
+    return list(
+        session.scalars(
+            select(AwardEntry)
+            .where(AwardEntry.list_id == list_id)
+            .order_by(AwardEntry.kind, AwardEntry.place, AwardEntry.id)
+        )
+    )
+
+
+def issued(
+    session: Session,
+    kind: str,
+    subject_kind: str,
+    subject_id: int,
+    list_version: int,
+    number_of: Callable[[int], str],
+    now: dt.datetime,
+) -> Certificate:
+    """The certificate of this subject (issued again: the same number), or a new one whose
+    number is made from the next serial of its kind (unique: the constraint decides)."""
+    found = session.scalars(
+        select(Certificate).where(
+            Certificate.kind == kind,
+            Certificate.subject_kind == subject_kind,
+            Certificate.subject_id == subject_id,
+            Certificate.list_version == list_version,
+        )
+    ).first()
+    if found is not None:
+        return found
+    serial = 1 + int(
+        session.scalar(
+            select(func.count()).select_from(Certificate).where(Certificate.kind == kind)
+        )
+        or 0
+    )
+    cert = Certificate(
+        number=number_of(serial),
+        kind=kind,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        list_version=list_version,
+        issued_at=now,
+    )
+    session.add(cert)
+    session.flush()
+    return cert
+
+
+def certificates_of(
+    session: Session, subject_kind: str, subject_ids: list[int]
+) -> list[Certificate]:
+    if not subject_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Certificate)
+            .where(
+                Certificate.subject_kind == subject_kind, Certificate.subject_id.in_(subject_ids)
+            )
+            .order_by(Certificate.kind, Certificate.id)
+        )
+    )

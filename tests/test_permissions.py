@@ -19,6 +19,7 @@ OPEN = {
     "start", "menu", "help", "cancel", "lang", "register", "enterprise", "report", "me",
     "reports", "join", "top", "rank", "link",
     "products",  # 选品: the handler itself answers who may pick (approved streamers)
+    "certificate",  # one's own certificates: the handler finds whose
     # money: an enterprise's own turnover, directed part and statement (the committee's
     # ledger for admins), a streamer's own share
     "turnover", "direct", "donations", "share",
