@@ -168,11 +168,11 @@ def award_label(config: FestivalConfig, kind: str, tier: str) -> str:
     locale = config.locale.default
     if kind == "streamer":
         labels = {a.key: a.label for a in config.awards.streamer}
-        return translate(locale, "cert.award_streamer", tier=labels.get(tier, tier))
+        return translate(locale, "cert.name_streamer", tier=labels.get(tier, tier))
     if kind == "organisation":
-        return translate(locale, "cert.award_organisation")
+        return translate(locale, "cert.name_organisation")
     labels = {a.key: a.label for a in config.awards.enterprise}
-    return translate(locale, "cert.award_enterprise", tier=labels.get(tier, tier))
+    return translate(locale, "cert.name_enterprise", tier=labels.get(tier, tier))
 
 
 def write_all(

@@ -103,6 +103,7 @@ def test_the_committee_gets_every_certificate_in_one_zip(
     texts = {n: pdf_text(Path(str(rows[n].pdf_path))) for n in rows}
     grand = texts[numbers[("award", "streamer", records["star"])]]
     assert "赣南小橙" in grand and "特等奖" in grand and "江西青年电商扶贫大使" in grand
+    assert "表现突出" in grand  # the award's own wording (cert.award_streamer), not its name
     thanks = texts[numbers[("donation", "enterprise", records["firm"])]]
     assert "绿源农业有限公司" in thanks
     assert "123,456.70" in thanks and "壹拾贰万叁仟肆佰伍拾陆元柒角整" in thanks
