@@ -464,6 +464,10 @@ class CertificatesConfig(_Strict):
     # /certificates renders in the chat step up to this many; more: `python -m bot
     # certificates OUTDIR` on the server (a step must not hold a worker for minutes)
     chat_limit: int = Field(default=200, ge=0, le=5000)
+    # where they are written, under the bot's data folder (the only folder links may name)
+    folder: str = Field(default="certificates", pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    # how long a WeChat follower's download link to a certificate's PDF works
+    link_hours: float = Field(default=72, gt=0, le=24 * 30)
 
     @field_validator("number_format")
     @classmethod

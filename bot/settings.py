@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     wecom_secret: SecretStr | None = None
     wecom_agent_id: str | None = None
     wecom_api_base_url: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+    # The bot's public address (https://bot.example.org): WeChat followers get signed,
+    # expiring download links to their certificates' PDFs under it (an Official Account cannot
+    # send files). FILE_LINK_SECRET signs them (default: derived from WECHAT_TOKEN).
+    public_base_url: str | None = None
+    file_link_secret: SecretStr | None = None
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     # Rehearsal mode: start the clock at this local time (ISO format), e.g. 2020-11-02T20:00.

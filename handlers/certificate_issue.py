@@ -30,7 +30,6 @@ from models.units import unit_full_name
 
 log = logging.getLogger(__name__)
 
-FOLDER = "certificates"
 CertKind = Literal["award", "participation", "donation"]
 
 
@@ -267,5 +266,5 @@ def _render(
     ctx: Ctx, planned: list[Planned], now: dt.datetime, archive: bool = True
 ) -> tuple[list[render.RenderedCertificate], list[render.Failure], Path | None]:
     assert ctx.files_dir is not None
-    outdir = ctx.files_dir / FOLDER
+    outdir = ctx.files_dir / ctx.config.certificates.folder
     return write_planned(ctx.session, ctx.config, planned, outdir, now, archive=archive)

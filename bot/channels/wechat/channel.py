@@ -42,6 +42,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.channels import files
+from bot.channels.file_links import FileLinks
 from bot.channels.wechat import protocol
 from bot.channels.wechat.gate import Gate, TooLarge
 from bot.channels.wechat.inbound import CHANNEL, Callback, callback
@@ -96,6 +97,8 @@ class WeChatChannel:
         self.gate = Gate(token, app_id, aes_key, limits)
         self.limits = limits
         self.wake = wake  # nudges the outbox dispatcher after a late reply is enqueued
+        # signed download links for documents (certificates' PDFs); None: a note instead
+        self.links: FileLinks | None = None
         # Fetches a picture's bytes by its MediaId (the API client, when the bot has one):
         # pictures are copied to our storage before the step (WeChat deletes them in 3 days).
         self.fetch_media: Callable[[str], Awaitable[bytes]] | None = None
@@ -106,7 +109,8 @@ class WeChatChannel:
         self.stats = {"passive": 0, "late": 0, "resent": 0, "refused": 0, "malformed": 0}
 
     def routes(self, path: str = PATH) -> list[Route]:
-        return [Route(path, self.endpoint, methods=["GET", "POST"])]
+        served = [Route(path, self.endpoint, methods=["GET", "POST"])]
+        return [*served, self.links.route()] if self.links is not None else served
 
     async def endpoint(self, request: Request) -> Response:
         arrived = time.monotonic()
@@ -197,7 +201,7 @@ class WeChatChannel:
         images = pictures(replies)
         if images:
             await self._enqueue(cb, [Reply("", image_path=p) for p in images], "pic")
-        text = as_text(replies)
+        text = as_text(replies, links=self.links)
         if not text:
             return PlainTextResponse(EMPTY)
         first, *rest = chunks(text, PASSIVE_MAX_BYTES)
@@ -265,7 +269,9 @@ class WeChatChannel:
         rolls back whole."""
 
         def record(session: Session, replies: list[Reply]) -> None:
-            if not first_delivery(session, key, self.core.clock.now(), as_text(replies) or None):
+            if not first_delivery(
+                session, key, self.core.clock.now(), as_text(replies, links=self.links) or None
+            ):
                 raise AlreadyHandled(key)
 
         return record
@@ -320,7 +326,7 @@ class WeChatChannel:
             except Exception:
                 log.exception("wechat step failed for %s", cb.key)
                 replies = [Reply(await self._apology(cb))]
-            text = as_text(replies)
+            text = as_text(replies, links=self.links)
             late = [Reply(text)] if text else []
             late += [Reply("", image_path=p) for p in pictures(replies)]
             await self._enqueue(cb, late, "late", late=True)

@@ -7,17 +7,26 @@ import dataclasses
 from collections.abc import Iterable
 
 from bot.channels.console import render as console_render
+from bot.channels.file_links import FileLinks
 from bot.core.i18n import translate
 from bot.core.messages import Reply
 
 
-def as_text(replies: Iterable[Reply], locale: str | None = None) -> str:
+def as_text(
+    replies: Iterable[Reply], locale: str | None = None, links: FileLinks | None = None
+) -> str:
     """The words of one step; a picture goes as its own message (see pictures), a document
-    cannot be sent by an Official Account and is replaced by a note."""
+    cannot be sent by an Official Account: it becomes a signed download link where the bot
+    has a public address and the file may be linked (a certificate), else a note."""
     shown: list[Reply] = []
     for reply in replies:
         if reply.document_path:
-            note = translate(locale, "wechat.no_documents")
+            url = links.link(reply.document_path) if links is not None else None
+            if url is not None:
+                assert links is not None
+                note = translate(locale, "wechat.document_link", url=url, hours=f"{links.hours:g}")
+            else:
+                note = translate(locale, "wechat.no_documents")
             reply = dataclasses.replace(reply, text=f"{reply.text}\n{note}".strip())
         if reply.text or reply.buttons:
             # no contact button on WeChat: the phone number is typed

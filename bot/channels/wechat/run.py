@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channels.file_links import FileLinks
 from bot.channels.wechat.api import Api, OfficialAccountClient, WeComAppClient
 from bot.channels.wechat.channel import WeChatChannel
 from bot.channels.wechat.sender import WeChatSender
@@ -94,10 +95,25 @@ def build(core: Core, settings: Settings) -> WeChatRuntime:
     channel = WeChatChannel(
         core, settings.wechat_token.get_secret_value(), settings.wechat_app_id, aes, limits
     )
+    channel.links = follower_sender.links = file_links(core, settings)
     runtime = WeChatRuntime(channel, dispatcher, senders)
     channel.wake = runtime.wake
     channel.fetch_media = lambda media_id: api.call(lambda c: media_bytes(c, media_id))
     return runtime
+
+
+def file_links(core: Core, settings: Settings) -> FileLinks | None:
+    """Signed links to certificates' PDFs, when the bot has a public address."""
+    if not settings.public_base_url or core.files_dir is None:
+        return None
+    secret = settings.file_link_secret or settings.wechat_token
+    assert secret is not None
+    return FileLinks(
+        settings.public_base_url,
+        secret.get_secret_value().encode(),
+        core.files_dir / core.config.certificates.folder,
+        core.config.certificates.link_hours,
+    )
 
 
 def media_bytes(client: Any, media_id: str) -> bytes:

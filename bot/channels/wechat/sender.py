@@ -27,6 +27,7 @@ import requests
 from sqlalchemy.orm import Session, sessionmaker
 from wechatpy.exceptions import APILimitedException, WeChatClientException
 
+from bot.channels.file_links import FileLinks
 from bot.channels.wechat.api import Api
 from bot.channels.wechat.render import as_text, chunks, fit_bytes
 from bot.config import WeChatConfig
@@ -118,6 +119,8 @@ class WeChatSender:
         # told each follower a message reached, and when its sending began (a reply that
         # went late has now been shown: since then, at the earliest)
         self.delivered: Callable[[str, float], None] = lambda _openid, _at: None
+        # signed download links for documents (certificates' PDFs); None: a note instead
+        self.links: FileLinks | None = None
 
     def _reserve(self, openid: str) -> bool:
         with self.sessions() as session, session.begin():
@@ -136,7 +139,7 @@ class WeChatSender:
     async def send(self, message: Outgoing) -> None:
         openid, reply = message.chat_id, message.reply
         started = time.monotonic()
-        text = as_text([reply])
+        text = as_text([reply], links=self.links)
         loop = asyncio.get_running_loop()
         try:
             for n, piece in enumerate(chunks(text, TEXT_MAX_BYTES) if text else []):
