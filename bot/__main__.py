@@ -34,6 +34,10 @@ def main() -> int:
         from bot.jobs_cli import main as jobs_main
 
         return jobs_main(sys.argv[2:])
+    if sys.argv[1:2] == ["posters"]:  # python -m bot posters OUTDIR [--unit CODE]
+        from bot.posters_cli import main as posters_main
+
+        return posters_main(sys.argv[2:])
     try:
         app = build()
     except ConfigError as exc:
