@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.routing import Routes
 from handlers import (
+    announce,
     board,
     enterprise,
     export,
@@ -48,6 +49,7 @@ ROUTES = Routes(
         "unit": progress.unit,
         "streamers": report_review.streamers,
         "streamer": report_review.streamer,
+        "announce": announce.announce,  # a contact: to its own unit's people
         # committee only
         "invite": invite.invite,
         "invites": invite.invites,
@@ -69,6 +71,7 @@ ROUTES = Routes(
         "products": products.products_flow,
         "review": review.review_flow,
         "report_review": report_review.report_review_flow,
+        "announce": announce.announce_flow,
     },
     forms={f.name: f for f in (streamer.FORM, enterprise.FORM, report.FORM, invite.FORM)},
     fallback=menu.fallback,
@@ -77,7 +80,16 @@ ROUTES = Routes(
     # Who may do what, in one place (checked by the core on every step, flows included).
     permissions={
         **dict.fromkeys(
-            ("review", "pending", "approve", "reject", "unit", "streamers", "streamer"),
+            (
+                "review",
+                "pending",
+                "approve",
+                "reject",
+                "unit",
+                "streamers",
+                "streamer",
+                "announce",
+            ),
             "reviewer",
         ),
         **dict.fromkeys(
@@ -97,7 +109,12 @@ ROUTES = Routes(
         # in a group: only the committee subscribes it to broadcasts
         **dict.fromkeys(("subscribe", "unsubscribe"), "admin"),
     },
-    flow_permissions={"review": "reviewer", "report_review": "reviewer", "invite": "admin"},
+    flow_permissions={
+        "review": "reviewer",
+        "report_review": "reviewer",
+        "invite": "admin",
+        "announce": "reviewer",
+    },
     # the command menus of platforms that show one (Telegram), in the order shown
     private_menu=(
         "start",
