@@ -59,8 +59,10 @@ class JobRunner:
         config: FestivalConfig,
         clock: Clock,
         image_dir: Path,
+        services: dict[str, Any] | None = None,
     ) -> None:
         self.sessions = sessions
+        self.services = services if services is not None else {}
         self.config = config
         self.clock = clock
         self.image_dir = image_dir
@@ -116,6 +118,8 @@ class JobRunner:
     def run(self, name: str, scheduled_for: dt.datetime) -> Outcome:
         """One run in one transaction: claim (job, fire time), enqueue, mark finished."""
         spec = self.specs[name]
+        if spec.prepare is not None:
+            spec.prepare(self.services)
         with self.sessions() as session, session.begin():
             if not runs.claim(session, name, scheduled_for, self.clock.now()):
                 return Outcome(name, scheduled_for, ran=False)
@@ -139,7 +143,16 @@ class JobRunner:
         return sink
 
     def _ctx(self, session: Session, spec: JobSpec, at: dt.datetime, sink: Any) -> JobCtx:
-        return JobCtx(session, self.config, self.clock, sink, spec.name, at, self.image_dir)
+        return JobCtx(
+            session,
+            self.config,
+            self.clock,
+            sink,
+            spec.name,
+            at,
+            self.image_dir,
+            services=self.services,
+        )
 
 
 class FestivalScheduler:
@@ -218,7 +231,11 @@ async def with_scheduler(app: Any, channel: Coroutine[Any, Any, None]) -> None:
     scheduler = None
     if app.settings.bot_scheduler == "embedded":
         runner = JobRunner(
-            app.core.sessions, app.config, app.clock, image_dir_for(app.settings.database_url)
+            app.core.sessions,
+            app.config,
+            app.clock,
+            image_dir_for(app.settings.database_url),
+            app.core.services,
         )
         scheduler = FestivalScheduler(runner)
         scheduler.start()
@@ -231,7 +248,11 @@ async def with_scheduler(app: Any, channel: Coroutine[Any, Any, None]) -> None:
 
 async def run_alone(app: Any) -> None:
     runner = JobRunner(
-        app.core.sessions, app.config, app.clock, image_dir_for(app.settings.database_url)
+        app.core.sessions,
+        app.config,
+        app.clock,
+        image_dir_for(app.settings.database_url),
+        app.core.services,
     )
     scheduler = FestivalScheduler(runner)
     scheduler.start()

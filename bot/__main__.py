@@ -42,6 +42,10 @@ def main() -> int:
         from bot.certificates_cli import main as certificates_main
 
         return certificates_main(sys.argv[2:])
+    if sys.argv[1:2] == ["posters"]:  # python -m bot posters OUTDIR [--unit CODE]
+        from bot.posters_cli import main as posters_main
+
+        return posters_main(sys.argv[2:])
     try:
         app = build()
     except ConfigError as exc:

@@ -78,4 +78,19 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> App:
         # enterprises registered before the money rules were shown: told once (idempotent)
         money.notify_unagreed(session, config, clock)
     core = Core(config, engine, clock, ROUTES, data_dir_for(settings.database_url))
+    offer_services(core, settings)
     return App(settings, config, engine, clock, core)
+
+
+def offer_services(core: Core, settings: Settings) -> None:
+    """What handlers may use beyond the database (ctx.services, the jobs' services): the
+    bot's Telegram username for t.me links (else learnt from getMe when Telegram starts) and
+    the WeChat Official Account's QR code maker, when those channels are configured."""
+    from bot.channels.wechat.qrcodes import qr_codes
+    from handlers.posters import TELEGRAM_USERNAME, WECHAT_QR
+
+    if settings.telegram_bot_username:
+        core.services[TELEGRAM_USERNAME] = settings.telegram_bot_username.lstrip("@")
+    maker = qr_codes(settings, core.sessions, core.config.wechat)
+    if maker is not None:
+        core.services[WECHAT_QR] = maker

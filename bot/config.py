@@ -251,6 +251,9 @@ class Schedule(_Strict):
     last_report: Timed  # on live_end: the last reminder to report
     final_board: Timed  # the day after live_end
     feedback_reminder: DaysBefore  # before feedback_deadline
+    # daily from first_day until calendar.live_end: temporary WeChat QR codes renewed before
+    # they expire, the new posters sent to the unit contacts (none: no renewal job)
+    wechat_qr: Digest | None = None
     # how often the scheduler looks for due jobs besides their own fire times (rehearsal clock)
     tick_seconds: int = Field(default=60, gt=0, le=3600)
 
@@ -438,6 +441,12 @@ class WeChatConfig(_Strict):
     # with /join's wrong codes: one budget for guessing one-time codes).
     link_max_failed: int = Field(default=5, gt=0)
     link_failed_window_minutes: int = Field(default=60, gt=0)
+    # The units' recommendation QR codes (parametric, scene rec_TOKEN): permanent ones
+    # (QR_LIMIT_STR_SCENE) only for a verified service account; otherwise temporary ones of
+    # qr_days (WeChat allows 30 at most), renewed qr_renew_days before they expire.
+    qr_permanent: bool = False
+    qr_days: int = Field(default=30, ge=1, le=30)
+    qr_renew_days: int = Field(default=5, ge=1, le=29)
 
 
 class CertificateCodes(_Strict):

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # Set: Telegram posts updates to this public URL (webhook); unset: long polling.
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
+    # The bot's @username for the t.me links on the QR posters; unset: learnt from getMe when
+    # the Telegram channel starts (and by `python -m bot posters` when the token is set).
+    telegram_bot_username: str | None = None
     # WeChat Official Account (公众号): the callback is served when WECHAT_TOKEN and
     # WECHAT_APP_ID are set; WECHAT_AES_KEY (the EncodingAESKey) selects safe mode.
     wechat_token: SecretStr | None = None
@@ -43,6 +46,8 @@ class Settings(BaseSettings):
     wechat_aes_key: SecretStr | None = None
     # wechatpy's form; also used for the access-token request, which wechatpy hard-codes.
     wechat_api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"
+    # Where a QR code's picture is fetched (showqrcode?ticket=...): another host than the API.
+    wechat_qrcode_base_url: str = "https://mp.weixin.qq.com/cgi-bin/"
     # WeCom (企业微信): the app that posts to app group chats (appchat); robots need only keys.
     wecom_corp_id: str | None = None
     wecom_secret: SecretStr | None = None

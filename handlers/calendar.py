@@ -7,7 +7,9 @@ clock. What each job sends is handlers/jobs.py.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -27,6 +29,7 @@ from handlers.jobs import (
     warmup,
     weekly_board,
 )
+from handlers.qr import prepare_wechat_qr, renew_wechat_qr
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class JobSpec:
     trigger: BaseTrigger
     run: JobFn
     grace: dt.timedelta
+    # called with the process's services before the run's transaction (work that must not
+    # wait on it: the WeChat access token's refresh)
+    prepare: Callable[[dict[str, Any]], None] | None = None
 
 
 def job_specs(config: FestivalConfig) -> list[JobSpec]:
@@ -148,6 +154,16 @@ def job_specs(config: FestivalConfig) -> list[JobSpec]:
         )
         for d in sorted(f.days_before, reverse=True)
     ]
+    if (q := sched.wechat_qr) is not None:
+        specs.append(
+            JobSpec(
+                "wechat_qr",
+                daily(q.first_day, cal.live_end, q.hour, q.minute),
+                renew_wechat_qr,
+                grace(q.grace_minutes),
+                prepare_wechat_qr,
+            )
+        )
     return specs
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -57,6 +57,8 @@ class JobCtx:
     scheduled_for: dt.datetime  # the fire time this run stands for (aware)
     image_dir: Path
     count: int = 0
+    # what the process offers beyond the database (the WeChat QR code maker): Core.services
+    services: dict[str, Any] = field(default_factory=dict)
     _people: list[Person] = field(default_factory=list)
 
     @property

@@ -11,6 +11,7 @@ from bot.config import UnitKindConfig
 from bot.core.context import Ctx
 from bot.core.messages import Reply
 from bot.core.parsers import normalize
+from handlers import qr
 from models import Unit, repo
 from models.quotas import Tally, UnitProgress, progress_of_units
 from models.units import active_units, children_of, unit_by_code, unit_full_name
@@ -36,14 +37,17 @@ def progress_line(ctx: Ctx, p: UnitProgress, name: str) -> str:
 
 
 NEW_LINK_WORDS = ("newlink", "新链接")
+QR_WORDS = ("qr", "二维码", "海报")
 
 
 def unit(ctx: Ctx) -> list[Reply]:
     """/unit [CODE]: quota progress of one's own units (or of a unit in scope);
-    /unit newlink [CODE]: a new recommendation link, the old one stops working (it leaked)."""
+    /unit newlink [CODE]: a new recommendation link, the old one stops working (it leaked);
+    /unit qr [CODE]: the link's QR posters, ready to print (handlers/qr.py)."""
     words = normalize(ctx.incoming.args).split()
     renew = bool(words) and words[0].lower() in NEW_LINK_WORDS
-    if renew:
+    posters = bool(words) and words[0].lower() in QR_WORDS
+    if renew or posters:
         words = words[1:]
     arg = (words[0] if words else "").upper()[:20]
     if arg:
@@ -55,6 +59,8 @@ def unit(ctx: Ctx) -> list[Reply]:
         targets = [u for u in (ctx.session.get(Unit, i) for i in ctx.scope.own_units) if u]
         if not targets:
             return [ctx.reply("unit.committee_hint")]
+    if posters:
+        return qr.unit_qr(ctx, targets)
     if renew:
         if len(targets) != 1:
             return [ctx.reply("unit.newlink_which")]
@@ -79,6 +85,7 @@ def _detail(ctx: Ctx, unit: Unit) -> Reply:
             lines.append(progress_line(ctx, child, child.unit_name))
     token = rec_token(ctx, unit)
     lines.append(ctx.t("unit.rec_link", token=token))
+    lines.append(ctx.t("poster.hint"))
     buttons = ((ctx.button("btn.review_now", "cmd:review"),),) if p.pending else ()
     link = (ctx.t("unit.rec_link_label"), f"rec_{token}")
     return Reply("\n".join(lines), buttons, numbered=True, start_link=link)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.routing import Routes
 from handlers import (
+    announce,
     board,
     certificate_issue,
     donations,
@@ -53,6 +54,7 @@ ROUTES = Routes(
         "unit": progress.unit,
         "streamers": report_review.streamers,
         "streamer": report_review.streamer,
+        "announce": announce.announce,  # a contact: to its own unit's people
         # committee only
         "invite": invite.invite,
         "invites": invite.invites,
@@ -87,6 +89,7 @@ ROUTES = Routes(
         "report_review": report_review.report_review_flow,
         "turnover_review": turnover.turnover_review_flow,
         "money_rules": money.agreement_flow,
+        "announce": announce.announce_flow,
     },
     forms={
         f.name: f
@@ -105,7 +108,16 @@ ROUTES = Routes(
     # Who may do what, in one place (checked by the core on every step, flows included).
     permissions={
         **dict.fromkeys(
-            ("review", "pending", "approve", "reject", "unit", "streamers", "streamer"),
+            (
+                "review",
+                "pending",
+                "approve",
+                "reject",
+                "unit",
+                "streamers",
+                "streamer",
+                "announce",
+            ),
             "reviewer",
         ),
         **dict.fromkeys(
@@ -133,6 +145,7 @@ ROUTES = Routes(
         "report_review": "reviewer",
         "invite": "admin",
         "turnover_review": "admin",
+        "announce": "reviewer",
     },
     # an enterprise that has not agreed to the money rules is asked first (handlers/money.py)
     gate=money.gate,

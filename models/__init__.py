@@ -1,5 +1,6 @@
 """Tables, queries and the festival's pure rules. Imports nothing of bot/ or handlers/."""
 
+from models.announcements import Announcement
 from models.awards import AmbassadorMark, AwardEntry, AwardList, Certificate, UnitPublicity
 from models.base import Base, ReviewStatus
 from models.board import Board, BoardEntry
@@ -16,6 +17,7 @@ from models.job_runs import JobRun
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import AuditEntry, DialogState, Identity, Person, Role
 from models.picks import ProductPick, ReportProductSale
+from models.posters import WeChatQrCode
 from models.streamers import DailyReport, LiveAccount, Streamer
 from models.telegram import TelegramUpdate
 from models.totals import StreamerDayTotal, StreamerTotal
@@ -24,6 +26,7 @@ from models.wechat import LinkCode, WeChatFollower, WeChatInbound, WeChatToken
 
 __all__ = [
     "AmbassadorMark",
+    "Announcement",
     "AuditEntry",
     "AwardEntry",
     "AwardList",
@@ -62,5 +65,6 @@ __all__ = [
     "UnitPublicity",
     "WeChatFollower",
     "WeChatInbound",
+    "WeChatQrCode",
     "WeChatToken",
 ]

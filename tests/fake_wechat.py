@@ -5,7 +5,9 @@ The API server enforces what the real one does and what our code must cope with:
 (each one issued retires the previous ones; tokens can be invalidated, 40001, or expired, 42001),
 the customer-service window (48 hours after the follower last interacted, 45015) and its
 per-interaction quota (45047), WeCom group robots' 20 messages a minute (45009), subscribe
-messages only to followers who accepted them (43101) with keywords that fit their type (47003).
+messages only to followers who accepted them (43101) with keywords that fit their type (47003),
+parametric QR codes (qrcode/create: temporary ones of at most 30 days, permanent ones only for a
+verified account, 48001 otherwise) whose pictures showqrcode serves as real QR codes of their URL.
 It records every call.
 """
 
@@ -86,6 +88,8 @@ class FakeWeChat:
         self.expired_media: set[str] = set()  # media/get answers 40007 (WeChat deleted it)
         self.media_delay = 0.0  # seconds media/get takes (a slow picture download)
         self.downloads_started = 0  # media/get requests received (answered or not yet)
+        self.verified = False  # a verified service account may make permanent QR codes
+        self.qr_codes: dict[str, dict[str, Any]] = {}  # ticket -> scene, url, expire_seconds
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -204,9 +208,10 @@ class FakeWeChat:
                     self.send_response(502)
                     self.end_headers()
                     return
-                if isinstance(result, bytes):  # a file (media/get)
+                if isinstance(result, bytes):  # a file (media/get, showqrcode)
                     self.send_response(200)
-                    self.send_header("content-type", "image/jpeg")
+                    png = result.startswith(b"\x89PNG")
+                    self.send_header("content-type", "image/png" if png else "image/jpeg")
                     self.send_header("content-length", str(len(result)))
                     self.end_headers()
                     self.wfile.write(result)
@@ -259,9 +264,13 @@ class FakeWeChat:
             return self._token(api)
         if api == "wecom" and endpoint == "webhook/send":
             return self._robot(params.get("key", ""), body)
+        if api == "mp" and endpoint == "showqrcode":  # on mp.weixin.qq.com: no token
+            return self._show_qr(params.get("ticket", ""))
         refused = self._check_token(api, params)
         if refused:
             return refused
+        if api == "mp" and endpoint == "qrcode/create":
+            return self._create_qr(body)
         if api == "mp" and endpoint == "media/get":
             media = params.get("media_id", "")
             if not media.startswith("media-") or media in self.expired_media:
@@ -312,6 +321,45 @@ class FakeWeChat:
             if too_long or any(not ch.isprintable() for ch in value):
                 return {"errcode": 47003, "errmsg": f"argument invalid! data.{name}.value invalid"}
         return {"errcode": 0, "errmsg": "ok", "msgid": next(self.media)}
+
+    def _create_qr(self, body: Any) -> dict[str, Any]:
+        """A parametric QR code with a string scene, as WeChat checks it."""
+        action = body.get("action_name") if isinstance(body, dict) else None
+        scene = (body.get("action_info") or {}).get("scene", {}).get("scene_str", "")
+        if action not in ("QR_STR_SCENE", "QR_LIMIT_STR_SCENE") or not 1 <= len(scene) <= 64:
+            return {"errcode": 40097, "errmsg": "invalid args"}
+        if action == "QR_LIMIT_STR_SCENE" and not self.verified:
+            return {"errcode": 48001, "errmsg": "api unauthorized"}
+        seconds = body.get("expire_seconds", 30) if action == "QR_STR_SCENE" else None
+        if seconds is not None and not 60 <= int(seconds) <= 2592000:
+            return {"errcode": 40097, "errmsg": "invalid expire_seconds"}
+        with self.lock:
+            n = len(self.qr_codes) + 1
+            ticket = f"gQ{n:06d}" + "".join(random.choices(string.ascii_letters, k=20))
+            url = f"http://weixin.qq.com/q/fake{n:06d}"
+            self.qr_codes[ticket] = {"scene": scene, "url": url, "expire_seconds": seconds}
+        result: dict[str, Any] = {"ticket": ticket, "url": url}
+        if seconds is not None:
+            result["expire_seconds"] = int(seconds)
+        return result
+
+    def _show_qr(self, ticket: str) -> Any:
+        """The code's picture: a real QR code of its URL (a scan would open it)."""
+        import io
+
+        import segno
+
+        found = self.qr_codes.get(ticket)
+        if found is None:
+            return {"errcode": 40001, "errmsg": "invalid ticket"}
+        buf = io.BytesIO()
+        segno.make(found["url"], error="m").save(buf, kind="png", scale=8, border=4)
+        return buf.getvalue()
+
+    def scene_of(self, url: str) -> str | None:
+        """The scene of the code that encodes `url` (what WeChat hands the bot on a scan)."""
+        with self.lock:
+            return next((c["scene"] for c in self.qr_codes.values() if c["url"] == url), None)
 
     def _robot(self, key: str, body: Any) -> dict[str, Any]:
         if key not in self.robot_keys:
@@ -476,6 +524,10 @@ class Follower:
         return await self.send(
             "event", Event="subscribe", EventKey=f"qrscene_{scene}" if scene else ""
         )
+
+    async def scan(self, scene: str) -> str:
+        """A follower scans a parametric QR code (WeChat sends SCAN, the scene as it is)."""
+        return await self.send("event", Event="SCAN", EventKey=scene, Ticket="t")
 
 
 # ----- our bot on the fake, in the test's event loop ---------------------------------------------

@@ -32,6 +32,8 @@ from models.db import MIGRATIONS, make_engine, migrate
 
 TABLES = {
     "alembic_version",
+    "announcements",
+    "wechat_qr_codes",
     "award_entries",
     "award_lists",
     "ambassador_marks",
@@ -103,7 +105,7 @@ def fresh_sqlite(tmp_path: Path) -> Iterator[Engine]:
 
 # ----- the schema -------------------------------------------------------------------------
 def test_one_head() -> None:
-    assert head() == "0012"
+    assert head() == "0013_announce"
 
 
 def test_fresh_sqlite_matches_the_models(fresh_sqlite: Engine) -> None:

@@ -125,7 +125,9 @@ def test_the_2020_calendar(runner: JobRunner, config: FestivalConfig) -> None:
     assert by_job["last_report"] == ["11-27 20:00"]
     assert by_job["final_board"] == ["11-28 10:00"]
     assert by_job["feedback_t3"] == ["12-07 09:00"]
-    assert len(fired) == 3 + 16 + 3 + 29 + 4 + 2 + 1
+    # the WeChat QR codes' renewal: daily from schedule.wechat_qr.first_day to live_end
+    assert by_job["wechat_qr"][0] == "10-01 04:00" and by_job["wechat_qr"][-1] == "11-27 04:00"
+    assert len(fired) == 3 + 16 + 3 + 29 + 4 + 2 + 1 + 58
 
 
 def test_walk_through_the_2020_festival(

@@ -56,6 +56,9 @@ class Ctx:
     # The bot's data directory (boards/: the 龙虎榜 pictures; uploads/: pictures people
     # sent); None: it keeps no files (tests that do not need them).
     files_dir: Path | None = None
+    # What the process offers handlers beyond the database, set up by the app's wiring (the
+    # WeChat QR code maker, the Telegram bot's username...): handlers never import channels.
+    services: dict[str, Any] = field(default_factory=dict)
     # The step changes nothing (an answer repeated): the state is not stored, so buttons
     # shown before stay valid, and buttons shown now are stamped with the same version.
     keep_state: bool = False

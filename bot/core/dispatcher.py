@@ -69,6 +69,8 @@ class Core:
         # when each chat's latest question was handed to its platform (channels record it)
         self.shown = ShownQuestions()
         self.cache: dict[str, Any] = {}
+        # handed to every step as ctx.services (see Ctx), filled in by the app's wiring
+        self.services: dict[str, Any] = {}
         self._admins = {(a.channel, a.user_id) for a in config.committee.admins}
 
     async def process(self, inc: Incoming, record: Record | None = None) -> list[Reply]:
@@ -143,6 +145,7 @@ class Core:
             is_admin=ident["is_admin"],
             cache=self.cache,
             files_dir=self.files_dir,
+            services=self.services,
         )
         replies = self._route(ctx)
         buttons = [b for r in replies for b in r.flat_buttons()]

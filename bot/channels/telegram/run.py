@@ -54,6 +54,8 @@ async def start(core: Core, settings: Settings) -> AsyncIterator[ChannelParts]:
     limits = core.config.telegram
     bot = make_bot(settings, limits)
     async with bot:  # getMe: fails here on a wrong token or address
+        # the t.me links of the QR posters (handlers/posters.py), unless configured
+        core.services.setdefault("telegram_username", bot.username)
         channel = TelegramChannel(core, bot, limits)
         await channel.set_commands()
         resumed = await channel.resume()
