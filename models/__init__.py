@@ -12,6 +12,7 @@ from models.donations import (
     TurnoverStatus,
 )
 from models.enterprises import Enterprise, Product
+from models.imports import SheetImport
 from models.job_runs import JobRun
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import AuditEntry, DialogState, Identity, Person, Role
@@ -51,6 +52,7 @@ __all__ = [
     "ProductPick",
     "ReportProductSale",
     "ReviewStatus",
+    "SheetImport",
     "Role",
     "Streamer",
     "StreamerDayTotal",
