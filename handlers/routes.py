@@ -9,6 +9,7 @@ from handlers import (
     export,
     groups,
     history,
+    import_chat,
     invite,
     link,
     me,
@@ -48,13 +49,14 @@ ROUTES = Routes(
         "unit": progress.unit,
         "streamers": report_review.streamers,
         "streamer": report_review.streamer,
+        "export": export.export,  # a contact: their own unit (a city with its counties)
+        "import": import_chat.usage,  # the sheet itself is sent as a file
         # committee only
         "invite": invite.invite,
         "invites": invite.invites,
         "revoke": invite.revoke,
         "units": progress.units,
         "history": history.history,
-        "export": export.export,
         "roles": roles.roles,
         "unrole": roles.unrole,
         "recompute": board.recompute,
@@ -69,6 +71,7 @@ ROUTES = Routes(
         "products": products.products_flow,
         "review": review.review_flow,
         "report_review": report_review.report_review_flow,
+        import_chat.SCAN_FLOW: import_chat.scan_flow,  # the stamped scan after an import
     },
     forms={f.name: f for f in (streamer.FORM, enterprise.FORM, report.FORM, invite.FORM)},
     fallback=menu.fallback,
@@ -77,7 +80,17 @@ ROUTES = Routes(
     # Who may do what, in one place (checked by the core on every step, flows included).
     permissions={
         **dict.fromkeys(
-            ("review", "pending", "approve", "reject", "unit", "streamers", "streamer"),
+            (
+                "review",
+                "pending",
+                "approve",
+                "reject",
+                "unit",
+                "streamers",
+                "streamer",
+                "export",
+                "import",
+            ),
             "reviewer",
         ),
         **dict.fromkeys(
@@ -90,14 +103,18 @@ ROUTES = Routes(
                 "recompute",
                 "roles",
                 "unrole",
-                "export",
             ),
             "admin",
         ),
         # in a group: only the committee subscribes it to broadcasts
         **dict.fromkeys(("subscribe", "unsubscribe"), "admin"),
     },
-    flow_permissions={"review": "reviewer", "report_review": "reviewer", "invite": "admin"},
+    flow_permissions={
+        "review": "reviewer",
+        "report_review": "reviewer",
+        "invite": "admin",
+        import_chat.SCAN_FLOW: "reviewer",
+    },
     # the command menus of platforms that show one (Telegram), in the order shown
     private_menu=(
         "start",

@@ -30,6 +30,29 @@ def streamers(session: Session, unit_ids: list[int] | None) -> list[Streamer]:
     return list(session.scalars(_STREAMERS_OF, {"units": unit_ids}))
 
 
+_ACCOUNTS = (
+    select(LiveAccount.streamer_id, LiveAccount.platform, LiveAccount.account_name)
+    .join(Streamer, Streamer.id == LiveAccount.streamer_id)
+    .order_by(LiveAccount.id)
+)
+_ACCOUNTS_OF = _ACCOUNTS.where(Streamer.unit_id.in_(bindparam("units", expanding=True)))
+
+
+def accounts_by_streamer(
+    session: Session, unit_ids: list[int] | None
+) -> dict[int, list[tuple[str, str]]]:
+    """Every streamer's accounts (platform, name) in id order, in one query."""
+    rows = (
+        session.execute(_ACCOUNTS)
+        if unit_ids is None
+        else session.execute(_ACCOUNTS_OF, {"units": unit_ids})
+    )
+    found: dict[int, list[tuple[str, str]]] = {}
+    for streamer_id, platform, name in rows:
+        found.setdefault(streamer_id, []).append((platform, name))
+    return found
+
+
 _PRODUCTS = (
     select(Enterprise, Product)
     .join(Product, Product.enterprise_id == Enterprise.id)
