@@ -225,3 +225,25 @@ def test_an_exports_folder_that_is_a_symlink_is_refused(chat: Chat, tmp_path: Pa
 @pytest.fixture
 def files_chat(files_core: Core) -> Chat:
     return Chat(files_core)
+
+
+def test_the_scheduler_removes_old_exports(tmp_path: Path, config: object) -> None:
+    from sqlalchemy.orm import sessionmaker
+
+    from bot.core.clock import FixedClock
+    from scheduler import JobRunner
+    from tests.conftest import LIVE_NOW
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    old = exports / "streamers-old.xlsx"
+    old.write_bytes(b"x")
+    two_days = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).timestamp()
+    os.utime(old, (two_days, two_days))
+    fresh = exports / "streamers-new.xlsx"
+    fresh.write_bytes(b"x")
+    clock = FixedClock(config.calendar.tz, LIVE_NOW)  # type: ignore[attr-defined]
+    runner = JobRunner(sessionmaker(), config, clock, tmp_path / "boards")  # type: ignore[arg-type]
+    spec = runner.specs["exports_cleanup"]
+    spec.run(runner._ctx(None, spec, clock.now(), None))  # type: ignore[arg-type]
+    assert not old.exists() and fresh.exists()
