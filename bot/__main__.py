@@ -34,6 +34,10 @@ def main() -> int:
         from bot.jobs_cli import main as jobs_main
 
         return jobs_main(sys.argv[2:])
+    if sys.argv[1:2] == ["import"]:  # python -m bot import FILE.xlsx [--unit CODE] [--dry-run]
+        from bot.import_cli import main as import_main
+
+        return import_main(sys.argv[2:])
     try:
         app = build()
     except ConfigError as exc:

@@ -98,6 +98,7 @@ def import_book(
     actor: int | None,
     channel: str,
     default: Unit | None,
+    explicit: bool = False,
 ) -> tuple[Outcome, SheetImport | None]:
     """The import in the caller's transaction; its record when it changed something."""
     data = path.read_bytes()
@@ -118,7 +119,7 @@ def import_book(
     )
     ctx.session.add(record)
     ctx.session.flush()
-    outcome = imports.run(ctx, book, actor, default, record.id)
+    outcome = imports.run(ctx, book, actor, default, record.id, explicit)
     if outcome.errors or not outcome.changed:
         ctx.session.delete(record)  # nothing imported: no record (the same sheet twice)
         ctx.session.flush()
@@ -230,6 +231,9 @@ def annotate(ctx: Ctx, path: Path, book: ReadBook, outcome: Outcome) -> Path:
 def scan_flow(ctx: Ctx) -> list[Reply]:
     """After an import: a picture or a file is the unit's stamped scan, kept with the record."""
     inc = ctx.incoming
+    if inc.document_name and inc.document_name.lower().endswith(".xlsx"):
+        ctx.state.clear()  # another sheet, not the scan: imported in its turn
+        return document(ctx)
     ref = inc.photo or inc.document
     if ctx.extra.get("reprompt"):
         return [ctx.reply("import.scan_ask")]

@@ -72,14 +72,21 @@ class Outcome:
 
 
 def run(
-    ctx: Ctx, book: ReadBook, actor: int | None, default_unit: Unit | None, import_id: int | None
+    ctx: Ctx,
+    book: ReadBook,
+    actor: int | None,
+    default_unit: Unit | None,
+    import_id: int | None,
+    explicit: bool = False,
 ) -> Outcome:
     """Validates every sheet, then stores all of it (nothing when there is an error). The
-    caller commits, or rolls back for a dry run."""
+    caller commits, or rolls back for a dry run. `default_unit`: the unit of a sheet whose
+    header names none; `explicit` (the command line's --unit): a sheet naming another one is
+    an error."""
     out = Outcome()
     plans: list[Callable[[], None]] = []
     for sheet in book.sheets:
-        unit = _sheet_unit(ctx, sheet, default_unit, out)
+        unit = _sheet_unit(ctx, sheet, default_unit, explicit, out)
         if unit is None:
             continue
         out.kinds.add(sheet.kind)
@@ -94,13 +101,15 @@ def run(
 
 
 # ----- the sheet's unit and its contact -------------------------------------------------------
-def _sheet_unit(ctx: Ctx, sheet: DataSheet, default: Unit | None, out: Outcome) -> Unit | None:
+def _sheet_unit(
+    ctx: Ctx, sheet: DataSheet, default: Unit | None, explicit: bool, out: Outcome
+) -> Unit | None:
     named = resolve_unit(ctx, sheet.unit_text) if sheet.unit_text else None
     line = ctx.t("sheet.unit_line", unit="").strip()
     if sheet.unit_text and named is None and default is None:
         out.errors.append(RowError(sheet.title, 0, line, sheet.unit_text, "import.err.no_such_unit"))
         return None
-    if named is not None and default is not None and named.id != default.id:
+    if named is not None and default is not None and named.id != default.id and explicit:
         out.errors.append(
             RowError(
                 sheet.title, 0, line, sheet.unit_text, "import.err.unit_mismatch", {"given": default.name}
@@ -227,6 +236,9 @@ class Importer:
         if value is None or str(value).strip() == "":
             if fld.may_be_missing() or fld.skippable(ctx):
                 return None
+            options = fld.options(ctx, answers) if fld.options else []
+            if any(o.value == enterprise.NO_TAG for o in options):  # 产品类别 left empty: none
+                return enterprise.NO_TAG
             raise ParseError("import.err.required")
         raw = raw_text(value, cell.percent if cell else False)
         if fld.options is not None and not isinstance(fld.parse, f.YesNo):
@@ -263,7 +275,7 @@ class Importer:
         `prefix`: "product:" for 附件1's product columns."""
         ok = True
         for fld in fields:
-            if not self.applies(fld, answers):
+            if not self.applies(fld, answers) or fld.accepts_photo:  # pictures: see picture()
                 continue
             try:
                 answers[fld.name] = self.answer(row, fld, answers, ctx, prefix)
@@ -334,7 +346,7 @@ class StreamerRows:
             for platform, name in accounts.items():
                 key = (platform, name.lower())
                 if key in seen:
-                    imp.error(row, "account_name", "import.err.duplicate_in_sheet", row=seen[key])
+                    imp.error(row, "account_name", "import.err.duplicate_in_sheet", other=seen[key])
                     ok = False
                 seen.setdefault(key, row.number)
                 owner = repo.account_owner(ctx.session, platform, name)
@@ -436,6 +448,8 @@ class StreamerRows:
             imp.out.codes.append((first, code))
             imp.out.results[where] = ctx.t("import.result.created", code=code)
             return
+        # a stored registration keeps how it came (自荐 endorsed by the unit stays 自荐)
+        values = {k: v for k, v in values.items() if k not in ("recommendation", "declarations")}
         before = {k: getattr(existing, k) for k in values}
         stored = {a.platform: a.account_name for a in repo.accounts_of(ctx.session, existing.id)}
         code = claim.open_code(ctx, "streamer", existing.id)
@@ -473,31 +487,28 @@ class EnterpriseRows:
         self.product_fields = enterprise.PRODUCT.fields
 
     def groups(self) -> list[list[Row]]:
-        """Rows by enterprise: a row with no 企业名称 continues the one above (a merged cell)."""
-        found: list[list[Row]] = []
+        """Rows by enterprise (one row per product, the enterprise's columns repeated): by
+        企业名称; a row without one continues the one above (a merged cell)."""
+        found: dict[str, list[Row]] = {}
+        last: list[Row] | None = None
         for row in self.imp.sheet.rows:
-            if row.blank("name") and found:  # the enterprise's name, not the product's
-                found[-1].append(row)
-            else:
-                found.append([row])
-        return found
+            if row.blank("name") and last is not None:  # the enterprise's name, not the product's
+                last.append(row)
+                continue
+            key = sheets.plain(row.value("name")) or f"#{row.number}"
+            last = found.setdefault(key, [])
+            last.append(row)
+        return list(found.values())
 
     def validate(self) -> Callable[[], None]:
         imp, ctx = self.imp, self.imp.ctx
         planned: list[tuple[list[Row], dict[str, Any], Enterprise | None]] = []
-        seen: dict[str, int] = {}
         max_products = ctx.config.products.max_per_enterprise
         for rows in self.groups():
             first = rows[0]
             answers: Answers = {}
             ok = imp.parse_row(first, self.fields, answers)
             name = answers.get("name")
-            if name is not None:
-                key = sheets.plain(name)
-                if key in seen:
-                    imp.error(first, "name", "import.err.duplicate_in_sheet", row=seen[key])
-                    ok = False
-                seen.setdefault(key, first.number)
             existing = self.stored(name) if name else None
             if existing is not None and existing.unit_id != imp.unit.id:
                 imp.error(first, "name", "import.err.stored_elsewhere")
@@ -514,7 +525,7 @@ class EnterpriseRows:
                 item["attachment_file_id"] = self.picture(row)
                 key = sheets.plain(item.get("name"))
                 if key in names:
-                    imp.error(row, PRODUCT + "name", "import.err.duplicate_in_sheet", row=names[key])
+                    imp.error(row, PRODUCT + "name", "import.err.duplicate_in_sheet", other=names[key])
                     ok = False
                 names.setdefault(key, row.number)
                 item["_row"] = row.number

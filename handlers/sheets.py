@@ -31,6 +31,11 @@ class Column:
     notice: bool = True  # one of the notice's own columns (else after them)
     product: bool = False  # 附件1: a product's column (else the enterprise's)
 
+    @property
+    def cell_key(self) -> str:
+        """Unique in its sheet (an enterprise and its product both have a name)."""
+        return f"product:{self.key}" if self.product else self.key
+
 
 def _field(fields: Sequence[Field], name: str) -> Field:
     return next(f for f in fields if f.name == name)
