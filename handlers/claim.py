@@ -5,9 +5,10 @@ until the streamer (or the enterprise's contact) opens `/start claim_CODE`; then
 
 ```mermaid
 flowchart LR
-  import[sheet imported] --> code[claim code per new registration] -- unit hands it over --> open[/start claim_CODE]
+  import[sheet imported] --> code[a claim code per new registration]
+  code -- the unit hands it over --> open[/start claim_CODE]
   open --> check{valid, and the person holds no registration of that kind?}
-  check -- yes --> mine[the registration's person is now the one who opened it; the unit is told]
+  check -- yes --> mine[the registration is theirs now; the unit is told]
   check -- no --> refused[clear answer; wrong codes counted]
 ```
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from bot.core.context import Ctx
 from bot.core.messages import Reply
@@ -25,7 +26,10 @@ from handlers.codes import CODE_LENGTH, blocked_for, clean_code, new_code, recor
 from models import Enterprise, Invitation, Streamer, committee, repo
 from models.repo import changed_rows
 
-KINDS = {"streamer": Streamer, "enterprise": Enterprise}
+KINDS: dict[str, type[Streamer] | type[Enterprise]] = {
+    "streamer": Streamer,
+    "enterprise": Enterprise,
+}
 
 
 def issue(ctx: Ctx, kind: str, item_id: int, unit_id: int, actor: int | None) -> str:
@@ -49,22 +53,26 @@ def issue(ctx: Ctx, kind: str, item_id: int, unit_id: int, actor: int | None) ->
     return code
 
 
+_OPEN_CODE = (
+    select(Invitation.code)
+    .where(
+        Invitation.role == "claim",
+        Invitation.claim_kind == bindparam("kind"),
+        Invitation.claim_id == bindparam("item"),
+        Invitation.redeemed_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        Invitation.expires_at > bindparam("now"),
+    )
+    .order_by(Invitation.id.desc())
+    .limit(1)
+)
+
+
 def open_code(ctx: Ctx, kind: str, item_id: int) -> str | None:
     """The registration's claim code while it can still be opened (a sheet imported again
     lists it again), else None."""
-    return ctx.session.scalar(
-        select(Invitation.code)
-        .where(
-            Invitation.role == "claim",
-            Invitation.claim_kind == kind,
-            Invitation.claim_id == item_id,
-            Invitation.redeemed_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > ctx.clock.now(),
-        )
-        .order_by(Invitation.id.desc())
-        .limit(1)
-    )
+    params = {"kind": kind, "item": item_id, "now": ctx.clock.now()}
+    return ctx.session.connection().execute(_OPEN_CODE, params).scalar()
 
 
 def redeem(ctx: Ctx, typed: str) -> Reply:
@@ -88,7 +96,7 @@ def redeem(ctx: Ctx, typed: str) -> Reply:
     mine = ctx.session.scalar(select(table.id).where(table.person_id == ctx.person_id))
     if mine is not None:
         return ctx.reply(f"claim.holds_{inv.claim_kind}")
-    item = ctx.session.get(table, inv.claim_id)
+    item: Streamer | Enterprise | None = ctx.session.get(table, inv.claim_id)  # type: ignore[assignment]
     if item is None or not committee.claim_invitation(ctx.session, inv.id, ctx.person_id, now):
         return ctx.reply("claim.used")
     placeholder = item.person_id
@@ -105,9 +113,7 @@ def redeem(ctx: Ctx, typed: str) -> Reply:
     repo.audit(ctx.session, now, ctx.person_id, "claim", inv.claim_kind, item.id, after=after)
     title = _title(ctx, inv.claim_kind, item.id)
     if inv.created_by is not None:
-        notify.to_person(
-            ctx, inv.created_by, f"claimed:{inv.id}", "claim.notice", title=title
-        )
+        notify.to_person(ctx, inv.created_by, f"claimed:{inv.id}", "claim.notice", title=title)
     return ctx.reply(f"claim.done_{inv.claim_kind}", title=title)
 
 

@@ -24,7 +24,7 @@ from bot.core.parsers import normalize
 from handlers import report, sheets, xlsx
 from handlers.fields import cell_of
 from handlers.sheets import Column
-from models import Enterprise, Product, Streamer, exports
+from models import Enterprise, Product, exports
 from models import review_rules as rules
 from models.units import Unit, UnitInfo, unit_by_code, unit_directory
 
@@ -164,7 +164,9 @@ class Book:
         if len(ordered) != 1:  # a city with its counties, or every unit: the 汇总 first
             info = self._info(self.unit.id) if self.unit else None
             title = self.ctx.t("sheet.summary")
-            self._sheet(kind, f"{title} {info.full_name}" if info else title, info, header, everyone)
+            self._sheet(
+                kind, f"{title} {info.full_name}" if info else title, info, header, everyone
+            )
         for unit_id in ordered:
             per_unit = by_unit[unit_id]
             if len(ordered) != 1:  # numbered within the unit's own sheet too
@@ -216,20 +218,25 @@ class Book:
         yes, no = ctx.t("export.yes"), ctx.t("export.no")
         labels = {p.key: p.label for p in ctx.config.platforms}
         fields = report.STORED
-        rows = [
-            [
-                r.report_date,
-                a.account_name,
-                labels.get(a.platform, a.platform),
-                self._unit_name(unit_id),
-                *(cell_of(f, getattr(r, f.name), ctx) for f in fields),
-                yes if r.rejected else no,
-                r.reject_reason or "",
-                r.revision,
-                r.streamer_id,
-            ]
-            for r, a, unit_id in exports.reports(ctx.session, unit_ids)
-        ]
+        n = len(fields)
+        rows = []
+        for r in exports.report_rows(ctx.session, unit_ids, [f.name for f in fields]):
+            day, account, platform, unit_id = r[:4]
+            values = r[4 : 4 + n]
+            rejected, reason, revision, streamer_id = r[4 + n :]
+            rows.append(
+                [
+                    day,
+                    account,
+                    labels.get(platform, platform),
+                    self._unit_name(unit_id),
+                    *(cell_of(f, v, ctx) for f, v in zip(fields, values, strict=True)),
+                    yes if rejected else no,
+                    reason or "",
+                    revision,
+                    streamer_id,
+                ]
+            )
         top = [[ctx.t("export.generated", at=self.at)]]
         sheet = xlsx.Sheet(ctx.t("export.kind.reports"), top, [ctx.t(k) for k in keys], rows)
         self.sheets.append(sheet)

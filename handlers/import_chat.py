@@ -10,7 +10,8 @@ flowchart LR
   who -- yes --> read{a 附件1/附件2 header?} -- no --> refused[not a notice sheet]
   read -- yes --> check{every row valid?}
   check -- no --> report[nothing imported: errors listed + the sheet with an error column]
-  check -- yes --> stored[stored, audited; the sheet with claim codes] --> scan[stamped scan? picture or file, or /cancel]
+  check -- yes --> stored[stored, audited; the sheet with claim codes]
+  stored --> scan[stamped scan? a picture or a file, or any text]
 ```
 """
 
@@ -21,11 +22,9 @@ import logging
 import os
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 from bot.core.context import Ctx
 from bot.core.messages import Reply
-from handlers import imports, sheet_reader
+from handlers import imports, sheet_reader, xlsx
 from handlers.export import export_dir
 from handlers.imports import Outcome
 from handlers.sheet_reader import ReadBook
@@ -194,36 +193,40 @@ def report(ctx: Ctx, outcome: Outcome, record: SheetImport | None) -> str:
 def error_line(ctx: Ctx, e: imports.RowError) -> str:
     reason = ctx.t(e.key, **e.params)
     if e.row == 0:
-        return ctx.t("import.error_sheet", sheet=e.sheet, column=e.column, value=e.value, reason=reason)
+        return ctx.t(
+            "import.error_sheet", sheet=e.sheet, column=e.column, value=e.value, reason=reason
+        )
     return ctx.t(
         "import.error_line", sheet=e.sheet, row=e.row, column=e.column, value=e.value, reason=reason
     )
 
 
 def annotate(ctx: Ctx, path: Path, book: ReadBook, outcome: Outcome) -> Path:
-    """The sheet as sent, with a last column: each row's errors, or what was done (and the
-    claim code of a new registration). Written like an export (0600, removed by the job)."""
-    wb = load_workbook(path)
+    """The sheets as sent (their values), with a last column: each row's errors, or what was
+    done (and the claim code of a new registration). Written like an export (0600, removed
+    by the job)."""
     errors: dict[tuple[str, int], list[str]] = {}
     for e in outcome.errors:
-        errors.setdefault((e.sheet, e.row), []).append(
-            f"{e.column}: {ctx.t(e.key, **e.params)}"
-        )
+        errors.setdefault((e.sheet, e.row), []).append(f"{e.column}: {ctx.t(e.key, **e.params)}")
+    heading = ctx.t("import.col.errors" if outcome.errors else "import.col.result")
+    out: list[xlsx.Sheet] = []
     for data in book.sheets:
-        ws = wb[data.title]
-        column = ws.max_column + 1
-        heading = "import.col.errors" if outcome.errors else "import.col.result"
-        ws.cell(row=data.header_row, column=column, value=ctx.t(heading))
-        for line in errors.get((data.title, 0), []):
-            ws.cell(row=max(data.header_row - 1, 1), column=column, value=line)
-        for row in data.rows:
-            found = errors.get((data.title, row.number))
-            text = "；".join(found) if found else outcome.results.get((data.title, row.number), "")
-            ws.cell(row=row.number, column=column, value=text)
-        ws.column_dimensions[ws.cell(row=1, column=column).column_letter].width = 60
+        rows = data.values
+        width = max((len(r) for r in rows), default=0)
+        top = rows[: data.header_row - 1]  # the rows keep their numbers, as the report says
+        sheet_errors = errors.get((data.title, 0), [])
+        header = [("" if v is None else str(v)) for v in rows[data.header_row - 1]]
+        header += [""] * (width - len(header))
+        header.append("：".join([heading, "；".join(sheet_errors)]) if sheet_errors else heading)
+        body = []
+        for number, row in enumerate(rows[data.header_row :], start=data.header_row + 1):
+            found = errors.get((data.title, number))
+            result = "；".join(found) if found else outcome.results.get((data.title, number), "")
+            body.append([*row, *([None] * (width - len(row))), result])
+        out.append(xlsx.Sheet(data.title, top, header, body))
     target = export_dir(ctx) / f"import-{os.urandom(6).hex()}.xlsx"
     with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
-        wb.save(fh)
+        xlsx.write(fh, out)
     return target
 
 

@@ -27,7 +27,6 @@ from models.digest import digest_counts
 from models.quotas import UnitProgress, unit_progress
 from models.scoring import ScoringRules
 
-
 log = logging.getLogger(__name__)
 
 

@@ -68,6 +68,7 @@ class DataSheet:
     contact_text: str  # 联系人及手机号：…
     contact_row: int
     rows: list[Row] = field(default_factory=list)
+    values: list[list[Any]] = field(default_factory=list)  # every row as read (the result sheet)
     unmatched: list[str] = field(default_factory=list)  # headings we do not know (ignored)
     missing: list[Column] = field(default_factory=list)  # the notice's columns not found
 
@@ -117,14 +118,14 @@ def _rich_values(path: Path) -> bool:
     """Pictures placed in cells are rich values (xl/richData/), which openpyxl drops."""
     try:
         with zipfile.ZipFile(path) as z:
-            return any(n.startswith("xl/richData/") or n.startswith("xl/media/") for n in z.namelist())
+            return any(
+                n.startswith("xl/richData/") or n.startswith("xl/media/") for n in z.namelist()
+            )
     except zipfile.BadZipFile:
         return False
 
 
-def _data_sheet(
-    ctx: Ctx, ws: Worksheet, indexes: dict[str, dict[str, Column]]
-) -> DataSheet | None:
+def _data_sheet(ctx: Ctx, ws: Worksheet, indexes: dict[str, dict[str, Column]]) -> DataSheet | None:
     top = list(ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS))
     for i, row in enumerate(top, start=1):
         for kind, index in indexes.items():
@@ -139,7 +140,7 @@ def _data_sheet(
             sheet.unmatched = [
                 str(c.value) for c in row if c.value not in (None, "") and c.column not in columns
             ]
-            sheet.rows = _rows(ws, i, columns)
+            sheet.rows, sheet.values = _rows(ws, i, columns)
             return sheet
     return None
 
@@ -157,9 +158,15 @@ def _match(row: Any, index: dict[str, Column]) -> dict[int, Column]:
     return columns
 
 
-def _rows(ws: Worksheet, header: int, columns: dict[int, Column]) -> list[Row]:
+def _rows(
+    ws: Worksheet, header: int, columns: dict[int, Column]
+) -> tuple[list[Row], list[list[Any]]]:
     rows = []
-    for row in ws.iter_rows(min_row=header + 1):
+    values: list[list[Any]] = []
+    for row in ws.iter_rows():
+        values.append([c.value for c in row])
+        if row[0].row <= header:  # type: ignore[operator]
+            continue
         cells = {}
         for cell in row:
             column = columns.get(cell.column)  # type: ignore[arg-type]
@@ -170,7 +177,7 @@ def _rows(ws: Worksheet, header: int, columns: dict[int, Column]) -> list[Row]:
             cells[column.cell_key] = Cell(cell.value, link, percent)
         if any(c.value not in (None, "") and str(c.value).strip() for c in cells.values()):
             rows.append(Row(row[0].row, cells))  # type: ignore[arg-type]
-    return rows
+    return rows, values
 
 
 # ----- 填报单位（盖章）：…  联系人及手机号：… -----------------------------------------------------

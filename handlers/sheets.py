@@ -1,11 +1,11 @@
-"""The notice's forms as sheets, both ways: 附件2 达人报名登记表 (streamers) and 附件1 企业报名登记表
-(enterprises, one row per product). Each column is the form's field that it holds (a Field
-declares its heading and kind: handlers/fields.py), so the export shows it and the import
-parses it with the chat's own parser; the notice's columns come first in its order, ours
-(直播平台, 产品类别, status, 导出时间...) after them.
+"""The notice's forms as sheets, both ways: 附件2 达人报名登记表 (streamers) and
+附件1 企业报名登记表 (enterprises, one row per product). Each column is the form's field
+that it holds (a Field declares its heading and kind: handlers/fields.py), so the export
+shows it and the import parses it with the chat's own parser; the notice's columns come
+first in its order, ours (直播平台, 产品类别, status, 导出时间...) after them.
 
-The layout as the notice prints it: the form's title, the line 填报单位（盖章）：… 联系人及手机号：…,
-then the header row."""
+The layout as the notice prints it: the form's title, the line
+填报单位（盖章）：… 联系人及手机号：…, then the header row."""
 
 from __future__ import annotations
 
@@ -114,7 +114,10 @@ def bare(text: object) -> str:
 
 def heading_index(ctx: Ctx, kind: str) -> dict[str, Column]:
     """Every way a column of this kind may be headed (both languages, with or without what
-    is in brackets) -> the column."""
+    is in brackets) -> the column (worked out once per process and language)."""
+    cached: dict[str, Column] | None = ctx.cache.get(f"headings:{kind}:{ctx.locale}")
+    if cached is not None:
+        return cached
     found: dict[str, Column] = {}
     for column in COLUMNS[kind]:
         texts = [ctx.t(column.heading), *(translate(loc, column.heading) for loc in LOCALES)]
@@ -124,4 +127,5 @@ def heading_index(ctx: Ctx, kind: str) -> dict[str, Column]:
             for key in (plain(text), bare(text)):
                 if key:
                     found.setdefault(key, column)
+    ctx.cache[f"headings:{kind}:{ctx.locale}"] = found
     return found

@@ -62,8 +62,10 @@ class Sheet:
     # rows before the header (the form's title, its 填报单位 line): merged across `span` columns
     top: list[list[Any]] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
-    rows: list[Sequence[Any]] = field(default_factory=list)
-    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # r1, c1, r2, c2 (1-based)
+    rows: Sequence[Sequence[Any]] = field(default_factory=list)
+    merged: list[tuple[int, int, int, int]] = field(
+        default_factory=list
+    )  # r1, c1, r2, c2 (1-based)
 
 
 def column_letter(index: int) -> str:
@@ -93,20 +95,34 @@ def safe_title(title: str, taken: set[str]) -> str:
 
 
 def _cell(ref: str, value: Any, style: int, links: list[tuple[str, str]]) -> str:
-    if value is None or value == "":
-        return f'<c r="{ref}" s="{style}"/>' if style else ""
-    if isinstance(value, bool):
-        return f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, int | float):
+    kind = type(value)
+    if kind is str:  # the common cases first: an export writes hundreds of thousands
+        text = value
+        if not text:
+            return f'<c r="{ref}" s="{style}"/>' if style else ""
+    elif kind is int or kind is float:
         return f'<c r="{ref}" s="{style}"><v>{value!r}</v></c>'
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+    elif value is None:
+        return f'<c r="{ref}" s="{style}"/>' if style else ""
+    elif kind is bool:
+        return f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>'
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return f'<c r="{ref}" s="{DATE}"><v>{(value - _EPOCH).days}</v></c>'
-    if isinstance(value, Link):
+    elif isinstance(value, Link):
         links.append((ref, value.target))
-        value, style = value.text, LINK
-    text = _ILLEGAL.sub("", str(value))
-    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+        text, style = value.text, LINK
+    elif isinstance(value, int | float):
+        return f'<c r="{ref}" s="{style}"><v>{value!r}</v></c>'
+    else:
+        text = str(value)
+    if not text.isprintable():
+        text = _ILLEGAL.sub("", text)
+    space = (
+        ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() or "\n" in text else ""
+    )
+    if "&" in text or "<" in text or ">" in text:
+        text = escape(text)
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def _widths(sheet: Sheet, ncols: int) -> list[int]:
@@ -136,15 +152,18 @@ def _sheet_xml(sheet: Sheet, links: list[tuple[str, str]]) -> str:
         out.append(f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>')
     out.append("</cols><sheetData>")
     r = 0
-    for r, row in enumerate(sheet.top, start=1):
+    for r, top in enumerate(sheet.top, start=1):
         style = TITLE if r == 1 else BOLD
-        cells = "".join(_cell(f"{letters[c]}{r}", v, style, links) for c, v in enumerate(row))
+        cells = "".join(_cell(f"{letters[c]}{r}", v, style, links) for c, v in enumerate(top))
         out.append(f'<row r="{r}">{cells}</row>')
     if sheet.header:
         r = header_row
-        cells = "".join(_cell(f"{letters[c]}{r}", v, HEADER, links) for c, v in enumerate(sheet.header))
-        out.append(f'<row r="{r}" ht="36" customHeight="1">{cells}</row>')
-    for r, row in enumerate(sheet.rows, start=r + 1):
+        heads = "".join(
+            _cell(f"{letters[c]}{r}", v, HEADER, links) for c, v in enumerate(sheet.header)
+        )
+        out.append(f'<row r="{r}" ht="36" customHeight="1">{heads}</row>')
+    first = r + 1
+    for r, row in enumerate(sheet.rows, start=first):
         while len(letters) < len(row):
             letters.append(column_letter(len(letters)))
         cells = "".join(_cell(f"{letters[c]}{r}", v, PLAIN, links) for c, v in enumerate(row))
@@ -194,7 +213,7 @@ def write(target: IO[bytes] | Path, sheets: Iterable[Sheet]) -> None:
             f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
         )
         entries = "".join(
-            f"<sheet name={quoteattr(name)} sheetId=\"{i}\" r:id=\"rId{i}\"/>"
+            f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>'
             for i, name in enumerate(names, start=1)
         )
         book.writestr(

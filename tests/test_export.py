@@ -22,8 +22,9 @@ from tests.flows import enterprise_two_products, report_lines, streamer_lines
 
 # The notice's forms, column by column, as printed in its annex (附件2, 附件1).
 NOTICE_STREAMERS = (
-    "序号 达人账号名 联系电话 粉丝量 获赞量 直播音浪总收入 月均直播有效天 月均直播有效时长 累积观看人数 "
-    "最高同时在线人数 直播累计销量(单） 直播累计销售额（元） 平均客单价(元） dou+消耗 转化率 主要直播品类"
+    "序号 达人账号名 联系电话 粉丝量 获赞量 直播音浪总收入 月均直播有效天 "
+    "月均直播有效时长 累积观看人数 最高同时在线人数 直播累计销量(单） "
+    "直播累计销售额（元） 平均客单价(元） dou+消耗 转化率 主要直播品类"
 ).split()
 NOTICE_ENTERPRISES = (
     "序号 企业名称 行业(类目) 主营产品 联系人 手机 是否有店铺 店铺类型（请注明所在平台） 店铺链接 "
@@ -59,8 +60,14 @@ def test_streamers_exactly_as_the_notice(chat: Chat) -> None:
     row = data[3]
     assert row[:4] == (1, "小明的果园", "13800138000", 12000)
     assert row[11] == 125000  # 直播累计销售额（元） in yuan
-    assert row[n:n + 6] == ("抖音", "萍乡市 安源区", label("review.rec.self"),
-                            label("status.pending_review"), None, sid)
+    assert row[n : n + 6] == (
+        "抖音",
+        "萍乡市 安源区",
+        label("review.rec.self"),
+        label("status.pending_review"),
+        None,
+        sid,
+    )
     assert row[-1] == "2020-11-02 20:00"
     assert ws.freeze_panes == "A4"  # the header row stays in view
     for i, heading in enumerate(data[2]):  # wide enough for the Chinese headings
@@ -181,7 +188,9 @@ def test_contacts_see_phones_when_the_config_says_so(chat: Chat) -> None:
         assert begins(privacy, "privacy.notice", phones=label("privacy.phones.contacts"))
     finally:
         seeing.executor.shutdown()
-    assert begins(chat.say("new2", "/register"), "privacy.notice", phones=label("privacy.phones.committee"))
+    assert begins(
+        chat.say("new2", "/register"), "privacy.notice", phones=label("privacy.phones.committee")
+    )
 
 
 def test_exports_go_to_a_folder_only_the_bot_can_enter(files_chat: Chat) -> None:

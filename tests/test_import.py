@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select, text, update
 
 from bot.core.dispatcher import Core
 from bot.core.messages import Incoming
-from models import AuditEntry, Base, Enterprise, Product, SheetImport, Streamer, Unit
+from models import AuditEntry, Base, Product, SheetImport, Streamer, Unit
 from tests.catalog import begins, label, said
 from tests.chat import Chat
 from tests.committee_helpers import ANYUAN, XIANGDONG, make_contact, register
@@ -45,9 +45,7 @@ def send(chat: Chat, user: str, path: Path) -> str:
 def sheet_cells(path: Path, columns: int) -> list[list[list[Any]]]:
     """Every sheet's rows, the first `columns` columns (the notice's own)."""
     wb = load_workbook(path)
-    return [
-        [list(r[:columns]) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets
-    ]
+    return [[list(r[:columns]) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets]
 
 
 def wipe(db: Engine) -> None:
@@ -135,7 +133,9 @@ def test_round_trip_export_import_export(files_chat: Chat, db: Engine) -> None:
     picture.write_bytes(b"\xff\xd8\xff jpeg")
     with chat.core.sessions() as s, s.begin():
         s.execute(
-            update(Product).where(Product.name == "莲花血鸭").values(attachment_file_id=str(picture))
+            update(Product)
+            .where(Product.name == "莲花血鸭")
+            .values(attachment_file_id=str(picture))
         )
     set_contact(chat.core, ANYUAN, "李联络", "13800138001")
     before = [export(chat, f"streamers {ANYUAN}"), export(chat, f"enterprises {ANYUAN}")]
@@ -147,7 +147,9 @@ def test_round_trip_export_import_export(files_chat: Chat, db: Engine) -> None:
         chat.say("admin", "没有扫描件")
     after = [export(chat, f"streamers {ANYUAN}"), export(chat, f"enterprises {ANYUAN}")]
 
-    for old, new, n in zip(before, after, (len(NOTICE_STREAMERS), len(NOTICE_ENTERPRISES)), strict=True):
+    for old, new, n in zip(
+        before, after, (len(NOTICE_STREAMERS), len(NOTICE_ENTERPRISES)), strict=True
+    ):
         assert sheet_cells(new, n) == sheet_cells(old, n)  # the notice's columns, cell for cell
     with chat.core.sessions() as s:
         streamer = s.scalars(select(Streamer)).one()
@@ -227,7 +229,9 @@ def test_a_changed_sheet_updates_the_matching_registration(chat: Chat, tmp_path:
     send(chat, "admin", notice_sheet(tmp_path / "a.xlsx", [streamer_row(1, "甲的账号")]))
     chat.say("admin", "不附扫描件")
     out = send(
-        chat, "admin", notice_sheet(tmp_path / "b.xlsx", [streamer_row(1, "甲的账号", followers=20000)])
+        chat,
+        "admin",
+        notice_sheet(tmp_path / "b.xlsx", [streamer_row(1, "甲的账号", followers=20000)]),
     )
     assert said(out, "import.done", created=0, updated=1, unchanged=0), out
     assert count(chat.core, Streamer) == 1
@@ -268,7 +272,9 @@ def test_a_contact_imports_for_their_unit_only(chat: Chat, tmp_path: Path) -> No
     own = notice_sheet(tmp_path / "own.xlsx", [streamer_row(1, "甲的账号")], unit="")
     assert said(send(chat, "c1", own), "import.done", created=1), chat.last[0].text
     chat.say("c1", "不附扫描件")
-    other = notice_sheet(tmp_path / "other.xlsx", [streamer_row(1, "乙的账号")], unit="萍乡市 湘东区")
+    other = notice_sheet(
+        tmp_path / "other.xlsx", [streamer_row(1, "乙的账号")], unit="萍乡市 湘东区"
+    )
     out = send(chat, "c1", other)
     assert said(out, "import.refused", n=1) and said(out, "import.err.unit_not_yours")
     assert said(chat.say("s", f"/file {own}"), "err.need_text")  # not a reviewer
@@ -346,4 +352,3 @@ def test_the_command_line_imports_and_dry_runs(
     assert said(capsys.readouterr().out, "import.unchanged_again")
     with db.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM enterprises")) == 0
-

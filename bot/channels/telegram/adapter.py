@@ -139,7 +139,11 @@ def to_incoming(payload: Json, bot_username: str) -> Incoming | None:
     if document.get("file_id"):  # a file: a sheet to import, a stamped scan
         name = str(document.get("file_name") or "")[:200]
         return Incoming(
-            CHANNEL, str(user["id"]), document=str(document["file_id"]), document_name=name, **common
+            CHANNEL,
+            str(user["id"]),
+            document=str(document["file_id"]),
+            document_name=name,
+            **common,
         )
     contact = _dict(message.get("contact"))
     if contact.get("phone_number"):
