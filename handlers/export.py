@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.context import Ctx
+from bot.core.forms import Field
 from bot.core.i18n import fmt_local, mask_phone
 from bot.core.messages import Reply
 from bot.core.parsers import normalize
@@ -72,6 +73,23 @@ def export(ctx: Ctx) -> list[Reply]:
     if kind != "reports" and not phones:
         done = "export.done_masked"
     return [Reply(ctx.t(done, kind=ctx.t(f"export.kind.{kind}"), n=n), document_path=str(path))]
+
+
+# A sheet's columns are the form's stored fields, in the form's order, headed by their
+# field's heading (or label), so a new field of a form is a new column without a line here.
+def headings(
+    ctx: Ctx, before: Sequence[str], fields: Sequence[Field], after: Sequence[str]
+) -> list[str]:
+    keys = [
+        *(f"export.col.{c}" for c in before),
+        *(field.heading or field.label for field in fields),
+        *(f"export.col.{c}" for c in after),
+    ]
+    return [ctx.t(key) for key in keys]
+
+
+def cells(ctx: Ctx, fields: Sequence[Field], row: object) -> list[Any]:
+    return [cell_of(field, getattr(row, field.name), ctx) for field in fields]
 
 
 class Book:
@@ -210,11 +228,12 @@ class Book:
     # ----- the daily reports ----------------------------------------------------------------
     def reports(self, unit_ids: list[int] | None) -> int:
         ctx = self.ctx
-        keys = [
-            *(f"export.col.{c}" for c in ("date", "account", "platform", "unit")),
-            *(f.heading or f.label for f in report.STORED),
-            *(f"export.col.{c}" for c in ("rejected", "reason", "revision", "streamer_id")),
-        ]
+        header = headings(
+            ctx,
+            ("date", "account", "platform", "unit"),
+            report.STORED,
+            ("rejected", "reason", "revision", "streamer_id"),
+        )
         yes, no = ctx.t("export.yes"), ctx.t("export.no")
         labels = {p.key: p.label for p in ctx.config.platforms}
         fields = report.STORED
@@ -238,7 +257,7 @@ class Book:
                 ]
             )
         top = [[ctx.t("export.generated", at=self.at)]]
-        sheet = xlsx.Sheet(ctx.t("export.kind.reports"), top, [ctx.t(k) for k in keys], rows)
+        sheet = xlsx.Sheet(ctx.t("export.kind.reports"), top, header, rows)
         self.sheets.append(sheet)
         return len(rows)
 
