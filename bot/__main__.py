@@ -46,6 +46,10 @@ def main() -> int:
         from bot.posters_cli import main as posters_main
 
         return posters_main(sys.argv[2:])
+    if sys.argv[1:2] == ["import"]:  # python -m bot import FILE.xlsx [--unit CODE] [--dry-run]
+        from bot.import_cli import main as import_main
+
+        return import_main(sys.argv[2:])
     try:
         app = build()
     except ConfigError as exc:

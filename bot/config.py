@@ -344,6 +344,24 @@ class UploadsConfig(_Strict):
     min_free_mb: int = Field(default=512, ge=0)
 
 
+class ExcelConfig(_Strict):
+    """The notice's sheets both ways: /export and imports (python -m bot import, a .xlsx
+    sent in chat)."""
+
+    # A unit contact's export shows phone numbers (streamers', enterprises') in full; false:
+    # masked (138****8000), only the committee sees them. The privacy notice says which.
+    contacts_see_phones: bool = False
+    # Exported files are removed by the scheduler's `exports_cleanup` job this long after
+    # they were written (they hold personal data); the job runs every cleanup_every_minutes.
+    keep_exports_hours: int = Field(default=24, gt=0, le=24 * 30)
+    cleanup_every_minutes: int = Field(default=60, gt=0, le=24 * 60)
+    # An imported registration's claim code (/start claim_CODE) is valid this long.
+    claim_days: int = Field(default=60, gt=0, le=366)
+    max_import_rows: int = Field(default=5000, gt=0, le=100_000)  # per workbook
+    max_import_mb: int = Field(default=10, gt=0, le=20)  # Telegram lets bots fetch 20 MB
+    errors_in_message: int = Field(default=30, gt=0, le=200)  # the rest: in the sheet
+
+
 class TelegramConfig(_Strict):
     """Telegram's delivery limits and our retry bounds (the Bot API's published limits)."""
 
@@ -521,6 +539,7 @@ class FestivalConfig(_Strict):
     conversation: ConversationConfig = ConversationConfig()
     plausibility: PlausibilityConfig = PlausibilityConfig()
     uploads: UploadsConfig = UploadsConfig()
+    excel: ExcelConfig = ExcelConfig()
     telegram: TelegramConfig = TelegramConfig()
     wechat: WeChatConfig = WeChatConfig()
     certificates: CertificatesConfig = CertificatesConfig()

@@ -10,10 +10,12 @@ BOT_CLOCK applies here too, so a rehearsal can list and run the festival's jobs 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 
 from bot.app import build
 from bot.config import ConfigError
+from handlers.calendar import REPEATING
 from scheduler import JobRunner, image_dir_for
 
 
@@ -45,9 +47,15 @@ def main(argv: list[str]) -> int:
         print(f"now: {now.astimezone(tz):%Y-%m-%d %H:%M} ({app.config.calendar.timezone})")
         if not upcoming:
             print("no upcoming job runs (the festival calendar is over)")
+        housekeeping: dict[str, dt.datetime] = {}
         for name, at in upcoming:
+            if name in REPEATING:  # repeats all year: its next run is enough, at the end
+                housekeeping.setdefault(name, at)
+                continue
             grace = int(runner.specs[name].grace.total_seconds() // 60)
             print(f"{at.astimezone(tz):%Y-%m-%d %a %H:%M}  {name:<18} grace {grace} min")
+        for name, at in housekeeping.items():
+            print(f"housekeeping: {name}, next {at.astimezone(tz):%Y-%m-%d %H:%M}, then repeating")
         return 0
     if args.name not in runner.specs:
         print(f"unknown job {args.name!r}; jobs: {', '.join(runner.specs)}", file=sys.stderr)

@@ -20,6 +20,7 @@ from handlers.jobs import (
     JobFn,
     digest,
     evening_nudge,
+    exports_cleanup,
     feedback_reminder,
     final_board,
     last_report,
@@ -164,7 +165,23 @@ def job_specs(config: FestivalConfig) -> list[JobSpec]:
                 prepare_wechat_qr,
             )
         )
-    return specs
+    return [*specs, _cleanup(config)]
+
+
+# Housekeeping jobs that repeat all year: `jobs list` shows only their next run.
+REPEATING = frozenset({"exports_cleanup"})
+
+
+def _cleanup(config: FestivalConfig) -> JobSpec:
+    """Old exports removed every excel.cleanup_every_minutes, at minute 30 of the hour (when
+    no festival job runs: each run's grace is short, so it never lands in another's)."""
+    every = config.excel.cleanup_every_minutes
+    tz = config.calendar.tz
+    if every < 60:
+        trigger = CronTrigger(minute=f"*/{every}", timezone=tz)
+    else:
+        trigger = CronTrigger(hour=f"*/{max(1, every // 60)}", minute=30, timezone=tz)
+    return JobSpec("exports_cleanup", trigger, exports_cleanup, dt.timedelta(minutes=10))
 
 
 def fire_times(trigger: BaseTrigger, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:

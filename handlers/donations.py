@@ -14,10 +14,10 @@ from typing import Any
 from bot.config import FestivalConfig
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, FieldError, Form
-from bot.core.i18n import fmt_yuan, translate
+from bot.core.i18n import fmt_local, fmt_yuan, translate
 from bot.core.messages import Reply
 from bot.core.parsers import ParseError, normalize, parse_date, parse_money_fen, parse_text
-from handlers import export, money, notify
+from handlers import export, money, notify, xlsx
 from handlers import fields as f
 from models import Enterprise, StreamerTotal, ledger, repo
 from models.donation_rules import DonationRules, direction_refusal, donation, streamer_share_fen
@@ -202,7 +202,9 @@ def _export(ctx: Ctx) -> list[Reply]:
             ]
         )
     try:
-        path = export._write(ctx, "donations", header, rows)
+        generated = ctx.t("export.generated", at=fmt_local(ctx.clock.now(), ctx.clock.tz))
+        sheet = xlsx.Sheet(ctx.t("donations.sheet"), top=[[generated]], header=header, rows=rows)
+        path = export.write_book(ctx, "donations", [sheet])
     except OSError:
         log.exception("the donation ledger could not be written")
         return [ctx.reply("export.failed")]

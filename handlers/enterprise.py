@@ -73,6 +73,7 @@ PRODUCT = Form(
             "label.priority_tag",
             options=_tag_options,
             heading="export.col.priority",
+            extra_column=True,  # not a column of the notice's 附件1
         ),
         Field(
             "monthly_orders",

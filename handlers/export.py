@@ -1,37 +1,38 @@
-"""/export: the committee's spreadsheets, laid out as the notice's forms (附件2 streamers,
-附件1 enterprises and their products) plus the daily reports, for all units or one unit (a
-city with its counties). Phone numbers are in them: committee only, private chat only."""
+"""/export: the notice's sheets (附件2 streamers, 附件1 enterprises and their products, laid out
+as handlers/sheets.py says) and the daily reports. The committee exports every unit or one; a
+unit contact their own unit, a city's contact its counties too, with phone numbers masked
+unless `excel.contacts_see_phones`. One sheet per unit, a 汇总 sheet first when there are
+several, withdrawn registrations on a sheet of their own. Files are written 0600 into a 0700
+folder; the scheduler removes them (handlers/jobs.py `exports_cleanup`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import secrets
 import stat
 import tempfile
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from bot.core.context import Ctx
 from bot.core.forms import Field
-from bot.core.i18n import fmt_local
+from bot.core.i18n import fmt_local, mask_phone
 from bot.core.messages import Reply
 from bot.core.parsers import normalize
-from handlers import enterprise, report, streamer
+from handlers import report, sheets, xlsx
 from handlers.fields import cell_of
-from models import exports, repo
-from models.units import unit_by_code, unit_directory
+from handlers.sheets import Column
+from models import Enterprise, Product, exports
+from models import review_rules as rules
+from models.units import Unit, UnitInfo, unit_by_code, unit_directory
 
 log = logging.getLogger(__name__)
 
 # Without a data directory (tests of the core alone) a private temporary folder is used.
 FALLBACK_DIR = Path(tempfile.gettempdir()) / f"festival-exports-{os.getuid()}"
-KEEP_SECONDS = 24 * 3600  # an export is fetched right away; older files are removed
 KINDS = ("streamers", "enterprises", "reports")
 
 
@@ -41,35 +42,41 @@ def export(ctx: Ctx) -> list[Reply]:
     if not args or args[0].lower() not in KINDS or len(args) > 2:
         return [ctx.reply("export.usage")]
     kind = args[0].lower()
+    unit: Unit | None = None
     unit_ids: list[int] | None = None
     if len(args) == 2:
         unit = unit_by_code(ctx.session, args[1].upper()[:20])
-        if unit is None:
+        if unit is None or not ctx.scope.covers(unit.id):  # another unit's: simply not found
             return [ctx.reply("export.no_unit", code=args[1][:20])]
         unit_ids = exports.unit_with_children(ctx.session, unit.id)
-    header, rows = {"streamers": _streamers, "enterprises": _enterprises, "reports": _reports}[
-        kind
-    ](ctx, unit_ids)
+        if not ctx.scope.committee:
+            unit_ids = [u for u in unit_ids if ctx.scope.covers(u)]
+    elif not ctx.scope.committee:
+        unit_ids = sorted(ctx.scope.unit_ids)
+        if len(ctx.scope.own_units) == 1:
+            unit = ctx.session.get(Unit, ctx.scope.own_units[0])
+    phones = ctx.scope.committee or ctx.config.excel.contacts_see_phones
+    book = Book(ctx, phones, unit)
+    if kind == "reports":
+        n = book.reports(unit_ids)
+    elif kind == "streamers":
+        n = book.streamers(unit_ids)
+    else:
+        n = book.enterprises(unit_ids)
     try:
-        path = _write(ctx, kind, header, rows)
+        path = write_book(ctx, kind, book.sheets)
     except OSError:  # no safe folder, a full disk: say so, the step stores nothing else
         log.exception("export %s could not be written", kind)
         return [ctx.reply("export.failed")]
-    return [
-        Reply(
-            ctx.t("export.done", kind=ctx.t(f"export.kind.{kind}"), n=len(rows)),
-            document_path=str(path),
-        )
-    ]
+    # the reports have no phone column: no warning about one
+    done = "export.done_reports" if kind == "reports" else "export.done"
+    if kind != "reports" and not phones:
+        done = "export.done_masked"
+    return [Reply(ctx.t(done, kind=ctx.t(f"export.kind.{kind}"), n=n), document_path=str(path))]
 
 
-def _names(ctx: Ctx) -> dict[int, str]:
-    return {u.id: u.full_name for u in unit_directory(ctx.session)}
-
-
-# A sheet is the notice's columns: a few of its own around the form's stored fields, which
-# come in the form's order, headed by their field's heading (or label), so a new field of a
-# form is a new column without a line here.
+# A sheet's columns are the form's stored fields, in the form's order, headed by their
+# field's heading (or label), so a new field of a form is a new column without a line here.
 def headings(
     ctx: Ctx, before: Sequence[str], fields: Sequence[Field], after: Sequence[str]
 ) -> list[str]:
@@ -85,83 +92,203 @@ def cells(ctx: Ctx, fields: Sequence[Field], row: object) -> list[Any]:
     return [cell_of(field, getattr(row, field.name), ctx) for field in fields]
 
 
-def _streamers(ctx: Ctx, unit_ids: list[int] | None) -> tuple[list[str], list[list[Any]]]:
-    header = headings(
-        ctx,
-        ("no", "account", "platform"),
-        streamer.STORED,
-        ("unit", "recommendation", "status", "reason", "id"),
-    )
-    units = _names(ctx)
-    rows = []
-    for n, s in enumerate(exports.streamers(ctx.session, unit_ids), start=1):
-        accounts = repo.accounts_of(ctx.session, s.id)
-        rows.append(
-            [
-                n,
-                "、".join(a.account_name for a in accounts),
-                "、".join(ctx.config.platform_label(a.platform) for a in accounts),
-                *cells(ctx, streamer.STORED, s),
-                units.get(s.unit_id, ""),
-                ctx.t(f"review.rec.{s.recommendation}"),
-                ctx.t(f"status.{s.status}"),
-                s.reject_reason or "",
-                s.id,
-            ]
+class Book:
+    """The sheets of one export, built from the stored rows."""
+
+    def __init__(self, ctx: Ctx, phones: bool, unit: Unit | None) -> None:
+        self.ctx = ctx
+        self.phones = phones  # False: phone numbers masked
+        self.unit = unit  # the unit asked for (its 汇总's header line), None: all
+        self.units = {u.id: u for u in unit_directory(ctx.session)}
+        self.sheets: list[xlsx.Sheet] = []
+        self.at = fmt_local(ctx.clock.now(), ctx.clock.tz)
+
+    # ----- 附件2 ----------------------------------------------------------------------------
+    def streamers(self, unit_ids: list[int] | None) -> int:
+        rows = exports.streamers(self.ctx.session, unit_ids)
+        accounts = exports.accounts_by_streamer(self.ctx.session, unit_ids)
+        return self._laid_out(
+            "streamers",
+            [(s.unit_id, s.status == rules.WITHDRAWN, (s, accounts.get(s.id, []))) for s in rows],
         )
-    return header, rows
+
+    def _streamer_cell(self, column: Column, item: Any) -> Any:
+        s, accounts = item
+        ctx = self.ctx
+        if column.key == "account_name":
+            return "、".join(name for _p, name in accounts)
+        if column.key == "platform":
+            return "、".join(ctx.config.platform_label(p) for p, _n in accounts)
+        if column.key == "phone" and not self.phones:
+            return mask_phone(s.phone)
+        if column.field is not None:
+            return cell_of(column.field, getattr(s, column.key), ctx)
+        return {
+            "unit": self._unit_name(s.unit_id),
+            "recommendation": ctx.t(f"review.rec.{s.recommendation}"),
+            "status": ctx.t(f"status.{s.status}"),
+            "reason": s.reject_reason or "",
+            "id": s.id,
+            "exported_at": self.at,
+        }[column.key]
+
+    # ----- 附件1 ----------------------------------------------------------------------------
+    def enterprises(self, unit_ids: list[int] | None) -> int:
+        pairs = exports.enterprise_products(self.ctx.session, unit_ids)
+        return self._laid_out(
+            "enterprises", [(e.unit_id, p.status == rules.WITHDRAWN, (e, p)) for e, p in pairs]
+        )
+
+    def _enterprise_cell(self, column: Column, item: tuple[Enterprise, Product]) -> Any:
+        e, p = item
+        ctx = self.ctx
+        row: Any = p if column.product else e
+        if column.key == "phone" and not self.phones:
+            return mask_phone(e.phone)
+        if column.field is not None and column.field.accepts_photo:
+            return _picture(getattr(row, column.key), ctx)
+        if column.field is not None:
+            return cell_of(column.field, getattr(row, column.key), ctx)
+        return {
+            "unit": self._unit_name(e.unit_id),
+            "status": ctx.t(f"status.{p.status}"),
+            "reason": p.reject_reason or "",
+            "id": p.id,
+            "exported_at": self.at,
+        }[column.key]
+
+    # ----- the sheets -----------------------------------------------------------------------
+    def _laid_out(self, kind: str, items: list[tuple[int, bool, Any]]) -> int:
+        """One sheet per unit (a 汇总 first when there are several), the withdrawn apart;
+        returns how many rows are numbered."""
+        columns = sheets.COLUMNS[kind]
+        cell = self._streamer_cell if kind == "streamers" else self._enterprise_cell
+        header = sheets.headings(self.ctx, kind)
+        by_unit: dict[int, list[list[Any]]] = {}
+        everyone: list[list[Any]] = []
+        withdrawn: list[list[Any]] = []
+        numbers: dict[int, int] = {}  # 附件1: an enterprise's products share its number
+        for unit_id, gone, item in items:
+            row = [cell(c, item) if c.key != "no" else None for c in columns]
+            if gone:
+                withdrawn.append(row)
+                continue
+            key = item[0].id  # the streamer, or the enterprise of the product
+            by_unit.setdefault(unit_id, []).append(row)
+            everyone.append(row)
+            numbers.setdefault(key, len(numbers) + 1)
+            row[0] = numbers[key]
+        ordered = sorted(by_unit, key=lambda u: self.units[u].code if u in self.units else "")
+        if len(ordered) != 1:  # a city with its counties, or every unit: the 汇总 first
+            info = self._info(self.unit.id) if self.unit else None
+            title = self.ctx.t("sheet.summary")
+            self._sheet(
+                kind, f"{title} {info.full_name}" if info else title, info, header, everyone
+            )
+        for unit_id in ordered:
+            per_unit = by_unit[unit_id]
+            if len(ordered) != 1:  # numbered within the unit's own sheet too
+                per_unit = _renumbered(per_unit)
+            info = self._info(unit_id)
+            self._sheet(kind, info.full_name if info else str(unit_id), info, header, per_unit)
+        if withdrawn:
+            self._sheet(kind, self.ctx.t("sheet.withdrawn"), None, header, withdrawn)
+        return len(everyone)
+
+    def _sheet(
+        self,
+        kind: str,
+        title: str,
+        unit: UnitInfo | None,
+        header: list[str],
+        rows: list[list[Any]],
+    ) -> None:
+        name = unit.full_name if unit else (title if self.unit is None else "")
+        contact = self._contact(unit.id) if unit else ""
+        top = sheets.top_rows(self.ctx, kind, name, contact)
+        merged = sheets.merged_top(kind)
+        self.sheets.append(xlsx.Sheet(title, top, header, list(rows), merged))
+
+    def _contact(self, unit_id: int) -> str:
+        unit = self.ctx.session.get(Unit, unit_id)
+        if unit is None or not (unit.contact_name or unit.contact_phone):
+            return ""
+        phone = unit.contact_phone or ""
+        if phone and not self.phones:
+            phone = mask_phone(phone)
+        return " ".join(p for p in (unit.contact_name or "", phone) if p)
+
+    def _info(self, unit_id: int) -> UnitInfo | None:
+        return self.units.get(unit_id)
+
+    def _unit_name(self, unit_id: int) -> str:
+        info = self.units.get(unit_id)
+        return info.full_name if info else ""
+
+    # ----- the daily reports ----------------------------------------------------------------
+    def reports(self, unit_ids: list[int] | None) -> int:
+        ctx = self.ctx
+        header = headings(
+            ctx,
+            ("date", "account", "platform", "unit"),
+            report.STORED,
+            ("rejected", "reason", "revision", "streamer_id"),
+        )
+        yes, no = ctx.t("export.yes"), ctx.t("export.no")
+        labels = {p.key: p.label for p in ctx.config.platforms}
+        fields = report.STORED
+        n = len(fields)
+        rows = []
+        for r in exports.report_rows(ctx.session, unit_ids, [f.name for f in fields]):
+            day, account, platform, unit_id = r[:4]
+            values = r[4 : 4 + n]
+            rejected, reason, revision, streamer_id = r[4 + n :]
+            rows.append(
+                [
+                    day,
+                    account,
+                    labels.get(platform, platform),
+                    self._unit_name(unit_id),
+                    *(cell_of(f, v, ctx) for f, v in zip(fields, values, strict=True)),
+                    yes if rejected else no,
+                    reason or "",
+                    revision,
+                    streamer_id,
+                ]
+            )
+        top = [[ctx.t("export.generated", at=self.at)]]
+        sheet = xlsx.Sheet(ctx.t("export.kind.reports"), top, header, rows)
+        self.sheets.append(sheet)
+        return len(rows)
 
 
-def _enterprises(ctx: Ctx, unit_ids: list[int] | None) -> tuple[list[str], list[list[Any]]]:
-    """One row per product, the enterprise's columns repeated, as the form has it."""
-    fields = (*enterprise.STORED, *enterprise.PRODUCT_STORED)
-    header = headings(ctx, ("no",), fields, ("unit", "status", "reason", "id"))
-    units = _names(ctx)
-    rows = [
-        [
-            n,
-            *cells(ctx, enterprise.STORED, e),
-            *cells(ctx, enterprise.PRODUCT_STORED, p),
-            units.get(e.unit_id, ""),
-            ctx.t(f"status.{p.status}"),
-            p.reject_reason or "",
-            p.id,
-        ]
-        for n, (e, p) in enumerate(exports.enterprise_products(ctx.session, unit_ids), start=1)
-    ]
-    return header, rows
+def _renumbered(rows: list[list[Any]]) -> list[list[Any]]:
+    numbers: dict[Any, int] = {}
+    out = []
+    for row in rows:
+        numbers.setdefault(row[0], len(numbers) + 1)
+        out.append([numbers[row[0]], *row[1:]])
+    return out
 
 
-def _reports(ctx: Ctx, unit_ids: list[int] | None) -> tuple[list[str], list[list[Any]]]:
-    header = headings(
-        ctx,
-        ("date", "account", "platform", "unit"),
-        report.STORED,
-        ("rejected", "reason", "revision", "streamer_id"),
-    )
-    units = _names(ctx)
-    yes, no = ctx.t("export.yes"), ctx.t("export.no")
-    rows = [
-        [
-            r.report_date,
-            a.account_name,
-            ctx.config.platform_label(a.platform),
-            units.get(unit_id, ""),
-            *cells(ctx, report.STORED, r),
-            yes if r.rejected else no,
-            r.reject_reason or "",
-            r.revision,
-            r.streamer_id,
-        ]
-        for r, a, unit_id in exports.reports(ctx.session, unit_ids)
-    ]
-    return header, rows
+def _picture(ref: str | None, ctx: Ctx) -> Any:
+    """A product's picture: a link to the stored file (openable where the bot's files are,
+    and read back by the import); a picture only a platform holds is 是."""
+    if not ref:
+        return ""
+    path = Path(ref)
+    if path.is_file():
+        return xlsx.Link(path.name, path.resolve().as_uri())
+    return ctx.t("export.yes")
 
 
 def export_dir(ctx: Ctx) -> Path:
     """The exports' folder: the bot's data directory, only the bot's user may enter it (the
     files hold phone numbers); refused if it is someone else's or a symlink (a shared /tmp)."""
-    folder = ctx.files_dir / "exports" if ctx.files_dir is not None else FALLBACK_DIR
+    return private_dir(ctx.files_dir / "exports" if ctx.files_dir is not None else FALLBACK_DIR)
+
+
+def private_dir(folder: Path) -> Path:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = folder.lstat()
     if stat.S_ISLNK(info.st_mode) or info.st_uid != os.getuid():
@@ -171,26 +298,25 @@ def export_dir(ctx: Ctx) -> Path:
     return folder
 
 
-def _write(ctx: Ctx, kind: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    folder = export_dir(ctx)
-    for old in folder.glob("*.xlsx"):
-        if time.time() - old.stat().st_mtime > KEEP_SECONDS:
-            old.unlink(missing_ok=True)
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = ctx.t(f"export.kind.{kind}")[:31]
-    sheet.append([ctx.t("export.generated", at=fmt_local(ctx.clock.now(), ctx.clock.tz))])
-    sheet.append(list(header))
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(list(row))
-    sheet.freeze_panes = "A3"
+def write_book(ctx: Ctx, kind: str, book: Sequence[xlsx.Sheet]) -> Path:
+    """The workbook in the exports' folder under an unguessable name (it holds phone numbers),
+    created 0600 before a byte is written (chmod after saving would leave a window)."""
     stamp = ctx.clock.local_now().strftime("%Y%m%d-%H%M")
-    # an unguessable name: the file holds phone numbers
-    path = folder / f"{kind}-{stamp}-{secrets.token_hex(6)}.xlsx"
-    # created 0600 before a byte is written (chmod after saving would leave a window)
+    path = export_dir(ctx) / f"{kind}-{stamp}-{secrets.token_hex(6)}.xlsx"
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
-        book.save(fh)
+        xlsx.write(fh, book)
     return path
+
+
+def remove_old(folder: Path, now: dt.datetime, keep: dt.timedelta) -> int:
+    """Exports written more than `keep` before `now` are removed (the scheduler's job);
+    returns how many."""
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for old in folder.glob("*.xlsx"):
+        written = dt.datetime.fromtimestamp(old.stat().st_mtime, dt.UTC)
+        if now - written > keep:
+            old.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -211,6 +211,7 @@ def _grant(ctx: Ctx, inv: Invitation, now: dt.datetime) -> Reply:
     repo.audit(ctx.session, now, ctx.person_id, "grant_role", "role", role.id, after=after)
     role_label = _role_label(ctx, inv.role, unit)
     name = repo.person_name(ctx.session, ctx.person_id)
+    assert inv.created_by is not None  # only claim codes come from the command line
     notify.to_person(
         ctx,
         inv.created_by,

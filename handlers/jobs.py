@@ -7,6 +7,7 @@ When each job runs is handlers/calendar.py; who the recipients are, models/recip
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from models import board as boards
 from models.digest import digest_counts
 from models.quotas import UnitProgress, unit_progress
 from models.scoring import ScoringRules
+
+log = logging.getLogger(__name__)
 
 
 class Sink(Protocol):
@@ -99,6 +102,18 @@ def group_chats(session: Session, config: FestivalConfig) -> list[tuple[str, str
 
 
 # ----- the jobs ---------------------------------------------------------------------------
+def exports_cleanup(jc: JobCtx) -> None:
+    """Removes exported sheets (and import result sheets) older than excel.keep_exports_hours
+    from the data directory's exports/: they hold personal data. Sends nothing. File ages are
+    wall-clock (the files' own times), whatever the festival's (rehearsal) clock says."""
+    from handlers.export import remove_old  # the exports' module owns their folder
+
+    keep = dt.timedelta(hours=jc.config.excel.keep_exports_hours)
+    removed = remove_old(jc.image_dir.parent / "exports", dt.datetime.now(dt.UTC), keep)
+    if removed:
+        log.info("exports_cleanup: %d old export files removed", removed)
+
+
 def registration_reminder(jc: JobCtx) -> None:
     """To every unit contact: days to the deadline, the unit's quota progress, who is pending."""
     deadline = jc.config.calendar.registration_deadline

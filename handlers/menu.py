@@ -4,6 +4,7 @@
 flowchart LR
   start[/start] --> link{argument}
   link -- join_CODE --> join[redeem the invitation] --> menu
+  link -- claim_CODE --> claim[privacy, then the imported registration is theirs] --> menu
   link -- rec_TOKEN / unit_CODE --> reg
   link -- none --> menu[menu: 主播报名, 企业报名, 每日战报, 我的登记, 我的战报, 帮助, 语言]
   menu -- 主播报名 / 企业报名 --> privacy{privacy accepted?}
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.messages import Button, Reply
-from handlers import enterprise, invite, money, report, streamer, turnover
+from handlers import claim, enterprise, import_chat, invite, money, report, streamer, turnover
 from models import repo
 from models.units import unit_by_code, unit_by_rec_token
 
@@ -48,6 +49,9 @@ def start(ctx: Ctx) -> list[Reply]:
     arg = ctx.incoming.args.strip()[:80]
     if arg.startswith("join_"):  # an invitation's deep link
         return [invite.redeem(ctx, arg[5:]), menu(ctx)]
+    if arg.startswith("claim_"):  # an imported registration's claim code: privacy first
+        ctx.state.data["claim_code"] = arg[6:]
+        return _needs_privacy(ctx, "claim") or claim_registration(ctx)
     if arg.startswith(("unit_", "rec_")):
         if arg.startswith("rec_"):  # the unit's own recommendation link: 组织推荐
             unit = unit_by_rec_token(ctx.session, arg[4:])
@@ -79,6 +83,8 @@ def cancel(ctx: Ctx) -> list[Reply]:
 
 
 def fallback(ctx: Ctx) -> list[Reply]:
+    if ctx.incoming.document or ctx.incoming.unsupported == "file":  # a sheet to import
+        return import_chat.document(ctx)
     if ctx.incoming.unsupported or ctx.incoming.photo:
         return [ctx.reply("err.need_text"), menu(ctx)]
     return [ctx.reply("fallback.text"), menu(ctx)]
@@ -130,9 +136,11 @@ def _needs_privacy(ctx: Ctx, then: str) -> list[Reply] | None:
         return None
     ctx.state.flow = "privacy"
     ctx.state.data["privacy_then"] = then
+    # who sees the phone number in full: as the exports show it (excel.contacts_see_phones)
+    phones = "contacts" if ctx.config.excel.contacts_see_phones else "committee"
     return [
         Reply(
-            ctx.t("privacy.notice"),
+            ctx.t("privacy.notice", phones=ctx.t(f"privacy.phones.{phones}")),
             ((ctx.button("btn.accept", "privacy:yes"), ctx.button("btn.decline", "privacy:no")),),
             numbered=True,
         )
@@ -185,7 +193,13 @@ def daily_report(ctx: Ctx) -> list[Reply]:
     return ctx.forms.start(ctx, report.FORM, report.start_answers(ctx))
 
 
+def claim_registration(ctx: Ctx) -> list[Reply]:
+    """/start claim_CODE once the privacy notice is accepted."""
+    return [claim.redeem(ctx, ctx.state.data.pop("claim_code", "")), menu(ctx)]
+
+
 START_FORMS = {
     "register": register_streamer,
     "enterprise": register_enterprise,
+    "claim": claim_registration,
 }

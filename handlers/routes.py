@@ -12,6 +12,7 @@ from handlers import (
     export,
     groups,
     history,
+    import_chat,
     invite,
     link,
     me,
@@ -55,13 +56,14 @@ ROUTES = Routes(
         "streamers": report_review.streamers,
         "streamer": report_review.streamer,
         "announce": announce.announce,  # a contact: to its own unit's people
+        "export": export.export,  # a contact: their own unit (a city with its counties)
+        "import": import_chat.usage,  # the sheet itself is sent as a file
         # committee only
         "invite": invite.invite,
         "invites": invite.invites,
         "revoke": invite.revoke,
         "units": progress.units,
         "history": history.history,
-        "export": export.export,
         "certificates": certificate_issue.certificates,  # all, as one ZIP
         "roles": roles.roles,
         "unrole": roles.unrole,
@@ -90,6 +92,7 @@ ROUTES = Routes(
         "turnover_review": turnover.turnover_review_flow,
         "money_rules": money.agreement_flow,
         "announce": announce.announce_flow,
+        import_chat.SCAN_FLOW: import_chat.scan_flow,  # the stamped scan after an import
     },
     forms={
         f.name: f
@@ -117,6 +120,8 @@ ROUTES = Routes(
                 "streamers",
                 "streamer",
                 "announce",
+                "export",
+                "import",
             ),
             "reviewer",
         ),
@@ -130,7 +135,6 @@ ROUTES = Routes(
                 "recompute",
                 "roles",
                 "unrole",
-                "export",
                 "certificates",
             ),
             "admin",
@@ -146,6 +150,7 @@ ROUTES = Routes(
         "invite": "admin",
         "turnover_review": "admin",
         "announce": "reviewer",
+        import_chat.SCAN_FLOW: "reviewer",
     },
     # an enterprise that has not agreed to the money rules is asked first (handlers/money.py)
     gate=money.gate,

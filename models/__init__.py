@@ -13,6 +13,7 @@ from models.donations import (
     TurnoverStatus,
 )
 from models.enterprises import Enterprise, Product
+from models.imports import SheetImport
 from models.job_runs import JobRun
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import AuditEntry, DialogState, Identity, Person, Role
@@ -55,6 +56,7 @@ __all__ = [
     "ReportProductSale",
     "ReviewStatus",
     "Role",
+    "SheetImport",
     "Streamer",
     "StreamerDayTotal",
     "StreamerTotal",

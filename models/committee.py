@@ -13,14 +13,19 @@ from models.repo import changed_rows
 
 
 class Invitation(IdMixin, Base):
-    """A one-time code that makes whoever redeems it an admin or a contact of one unit."""
+    """A one-time code that makes whoever redeems it an admin or a contact of one unit, or
+    (role "claim") the person of a registration a unit imported from its sheet."""
 
     __tablename__ = "invitations"
 
     code: Mapped[str] = mapped_column(String(20), unique=True)
-    role: Mapped[str] = mapped_column(String(20))  # admin | unit_contact
+    role: Mapped[str] = mapped_column(String(20))  # admin | unit_contact | claim
     unit_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("units.id"), index=True)
-    created_by: Mapped[int] = mapped_column(BigId, ForeignKey("people.id"))
+    # None: made by the command line (python -m bot import), not by a person in a chat
+    created_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("people.id"))
+    # role "claim": the imported registration it hands over (streamer | enterprise, its id)
+    claim_kind: Mapped[str | None] = mapped_column(String(20))
+    claim_id: Mapped[int | None] = mapped_column(BigId, index=True)
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
@@ -72,6 +77,7 @@ def open_invitations(session: Session, now: dt.datetime, limit: int) -> list[Inv
                 Invitation.redeemed_at.is_(None),
                 Invitation.revoked_at.is_(None),
                 Invitation.expires_at > now,
+                Invitation.role != "claim",  # an import's codes are listed with the import
             )
             .order_by(Invitation.id)
             .limit(limit)

@@ -4,6 +4,8 @@ registration, but its statements need not be built again for each one."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,29 @@ def streamers(session: Session, unit_ids: list[int] | None) -> list[Streamer]:
     if unit_ids is None:
         return list(session.scalars(_STREAMERS))
     return list(session.scalars(_STREAMERS_OF, {"units": unit_ids}))
+
+
+_ACCOUNTS = (
+    select(LiveAccount.streamer_id, LiveAccount.platform, LiveAccount.account_name)
+    .join(Streamer, Streamer.id == LiveAccount.streamer_id)
+    .order_by(LiveAccount.id)
+)
+_ACCOUNTS_OF = _ACCOUNTS.where(Streamer.unit_id.in_(bindparam("units", expanding=True)))
+
+
+def accounts_by_streamer(
+    session: Session, unit_ids: list[int] | None
+) -> dict[int, list[tuple[str, str]]]:
+    """Every streamer's accounts (platform, name) in id order, in one query."""
+    rows = (
+        session.execute(_ACCOUNTS)
+        if unit_ids is None
+        else session.execute(_ACCOUNTS_OF, {"units": unit_ids})
+    )
+    found: dict[int, list[tuple[str, str]]] = {}
+    for streamer_id, platform, name in rows:
+        found.setdefault(streamer_id, []).append((platform, name))
+    return found
 
 
 _PRODUCTS = (
@@ -63,3 +88,30 @@ def reports(
     if unit_ids is None:
         return list(session.execute(_REPORTS).tuples())
     return list(session.execute(_REPORTS_OF, {"units": unit_ids}).tuples())
+
+
+def report_rows(
+    session: Session, unit_ids: list[int] | None, columns: list[str]
+) -> list[tuple[Any, ...]]:
+    """The daily reports as plain rows (a live month is tens of thousands: no ORM objects):
+    date, account name, platform, unit id, then `columns` of the report, then rejected,
+    reason, revision, streamer id; by day."""
+    stmt = (
+        select(
+            DailyReport.report_date,
+            LiveAccount.account_name,
+            LiveAccount.platform,
+            Streamer.unit_id,
+            *(getattr(DailyReport, c) for c in columns),
+            DailyReport.rejected,
+            DailyReport.reject_reason,
+            DailyReport.revision,
+            DailyReport.streamer_id,
+        )
+        .join(LiveAccount, LiveAccount.id == DailyReport.account_id)
+        .join(Streamer, Streamer.id == DailyReport.streamer_id)
+        .order_by(DailyReport.report_date, Streamer.unit_id, DailyReport.streamer_id)
+    )
+    if unit_ids is not None:
+        stmt = stmt.where(Streamer.unit_id.in_(unit_ids))
+    return [tuple(r) for r in session.execute(stmt)]

@@ -27,6 +27,10 @@ class Unit(IdMixin, Base):
     # The secret of the unit's recommendation link (/start rec_TOKEN): whoever registers
     # through it is recommended by the unit (组织推荐). Made when a contact first asks for it.
     rec_token: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # The unit's contact as its last imported sheet names them (联系人及手机号 in the notice's
+    # header line); the export's header line shows them.
+    contact_name: Mapped[str | None] = mapped_column(String(40))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime]
 
 

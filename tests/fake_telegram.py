@@ -465,6 +465,8 @@ class FakeTelegram:
     def _m_getFile(self, p: dict[str, Any]) -> tuple[int, str, bytes]:
         file_id = str(p.get("file_id", ""))
         path = f"photos/{file_id}.jpg"
+        if path not in self.files:  # a document keeps its own name's suffix
+            path = next((k for k in self.files if k.startswith(f"documents/{file_id}.")), path)
         if path not in self.files:
             return _error(400, "Bad Request: invalid file_id")
         return _ok(
@@ -554,6 +556,22 @@ class SimUser:
             self.fake.files[f"photos/{file_id}.jpg"] = b"\xff\xd8\xff fake jpeg " + name.encode()
         sizes = [_photo_size(file_id + "-s", 90), _photo_size(file_id, 1280)]
         return self.fake.push("message", self._message(self._private(), photo=sizes))
+
+    def document(self, file_name: str, data: bytes) -> int:
+        """A file sent in the private chat (a sheet to import, a scan), as Telegram's
+        message.document: the bot fetches it with getFile and the file URL."""
+        file_id = f"doc-{self.id}-{self.fake.new_message_id()}"
+        suffix = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
+        with self.fake._lock:
+            self.fake.files[f"documents/{file_id}.{suffix}"] = data
+        document = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": file_name,
+            "mime_type": "application/octet-stream",
+            "file_size": len(data),
+        }
+        return self.fake.push("message", self._message(self._private(), document=document))
 
     def contact(self, phone: str, own: bool = True) -> int:
         contact = {"phone_number": phone, "first_name": self.name}

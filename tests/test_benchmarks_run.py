@@ -13,6 +13,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 RUNS = {
     "engine": (["--users", "3", "--pg", ""], "steps/s"),
+    "excel": (
+        ["--streamers", "20", "--days", "2", "--enterprises", "3", "--rows", "10"],
+        "import 10 rows",
+    ),
     "late_replies": (["--followers", "4", "--delay", "0.02", "--pairs", "1"], "| 16 | 10% |"),
     "leaderboard": (["--streamers", "50", "--days", "2"], "refresh_day per report"),
     "broadcast": (["--recipients", "20"], "'sent': 20"),

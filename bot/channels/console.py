@@ -68,6 +68,10 @@ def parse_line(line: str, user: str) -> Incoming | None:
         return Incoming(CHANNEL, user, user, photo=f"console:{name}", display_name=user)
     if text.startswith("/contact"):
         return Incoming(CHANNEL, user, user, contact=text[8:].strip(), display_name=user)
+    if text.startswith("/file "):  # send a file from this machine (a sheet to import, a scan)
+        path = text[6:].strip()
+        name = path.rsplit("/", 1)[-1]
+        return Incoming(CHANNEL, user, user, document=path, document_name=name, display_name=user)
     if text.strip() == "/sticker":
         return Incoming(CHANNEL, user, user, unsupported="sticker", display_name=user)
     return Incoming.from_text(CHANNEL, user, text, display_name=user)

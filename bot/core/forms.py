@@ -61,6 +61,9 @@ class Field:
     # Catalog key of the field's column heading in the committee's spreadsheet, where the
     # notice's wording (or a unit such as 元) differs from the summary's label.
     heading: str | None = None
+    # The column is not one of the notice's form (e.g. 产品类别): exports put it after the
+    # notice's columns, so the notice's own stay exactly in its order.
+    extra_column: bool = False
     # A value above this (from the config) is possible but unusual: the person is asked to
     # confirm it ("确认是 12,345,678 吗？") before it is taken.
     confirm_above: Callable[[Ctx], float] | None = None

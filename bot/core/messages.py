@@ -23,6 +23,10 @@ class Incoming:
     button: str | None = None  # callback data of a pressed button
     photo: str | None = None  # channel file id of a picture (evidence, attachment)
     contact: str | None = None  # phone number shared through the channel's contact button
+    # a file sent (a filled-in sheet, a scan): our stored copy's path, or the platform's id
+    # when it could not be copied; with the name it was sent under
+    document: str | None = None
+    document_name: str | None = None
     unsupported: str | None = None  # sticker, voice, location...: we ask for text instead
     message_id: str | None = None
     display_name: str = ""

@@ -16,7 +16,6 @@ _UNSUPPORTED = (
     "video",
     "video_note",
     "animation",
-    "document",
     "location",
     "venue",
     "poll",
@@ -136,6 +135,16 @@ def to_incoming(payload: Json, bot_username: str) -> Incoming | None:
     if photos:
         largest = max(photos, key=lambda p: int(p.get("width", 0)) * int(p.get("height", 0)))
         return Incoming(CHANNEL, str(user["id"]), photo=str(largest["file_id"]), **common)
+    document = _dict(message.get("document"))
+    if document.get("file_id"):  # a file: a sheet to import, a stamped scan
+        name = str(document.get("file_name") or "")[:200]
+        return Incoming(
+            CHANNEL,
+            str(user["id"]),
+            document=str(document["file_id"]),
+            document_name=name,
+            **common,
+        )
     contact = _dict(message.get("contact"))
     if contact.get("phone_number"):
         return Incoming(CHANNEL, str(user["id"]), contact=str(contact["phone_number"]), **common)

@@ -143,6 +143,10 @@ class TelegramChannel:
             return
         if inc.photo and inc.chat_kind == "private" and self.core.files_dir is not None:
             inc = dataclasses.replace(inc, photo=await self._download(inc.chat_id, inc.photo))
+        if inc.document and inc.chat_kind == "private" and self.core.files_dir is not None:
+            suffix = Path(inc.document_name or "").suffix or ".bin"
+            copied = await self._download(inc.chat_id, inc.document, suffix)
+            inc = dataclasses.replace(inc, document=copied)
         if inc.chat_kind == "private" and inc.text and inc.message_id:
             # sent before the question now open was shown (one message id sequence per chat)
             chat = (CHANNEL, inc.chat_id)
@@ -201,15 +205,16 @@ class TelegramChannel:
 
         return record
 
-    async def _download(self, chat_id: str, file_id: str) -> str:
-        """The picture copied into our storage (its path); Telegram's file id if the copy
-        fails (Telegram can still show it by id, other channels cannot)."""
+    async def _download(self, chat_id: str, file_id: str, suffix: str | None = None) -> str:
+        """The picture (or a document, with its own suffix) copied into our storage (its
+        path); Telegram's file id if the copy fails (Telegram can still show it by id, other
+        channels cannot)."""
         folder = self.core.files_dir
         assert folder is not None
         try:
             file = await self.sender.call(chat_id, lambda _c: self.bot.get_file(file_id))
             data = bytes(await file.download_as_bytearray())
-            suffix = Path(file.file_path or "").suffix or ".jpg"
+            suffix = suffix or Path(file.file_path or "").suffix or ".jpg"
             floor = self.core.config.uploads.min_free_mb * 1024 * 1024
             path = await asyncio.get_running_loop().run_in_executor(
                 None, files.store, folder, CHANNEL, data, suffix[:8], floor
