@@ -249,7 +249,7 @@ class Schedule(_Strict):
     evening_nudge: Timed  # daily in the live period, to streamers without a report that day
     board_grace_minutes: int = Field(default=360, ge=0)  # weekly board: leaderboard.*
     last_report: Timed  # on live_end: the last reminder to report
-    final_board: Timed  # the day after live_end
+    final_board: Timed  # the day after the backfill window of live_end closes
     feedback_reminder: DaysBefore  # before feedback_deadline
     # how often the scheduler looks for due jobs besides their own fire times (rehearsal clock)
     tick_seconds: int = Field(default=60, gt=0, le=3600)
