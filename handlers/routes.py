@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.routing import Routes
 from handlers import (
+    awards,
     board,
     enterprise,
     export,
@@ -56,6 +57,10 @@ ROUTES = Routes(
         "roles": roles.roles,
         "unrole": roles.unrole,
         "recompute": board.recompute,
+        # the awards (获奖名单)
+        "awards": awards.awards,
+        "ambassador": awards.ambassador,
+        "publicity": awards.publicity,
         # 龙虎榜
         "top": board.top,
         "rank": board.rank,
@@ -91,6 +96,7 @@ ROUTES = Routes(
             ),
             "admin",
         ),
+        **dict.fromkeys(("awards", "ambassador", "publicity"), "admin"),
         # in a group: only the committee subscribes it to broadcasts
         **dict.fromkeys(("subscribe", "unsubscribe"), "admin"),
     },

@@ -251,12 +251,13 @@ FINAL = "final"
 
 
 def final_period(version: int) -> str:
-    """"final" for the first final board, "final-2", "final-3"... for republished ones."""
+    """ "final" for the first final board, "final-2", "final-3"... for republished ones."""
     return FINAL if version <= 1 else f"{FINAL}-{version}"
 
 
 def final_boards(session: Session, scope: str = "all") -> list[Board]:
-    """Every version of the final board of a scope, oldest first."""
+    """Every version of the final board of a scope, oldest first (by id: each version is
+    inserted after the one it replaces)."""
     return list(
         session.scalars(
             select(Board)
@@ -264,7 +265,7 @@ def final_boards(session: Session, scope: str = "all") -> list[Board]:
                 Board.scope == scope,
                 (Board.period == FINAL) | Board.period.like(f"{FINAL}-%"),
             )
-            .order_by(Board.published_at, Board.id)
+            .order_by(Board.id)
         )
     )
 
