@@ -34,6 +34,10 @@ def main() -> int:
         from bot.jobs_cli import main as jobs_main
 
         return jobs_main(sys.argv[2:])
+    if sys.argv[1:2] == ["awards"]:  # operators: python -m bot awards [--final] [--dry-run]
+        from bot.awards_cli import main as awards_main
+
+        return awards_main(sys.argv[2:])
     try:
         app = build()
     except ConfigError as exc:

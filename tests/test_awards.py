@@ -428,3 +428,36 @@ def test_the_final_board_waits_for_the_backfill_window(
     reports = config.reports.model_copy(update={"backfill_days": backfill})
     at = final_board_at(config.model_copy(update={"reports": reports}))
     assert (at.date(), at.hour, at.minute) == (day, 10, 0)
+
+
+def test_operators_print_dry_run_and_freeze(
+    database_url: str,
+    db: Engine,
+    config: FestivalConfig,
+    festival: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.awards_cli import main as awards_cli
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("BOT_CLOCK", "2020-11-30T09:00")
+    assert awards_cli([]) == 1  # no final board yet
+    assert begins(capsys.readouterr().out, "awards.no_final_board")
+    publish_final(db, config)
+    assert awards_cli([]) == 0
+    out = capsys.readouterr().out
+    assert begins(out, "awards.title_provisional") and said(out, "awards.cut_registration")
+    assert awards_cli(["--final", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert said(out, "awards.frozen", version=1) and said(out, "awards.notice_streamer", place=1)
+    assert "(awards:v1:console:g1)" in out
+    assert out.rstrip().endswith("messages would be sent (dry run: nothing stored or sent)")
+    with Session(db) as s:
+        assert s.scalar(select(func.count()).select_from(AwardList)) == 0
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    assert awards_cli(["--final"]) == 0
+    assert said(capsys.readouterr().out, "awards.frozen", version=1)
+    assert f"award:streamer:{festival['主播0']}:grand:" in " ".join(outbox_keys(db))
+    assert awards_cli(["--final"]) == 0
+    assert begins(capsys.readouterr().out, "awards.unchanged", version=1)
