@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, union, update
 from sqlalchemy.orm import Session
 
 from models import repo
@@ -128,25 +128,20 @@ def unit_figures(
         .tuples()
         .all()
     )
-    sales = dict(
+    unit_of_product = dict(
         session.execute(
-            select(Enterprise.unit_id, func.sum(ReportProductSale.gmv_fen))
-            .select_from(ReportProductSale)
-            .join(DailyReport, DailyReport.id == ReportProductSale.report_id)
-            .join(Streamer, Streamer.id == DailyReport.streamer_id)
-            .join(Product, Product.id == ReportProductSale.product_id)
+            select(Product.id, Enterprise.unit_id)
             .join(Enterprise, Enterprise.id == Product.enterprise_id)
-            .where(
-                DailyReport.rejected.is_(False),
-                DailyReport.report_date.between(cal.live_start, cal.live_end),
-                Streamer.status == APPROVED,
-                Product.status == APPROVED,
-            )
-            .group_by(Enterprise.unit_id)
+            .where(Product.status == APPROVED)
         )
         .tuples()
         .all()
     )
+    sales: dict[int, int] = {}
+    for product_id, fen in product_sales(session, cal.live_start, cal.live_end).items():
+        unit_id = unit_of_product.get(product_id)
+        if unit_id is not None:
+            sales[unit_id] = sales.get(unit_id, 0) + fen
     publicity = dict(
         session.execute(select(UnitPublicity.unit_id, UnitPublicity.score)).tuples().all()
     )
@@ -166,6 +161,33 @@ def unit_figures(
         )
         for unit_id in sorted(taking_part, key=lambda u: codes[u])
     ]
+
+
+def product_sales(session: Session, start: dt.date, end: dt.date) -> dict[int, int]:
+    """Fen sold per product in counted reports: not rejected, of the live period [start, end],
+    of an approved streamer. All splits summed from one index, minus the splits of the few
+    reports that do not count (each found through an index): joining 1,500,000 splits to
+    their reports one by one took seconds."""
+    rps = ReportProductSale
+    total = session.execute(select(rps.product_id, func.sum(rps.gmv_fen)).group_by(rps.product_id))
+    sums = {pid: int(fen) for pid, fen in total.tuples()}
+    not_approved = select(Streamer.id).where(Streamer.status != APPROVED)
+    excluded = union(
+        # written as the partial index's own predicate (SQLAlchemy renders "rejected = 1" on
+        # SQLite, which SQLite does not match with the index's "WHERE rejected")
+        select(DailyReport.id).where(text("daily_reports.rejected")),
+        select(DailyReport.id).where(DailyReport.report_date < start),
+        select(DailyReport.id).where(DailyReport.report_date > end),
+        select(DailyReport.id).where(DailyReport.streamer_id.in_(not_approved)),
+    )
+    minus = session.execute(
+        select(rps.product_id, func.sum(rps.gmv_fen))
+        .where(rps.report_id.in_(select(excluded.subquery().c.id)))
+        .group_by(rps.product_id)
+    )
+    for pid, fen in minus.tuples():
+        sums[pid] -= int(fen)
+    return sums
 
 
 def received_by_enterprise(session: Session, until: dt.date) -> dict[int, int]:
@@ -242,7 +264,7 @@ def _streamers(session: Session, config: Any, rules: ScoringRules, awards: Award
     counts = [(a.key, a.count) for a in config.awards.streamer]
     ranked = board_ranking(session, awards.board, rules)
     wanted = min(sum(max(c, 0) for _k, c in counts) + 1, ranked.ranked)  # + the next one
-    top = ranked.top(wanted)
+    top = ranked.top(wanted) if wanted > 0 else []  # top(0) would be everybody
     candidates = [
         StreamerCandidate(s.totals.streamer_id, s.score, s.totals.gmv_fen, s.rank) for s in top
     ]

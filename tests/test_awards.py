@@ -461,3 +461,34 @@ def test_operators_print_dry_run_and_freeze(
     assert f"award:streamer:{festival['主播0']}:grand:" in " ".join(outbox_keys(db))
     assert awards_cli(["--final"]) == 0
     assert begins(capsys.readouterr().out, "awards.unchanged", version=1)
+
+
+def test_a_final_board_without_ranked_streamers(
+    db: Engine, config: FestivalConfig, chat: Chat
+) -> None:
+    with Session(db) as s, s.begin():
+        data.streamer(s, "没战报")  # approved, no counted report: on the board, not ranked
+    publish_final(db, config)
+    out = chat.say("admin", "/awards")
+    assert said(out, "awards.no_streamers") and said(out, "awards.no_enterprises")
+    assert not said(out, "awards.section_streamer")
+    assert said(chat.say("admin", "/awards final"), "awards.frozen", streamers=0, enterprises=0)
+
+
+def test_sales_count_only_counted_reports(db: Engine, config: FestivalConfig) -> None:
+    """入选产品总体销量: splits of rejected reports, of days outside the live period and of
+    streamers no longer approved do not count."""
+    cal = config.calendar
+    with Session(db) as s, s.begin():
+        _e, (product,) = enterprise(s, "测试企业", "360302")
+        good, gone = data.streamer(s, "好"), data.streamer(s, "撤回了")
+        kept = data.report(s, config, good, DAY)
+        rejected = data.report(s, config, good, DAY - dt.timedelta(days=1))
+        rejected.rejected = True
+        outside = data.report(s, config, good, cal.live_end + dt.timedelta(days=1))
+        withdrawn = data.report(s, config, gone, DAY)
+        gone.status = "withdrawn"
+        for report, fen in ((kept, 1), (rejected, 20), (outside, 300), (withdrawn, 4000)):
+            s.add(ReportProductSale(report_id=report.id, product_id=product.id, gmv_fen=fen))
+        s.flush()
+        assert lists.product_sales(s, cal.live_start, cal.live_end) == {product.id: 1}

@@ -325,11 +325,27 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("viewers", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("likes", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("live_minutes", sa.Integer(), nullable=True))
+    # the award queries' indexes (models/awards.py): sales per product from an index alone,
+    # the rejected reports without reading all reports
+    op.create_index(
+        "ix_report_product_sales_product_id_gmv_fen",
+        "report_product_sales",
+        ["product_id", "gmv_fen"],
+    )
+    op.create_index(
+        "ix_daily_reports_rejected",
+        "daily_reports",
+        ["id"],
+        sqlite_where=sa.text("rejected"),
+        postgresql_where=sa.text("rejected"),
+    )
     # ----- end of awards
 
 
 def downgrade() -> None:
     # ----- awards
+    op.drop_index("ix_daily_reports_rejected", table_name="daily_reports")
+    op.drop_index("ix_report_product_sales_product_id_gmv_fen", table_name="report_product_sales")
     with op.batch_alter_table("board_entries", schema=None) as batch_op:
         batch_op.drop_column("live_minutes")
         batch_op.drop_column("likes")
