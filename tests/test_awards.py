@@ -492,3 +492,22 @@ def test_sales_count_only_counted_reports(db: Engine, config: FestivalConfig) ->
             s.add(ReportProductSale(report_id=report.id, product_id=product.id, gmv_fen=fen))
         s.flush()
         assert lists.product_sales(s, cal.live_start, cal.live_end) == {product.id: 1}
+
+
+def test_a_picture_the_disk_refuses_leaves_the_list_as_text(
+    db: Engine, config: FestivalConfig, clock: FixedClock, festival: dict[str, int], tmp_path: Path
+) -> None:
+    publish_final(db, config)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    sink = DryRun()
+    with Session(db) as s, s.begin():
+        boss = data.admin(s, "boss").id
+        done = award_handlers.freeze(s, config, clock, sink, blocked / "awards", None)
+        assert done.new is not None
+    group = [r for who, key, r in sink.sent if key == "awards:v1:console:g1"]
+    assert len(group) == 1 and group[0].image_path is None
+    assert said(group[0], "awards.group_title", version=1)
+    told = [(who, r) for who, key, r in sink.sent if key.startswith("awards-picture-failed:")]
+    assert [who for who, _r in told] == [f"person {boss}"]
+    assert said(told[0][1], "awards.picture_failed")
