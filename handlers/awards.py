@@ -315,7 +315,7 @@ def ambassador(ctx: Ctx) -> list[Reply]:
     computed = lists.compute(ctx.session, ctx.config)
     if computed is None:
         return [_no_board(ctx)]
-    if streamer_id not in {w.subject_id for w in computed.streamers}:
+    if not off and streamer_id not in {w.subject_id for w in computed.streamers}:
         return [ctx.reply("awards.ambassador_not_winner", id=streamer_id)]
     account = boards.account_names(ctx.session, [streamer_id]).get(streamer_id, "?")
     changed = lists.mark_ambassador(
