@@ -11,7 +11,7 @@ import logging
 import signal
 import sys
 
-from bot.app import App, build
+from bot.app import App, build, tell_unagreed
 from bot.channels.console import ConsoleChannel
 from bot.config import ConfigError
 from bot.runner import any_channel
@@ -50,11 +50,16 @@ def main() -> int:
         from bot.import_cli import main as import_main
 
         return import_main(sys.argv[2:])
+    if sys.argv[1:2] == ["awards"]:  # operators: python -m bot awards [--final] [--dry-run]
+        from bot.awards_cli import main as awards_main
+
+        return awards_main(sys.argv[2:])
     try:
         app = build()
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    tell_unagreed(app)
     if any_channel(app.settings):
         logging.getLogger("bot").setLevel(logging.INFO)
         asyncio.run(serve(app))

@@ -74,12 +74,16 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> App:
         start = parse_start(settings.bot_clock, config.calendar.tz) if settings.bot_clock else None
         clock = Clock(config.calendar.tz, start, settings.bot_clock_speed)
     engine = open_database(settings.database_url, config, clock)
-    with session_factory(engine)() as session, session.begin():
-        # enterprises registered before the money rules were shown: told once (idempotent)
-        money.notify_unagreed(session, config, clock)
     core = Core(config, engine, clock, ROUTES, data_dir_for(settings.database_url))
     offer_services(core, settings)
     return App(settings, config, engine, clock, core)
+
+
+def tell_unagreed(app: App) -> None:
+    """When the bot starts serving (not for the operators' commands): enterprises registered
+    before the money rules were shown are told once (keyed per enterprise: idempotent)."""
+    with app.core.sessions() as session, session.begin():
+        money.notify_unagreed(session, app.config, app.clock)
 
 
 def offer_services(core: Core, settings: Settings) -> None:

@@ -249,7 +249,7 @@ class Schedule(_Strict):
     evening_nudge: Timed  # daily in the live period, to streamers without a report that day
     board_grace_minutes: int = Field(default=360, ge=0)  # weekly board: leaderboard.*
     last_report: Timed  # on live_end: the last reminder to report
-    final_board: Timed  # the day after live_end
+    final_board: Timed  # the day after the backfill window of live_end closes
     feedback_reminder: DaysBefore  # before feedback_deadline
     # daily from first_day until calendar.live_end: temporary WeChat QR codes renewed before
     # they expire, the new posters sent to the unit contacts (none: no renewal job)

@@ -69,9 +69,14 @@ def render(title: str, headers: tuple[str, ...], rows: list[ImageRow], path: Pat
         for x, w, cell in zip(COLUMNS, widths, cells, strict=True):
             colour = ACCENT if cell is cells[0] and row.rank <= 3 else INK
             draw.text((x, y + 12), _fit(draw, cell, w, 26), font=font(26), fill=colour)
+    return save_png(image, path)
+
+
+def save_png(image: Image.Image, path: Path) -> Path:
+    """Write a picture to path (parent directories are created). Written beside and renamed
+    into place: a reader (another /top, an upload) never sees half a picture while it is
+    being drawn again."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside and renamed into place: a reader (another /top, an upload) never sees
-    # half a picture while it is being drawn again.
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".draw-", suffix=".png")
     try:
         with os.fdopen(fd, "wb") as fh:

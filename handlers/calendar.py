@@ -23,6 +23,7 @@ from handlers.jobs import (
     exports_cleanup,
     feedback_reminder,
     final_board,
+    final_board_at,
     last_report,
     launch_eve,
     launch_soon,
@@ -136,11 +137,8 @@ def job_specs(config: FestivalConfig) -> list[JobSpec]:
         ),
         JobSpec(
             "final_board",
-            once(
-                cal.live_end + dt.timedelta(days=1),
-                sched.final_board.hour,
-                sched.final_board.minute,
-            ),
+            # after the backfill window of the last live day closes (issue 14, item 6)
+            DateTrigger(run_date=final_board_at(config), timezone=tz),
             final_board,
             grace(sched.final_board.grace_minutes),
         ),

@@ -23,7 +23,7 @@ from bot.core.context import Ctx
 from bot.core.i18n import translate
 from bot.core.messages import Reply
 from handlers import certificates as render
-from models import Enterprise, ReviewStatus, Streamer, Unit, ledger, repo
+from models import Enterprise, ReviewStatus, Streamer, Unit, award_lists, ledger, repo
 from models import awards as award_rows
 from models.exports import streamers as all_streamers
 from models.units import unit_full_name
@@ -100,9 +100,9 @@ def plan(
             number, issuer, names[s.id], unit_name(s.unit_id)
         )
         planned.append(Planned(row_id, "streamer", s.id, document))
-    current = award_rows.current_list(session)
+    current = award_lists.current_list(session)
     if current is not None:
-        for entry in award_rows.entries_of(session, current.id):
+        for entry in award_lists.winners(session, current.id):
             kind = {"organisation": "unit"}.get(entry.kind, entry.kind)
             if not wanted(kind, entry.subject_id):
                 continue

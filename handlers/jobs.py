@@ -177,6 +177,7 @@ def _to_streamers(text_key: str) -> JobFn:
             "live_start": cal.live_start.isoformat(),
             "live_end": cal.live_end.isoformat(),
             "backfill": jc.config.reports.backfill_days,
+            "final_at": final_board_at(jc.config).strftime("%m-%d %H:%M"),
         }
         for person_id in jc.preload(recipients.approved_streamers(jc.session)):
             jc.person(person_id, "", text_key, **params)
@@ -197,16 +198,33 @@ def evening_nudge(jc: JobCtx) -> None:
 def publish_boards(jc: JobCtx, period: str) -> boards.Board:
     """Publish every scope's board for the period (once) and draw the main one (the city and
     university pictures are drawn when first asked for: /top 城市)."""
-    rules, now = ScoringRules.of(jc.config), jc.clock.now()
-    main = boards.publish(jc.session, "all", period, rules, now)
-    scopes = ["university", *(scope for scope, _name in boards.city_scopes(jc.session))]
+    return publish_all(jc.session, jc.config, jc.clock, jc.image_dir, period)
+
+
+def publish_all(
+    session: Session, config: FestivalConfig, clock: Clock, image_dir: Path, period: str
+) -> boards.Board:
+    """publish_boards outside a job (a republished final board, handlers/awards.py)."""
+    rules, now = ScoringRules.of(config), clock.now()
+    main = boards.publish(session, "all", period, rules, now)
+    scopes = ["university", *(scope for scope, _name in boards.city_scopes(session))]
     for scope in scopes:
-        boards.publish(jc.session, scope, period, rules, now)
+        boards.publish(session, scope, period, rules, now)
     if main.image_path is None or not Path(main.image_path).exists():
         # without a picture (the disk refused it) the board goes out as text
-        outbox = Outbox(jc.session, jc.clock)
-        main.image_path = board_view.picture(jc.session, jc.config, jc.image_dir, main, outbox)
+        outbox = Outbox(session, clock)
+        main.image_path = board_view.picture(session, config, image_dir, main, outbox)
     return main
+
+
+def final_board_at(config: FestivalConfig) -> dt.datetime:
+    """When the final board is published: after the last day's reports can no longer come
+    (reports of calendar.live_end are taken until reports.backfill_days later, all day),
+    on the next day at schedule.final_board's time."""
+    cal, sched = config.calendar, config.schedule
+    day = cal.live_end + dt.timedelta(days=config.reports.backfill_days + 1)
+    hour, minute = (sched.final_board.hour, sched.final_board.minute) if sched else (0, 0)
+    return dt.datetime.combine(day, dt.time(hour, minute), cal.tz)
 
 
 def _board_job(period: Callable[[JobCtx], str], private_key: str) -> JobFn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.routing import Routes
 from handlers import (
     announce,
+    awards,
     board,
     certificate_issue,
     donations,
@@ -68,6 +69,10 @@ ROUTES = Routes(
         "roles": roles.roles,
         "unrole": roles.unrole,
         "recompute": board.recompute,
+        # the awards (获奖名单)
+        "awards": awards.awards,
+        "ambassador": awards.ambassador,
+        "publicity": awards.publicity,
         # 龙虎榜
         "top": board.top,
         "rank": board.rank,
@@ -139,6 +144,7 @@ ROUTES = Routes(
             ),
             "admin",
         ),
+        **dict.fromkeys(("awards", "ambassador", "publicity"), "admin"),
         # in a group: only the committee subscribes it to broadcasts
         **dict.fromkeys(("subscribe", "unsubscribe"), "admin"),
         # the donation ledger's entries

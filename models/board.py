@@ -60,6 +60,15 @@ class BoardEntry(Base):
     live_days: Mapped[int]
     # previous board's rank of this streamer, None: new on the board (新上榜)
     previous_rank: Mapped[int | None]
+    # the other totals the score came from, so that a published board (the final one: the
+    # awards) is explained from itself alone; NULL on boards published before they were kept
+    reports: Mapped[int | None]
+    viewers: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    live_minutes: Mapped[int | None]
+
+
+_KEPT = ("reports", "viewers", "likes", "live_minutes")  # totals kept beside the score
 
 
 # ----- scopes ---------------------------------------------------------------------------
@@ -139,6 +148,10 @@ def publish(
                 "gmv_fen": c.gmv_fen[i],
                 "live_days": c.live_days[i],
                 "previous_rank": previous.get(c.ids[i]),
+                "reports": c.reports[i],
+                "viewers": c.viewers[i],
+                "likes": c.likes[i],
+                "live_minutes": c.live_minutes[i],
             }
             for rank, i, score in ranked.rows()
         ]
@@ -154,6 +167,10 @@ def publish(
             BoardEntry.score,
             BoardEntry.gmv_fen,
             BoardEntry.live_days,
+            BoardEntry.reports,
+            BoardEntry.viewers,
+            BoardEntry.likes,
+            BoardEntry.live_minutes,
         )
         .join(Streamer, Streamer.id == BoardEntry.streamer_id)
         .where(BoardEntry.board_id == main.id, Streamer.unit_id.in_(units))
@@ -162,7 +179,16 @@ def publish(
     prior = aliased(BoardEntry, name="prior")
     session.execute(
         insert(BoardEntry).from_select(
-            ["board_id", "streamer_id", "rank", "score", "gmv_fen", "live_days", "previous_rank"],
+            [
+                "board_id",
+                "streamer_id",
+                "rank",
+                "score",
+                "gmv_fen",
+                "live_days",
+                "previous_rank",
+                *_KEPT,
+            ],
             select(
                 literal(board.id),
                 source.c.sid,
@@ -171,6 +197,7 @@ def publish(
                 source.c.gmv_fen,
                 source.c.live_days,
                 prior.rank,
+                *(source.c[k] for k in _KEPT),
             ).outerjoin(
                 prior,
                 and_(
@@ -216,3 +243,34 @@ def unit_names(session: Session, streamer_ids: list[int]) -> dict[int, str]:
         .where(Streamer.id.in_(streamer_ids))
     )
     return {sid: f"{p} {u}" if p else u for sid, u, p in rows}
+
+
+# ----- the final board: published once after the last reports, again (a new version) when
+# an audit changes them afterwards; the awards read only the latest version ----------------
+FINAL = "final"
+
+
+def final_period(version: int) -> str:
+    """ "final" for the first final board, "final-2", "final-3"... for republished ones."""
+    return FINAL if version <= 1 else f"{FINAL}-{version}"
+
+
+def final_boards(session: Session, scope: str = "all") -> list[Board]:
+    """Every version of the final board of a scope, oldest first (by id: each version is
+    inserted after the one it replaces)."""
+    return list(
+        session.scalars(
+            select(Board)
+            .where(
+                Board.scope == scope,
+                (Board.period == FINAL) | Board.period.like(f"{FINAL}-%"),
+            )
+            .order_by(Board.id)
+        )
+    )
+
+
+def final_board(session: Session) -> Board | None:
+    """The latest version of the overall final board (None: not published yet)."""
+    versions = final_boards(session)
+    return versions[-1] if versions else None

@@ -20,6 +20,10 @@ RUNS = {
     "late_replies": (["--followers", "4", "--delay", "0.02", "--pairs", "1"], "| 16 | 10% |"),
     "leaderboard": (["--streamers", "50", "--days", "2"], "refresh_day per report"),
     "broadcast": (["--recipients", "20"], "'sent': 20"),
+    "awards": (
+        ["--streamers", "60", "--days", "2", "--enterprises", "10", "--products", "30"],
+        "award lists (all three kinds), best of 3:",
+    ),
     "wechat": (["--followers", "2"], "registrations submitted: 2/2"),
     "telegram": (["--users", "3"], "| ours | 3 | 75 |"),
     "certificates": (

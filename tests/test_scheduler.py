@@ -124,7 +124,8 @@ def test_the_2020_calendar(runner: JobRunner, config: FestivalConfig) -> None:
     assert len(by_job["evening_nudge"]) == 29
     assert by_job["weekly_board"] == ["11-02 10:00", "11-09 10:00", "11-16 10:00", "11-23 10:00"]
     assert by_job["last_report"] == ["11-27 20:00"]
-    assert by_job["final_board"] == ["11-28 10:00"]
+    # after the backfill window of the last live day (11-27, backfill 1 day) closes
+    assert by_job["final_board"] == ["11-29 10:00"]
     assert by_job["feedback_t3"] == ["12-07 09:00"]
     # the WeChat QR codes' renewal: daily from schedule.wechat_qr.first_day to live_end
     assert by_job["wechat_qr"][0] == "10-01 04:00" and by_job["wechat_qr"][-1] == "11-27 04:00"
@@ -188,6 +189,8 @@ def test_walk_through_the_2020_festival(
     same = label("board.same")  # the second week: no change
     assert said(seen["weekly_board"][4], "board.private", change=same)
     assert all("g-left" not in line for lines in seen.values() for line in lines)
+    # the last reminder names when the final board comes: after the backfill window
+    assert said(seen["last_report"][0], "remind.last_report", backfill=1, final_at="11-29 10:00")
     assert seen["final_board"][0].startswith("g-board: 🏆")
     assert said(seen["final_board"][1], "board.private_final", festival=festival)
     assert len(seen["feedback_t3"]) == 3  # the contact and the two streamers
