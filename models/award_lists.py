@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import func, select, text, union, update
 from sqlalchemy.orm import Session
 
-from models import repo
+from models import ledger, repo
 from models.award_rules import (
     ORG_METRICS,
     Cut,
@@ -42,7 +42,6 @@ from models.award_rules import (
 from models.awards import AmbassadorMark, AwardEntry, AwardList, UnitPublicity
 from models.base import ReviewStatus
 from models.board import Board, BoardEntry, final_board
-from models.donations import DonationPayment
 from models.enterprises import Enterprise, Product
 from models.picks import ReportProductSale
 from models.scoring import METRICS, Columns, Ranking, ScoringRules, rank_columns
@@ -192,17 +191,8 @@ def product_sales(session: Session, start: dt.date, end: dt.date) -> dict[int, i
 
 def received_by_enterprise(session: Session, until: dt.date) -> dict[int, int]:
     """Fen received from each enterprise (every payment, the directed part included) up to
-    `until` (awards.enterprise_tiers_until)."""
-    rows = (
-        session.execute(
-            select(DonationPayment.enterprise_id, func.sum(DonationPayment.amount_fen))
-            .where(DonationPayment.received_on <= until)
-            .group_by(DonationPayment.enterprise_id)
-        )
-        .tuples()
-        .all()
-    )
-    return {eid: int(total) for eid, total in rows}
+    `until` (awards.enterprise_tiers_until): the ledger's own sum."""
+    return ledger.received_by_enterprise(session, until=until)
 
 
 # ----- the computed list -----------------------------------------------------------------
