@@ -76,3 +76,26 @@ def test_group_chats_answer_only_group_commands(core: Core) -> None:
 def test_subscribing_a_group_is_for_the_committee(core: Core) -> None:
     inc = Incoming.from_text("console", "someone", "/subscribe", chat_id="g", chat_kind="group")
     assert core.process_sync(inc)[0].text.startswith(ADMIN_ONLY)
+
+
+def test_help_names_every_command_of_the_committee_and_of_unit_contacts() -> None:
+    """A command added to the routing table is also told to the people who may use it."""
+    from bot.core.i18n import translate
+
+    for locale in ("zh_CN", "en"):
+        committee = translate(locale, "help.committee") + translate(locale, "money.help_committee")
+        contact = translate(locale, "help.contact")
+        for command, needed in ROUTES.permissions.items():
+            assert f"/{command}" in committee, (locale, command)
+            if needed == "reviewer" and command != "pending":
+                assert f"/{command}" in contact, (locale, command)
+
+
+def test_help_names_every_open_command() -> None:
+    from bot.core.i18n import translate
+
+    for locale in ("zh_CN", "en"):
+        text = translate(locale, "help.text", festival="x")
+        for command in set(ROUTES.commands) - set(ROUTES.permissions):
+            if command not in ("start", "menu", "help"):  # the menu itself
+                assert f"/{command}" in text, (locale, command)
