@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
 import sys
@@ -28,32 +29,41 @@ async def serve(app: App) -> None:
     await with_scheduler(app, run_channels(app.core, app.settings, stop))
 
 
+# Operators' commands: name -> (module with main(argv), what it does). The modules are imported
+# only when used (the bot itself starts without them).
+SUBCOMMANDS = {
+    "jobs": ("bot.jobs_cli", "jobs list | jobs run NAME [--dry-run]: the scheduler's jobs"),
+    "import": (
+        "bot.import_cli",
+        "import FILE.xlsx [--unit CODE] [--dry-run]: a filled 附件1/附件2",
+    ),
+    "awards": ("bot.awards_cli", "awards [--final] [--dry-run]: the award list with breakdowns"),
+    "donations": ("bot.donations_cli", "donations [--sort KEY]: the donation ledger"),
+    "certificates": ("bot.certificates_cli", "certificates OUTDIR: every certificate and a ZIP"),
+    "posters": ("bot.posters_cli", "posters OUTDIR [--unit CODE]: the units' QR posters"),
+}
+
+
+def usage() -> str:
+    lines = [
+        "python -m bot: the bot (Telegram / WeChat when configured, else a console chat)",
+        *(f"python -m bot {help_}" for _module, help_ in SUBCOMMANDS.values()),
+    ]
+    return "\n".join(lines)
+
+
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if sys.argv[1:2] == ["jobs"]:  # operators: python -m bot jobs list | run NAME [--dry-run]
-        from bot.jobs_cli import main as jobs_main
-
-        return jobs_main(sys.argv[2:])
-    if sys.argv[1:2] == ["donations"]:  # operators: python -m bot donations [--sort KEY]
-        from bot.donations_cli import main as donations_main
-
-        return donations_main(sys.argv[2:])
-    if sys.argv[1:2] == ["certificates"]:  # operators: python -m bot certificates OUTDIR
-        from bot.certificates_cli import main as certificates_main
-
-        return certificates_main(sys.argv[2:])
-    if sys.argv[1:2] == ["posters"]:  # python -m bot posters OUTDIR [--unit CODE]
-        from bot.posters_cli import main as posters_main
-
-        return posters_main(sys.argv[2:])
-    if sys.argv[1:2] == ["import"]:  # python -m bot import FILE.xlsx [--unit CODE] [--dry-run]
-        from bot.import_cli import main as import_main
-
-        return import_main(sys.argv[2:])
-    if sys.argv[1:2] == ["awards"]:  # operators: python -m bot awards [--final] [--dry-run]
-        from bot.awards_cli import main as awards_main
-
-        return awards_main(sys.argv[2:])
+    first = sys.argv[1] if len(sys.argv) > 1 else None
+    if first in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    if first in SUBCOMMANDS:
+        module = importlib.import_module(SUBCOMMANDS[first][0])
+        return int(module.main(sys.argv[2:]))
+    if first is not None:
+        print(f"unknown command {first!r}\n{usage()}", file=sys.stderr)
+        return 2
     try:
         app = build()
     except ConfigError as exc:
