@@ -24,6 +24,14 @@ def me(ctx: Ctx) -> list[Reply]:
     s = repo.streamer_of_person(ctx.session, ctx.person_id)
     e = repo.enterprise_of_person(ctx.session, ctx.person_id)
     if s is None and e is None:
+        drafts = ctx.state.data.get("drafts") or {}
+        if drafts:  # a registration begun and left: not "nothing"
+            titles = "、".join(
+                ctx.forms.name_of(ctx, ctx.forms.forms[name])
+                for name in drafts
+                if name in ctx.forms.forms
+            )
+            return [ctx.reply("me.draft_open", titles=titles)]
         return [ctx.reply("me.nothing")]
     replies: list[Reply] = []
     ctx.state.flow = "me"
@@ -44,7 +52,7 @@ def me(ctx: Ctx) -> list[Reply]:
         if s.status == ReviewStatus.REJECTED and s.reject_reason:
             text += "\n" + ctx.t("me.reason", reason=s.reject_reason)
         text += "\n" + (donations.share_text(ctx) or "")  # the 20% share, information only
-        buttons: list[Button] = [ctx.button("btn.edit", "me:edit_streamer")]
+        buttons: list[Button] = [ctx.button("btn.edit_streamer", "me:edit_streamer")]
         if s.status != ReviewStatus.WITHDRAWN:
             buttons.append(ctx.button("btn.withdraw", "me:withdraw_streamer"))
         replies.append(Reply(text, (tuple(buttons),), numbered=True))
@@ -61,7 +69,7 @@ def me(ctx: Ctx) -> list[Reply]:
         row = donations.row_of(ctx, e.id)
         if row is not None and (row.turnover_status or row.received_fen):
             lines.append(donations.statement_text(ctx.locale, row))
-        buttons = [ctx.button("btn.edit", "me:edit_enterprise")]
+        buttons = [ctx.button("btn.edit_enterprise", "me:edit_enterprise")]
         replies.append(Reply("\n".join(lines), (tuple(buttons),), numbered=True))
     return replies
 

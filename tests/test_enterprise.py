@@ -8,7 +8,7 @@ from bot.channels.console import render
 from bot.core.dispatcher import Core
 from bot.core.messages import Incoming
 from models import AuditEntry, Enterprise, Product, Unit
-from tests.catalog import line, said
+from tests.catalog import label, line, said
 from tests.chat import Chat
 from tests.flows import (
     DOUYIN_SHARE_TEXT,
@@ -295,7 +295,7 @@ def test_edit_from_me_keeps_product_rows_and_withdraws_a_deleted_one(
     with core.sessions() as s:
         before = dict(s.execute(select(Product.name, Product.id)).tuples().all())
     chat.say("ent", "/me")
-    out = chat.press("ent", "修改")
+    out = chat.press("ent", label("btn.edit_enterprise"))
     assert out.startswith(HEADER + SHOP + "产品 1:\n" + LOTUS_DUCK + "产品 2:\n" + ORANGES)
     chat.press("ent", "删除产品1")
     assert chat.press("ent", "确认提交") == (
@@ -316,7 +316,7 @@ def test_edit_from_me_keeps_product_rows_and_withdraws_a_deleted_one(
         "  · 产品「莲花血鸭」：已撤回\n"
         "  · 产品「安源脐橙」：待审核\n"
         + line("money.rule_donation", rate="5", threshold="100,000", share="50")
-        + "  [1] 修改\n"
+        + "  [1] 修改企业登记\n"
     )
 
 

@@ -14,7 +14,8 @@ from tests.flows import enterprise_two_products, streamer_lines
 
 NOT_ALLOWED = line("err.not_allowed")
 STALE = line("err.stale_button")
-EDIT, WITHDRAW = label("btn.edit"), label("btn.withdraw")
+EDIT, WITHDRAW = label("btn.edit_streamer"), label("btn.withdraw")
+EDIT_ENTERPRISE = label("btn.edit_enterprise")
 WITHDRAW_YES, KEEP = label("btn.withdraw_yes"), label("btn.keep_registration")
 CONFIRM_WITHDRAW = line("me.withdraw_confirm") + buttons(WITHDRAW_YES, KEEP)
 
@@ -162,7 +163,7 @@ def test_products_are_reviewed_one_by_one(chat: Chat, core: Core) -> None:
         + line("me.product", name="莲花血鸭", status=label("status.rejected"))
         + line("me.product", name="安源脐橙", status=label("status.approved"))
         + line("money.rule_donation", rate="5", threshold="100,000", share="50")
-        + buttons(EDIT)
+        + buttons(EDIT_ENTERPRISE)
     )
 
 
@@ -296,3 +297,17 @@ def test_an_old_withdraw_confirmation_after_keeping_is_stale(chat: Chat, core: C
         "review.done_approve", title="小明的果园"
     )
     assert streamer_of(core, "s").status == "approved"
+
+
+def test_a_command_in_the_middle_of_a_form_says_the_draft_is_kept(chat: Chat) -> None:
+    """/me in the middle of a registration: the person is told the answers are a draft, and
+    /me speaks of that draft instead of saying there is nothing."""
+    from tests.flows import streamer_lines
+
+    chat.run("new", streamer_lines("new_farm")[:5])  # up to the city: some answers given
+    out = chat.say("new", "/me")
+    assert said(out, "form.left_draft", title=label("form.name.streamer"))
+    assert said(out, "me.draft_open", titles=label("form.name.streamer"))
+    again = chat.say("new", "/register")  # the same form: its own draft prompt says it
+    assert said(again, "form.draft_found", title=label("form.name.streamer"))
+    assert not said(again, "form.left_draft", title=label("form.name.streamer"))

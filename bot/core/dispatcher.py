@@ -250,13 +250,21 @@ class Core:
             return [refusal, *self.reprompt(ctx)]
         if command in self.routes.interrupting:  # answered, then the question again
             return [*handler(ctx), *self.reprompt(ctx)]
+        kept: list[Reply] = []
         if ctx.state.flow is not None:
             # a new command leaves the current flow; a form's answers stay as a draft
-            ctx.extra["left_flow"] = ctx.state.flow
-            if ctx.state.flow in self.routes.forms:
+            left = ctx.extra["left_flow"] = ctx.state.flow
+            if left in self.routes.forms:
                 self.forms.cancel(ctx)
+                if command != "cancel" and ctx.state.data.get("drafts", {}).get(left):
+                    # said, so that the person knows the answers are not lost
+                    title = self.forms.name_of(ctx, self.routes.forms[left])
+                    kept = [ctx.reply("form.left_draft", title=title)]
             ctx.state.clear()
-        return handler(ctx)
+        replies = handler(ctx)
+        if kept and ctx.state.flow == ctx.extra["left_flow"]:
+            kept = []  # the command opened the same form again: its draft prompt says it
+        return [*kept, *replies]
 
     def _refusal(self, ctx: Ctx, name: str, flows: bool = False) -> Reply | None:
         """A polite refusal when this person's role does not allow `name`, else None."""

@@ -45,7 +45,7 @@ class FormEngine:
             self._set(ctx, answers=merged, cursor=[], stack=[], mode="draft", preset=answers or {})
             return [
                 Reply(
-                    ctx.t("form.draft_found", title=ctx.t(form.title)),
+                    ctx.t("form.draft_found", title=self.name_of(ctx, form)),
                     ((ctx.button("btn.resume", "d:resume"), ctx.button("btn.restart", "d:new")),),
                     numbered=True,
                 )
@@ -89,6 +89,13 @@ class FormEngine:
         if mode == "confirm":
             return self._on_confirm_value(ctx, form, action)
         return self._on_field(ctx, form, action)
+
+    def name_of(self, ctx: Ctx, form: Form) -> str:
+        """What people call the form (主播报名): `form.name.<form>` in the catalog, else its
+        summary's title without its brackets (the draft prompt quoted 「【...】」)."""
+        key = f"form.name.{form.name}"
+        named = ctx.t(key)
+        return named if named != key else ctx.t(form.title).strip("【】「」")
 
     def reprompt(self, ctx: Ctx) -> list[Reply]:
         """The current question again (after /help, a stale button, a restart)."""
