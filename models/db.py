@@ -3,6 +3,7 @@ survives a killed process (not a power cut, which is not the risk here)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+# JSON columns are written exactly as json.dumps writes them, without its check for circular
+# references (stored values are plain answers, lists and dicts, never circular): that check
+# was a third of encoding the conversation state, which every step stores.
+_JSON_ENCODER = json.JSONEncoder(check_circular=False)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -24,6 +30,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
+    kwargs.setdefault("json_serializer", _JSON_ENCODER.encode)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

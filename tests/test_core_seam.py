@@ -145,3 +145,35 @@ def test_a_turn_is_released_when_its_work_fails() -> None:
 
     asyncio.run(main())
     assert len(order) == 0
+
+
+def test_a_turn_cancelled_while_waiting_leaves_nothing_behind() -> None:
+    order = PersonOrder()
+
+    async def main() -> None:
+        holding = asyncio.Event()
+        release = asyncio.Event()
+
+        async def holder() -> None:
+            async with order.turn("a"):
+                holding.set()
+                await release.wait()
+
+        async def waiter() -> None:
+            async with order.turn("a"):
+                raise AssertionError("a cancelled waiter never holds the turn")
+
+        first = asyncio.create_task(holder())
+        await holding.wait()
+        second = asyncio.create_task(waiter())
+        await asyncio.sleep(0)  # the second waits behind the first
+        second.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await second
+        release.set()
+        await first
+        async with order.turn("a"):  # the next one is not blocked
+            pass
+
+    asyncio.run(main())
+    assert len(order) == 0

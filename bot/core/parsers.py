@@ -49,6 +49,11 @@ _ALL_UNITS = tuple(
     sorted({*COUNT_UNITS, *MONEY_UNITS, *DAY_UNITS, *HOUR_UNITS, *PERCENT_UNITS, "分钟", "分"},
            key=len, reverse=True)
 )  # fmt: skip
+# The same units by their last character, longest first: a number is compared only with the
+# units it could end with (every typed number is checked for a unit).
+_UNITS_ENDING: dict[str, tuple[str, ...]] = {
+    last: tuple(u for u in _ALL_UNITS if u[-1] == last) for last in {u[-1] for u in _ALL_UNITS}
+}
 _PREFIX_RE = re.compile(r"(?:约)?\s*([-−负])?\s*(¥)?\s*([-−负])?\s*")
 _BODY_RE = re.compile(r"[0-9., 零〇一二两三四五六七八九十百千万亿]+")
 _ARABIC_RE = re.compile(r"[0-9]{1,3}(?:[, ][0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?")
@@ -199,7 +204,7 @@ def _number(s: str, units: tuple[str, ...], currency: bool = False) -> Decimal:
         raise ParseError("err.unit_mismatch", unit="¥")
     negative = bool(prefix.group(1) or prefix.group(3))
     s = s[prefix.end() :]
-    for unit in _ALL_UNITS:
+    for unit in _UNITS_ENDING.get(s[-1:], ()):
         if s.endswith(unit) and s[: -len(unit)].strip():
             if unit not in units:
                 raise ParseError("err.unit_mismatch", unit=unit)
