@@ -136,3 +136,39 @@ def test_the_prompt_of_a_field_names_its_question(core: Core) -> None:
     again = core.process_sync(Incoming.from_text("console", "gu", "xyz"))
     assert replies and question_of(first) is not None
     assert question_of(first) == question_of(again)  # the same question asked again
+
+
+def test_a_send_under_way_counts_from_its_start_and_its_outcome_settles_it() -> None:
+    """A late reply from the outbox: the withheld question may be seen from the moment its
+    send began; refused for certain, it is withheld again; failed uncertainly, it stays
+    shown and the answer before, typed again, counts as a repeat (after_doubled)."""
+    shown = ShownQuestions()
+    shown.handed_over("c", "q1", at=10.0)
+    shown.withheld("c")  # q2's reply waits in the outbox
+    shown.sending("c", 20.0)
+    assert shown.early("c", 19.0) and not shown.early("c", 21.0)
+    shown.sending_ended("c", 20.0, "refused")  # WeChat answered with an error code
+    assert shown.early("c", 21.0)
+    shown.sending("c", 30.0)
+    shown.sending_ended("c", 30.0, "unknown")  # a 502: it may have been shown
+    assert not shown.early("c", 31.0)
+    assert shown.after_doubled("c") and not shown.after_doubled("c")  # asked once
+    shown.sending("c", 40.0)  # a notice while the question is on screen: changes nothing
+    shown.sending_ended("c", 40.0, "refused")
+    assert not shown.early("c", 35.0)
+
+
+def test_settled_waits_while_a_send_is_under_way() -> None:
+    import asyncio
+
+    async def scenario() -> None:
+        shown = ShownQuestions()
+        shown.sending("c", 1.0)
+        waiting = asyncio.ensure_future(shown.settled("c", limit=5))
+        await asyncio.sleep(0.02)
+        assert not waiting.done()
+        shown.sending_ended("c", 1.0, "shown")
+        await asyncio.wait_for(waiting, 1)
+        await asyncio.wait_for(shown.settled("other", limit=5), 1)  # nothing under way
+
+    asyncio.run(scenario())

@@ -23,7 +23,10 @@ from handlers.routes import ROUTES
 from models import OutboxMessage, Streamer, WeChatInbound
 from tests import flows
 from tests.catalog import said
+from tests.chat import form_answers
+from tests.conftest import until
 from tests.fake_wechat import FakeWeChat, Harness, message_xml, wechat_bot
+from tests.people import WeChatPerson, expected, service_router
 from tests.test_telegram_faults import stored, varied_streamer
 
 pytestmark = pytest.mark.fake("wechat")
@@ -201,3 +204,104 @@ def test_lost_answers_store_exactly_what_each_follower_typed(
     assert sum(f.resends for f in followers) >= 10
     with Session(db) as session:
         assert session.scalar(select(func.count()).select_from(Streamer)) == 5
+
+
+# Lines answered into silence (see below), spaced so one's late copy is not still on its way
+# when the next is typed: the phone, the monthly live days, the peak audience.
+RETYPED = {9: "联系电话", 13: "月均直播有效天", 16: "最高同时在线人数"}
+
+
+def test_a_different_value_retyped_after_a_lost_answer_corrects_that_question(
+    running_core: Core, fake: FakeWeChat, db: Engine
+) -> None:
+    """Nothing comes back for an answer: WeChat's three deliveries' answers are all lost and
+    its API refuses the customer-service message meanwhile ("system busy"). After a while the
+    follower types the answer again, a different valid value this time (they meant another
+    figure). It answers the question they answered before, whose answer they never saw: a
+    correction, said and naming the field, then the next question. Nothing is shifted onto
+    the next question, and the database holds the value each follower last meant. Answers
+    are lost at random besides (20%)."""
+    people: list[WeChatPerson] = []
+
+    async def scenario() -> None:
+        async with wechat_bot(running_core, fake, safe=True) as bot:
+            for n in range(1, 5):
+                lines, _ = varied_streamer(n)
+                people.append(
+                    WeChatPerson(
+                        bot.server,
+                        fake,
+                        f"o_retype{n}",
+                        lines,
+                        random.Random(n),
+                        loss=0.2,
+                        retype_after=1.0,
+                        blackout=RETYPED,
+                        change_on_retype=True,
+                    )
+                )
+            undo = service_router(fake, people)
+            try:
+                done = await asyncio.gather(*(p.run() for p in people))
+            finally:
+                undo()
+            for person, ok in zip(people, done, strict=True):
+                assert ok, person.script.transcript()
+            await bot.runtime.channel.idle()
+
+    asyncio.run(scenario())
+    for person in people:
+        script = person.script
+        got = stored(db, person.openid, "wechat")
+        assert got == expected(script.lines, script.final), script.transcript()
+        for line, field in RETYPED.items():
+            assert script.final[line] != script.lines[line]  # they did mean another value
+            corrected = [t for t, _ in person.shown if said(t, "form.corrected", field=field)]
+            assert len(corrected) == 1, (field, script.transcript())
+        # the reply that WeChat gave up on, sent once the API took it again: it shows the
+        # question that the correction's answer had already shown
+        assert person.other_copies <= len(RETYPED), script.transcript()
+    assert sum(p.retyped for p in people) >= len(people) * len(RETYPED)
+    with Session(db) as session:
+        assert session.scalar(select(func.count()).select_from(Streamer)) == len(people)
+
+
+def test_an_answer_to_a_late_question_counts_for_it_from_the_moment_it_was_sent(
+    running_core: Core, fake: FakeWeChat
+) -> None:
+    """A late reply (here: WeChat gave up on a message's answers, so its reply goes as a
+    customer-service message) may be on the follower's screen before its send returns: WeChat
+    executed it and answered 502, and the outbox tries it again later. A follower who answers
+    it at once answers that question, never the question before it (a likes count read as a
+    corrected follower count)."""
+    lines, _ = varied_streamer(1)
+    at_followers = lines.index("2001")
+    answered: list[str] = []
+
+    async def scenario() -> None:
+        async with wechat_bot(running_core, fake, safe=False) as bot:
+            follower = bot.follower("o_quick")
+            await follower.run(lines[:at_followers])  # the followers question is open
+            loop = asyncio.get_running_loop()
+
+            def shown(openid: str, text: str, answer_lost: bool) -> None:
+                if said(text, "ask.likes_received") and not answered:
+                    answered.append(text)
+                    fake.error_rate = 0.0  # the send is tried again and gets through
+                    loop.call_soon_threadsafe(asyncio.ensure_future, follower.say("30001"))
+
+            fake.on_service = shown
+            fake.interact("o_quick")
+            body = message_xml("o_quick", "text", int(time.time()), MsgId="77101", Content="2001")
+            tries = running_core.config.wechat.callback_tries
+            for n in range(tries):  # every answer lost: the last try's reply goes late
+                if n == tries - 1:
+                    fake.error_rate = 1.0  # executed, then answered 502
+                await bot.server.post(body)
+            await until(lambda: len(follower.seen) > at_followers)
+            await bot.runtime.channel.idle()
+
+    asyncio.run(scenario())
+    assert answered and fake.errors >= 1
+    answers = form_answers(running_core, "o_quick")
+    assert answers["followers"] == 2001 and answers["likes_received"] == 30001

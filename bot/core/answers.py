@@ -17,6 +17,7 @@ they sent (the scale-out issue routes a person to one worker).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Hashable
@@ -47,6 +48,7 @@ class ShownQuestions:
 
     def __init__(self) -> None:
         self._at: dict[Hashable, _Shown] = {}
+        self._flights: dict[Hashable, int] = {}  # sends under way per chat (`sending`)
 
     def handed_over(
         self,
@@ -82,6 +84,37 @@ class ShownQuestions:
         known = self._at.get(chat)
         if known is not None and known.mark == _WITHHELD:
             known.mark = time.monotonic() if at is None else at
+
+    def sending(self, chat: Hashable, at: float) -> None:
+        """A message to the chat began to be sent at `at` (from the outbox: a late reply). A
+        withheld question may be seen from then on, before the call returns, and even if it
+        fails (the platform may have executed it); until the outcome is known, `settled`
+        waits for it."""
+        self.handed_if_withheld(chat, at)
+        self._flights[chat] = self._flights.get(chat, 0) + 1
+
+    def sending_ended(self, chat: Hashable, at: float, outcome: str) -> None:
+        """How the send begun at `at` ended: "shown"; "refused" (the platform said it did not
+        take it: a question it counted as shown is withheld again); "unknown" (an error after
+        which it may or may not have been shown: the answer to the question before, typed
+        again by someone who did not see it, is then a repeat, see `after_doubled`)."""
+        left = self._flights.pop(chat, 0) - 1
+        if left > 0:
+            self._flights[chat] = left
+        known = self._at.get(chat)
+        if known is None or known.mark != at:
+            return  # not the send that made the chat's question count as shown
+        if outcome == "refused":
+            known.mark = _WITHHELD
+        elif outcome == "unknown":
+            known.before_doubled = True
+
+    async def settled(self, chat: Hashable, limit: float) -> None:
+        """Waits (at most `limit` seconds) until no message to the chat is being sent: what
+        an answer that arrived meanwhile answers depends on whether it was shown."""
+        deadline = time.monotonic() + limit
+        while chat in self._flights and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
 
     def early(self, chat: Hashable, arrived: float | None) -> bool:
         """Whether an update that came at `arrived` (a mark in the chat's order) came before

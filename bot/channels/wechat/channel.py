@@ -282,8 +282,16 @@ class WeChatChannel:
             media = inc.photo.removeprefix("wechat:") if inc.photo else None
             if media and self.fetch_media is not None and self.core.files_dir is not None:
                 inc = await self._copied(inc, media)
+            if inc.text:
+                # a late reply being sent: whether it reached the follower decides what this
+                # answers (a send WeChat refused leaves the question before open for it)
+                await self.core.shown.settled(chat, self.limits.http_timeout_seconds)
             if self.core.shown.early(chat, arrived):
                 inc = dataclasses.replace(inc, early=True)  # typed before the question showed
+            elif inc.text and self.core.shown.after_doubled(chat):
+                # the question may not have reached them (a send that failed uncertainly):
+                # the answer before, typed again, is a repeat
+                inc = dataclasses.replace(inc, after_double=True)
             replies = await self.core.step(inc, self._recorded_in(key))
             if replies:
                 # not shown until the answer is returned (or sent by the outbox): a message
