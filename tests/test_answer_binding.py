@@ -141,10 +141,11 @@ def test_the_prompt_of_a_field_names_its_question(core: Core) -> None:
 def test_a_send_under_way_counts_from_its_start_and_its_outcome_settles_it() -> None:
     """A late reply from the outbox: the withheld question may be seen from the moment its
     send began; refused for certain, it is withheld again; failed uncertainly, it stays
-    shown and the answer before, typed again, counts as a repeat (after_doubled)."""
+    shown. The person waited for it: the answer before, typed again as it arrived, counts
+    as a repeat (after_doubled)."""
     shown = ShownQuestions()
     shown.handed_over("c", "q1", at=10.0)
-    shown.withheld("c")  # q2's reply waits in the outbox
+    shown.withheld("c", "q2")  # q2's reply waits in the outbox
     shown.sending("c", 20.0)
     assert shown.early("c", 19.0) and not shown.early("c", 21.0)
     shown.sending_ended("c", 20.0, "refused")  # WeChat answered with an error code
@@ -156,6 +157,9 @@ def test_a_send_under_way_counts_from_its_start_and_its_outcome_settles_it() -> 
     shown.sending("c", 40.0)  # a notice while the question is on screen: changes nothing
     shown.sending_ended("c", 40.0, "refused")
     assert not shown.early("c", 35.0)
+    shown.withheld("c", "q2")  # q2 asked again (the answer before was noted), late
+    shown.sending("c", 50.0)
+    assert not shown.after_doubled("c")  # its answer is taken, whatever it is
 
 
 def test_settled_waits_while_a_send_is_under_way() -> None:

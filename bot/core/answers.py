@@ -35,6 +35,7 @@ class _Shown:
     mark: float  # from when it may have been seen: a monotonic time, or a message id
     doubled: bool = False  # it may have been shown twice (a retried send)
     before_doubled: bool = False  # the question before it may have been
+    awaited: bool = False  # withheld, a new question: the person is waiting for it
 
 
 class ShownQuestions:
@@ -72,11 +73,15 @@ class ShownQuestions:
             for old in list(self._at)[: self.LIMIT // 10]:
                 del self._at[old]
 
-    def withheld(self, chat: Hashable) -> None:
+    def withheld(self, chat: Hashable, question: str | None = None, unseen: bool = False) -> None:
         """The chat's latest question has not reached the person (WeChat resent the message
-        it answered, or the reply waits in the outbox): typed text answers the one before."""
+        it answered, or the reply waits in the outbox): typed text answers the one before.
+        `question`: the one the withheld reply asks, when known; `unseen`: the person has
+        not seen it yet (the answer that carried it was lost)."""
         known = self._at.pop(chat, None)
-        self._at[chat] = _Shown(known.question if known else None, _WITHHELD)
+        before = known.question if known else None
+        new = question is not None and question != before
+        self._at[chat] = _Shown(question if new else before, _WITHHELD, awaited=new or unseen)
 
     def handed_if_withheld(self, chat: Hashable, at: float | None = None) -> None:
         """A withheld question was delivered after all (by the outbox; `at`: from when the
@@ -89,15 +94,19 @@ class ShownQuestions:
         """A message to the chat began to be sent at `at` (from the outbox: a late reply). A
         withheld question may be seen from then on, before the call returns, and even if it
         fails (the platform may have executed it); until the outcome is known, `settled`
-        waits for it."""
-        self.handed_if_withheld(chat, at)
+        waits for it. A new question the person has been waiting for: what they type as it
+        arrives may be their last answer again (typed once more as nothing came), see
+        `after_doubled` (not for the same question asked again: its answer is taken)."""
+        known = self._at.get(chat)
+        if known is not None and known.mark == _WITHHELD:
+            known.mark = at
+            known.before_doubled = known.before_doubled or known.awaited
         self._flights[chat] = self._flights.get(chat, 0) + 1
 
     def sending_ended(self, chat: Hashable, at: float, outcome: str) -> None:
         """How the send begun at `at` ended: "shown"; "refused" (the platform said it did not
         take it: a question it counted as shown is withheld again); "unknown" (an error after
-        which it may or may not have been shown: the answer to the question before, typed
-        again by someone who did not see it, is then a repeat, see `after_doubled`)."""
+        which it may or may not have been shown: it counts as shown)."""
         left = self._flights.pop(chat, 0) - 1
         if left > 0:
             self._flights[chat] = left
@@ -106,8 +115,6 @@ class ShownQuestions:
             return  # not the send that made the chat's question count as shown
         if outcome == "refused":
             known.mark = _WITHHELD
-        elif outcome == "unknown":
-            known.before_doubled = True
 
     async def settled(self, chat: Hashable, limit: float) -> None:
         """Waits (at most `limit` seconds) until no message to the chat is being sent: what

@@ -244,7 +244,7 @@ class WeChatChannel:
         losing this one too is not silence."""
         if handled.late or not handled.reply:
             return PlainTextResponse(EMPTY)  # the reply is on its way by the outbox
-        self.core.shown.withheld((CHANNEL, cb.openid))
+        self.core.shown.withheld((CHANNEL, cb.openid), unseen=True)
         first = chunks(handled.reply, PASSIVE_MAX_BYTES)[0]
         if handled.resends + 1 >= self.limits.callback_tries:
             await self._enqueue(cb, [Reply(handled.reply)], "lost", late=True)
@@ -296,7 +296,7 @@ class WeChatChannel:
             if replies:
                 # not shown until the answer is returned (or sent by the outbox): a message
                 # the follower sends meanwhile answers the question before
-                self.core.shown.withheld(chat)
+                self.core.shown.withheld(chat, question_of(replies))
             return replies
 
     async def _copied(self, inc: Incoming, media: str) -> Incoming:
