@@ -43,6 +43,7 @@ class _Batch:
 
     lease: dt.datetime
     pending: list[int]
+    claimed_at: dt.datetime  # what was due then was claimed
     sending: set[int] = field(default_factory=set)
     ours: set[int] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # lease changes vs. outcomes
@@ -191,7 +192,7 @@ class OutboxDispatcher:
         if len(self._held) > 10_000:  # holds whose retry is past and whose chat went quiet
             now = self.clock.now()
             self._held = {chat: held for chat, held in self._held.items() if held[1] > now}
-        batch = _Batch(lease, pending=[row[0] for row in claimed])
+        batch = _Batch(lease, [row[0] for row in claimed], lease - self._lease())
         chats: dict[tuple[str, str], list[tuple[int, str, str, dict[str, object], str]]] = {}
         for row in claimed:
             chats.setdefault((row[1], row[2]), []).append(row)
@@ -273,8 +274,8 @@ class OutboxDispatcher:
         if held is None:
             return rows
         failed, until = held
-        if until <= self.clock.now() or any(row[0] == failed for row in rows):
-            del self._held[chat]  # it is due (in this batch, or claimed next): order holds
+        if until <= batch.claimed_at or any(row[0] == failed for row in rows):
+            del self._held[chat]  # it was due: claimed with these (first: older), or done
             return rows
         later = [row[0] for row in rows if row[0] > failed]
         if later:
