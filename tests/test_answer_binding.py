@@ -176,3 +176,19 @@ def test_settled_waits_while_a_send_is_under_way() -> None:
         await asyncio.wait_for(shown.settled("other", limit=5), 1)  # nothing under way
 
     asyncio.run(scenario())
+
+
+def test_a_menu_choice_typed_again_before_the_privacy_notice_showed(core: Core, chat: Chat) -> None:
+    """The menu shown twice and its choice typed on both copies: the second arrives before
+    the privacy notice it led to was shown. It is the same choice again (nothing said, the
+    notice not shown twice); a "1" meant for the menu is no 同意. Other early text is not
+    taken, and said; the notice is answered as usual afterwards."""
+    chat.say("gi", "/start")
+    assert said(chat.say("gi", "主播报名"), "privacy.notice")
+    version = _version(core, "gi")
+    assert _say(core, "gi", "主播报名", early=True) == []
+    assert _say(core, "gi", "1", early=True) == []  # [1] 主播报名, not [1] 同意并继续
+    assert _version(core, "gi") == version  # the notice's buttons stay valid
+    replies = _say(core, "gi", "好的", early=True)
+    assert said(replies, "form.early_not_taken_any") and said(replies, "privacy.notice")
+    assert said(chat.say("gi", "同意并继续"), "ask.unit_group")
