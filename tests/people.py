@@ -100,7 +100,7 @@ class TelegramPerson:
     doubled delivery) gets the same value again, or a different one for the script lines in
     `change_on_copy`; a question asked again after a note gets the value last given to it.
 
-    Driven by the fake's `on_sent` (FakeTelegram.on_sent = people.on_sent): no thread and no
+    Driven by the fake's `on_sent` (see TelegramPeople), in the fake's loop: no thread and no
     polling, so fifty of them cost nothing."""
 
     def __init__(
@@ -207,6 +207,9 @@ class WeChatPerson:
     all (WeChat: 3, 5 s apart). When nothing at all comes within `retype_after` seconds (a
     person: about 20 s), they type their answer again.
 
+    `lose_all`: the share of messages whose every delivery's answer is lost (WeChat gives up
+    after the last try; the bot then sends the reply as a customer-service message).
+
     `blackout`: script lines whose every delivery's answer is lost while WeChat's API refuses
     customer-service messages to this follower ("system busy"), so nothing comes; they then
     retype, with a different valid value when `change_on_retype` (they meant another figure).
@@ -227,13 +230,14 @@ class WeChatPerson:
         blackout: Iterable[int] = (),
         change_on_retype: bool = False,
         patience: float = 120.0,
+        lose_all: float = 0.0,
     ) -> None:
         self.server, self.fake, self.openid = server, fake, openid
         self.script = _Script(lines, openid)
         self.rng, self.loss, self.tries = rng, loss, tries
         self.resend_after, self.retype_after = resend_after, retype_after
         self.blackout, self.change = set(blackout), change_on_retype
-        self.patience = patience
+        self.patience, self.lose_all = patience, lose_all
         self.inbox: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
         self.shown: list[tuple[str, bool]] = []  # (text, a customer-service copy's answer lost)
         self.lost = self.resends = self.retyped = self.copies = self.gave_up_tries = 0
@@ -251,7 +255,7 @@ class WeChatPerson:
         self.fake.interact(self.openid)
         msg_id = str(next(self.server.msg_ids))
         body = message_xml(self.openid, "text", int(time.time()), MsgId=msg_id, Content=value)
-        dark = line in self.blackout
+        dark = line in self.blackout or (bool(self.lose_all) and self.rng.random() < self.lose_all)
         for attempt in range(self.tries):
             if attempt:
                 self.resends += 1
