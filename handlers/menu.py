@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.messages import Button, Reply
+from bot.core.parsers import normalize
 from handlers import claim, enterprise, import_chat, invite, money, report, streamer, turnover
 from models import repo
 from models.units import unit_by_code, unit_by_rec_token
@@ -143,13 +144,26 @@ def _needs_privacy(ctx: Ctx, then: str) -> list[Reply] | None:
             ctx.t("privacy.notice", phones=ctx.t(f"privacy.phones.{phones}")),
             ((ctx.button("btn.accept", "privacy:yes"), ctx.button("btn.decline", "privacy:no")),),
             numbered=True,
+            question="privacy",  # asked again, it keeps its first showing (answers.py)
         )
     ]
 
 
 def privacy_flow(ctx: Ctx) -> list[Reply]:
+    """The notice answered: 同意 starts the form it came from, 不同意 goes back to the menu.
+    A menu choice typed before the notice was shown (the menu was delivered twice and both
+    copies answered) is that choice again: nothing is said."""
     action = ctx.action
     then = ctx.state.data.get("privacy_then", "register")
+    if ctx.incoming.early and ctx.incoming.text:
+        # typed before the notice was shown: never its answer (a "1" meant for the menu is
+        # no 同意)
+        ctx.keep_state = True
+        typed = normalize(ctx.incoming.text)
+        labels = [normalize(ctx.t(label)) for label, _ in MENU]
+        if typed in labels or (typed.isdigit() and 1 <= int(typed) <= len(MENU)):
+            return []
+        return [ctx.reply("form.early_not_taken_any"), *(_needs_privacy(ctx, then) or [])]
     if ctx.extra.get("reprompt") or action not in ("privacy:yes", "privacy:no"):
         return _needs_privacy(ctx, then) or []
     ctx.state.flow = None

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from bot.app import prepare_database
 from bot.config import FestivalConfig, load_config
-from bot.core.clock import FixedClock
+from bot.core.clock import Clock, FixedClock
 from bot.core.dispatcher import Core
 from handlers.routes import ROUTES
 from models import Base, Unit
@@ -113,6 +113,16 @@ def clock(config: FestivalConfig) -> FixedClock:
 @pytest.fixture
 def core(db: Engine, config: FestivalConfig, clock: FixedClock) -> Iterator[Core]:
     core = Core(config, db, clock, ROUTES)
+    yield core
+    core.executor.shutdown()
+
+
+@pytest.fixture
+def running_core(db: Engine, config: FestivalConfig) -> Iterator[Core]:
+    """A core whose clock runs in real time from LIVE_NOW: the outbox's retries come due
+    after their back-off (with the fixed clock a failed send is never tried again)."""
+    start = LIVE_NOW.replace(tzinfo=config.calendar.tz)
+    core = Core(config, db, Clock(config.calendar.tz, start), ROUTES)
     yield core
     core.executor.shutdown()
 

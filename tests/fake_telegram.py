@@ -3,8 +3,10 @@
 The real python-telegram-bot client talks HTTP to it (TELEGRAM_API_BASE_URL). It speaks the
 Bot API's JSON shapes and error answers, long-polls getUpdates with Telegram's offset
 semantics, and injects faults (429 with retry_after, 502 before or after executing a call,
-dropped connections, 403 for a user who blocked the bot). Simulated users send text, commands,
-photos and contacts and press the inline buttons the bot showed them.
+dropped connections, 403 for a user who blocked the bot) and can answer slowly (`delay`: every
+call takes a random time in a range, half of it before the call is executed, half after).
+Simulated users send text, commands, photos and contacts and press the inline buttons the bot
+showed them.
 
 It runs its own event loop in a thread, so the code under test (in-process or a subprocess)
 and the test's plain synchronous code never share a loop.
@@ -41,6 +43,8 @@ class Fault:
     times: int = 1  # how many calls it hits (rate=None)
     rate: float | None = None  # or: the share of calls it hits, until removed
     retry_after: int = 1
+    # only calls whose parameters satisfy this (e.g. one chat's one question); None: any
+    only: Callable[[dict[str, Any]], bool] | None = None
 
 
 @dataclass
@@ -55,6 +59,7 @@ class Sent:
     file_name: str | None = None
     edits: int = 0
     media: Any = None  # sendPhoto/sendDocument: an upload ({file_name, size}) or a file id
+    answer_lost: bool = False  # sent by a call executed but answered 502 (or cut off)
 
     def buttons(self) -> list[dict[str, Any]]:
         rows = (self.markup or {}).get("inline_keyboard") or []
@@ -99,6 +104,10 @@ class FakeTelegram:
         self.stats = Stats()
         self.last_call = time.monotonic()  # of any call but getUpdates: the bot is idle since
         self.random = random.Random(4)
+        # (low, high) seconds every call takes (a slow API), drawn from its own seeded
+        # generator, so the faults' sequence stays what it is without a delay
+        self.delay: tuple[float, float] | None = None
+        self._delays = random.Random(11)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -259,13 +268,18 @@ class FakeTelegram:
             self.stats.calls[method] = self.stats.calls.get(method, 0) + 1
             if method != "getUpdates":
                 self.last_call = time.monotonic()
-        fault = self._fault(method)
+        fault = self._fault(method, params)
+        slow = self._slow()
+        if slow:  # half of a slow call's time passes before it is executed
+            await asyncio.sleep(slow / 2)
         if fault is not None and fault.kind == "hang":  # never answers (and never executes)
             self._count_fault(fault.kind)
             await asyncio.sleep(3600)
             return None
         if fault is not None and fault.kind in ("429", "502_before", "drop_before"):
             self._count_fault(fault.kind)
+            if slow:
+                await asyncio.sleep(slow / 2)
             if fault.kind == "429":
                 return _error(
                     429,
@@ -282,9 +296,15 @@ class FakeTelegram:
             answer = await self._m_getUpdates(params)
         else:
             with self._changed:
+                sent_before = len(self.sent)
                 answer = handler(params)
+                if fault is not None:  # executed, but its answer will be lost
+                    for message in self.sent[sent_before:]:
+                        message.answer_lost = True
                 self.stats.executed[method] = self.stats.executed.get(method, 0) + 1
                 self._changed.notify_all()
+        if slow:  # and the other half on the way back
+            await asyncio.sleep(slow / 2)
         if fault is not None:  # executed, but the answer is lost
             self._count_fault(fault.kind)
             if fault.kind == "502_after":
@@ -292,10 +312,18 @@ class FakeTelegram:
             return None
         return answer
 
-    def _fault(self, method: str) -> Fault | None:
+    def _slow(self) -> float:
+        if self.delay is None:
+            return 0.0
+        with self._lock:
+            return self._delays.uniform(*self.delay)
+
+    def _fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         with self._lock:
             for fault in self.faults:
                 if fault.method != method and (fault.method is not None or method == "getUpdates"):
+                    continue
+                if fault.only is not None and not fault.only(params):
                     continue
                 if fault.rate is not None:
                     if self.random.random() < fault.rate:

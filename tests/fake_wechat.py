@@ -8,7 +8,9 @@ per-interaction quota (45047), WeCom group robots' 20 messages a minute (45009),
 messages only to followers who accepted them (43101) with keywords that fit their type (47003),
 parametric QR codes (qrcode/create: temporary ones of at most 30 days, permanent ones only for a
 verified account, 48001 otherwise) whose pictures showqrcode serves as real QR codes of their URL.
-It records every call.
+It records every call. Faults: a slow API (`delay`, or `delay_range`: a random time per call, half
+before it is executed and half after), 502s for a share of the customer-service sends
+(`error_rate`, before or after executing them), "system busy" (-1) for some followers (`busy`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import random
 import string
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -51,6 +53,7 @@ class Call:
     params: dict[str, str]
     body: Any
     result: dict[str, Any]
+    answer_lost: bool = False  # executed, but answered 502: the sender retries it
 
 
 @dataclass
@@ -81,6 +84,16 @@ class FakeWeChat:
         self.error_rate = 0.0
         self.errors = 0
         self._errors_random = random.Random(13)
+        # (low, high): every API call takes a random time in this range (seeded), half of it
+        # before the call is executed, half on the way back
+        self.delay_range: tuple[float, float] | None = None
+        self._delays = random.Random(17)
+        # followers whose customer-service messages WeChat answers "system busy" (-1): refused
+        # for certain, not executed; the outbox tries again later
+        self.busy: set[str] = set()
+        # told (openid, text, answer lost) of every customer-service text WeChat shows, from the
+        # server's thread: the simulated followers read their messages as they come
+        self.on_service: Callable[[str, str, bool], None] | None = None
         self.media = itertools.count(1)
         # followers who did not accept the subscribe message (bizsend answers 43101)
         self.subscribe_refused: set[str] = set()
@@ -175,6 +188,11 @@ class FakeWeChat:
                 raw = self.rfile.read(length) if length else b""
                 if fake.delay:
                     time.sleep(fake.delay)
+                slow = 0.0
+                if fake.delay_range is not None:
+                    with fake.lock:
+                        slow = fake._delays.uniform(*fake.delay_range)
+                    time.sleep(slow / 2)
                 path = url.path
                 if path.startswith("/wecom/cgi-bin/"):
                     api, endpoint = "wecom", path[len("/wecom/cgi-bin/") :]
@@ -198,12 +216,18 @@ class FakeWeChat:
                             fake.errors += 1
                             fail = "after" if fake.errors % 2 else "before"
                 if fail == "before":
+                    time.sleep(slow / 2)
                     self.send_response(502)
                     self.end_headers()
                     return
                 result = fake.handle(api, method, endpoint, params, body)
                 with fake.lock:
-                    fake.calls.append(Call(api, endpoint, params, body, result))
+                    fake.calls.append(Call(api, endpoint, params, body, result, fail == "after"))
+                shown = endpoint == "message/custom/send" and result.get("errcode", 0) == 0
+                if shown and fake.on_service is not None and body.get("msgtype") == "text":
+                    text = body["text"]["content"]
+                    fake.on_service(body.get("touser", ""), text, fail == "after")
+                time.sleep(slow / 2)
                 if fail == "after":  # executed: the follower sees it, we get a 502
                     self.send_response(502)
                     self.end_headers()
@@ -298,6 +322,8 @@ class FakeWeChat:
     def _service(self, body: dict[str, Any]) -> dict[str, Any]:
         openid = body.get("touser", "")
         with self.lock:
+            if openid in self.busy:
+                return {"errcode": -1, "errmsg": "system error"}
             if openid in self.unfollowed:
                 return {"errcode": 43004, "errmsg": "require subscribe"}
             last = self.interactions.get(openid)

@@ -136,3 +136,59 @@ def test_the_prompt_of_a_field_names_its_question(core: Core) -> None:
     again = core.process_sync(Incoming.from_text("console", "gu", "xyz"))
     assert replies and question_of(first) is not None
     assert question_of(first) == question_of(again)  # the same question asked again
+
+
+def test_a_send_under_way_counts_from_its_start_and_its_outcome_settles_it() -> None:
+    """A late reply from the outbox: the withheld question may be seen from the moment its
+    send began; refused for certain, it is withheld again; failed uncertainly, it stays
+    shown. The person waited for it: the answer before, typed again as it arrived, counts
+    as a repeat (after_doubled)."""
+    shown = ShownQuestions()
+    shown.handed_over("c", "q1", at=10.0)
+    shown.withheld("c", "q2")  # q2's reply waits in the outbox
+    shown.sending("c", 20.0)
+    assert shown.early("c", 19.0) and not shown.early("c", 21.0)
+    shown.sending_ended("c", 20.0, "refused")  # WeChat answered with an error code
+    assert shown.early("c", 21.0)
+    shown.sending("c", 30.0)
+    shown.sending_ended("c", 30.0, "unknown")  # a 502: it may have been shown
+    assert not shown.early("c", 31.0)
+    assert shown.after_doubled("c") and not shown.after_doubled("c")  # asked once
+    shown.sending("c", 40.0)  # a notice while the question is on screen: changes nothing
+    shown.sending_ended("c", 40.0, "refused")
+    assert not shown.early("c", 35.0)
+    shown.withheld("c", "q2")  # q2 asked again (the answer before was noted), late
+    shown.sending("c", 50.0)
+    assert not shown.after_doubled("c")  # its answer is taken, whatever it is
+
+
+def test_settled_waits_while_a_send_is_under_way() -> None:
+    import asyncio
+
+    async def scenario() -> None:
+        shown = ShownQuestions()
+        shown.sending("c", 1.0)
+        waiting = asyncio.ensure_future(shown.settled("c", limit=5))
+        await asyncio.sleep(0.02)
+        assert not waiting.done()
+        shown.sending_ended("c", 1.0, "shown")
+        await asyncio.wait_for(waiting, 1)
+        await asyncio.wait_for(shown.settled("other", limit=5), 1)  # nothing under way
+
+    asyncio.run(scenario())
+
+
+def test_a_menu_choice_typed_again_before_the_privacy_notice_showed(core: Core, chat: Chat) -> None:
+    """The menu shown twice and its choice typed on both copies: the second arrives before
+    the privacy notice it led to was shown. It is the same choice again (nothing said, the
+    notice not shown twice); a "1" meant for the menu is no 同意. Other early text is not
+    taken, and said; the notice is answered as usual afterwards."""
+    chat.say("gi", "/start")
+    assert said(chat.say("gi", "主播报名"), "privacy.notice")
+    version = _version(core, "gi")
+    assert _say(core, "gi", "主播报名", early=True) == []
+    assert _say(core, "gi", "1", early=True) == []  # [1] 主播报名, not [1] 同意并继续
+    assert _version(core, "gi") == version  # the notice's buttons stay valid
+    replies = _say(core, "gi", "好的", early=True)
+    assert said(replies, "form.early_not_taken_any") and said(replies, "privacy.notice")
+    assert said(chat.say("gi", "同意并继续"), "ask.unit_group")

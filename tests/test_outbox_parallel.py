@@ -68,6 +68,24 @@ def test_a_failing_message_holds_back_its_chats_later_ones(core: Core) -> None:
     assert [r.attempts for r in waiting] == [1, 0, 0]
 
 
+def test_a_message_queued_after_a_failure_waits_for_the_failed_one_too(core: Core) -> None:
+    """The next question, queued while the one before it waits for its retry (a late reply
+    whose send WeChat executed and answered 502: the follower answered it at once), goes
+    after that retry, not before it: the follower never sees an older question after a
+    newer one."""
+    enqueue_chats(core, ["a"], per_chat=1)
+    sender = SlowSender(fail_first_to="a")
+    dispatcher = OutboxDispatcher(core.sessions, core.clock, {"console": sender})
+    asyncio.run(dispatcher.run_once())
+    with core.sessions() as s, s.begin():
+        Outbox(s, core.clock).to_chat("console", "a", "m:a:next", Reply("a next"), urgent=True)
+    assert asyncio.run(dispatcher.drain()) == 1  # claimed, and postponed: nothing sent
+    assert sender.sent == []
+    core.clock.advance(seconds=1)  # type: ignore[attr-defined]  # a #0's retry is due
+    asyncio.run(dispatcher.drain())
+    assert sender.sent == [("a", "a #0"), ("a", "a next")]
+
+
 def test_a_reply_in_a_conversation_goes_before_a_broadcast_queued_earlier(core: Core) -> None:
     enqueue_chats(core, [f"fan{i}" for i in range(6)], per_chat=1)  # a broadcast, queued first
     with core.sessions() as s, s.begin():

@@ -17,6 +17,7 @@ they sent (the scale-out issue routes a person to one worker).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Hashable
@@ -34,6 +35,7 @@ class _Shown:
     mark: float  # from when it may have been seen: a monotonic time, or a message id
     doubled: bool = False  # it may have been shown twice (a retried send)
     before_doubled: bool = False  # the question before it may have been
+    awaited: bool = False  # withheld, a new question: the person is waiting for it
 
 
 class ShownQuestions:
@@ -47,6 +49,7 @@ class ShownQuestions:
 
     def __init__(self) -> None:
         self._at: dict[Hashable, _Shown] = {}
+        self._flights: dict[Hashable, int] = {}  # sends under way per chat (`sending`)
 
     def handed_over(
         self,
@@ -70,11 +73,15 @@ class ShownQuestions:
             for old in list(self._at)[: self.LIMIT // 10]:
                 del self._at[old]
 
-    def withheld(self, chat: Hashable) -> None:
+    def withheld(self, chat: Hashable, question: str | None = None, unseen: bool = False) -> None:
         """The chat's latest question has not reached the person (WeChat resent the message
-        it answered, or the reply waits in the outbox): typed text answers the one before."""
+        it answered, or the reply waits in the outbox): typed text answers the one before.
+        `question`: the one the withheld reply asks, when known; `unseen`: the person has
+        not seen it yet (the answer that carried it was lost)."""
         known = self._at.pop(chat, None)
-        self._at[chat] = _Shown(known.question if known else None, _WITHHELD)
+        before = known.question if known else None
+        new = question is not None and question != before
+        self._at[chat] = _Shown(question if new else before, _WITHHELD, awaited=new or unseen)
 
     def handed_if_withheld(self, chat: Hashable, at: float | None = None) -> None:
         """A withheld question was delivered after all (by the outbox; `at`: from when the
@@ -82,6 +89,39 @@ class ShownQuestions:
         known = self._at.get(chat)
         if known is not None and known.mark == _WITHHELD:
             known.mark = time.monotonic() if at is None else at
+
+    def sending(self, chat: Hashable, at: float) -> None:
+        """A message to the chat began to be sent at `at` (from the outbox: a late reply). A
+        withheld question may be seen from then on, before the call returns, and even if it
+        fails (the platform may have executed it); until the outcome is known, `settled`
+        waits for it. A new question the person has been waiting for: what they type as it
+        arrives may be their last answer again (typed once more as nothing came), see
+        `after_doubled` (not for the same question asked again: its answer is taken)."""
+        known = self._at.get(chat)
+        if known is not None and known.mark == _WITHHELD:
+            known.mark = at
+            known.before_doubled = known.before_doubled or known.awaited
+        self._flights[chat] = self._flights.get(chat, 0) + 1
+
+    def sending_ended(self, chat: Hashable, at: float, outcome: str) -> None:
+        """How the send begun at `at` ended: "shown"; "refused" (the platform said it did not
+        take it: a question it counted as shown is withheld again); "unknown" (an error after
+        which it may or may not have been shown: it counts as shown)."""
+        left = self._flights.pop(chat, 0) - 1
+        if left > 0:
+            self._flights[chat] = left
+        known = self._at.get(chat)
+        if known is None or known.mark != at:
+            return  # not the send that made the chat's question count as shown
+        if outcome == "refused":
+            known.mark = _WITHHELD
+
+    async def settled(self, chat: Hashable, limit: float) -> None:
+        """Waits (at most `limit` seconds) until no message to the chat is being sent: what
+        an answer that arrived meanwhile answers depends on whether it was shown."""
+        deadline = time.monotonic() + limit
+        while chat in self._flights and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
 
     def early(self, chat: Hashable, arrived: float | None) -> bool:
         """Whether an update that came at `arrived` (a mark in the chat's order) came before

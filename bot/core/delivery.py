@@ -43,6 +43,7 @@ class _Batch:
 
     lease: dt.datetime
     pending: list[int]
+    claimed_at: dt.datetime  # what was due then was claimed
     sending: set[int] = field(default_factory=set)
     ours: set[int] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # lease changes vs. outcomes
@@ -67,6 +68,9 @@ class OutboxDispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = asyncio.Lock()
         self._due = asyncio.Event()
+        # chats whose message failed for now: (that row, when it is tried again); a message
+        # to the chat queued after the failure, claimed in a later batch, waits for it too
+        self._held: dict[tuple[str, str], tuple[int, dt.datetime]] = {}
 
     def _state(self) -> tuple[asyncio.Lock, asyncio.Event]:
         """The lock and the wake-up event of the running loop (tests run several loops one
@@ -185,7 +189,10 @@ class OutboxDispatcher:
         lease, claimed = await loop.run_in_executor(None, self._claim, limit)
         if not claimed:
             return 0
-        batch = _Batch(lease, pending=[row[0] for row in claimed])
+        if len(self._held) > 10_000:  # holds whose retry is past and whose chat went quiet
+            now = self.clock.now()
+            self._held = {chat: held for chat, held in self._held.items() if held[1] > now}
+        batch = _Batch(lease, [row[0] for row in claimed], lease - self._lease())
         chats: dict[tuple[str, str], list[tuple[int, str, str, dict[str, object], str]]] = {}
         for row in claimed:
             chats.setdefault((row[1], row[2]), []).append(row)
@@ -221,6 +228,7 @@ class OutboxDispatcher:
     ) -> None:
         loop = asyncio.get_running_loop()
         async with slots:
+            rows = await self._behind_failed(rows, batch)
             for n, (outbox_id, channel, chat_id, payload, name) in enumerate(rows):
                 if batch.ours is not None and outbox_id not in batch.ours:
                     batch.pending.remove(outbox_id)
@@ -241,6 +249,10 @@ class OutboxDispatcher:
                     retry_at = await loop.run_in_executor(
                         None, self._finish, outbox_id, error, batch.lease
                     )
+                if retry_at is not None:
+                    self._held[(channel, chat_id)] = (outbox_id, retry_at)
+                elif self._held.get((channel, chat_id), (None,))[0] == outbox_id:
+                    del self._held[(channel, chat_id)]
                 if retry_at is not None and n + 1 < len(rows):
                     # the chat's later messages wait for this one: never overtake it
                     later = [row[0] for row in rows[n + 1 :]]
@@ -251,6 +263,29 @@ class OutboxDispatcher:
                     for later_id in later:
                         batch.pending.remove(later_id)
                     return
+
+    async def _behind_failed(
+        self, rows: list[tuple[int, str, str, dict[str, object], str]], batch: _Batch
+    ) -> list[tuple[int, str, str, dict[str, object], str]]:
+        """A chat's rows queued after its message that failed for now, which is not in this
+        batch (its retry is not due yet), are postponed until that retry; the others."""
+        chat = (rows[0][1], rows[0][2])
+        held = self._held.get(chat)
+        if held is None:
+            return rows
+        failed, until = held
+        if until <= batch.claimed_at or any(row[0] == failed for row in rows):
+            del self._held[chat]  # it was due: claimed with these (first: older), or done
+            return rows
+        later = [row[0] for row in rows if row[0] > failed]
+        if later:
+            async with batch.lock:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, self._postpone, later, batch.lease, until
+                )
+            for later_id in later:
+                batch.pending.remove(later_id)
+        return [row for row in rows if row[0] < failed]
 
     async def run_forever(self, interval: float = 1.0) -> None:
         """Poll every `interval` seconds (rows enqueued by other processes, retries coming

@@ -248,7 +248,7 @@ class WeChatChannel:
         losing this one too is not silence."""
         if handled.late or not handled.reply:
             return PlainTextResponse(EMPTY)  # the reply is on its way by the outbox
-        self.core.shown.withheld((CHANNEL, cb.openid))
+        self.core.shown.withheld((CHANNEL, cb.openid), unseen=True)
         first = chunks(handled.reply, PASSIVE_MAX_BYTES)[0]
         if handled.resends + 1 >= self.limits.callback_tries:
             await self._enqueue(cb, [Reply(handled.reply)], "lost", late=True)
@@ -288,13 +288,21 @@ class WeChatChannel:
             media = inc.photo.removeprefix("wechat:") if inc.photo else None
             if media and self.fetch_media is not None and self.core.files_dir is not None:
                 inc = await self._copied(inc, media)
+            if inc.text:
+                # a late reply being sent: whether it reached the follower decides what this
+                # answers (a send WeChat refused leaves the question before open for it)
+                await self.core.shown.settled(chat, self.limits.http_timeout_seconds)
             if self.core.shown.early(chat, arrived):
                 inc = dataclasses.replace(inc, early=True)  # typed before the question showed
+            elif inc.text and self.core.shown.after_doubled(chat):
+                # the question may not have reached them (a send that failed uncertainly):
+                # the answer before, typed again, is a repeat
+                inc = dataclasses.replace(inc, after_double=True)
             replies = await self.core.step(inc, self._recorded_in(key))
             if replies:
                 # not shown until the answer is returned (or sent by the outbox): a message
                 # the follower sends meanwhile answers the question before
-                self.core.shown.withheld(chat)
+                self.core.shown.withheld(chat, question_of(replies))
             return replies
 
     async def _copied(self, inc: Incoming, media: str) -> Incoming:

@@ -81,8 +81,11 @@ def build(core: Core, settings: Settings) -> WeChatRuntime:
         threads=limits.api_threads,
     )
     follower_sender = WeChatSender(api, core.sessions, core.clock, limits)
-    follower_sender.delivered = lambda openid, at: core.shown.handed_if_withheld(
-        ("wechat", openid), at
+    # a late reply may be read from the moment its sending begins; what the follower types
+    # meanwhile is bound to a question once the send's outcome is known
+    follower_sender.sending = lambda openid, at: core.shown.sending(("wechat", openid), at)
+    follower_sender.sending_ended = lambda openid, at, outcome: core.shown.sending_ended(
+        ("wechat", openid), at, outcome
     )
     senders: dict[str, Sender] = {
         "wechat": follower_sender,

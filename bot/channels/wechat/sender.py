@@ -121,6 +121,12 @@ class WeChatSender:
         self.delivered: Callable[[str, float], None] = lambda _openid, _at: None
         # signed download links for documents (certificates' PDFs); None: a note instead
         self.links: FileLinks | None = None
+        # told when a message's first call to a follower begins (they may read it before
+        # the call returns, or WeChat may execute it and answer 502) and how its sending
+        # ended: "shown", "refused" (WeChat's error code or our own check: nothing of it was
+        # shown) or "unknown" (an HTTP or network error: it may have been)
+        self.sending: Callable[[str, float], None] = lambda _openid, _at: None
+        self.sending_ended: Callable[[str, float, str], None] = lambda _o, _at, _outcome: None
 
     def _reserve(self, openid: str) -> bool:
         with self.sessions() as session, session.begin():
@@ -141,23 +147,44 @@ class WeChatSender:
         started = time.monotonic()
         text = as_text([reply], links=self.links)
         loop = asyncio.get_running_loop()
+        handed: float | None = None  # when its first call began
+        calls, outcome = 0, "unknown"  # calls that went through; how it ended
+
+        def hand() -> float:
+            if handed is not None:
+                return handed
+            self.sending(openid, at := time.monotonic())
+            return at
+
         try:
             for n, piece in enumerate(chunks(text, TEXT_MAX_BYTES) if text else []):
                 if not await loop.run_in_executor(None, self._reserve, openid):
                     if n == 0:
                         return await self._outside_window(openid, text)
                     raise PermanentFailure("quota used up in the middle of a long message")
+                handed = hand()
                 await self._service(openid, lambda c, p=piece: c.message.send_text(openid, p))
+                calls += 1
             if reply.image_path:
                 if not await loop.run_in_executor(None, self._reserve, openid):
                     raise PermanentFailure("picture outside the 48-hour window (no template)")
                 media = await self.media.media_id(self.api, reply.image_path)
+                handed = hand()
                 await self._service(openid, lambda c: c.message.send_image(openid, media))
+            outcome = "shown"
             self.delivered(openid, started)
         except (PermanentFailure, TemporaryFailure):
+            outcome = "unknown" if calls else "refused"
             raise
         except Exception as exc:
+            # an error code is WeChat's answer that it did not take the call; an HTTP error
+            # (502: WeChat may have executed it) or a network error may have shown it
+            if not calls and isinstance(exc, WeChatClientException) and exc.errcode is not None:
+                outcome = "refused"
             raise classify(exc) from exc
+        finally:
+            if handed is not None:
+                self.sending_ended(openid, handed, outcome)
 
     async def _service(self, openid: str, call: Any) -> None:
         try:
