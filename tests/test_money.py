@@ -319,7 +319,9 @@ def test_payments_partial_and_validated(chat: Chat, core: Core, clock: FixedCloc
         assert ledger.received_by_enterprise(s, until=dt.date(2020, 11, 29)) == {
             eid: 100_000 * YUAN
         }
-        audited = s.scalars(select(AuditEntry).where(AuditEntry.action == "payment")).all()
+        audited = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "payment").order_by(AuditEntry.id)
+        ).all()
         assert [a.after["amount_fen"] for a in audited if a.after] == [100_000 * YUAN, 50_000_50]
 
     assert said(chat.say("admin", "/donation_cert"), "cert.usage")
