@@ -98,12 +98,18 @@ def _picked(ctx: Ctx) -> list[Option]:
     return found
 
 
-def _has_picks(_a: Answers, ctx: Ctx) -> bool:
+def _has_picks(a: Answers, ctx: Ctx) -> bool:
+    """Whether the split question applies: as the streamer's picks stood when the report
+    began (`start_answers`), so the other steps of the form need not ask the database; a
+    draft begun before that snapshot existed asks."""
+    if "has_picks" in a:
+        return a["has_picks"] == "1"
     return bool(_picked(ctx))
 
 
 def _splitting(a: Answers, ctx: Ctx) -> bool:
-    return a.get("split_wanted") == "yes" and _has_picks(a, ctx)
+    # the picks as they are now: one picked since the report began can be split onto too
+    return a.get("split_wanted") == "yes" and bool(_picked(ctx))
 
 
 def _form_answers(ctx: Ctx) -> Answers:
@@ -288,7 +294,10 @@ def refusal(ctx: Ctx) -> Reply | None:
 
 def start_answers(ctx: Ctx) -> Answers:
     options = _account_options(ctx, {})
-    return {"preset_account": options[0].value} if len(options) == 1 else {}
+    answers: Answers = {"has_picks": "1" if _picked(ctx) else "0"}
+    if len(options) == 1:
+        answers["preset_account"] = options[0].value
+    return answers
 
 
 def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:

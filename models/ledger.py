@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from models.donation_rules import DonationRules, Statement, donation
@@ -81,13 +81,15 @@ def reported_sales_by_enterprise(
     return {int(eid): int(total) for eid, total in session.execute(stmt)}
 
 
+# Built once: the money gate asks it at every command step outside a form.
+_UNAGREED_OF = select(Enterprise).where(
+    Enterprise.person_id == bindparam("person"), Enterprise.money_rules_agreed_at.is_(None)
+)
+
+
 def unagreed_enterprise_of(session: Session, person_id: int) -> Enterprise | None:
     """The person's enterprise if it has not agreed to the money rules yet."""
-    return session.scalars(
-        select(Enterprise).where(
-            Enterprise.person_id == person_id, Enterprise.money_rules_agreed_at.is_(None)
-        )
-    ).first()
+    return session.scalars(_UNAGREED_OF, {"person": person_id}).first()
 
 
 def put_off_since(session: Session, enterprise_id: int, start: dt.datetime) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     ForeignKey,
     UniqueConstraint,
+    bindparam,
     delete,
     func,
     insert,
@@ -122,19 +123,21 @@ def catalogue(
 
 
 # ----- a streamer's picks -----------------------------------------------------------------
+# Built once: the report form asks it in every step of a streamer with picks.
+_PICKED_IDS = (
+    select(ProductPick.product_id)
+    .join(Product, Product.id == ProductPick.product_id)
+    .where(
+        ProductPick.streamer_id == bindparam("streamer"),
+        Product.status == ReviewStatus.APPROVED.value,
+    )
+    .order_by(ProductPick.picked_at, ProductPick.id)
+)
+
+
 def picked_ids(session: Session, streamer_id: int) -> list[int]:
     """The streamer's picked products that can still be sold (approved), in pick order."""
-    return list(
-        session.scalars(
-            select(ProductPick.product_id)
-            .join(Product, Product.id == ProductPick.product_id)
-            .where(
-                ProductPick.streamer_id == streamer_id,
-                Product.status == ReviewStatus.APPROVED.value,
-            )
-            .order_by(ProductPick.picked_at, ProductPick.id)
-        )
-    )
+    return list(session.scalars(_PICKED_IDS, {"streamer": streamer_id}))
 
 
 def picks_of(session: Session, streamer_id: int) -> list[CatalogueRow]:
