@@ -271,6 +271,12 @@ class Choice(_Strict):
     label: str = Field(min_length=1, max_length=20)
 
 
+class Platform(Choice):
+    # the streamer form's questions only this platform's streamers are asked (音浪 and dou+
+    # are Douyin's); a question no platform names is asked of everybody
+    asks: list[str] = []
+
+
 class Products(_Strict):
     categories: list[str] = Field(min_length=1)
     priority_tags: list[Choice]
@@ -533,7 +539,7 @@ class FestivalConfig(_Strict):
     reports: Reports = Reports()
     turnover: TurnoverConfig
     products: Products
-    platforms: list[Choice] = Field(min_length=1)
+    platforms: list[Platform] = Field(min_length=1)
     committee: Committee = Committee()
     group_chats: list[GroupChat] = []
     conversation: ConversationConfig = ConversationConfig()
@@ -543,6 +549,10 @@ class FestivalConfig(_Strict):
     telegram: TelegramConfig = TelegramConfig()
     wechat: WeChatConfig = WeChatConfig()
     certificates: CertificatesConfig = CertificatesConfig()
+
+    def platform_questions(self) -> frozenset[str]:
+        """The questions asked only of streamers on a platform that names them."""
+        return frozenset(q for p in self.platforms for q in p.asks)
 
     def platform_label(self, key: str) -> str:
         return next((p.label for p in self.platforms if p.key == key), key)

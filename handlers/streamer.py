@@ -95,6 +95,19 @@ def _max_cumulative(ctx: Ctx) -> int:
     return ctx.config.plausibility.max_cumulative
 
 
+def _on_platform(name: str) -> Callable[[Answers, Ctx], bool]:
+    """A question some platforms ask (config `platforms[].asks`): asked when one of the
+    streamer's platforms names it, so a 京东直播-only streamer is not asked 音浪 or dou+."""
+
+    def asked(a: Answers, ctx: Ctx) -> bool:
+        if name not in ctx.config.platform_questions():
+            return True
+        chosen = {a.get("platform"), a.get("second_platform")}
+        return any(name in p.asks for p in ctx.config.platforms if p.key in chosen)
+
+    return asked
+
+
 def _show_platform(value: Any, ctx: Ctx) -> str:
     return ctx.config.platform_label(str(value))
 
@@ -150,6 +163,7 @@ FIELDS = (
         parse=f.count(units=(*COUNT_UNITS, "音浪")),
         show=f.show_int,
         heading="export.col.tips",
+        when=_on_platform("tips_income"),
     ),
     Field(
         "monthly_live_days",
@@ -214,6 +228,7 @@ FIELDS = (
         parse=f.money(),
         show=f.show_yuan,
         optional=True,
+        when=_on_platform("dou_plus_spend_fen"),
     ),
     Field(
         "conversion_rate",

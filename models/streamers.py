@@ -34,7 +34,8 @@ class Streamer(IdMixin, Base):
     phone: Mapped[str] = mapped_column(String(20))  # 联系电话, personal data
     followers: Mapped[int] = mapped_column(BigInteger)  # 粉丝量
     likes_received: Mapped[int] = mapped_column(BigInteger)  # 获赞量
-    tips_income: Mapped[int] = mapped_column(BigInteger)  # 直播音浪总收入 (音浪)
+    # 直播音浪总收入 (音浪): None when no platform of the streamer's asks it (config)
+    tips_income: Mapped[int | None] = mapped_column(BigInteger)
     monthly_live_days: Mapped[int]  # 月均直播有效天
     monthly_live_hours: Mapped[Decimal] = mapped_column(Numeric(6, 1))  # 月均直播有效时长
     cumulative_viewers: Mapped[int] = mapped_column(BigInteger)  # 累积观看人数
