@@ -76,6 +76,12 @@ def _declaration(raw: str, _ctx: Ctx, _a: Answers) -> str:
     raise ParseError("err.use_buttons")
 
 
+def _all_declared(value: Any, _ctx: Ctx, _a: Answers) -> None:
+    """不完全符合 is refused when it is chosen, with the reason (not at 确认提交)."""
+    if value != "yes":
+        raise ParseError("err.declaration_refused")
+
+
 def _declaration_prompt(ctx: Ctx, _a: Answers) -> dict[str, object]:
     items = [ctx.t(f"declare.{d}") for d in ctx.config.eligibility.declarations]
     # the revenue share the festival promises (information, from revenue.*)
@@ -253,6 +259,7 @@ FIELDS = (
         options=_declaration_options,
         parse=_declaration,
         prompt_params=_declaration_prompt,
+        check=_all_declared,
     ),
 )
 

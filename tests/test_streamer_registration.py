@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from bot.core.dispatcher import Core
 from models import AuditEntry, LiveAccount, Streamer, Unit
-from tests.chat import Chat
+from tests.catalog import said
+from tests.chat import Chat, form_answers
 from tests.committee_helpers import ANYUAN, PINGXIANG, XIANGDONG, make_contact
 from tests.flows import STREAMER_HEAD, streamer_lines
 
@@ -124,13 +125,18 @@ def test_an_account_name_cannot_be_registered_twice(chat: Chat) -> None:
 
 
 def test_self_declarations_required(chat: Chat, core: Core) -> None:
+    """不完全符合 is refused when chosen, with the reason; the question stays; nothing stored."""
     lines = streamer_lines("条件不符")
     out = chat.run("c", [*lines[:-1], "不完全符合"])
-    assert "收到" not in out
-    out = chat.say("c", "确认提交")
-    assert "需满足全部推荐条件" in out
+    assert said(out, "err.declaration_refused")
+    assert (chat.last[-1].question or "").endswith("['declarations']")
+    assert "declarations" not in form_answers(core, "c")
+    out = chat.say("c", "确认提交")  # not a button of this question
+    assert not said(out, "form.summary_hint")
     with core.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Streamer)) == 0
+    out = chat.say("c", "以上全部属实")  # all met after all: on to the summary
+    assert "【主播报名信息确认】" in out
 
 
 def test_a_public_unit_link_fixes_the_unit_but_is_a_self_recommendation(
@@ -163,3 +169,23 @@ def test_changing_the_city_in_the_summary_asks_the_county_again(chat: Chat, core
     with core.sessions() as s:
         unit = s.get(Unit, s.scalar(select(Streamer.unit_id)))
         assert unit is not None and unit.name == "东湖区"
+
+
+def test_back_still_works_after_a_draft_is_continued(chat: Chat, core: Core) -> None:
+    """/start (or /me) in the middle of the form, then 继续填写: 返回 goes to the question
+    before, as it would have without the break (the way back is rebuilt from the answers)."""
+    lines = streamer_lines("返回测试")
+    chat.run("r", lines[:14])  # up to 月均直播有效时长
+    chat.say("r", "/me")
+    chat.run("r", ["/start", "主播报名"])
+    out = chat.say("r", "继续填写")
+    assert (chat.last[-1].question or "").endswith("['monthly_live_hours']")
+    assert "返回" in out
+    out = chat.say("r", "返回")
+    assert not said(out, "form.at_start")
+    assert (chat.last[-1].question or "").endswith("['monthly_live_days']")
+    chat.say("r", "返回")
+    assert (chat.last[-1].question or "").endswith("['tips_income']")
+    chat.say("r", "21")  # a new answer on the way back, then on as before
+    assert form_answers(core, "r")["tips_income"] == 21
+    assert (chat.last[-1].question or "").endswith("['monthly_live_days']")

@@ -241,6 +241,8 @@ class FormEngine:
             if field.multi:
                 return self._on_multi(ctx, form, field, action)
             value = self._read(ctx, field, action, self._scope(st["answers"], cursor))
+            if field.check is not None:
+                field.check(value, ctx, self._scope(st["answers"], cursor))
         except ParseError as err:
             return [Reply(ctx.t(err.key, **err.params)), self._prompt(ctx, form, cursor)]
         unusual = field.confirm_above(ctx) if field.confirm_above else None
@@ -343,8 +345,26 @@ class FormEngine:
             st.setdefault("after_group", "edit" if mode == "edit" else "ask")
             st["mode"], st["cursor"] = "more", nxt
             return [self._more_prompt(ctx, form)]
+        if resume:
+            st["stack"] = self._path_to(ctx, form, answers, nxt[0])
         st["cursor"] = nxt
         return [self._prompt(ctx, form, nxt)]
+
+    def _path_to(self, ctx: Ctx, form: Form, answers: Answers, name: str) -> list[Cursor]:
+        """The questions answered before `name`, as 返回 would go through them: a draft
+        continued later keeps only its answers, so its way back is rebuilt from them (a group
+        goes back to its "add another?" question)."""
+        path: list[Cursor] = []
+        for f in form.applicable(answers, ctx):
+            if f.name == name:
+                break
+            if f.name not in answers:
+                continue
+            if f.group is None:
+                path.append([f.name])
+            elif answers[f.name]:
+                path.append([f.name, len(answers[f.name]) - 1, None])
+        return path[-60:]
 
     def _next_cursor(
         self, ctx: Ctx, form: Form, answers: Answers, after: Cursor | None, mode: str

@@ -67,6 +67,10 @@ class Field:
     # A value above this (from the config) is possible but unusual: the person is asked to
     # confirm it ("确认是 12,345,678 吗？") before it is taken.
     confirm_above: Callable[[Ctx], float] | None = None
+    # A check of the answer however it came (a button, a label or number typed, parsed
+    # text): raises ParseError with the reason, so the question is asked again at once
+    # instead of the answer being refused only at 确认提交.
+    check: Callable[[Any, Ctx, Answers], None] | None = None
 
     def skippable(self, ctx: Ctx) -> bool:
         return self.optional(ctx) if callable(self.optional) else self.optional
