@@ -247,7 +247,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     ctx.session.flush()
     _store_products(ctx, ent, a.get("products", []), checked["products"], status, unit_changed)
     ent.status = rules.enterprise_status(p.status for p in repo.products_of(ctx.session, ent.id))
-    repo.audit(
+    version = repo.audit_now(
         ctx.session,
         now,
         ctx.person_id,
@@ -258,7 +258,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         after=snapshot(ctx, ent),
     )
     name = checked["name"]
-    notify.submitted(ctx, "enterprise", ent.id, name, unit.id, status, reviewers.people)
+    notify.submitted(ctx, "enterprise", ent.id, name, unit.id, status, version, reviewers.people)
     return [
         ctx.reply(
             "enterprise.submitted",

@@ -31,13 +31,15 @@ def submitted(
     title: str,
     unit_id: int,
     status: str,
+    version: int,
     reviewers: Reviewers | None = None,
 ) -> None:
     """A registration was submitted or resubmitted: tell the committee and the unit contacts
-    (`reviewers` when the caller has looked them up already)."""
+    (`reviewers` when the caller has looked them up already). `version`: the audit entry of
+    this submission, so each submission is told once and a later one always is (a clock
+    time would repeat on a rehearsal clock started again at the same time)."""
     unit = unit_info_by_id(ctx, unit_id)
     unit_name = unit.full_name if unit else ""
-    stamp = ctx.clock.now().isoformat(timespec="seconds")
     if reviewers is None:
         reviewers = reviewers_of_unit_with_locale(ctx.session, unit_id)
     notices = []
@@ -54,7 +56,7 @@ def submitted(
             id=item_id,
         )
         button = Button(translate(locale, "btn.pending"), "*:cmd:review")
-        key = f"submitted:{kind}:{item_id}:{status}:{stamp}:{person_id}"
+        key = f"submitted:{kind}:{item_id}:v{version}:{person_id}"
         notices.append((person_id, key, Reply(text, ((button,),))))
     ctx.outbox.to_people(notices)
 

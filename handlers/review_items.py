@@ -167,7 +167,7 @@ def decide(ctx: Ctx, item: Item, approve: bool, reason: str, seen: str | None) -
     action = (
         "reject" if not approve else ("recommend" if new == rules.PENDING_REVIEW else "approve")
     )
-    repo.audit(
+    version = repo.audit_now(
         ctx.session,
         now,
         ctx.person_id,
@@ -178,7 +178,7 @@ def decide(ctx: Ctx, item: Item, approve: bool, reason: str, seen: str | None) -
         after={"status": new},
         note=reason or None,
     )
-    _after_decision(ctx, item, before, new, reason)
+    _after_decision(ctx, item, before, new, reason, version)
     return ctx.reply(f"review.done_{action}", title=item.title, status=ctx.t(f"status.{new}"))
 
 
@@ -190,8 +190,9 @@ def _changed(ctx: Ctx, item: Item) -> Reply:
     )
 
 
-def _after_decision(ctx: Ctx, item: Item, before: str, new: str, reason: str) -> None:
-    stamp = f"{KINDS[item.kind]}:{item.row.id}:{new}:{ctx.clock.now().isoformat()}"
+def _after_decision(ctx: Ctx, item: Item, before: str, new: str, reason: str, version: int) -> None:
+    # keyed by the decision's audit entry: each decision told once, a later one always
+    stamp = f"{KINDS[item.kind]}:{item.row.id}:{new}:v{version}"
     if isinstance(item.row, Product):
         ent = ctx.session.get(Enterprise, item.row.enterprise_id)
         if ent is not None:
@@ -202,7 +203,7 @@ def _after_decision(ctx: Ctx, item: Item, before: str, new: str, reason: str) ->
         notify.to_person(
             ctx, item.owner, f"decision:{stamp}", "notice.recommended", title=item.title
         )
-        notify.submitted(ctx, KINDS[item.kind], item.row.id, item.title, item.unit_id, new)
+        notify.submitted(ctx, KINDS[item.kind], item.row.id, item.title, item.unit_id, new, version)
     elif new == rules.APPROVED:
         notify.to_person(ctx, item.owner, f"decision:{stamp}", "notice.approved", title=item.title)
     else:

@@ -353,6 +353,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
 
     values = schemas.row_values(checked, Streamer)
     before: dict[str, Any] | None = None
+    before_status: str | None = None
     if streamer_id is None:
         counted_before = False
         status = start(reg.recommendation)
@@ -371,10 +372,11 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         streamer_id = repo.insert_streamer(session, row, wanted)
         after = _answers(ctx, row, list(wanted.items()))
     else:
+        before_status = ctx.session.get_one(Streamer, streamer_id).status
         status, counted_before, before, after = _edit(
             ctx, streamer_id, checked, values, unit, start
         )
-    repo.audit_now(
+    version = repo.audit_now(
         session,
         now,
         ctx.person_id,
@@ -384,8 +386,19 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         before=_jsonable(before),
         after=_jsonable(after),
     )
+    if before is not None and status == before_status and status == rules.APPROVED:
+        # an approved registration edited where review is not needed (a phone number, a
+        # figure): it stays approved, nobody is asked to review it again
+        return [ctx.reply("streamer.updated", status=ctx.t(f"status.{status}"))]
     notify.submitted(
-        ctx, "streamer", streamer_id, checked["account_name"], unit.id, status, reviewers.people
+        ctx,
+        "streamer",
+        streamer_id,
+        checked["account_name"],
+        unit.id,
+        status,
+        version,
+        reviewers.people,
     )
     if status in rules.COUNTED and not counted_before:
         notify.quota_exceeded(ctx, unit.id, only="streamers", reviewers=reviewers.people)

@@ -171,7 +171,7 @@ def audit(
     )
 
 
-_INSERT_AUDIT = insert(AuditEntry)
+_INSERT_AUDIT = insert(AuditEntry).returning(AuditEntry.id)
 
 
 def audit_now(
@@ -183,19 +183,26 @@ def audit_now(
     entity_id: int,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
-) -> None:
+    note: str | None = None,
+) -> int:
     """audit(), written at once with a prebuilt statement: for a step that has written
-    already (it holds the write lock anyway) and runs for everyone (the submit step)."""
-    session.connection().execute(
-        _INSERT_AUDIT,
-        {
-            "at": at,
-            "actor_person_id": actor,
-            "action": action,
-            "entity": entity,
-            "entity_id": entity_id,
-            "before": before,
-            "after": after,
-            "note": None,
-        },
+    already (it holds the write lock anyway) and runs for everyone (the submit step). Returns
+    the entry's id: a submission's version, which notices about it are keyed by."""
+    entry_id: int = (
+        session.connection()
+        .execute(
+            _INSERT_AUDIT,
+            {
+                "at": at,
+                "actor_person_id": actor,
+                "action": action,
+                "entity": entity,
+                "entity_id": entity_id,
+                "before": before,
+                "after": after,
+                "note": note,
+            },
+        )
+        .scalar_one()
     )
+    return entry_id

@@ -311,3 +311,54 @@ def test_a_command_in_the_middle_of_a_form_says_the_draft_is_kept(chat: Chat) ->
     again = chat.say("new", "/register")  # the same form: its own draft prompt says it
     assert said(again, "form.draft_found", title=label("form.name.streamer"))
     assert not said(again, "form.left_draft", title=label("form.name.streamer"))
+
+
+def test_editing_the_phone_of_an_approved_registration_keeps_it_approved(
+    chat: Chat, core: Core
+) -> None:
+    """Only the phone changes: still approved, "updated", and no reviewer is asked again; a
+    key field (the account) changing goes back to review, and that notice does go out."""
+    sid = register(chat)
+    chat.say("admin", f"/approve streamer {sid}")
+    chat.deliver()
+    chat.say("s", "/me")
+    chat.press("s", EDIT)
+    chat.press("s", label("btn.edit_field", label=label("label.phone")))
+    chat.say("s", "139 0000 2222")
+    out = chat.say("s", label("btn.confirm"))
+    assert said(out, "streamer.updated", status=label("status.approved"))
+    streamer = streamer_of(core, "s")
+    assert (streamer.status, streamer.phone) == ("approved", "13900002222")
+    assert not said(chat.deliver(), "notice.submitted_streamer", title="小明的果园")
+    assert audit_actions(core) == ["register", "approve", "edit"]
+
+    chat.say("s", "/me")
+    chat.press("s", EDIT)
+    chat.press("s", label("btn.edit_field", label=label("label.account_name")))
+    chat.say("s", "小明的新果园")
+    out = chat.say("s", label("btn.confirm"))
+    assert said(out, "streamer.submitted", account="小明的新果园")
+    assert streamer_of(core, "s").status == "pending_review"
+    assert "小明的新果园" in chat.deliver()
+
+
+def test_each_resubmission_is_told_even_at_the_same_clock_time(chat: Chat, core: Core) -> None:
+    """Notices are keyed by the submission (its audit entry), not by the time to the second:
+    the tests' clock stands still, like a rehearsal clock started again at the same time."""
+    chat.say("admin", "/help")  # the committee admin (from the config) is known from now on
+    sid = register(chat)
+    first = chat.deliver()
+    assert "小明的果园" in first
+    for followers in ("2万", "3万"):
+        chat.say("admin", f"/reject streamer {sid} 截图不清晰")
+        chat.deliver()
+        chat.say("s", "/me")
+        chat.press("s", EDIT)
+        chat.press("s", label("btn.edit_field", label=label("label.followers")))
+        chat.say("s", followers)
+        chat.say("s", label("btn.confirm"))
+        assert "小明的果园" in chat.deliver(), followers
+    with core.sessions() as s:
+        key = OutboxMessage.idempotency_key
+        keys = list(s.scalars(select(key).where(key.like("submitted:%"))))
+    assert len(keys) == len(set(keys)) == 3
