@@ -205,11 +205,18 @@ def snapshot(ctx: Ctx, ent: Enterprise) -> dict[str, Any]:
             "priority_tag": p.priority_tag or NO_TAG,
         }
         for p in repo.products_of(ctx.session, ent.id)
-        if p.status != ReviewStatus.WITHDRAWN
+        if p.status != ReviewStatus.WITHDRAWN or _withdrawn_with(ent, p)
     ]
     if ent.money_rules_agreed_at is not None:
         data["money_rules"] = AGREE
     return data
+
+
+def _withdrawn_with(ent: Enterprise, p: Product) -> bool:
+    """A product withdrawn together with its whole enterprise (/me 撤回企业报名, one
+    moment for both): editing the enterprise brings it back; a product removed in an
+    earlier edit stays removed."""
+    return ent.status == ReviewStatus.WITHDRAWN and p.updated_at == ent.updated_at
 
 
 def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:

@@ -11,6 +11,9 @@ flowchart LR
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 from bot.core.context import Ctx
 from bot.core.i18n import fmt_int, fmt_minutes, fmt_yuan
 from bot.core.messages import Button, Reply
@@ -59,9 +62,12 @@ def me(ctx: Ctx) -> list[Reply]:
     if e is not None:
         products = repo.products_of(ctx.session, e.id)
         lines = [ctx.t("me.enterprise", name=e.name, status=ctx.t(f"status.{e.status}"))]
-        lines += [
-            ctx.t("me.product", name=p.name, status=ctx.t(f"status.{p.status}")) for p in products
-        ]
+        if products:
+            lines.append(ctx.t("me.product_counts", **_product_counts(p.status for p in products)))
+        for p in products:
+            lines.append(ctx.t("me.product", name=p.name, status=ctx.t(f"status.{p.status}")))
+            if p.status == ReviewStatus.REJECTED and p.reject_reason:
+                lines.append(ctx.t("me.product_reason", reason=p.reject_reason))
         # the donation rule, and the statement once a turnover is reported
         if e.money_rules_agreed_at is None:
             lines.append(ctx.t("money.me_not_agreed"))
@@ -70,21 +76,34 @@ def me(ctx: Ctx) -> list[Reply]:
         if row is not None and (row.turnover_status or row.received_fen):
             lines.append(donations.statement_text(ctx.locale, row))
         buttons = [ctx.button("btn.edit_enterprise", "me:edit_enterprise")]
+        if e.status != ReviewStatus.WITHDRAWN:
+            buttons.append(ctx.button("btn.withdraw_enterprise", "me:withdraw_enterprise"))
         replies.append(Reply("\n".join(lines), (tuple(buttons),), numbered=True))
     return replies
+
+
+def _product_counts(statuses: Iterable[str]) -> dict[str, int]:
+    """The enterprise's products by where they stand: approved, waiting (for the unit or the
+    committee), rejected (withdrawn ones are in none)."""
+    counts = Counter(statuses)
+    return {
+        "approved": counts[ReviewStatus.APPROVED],
+        "waiting": counts[ReviewStatus.PENDING_REVIEW] + counts[ReviewStatus.PENDING_UNIT],
+        "rejected": counts[ReviewStatus.REJECTED],
+    }
 
 
 def me_flow(ctx: Ctx) -> list[Reply]:
     """Buttons of /me: edit opens the form at its summary; withdraw asks to confirm."""
     action = ctx.action or ""
-    confirming = ctx.state.data.get("me_step") == "withdraw"
+    confirming = ctx.state.data.get("me_step")  # "withdraw" or "withdraw_enterprise"
     ctx.state.clear()
     if ctx.extra.get("reprompt"):  # after /help or a stale button: the same question again
-        return [_withdraw_question(ctx)] if confirming else me(ctx)
+        return [_withdraw_question(ctx, confirming)] if confirming else me(ctx)
     if not action.startswith("me:"):
         # typed text or a sticker is no answer here: say what is expected, then ask again
         hint = ctx.reply("err.use_buttons")
-        return [hint, _withdraw_question(ctx)] if confirming else [hint, *me(ctx)]
+        return [hint, _withdraw_question(ctx, confirming)] if confirming else [hint, *me(ctx)]
     if action == "me:edit_streamer":
         s = repo.streamer_of_person(ctx.session, ctx.person_id)
         if s is not None:
@@ -94,7 +113,11 @@ def me_flow(ctx: Ctx) -> list[Reply]:
         if e is not None:
             return ctx.forms.start(ctx, enterprise.FORM, enterprise.snapshot(ctx, e), editing=e.id)
     if action == "me:withdraw_streamer":
-        return [_withdraw_question(ctx)]
+        return [_withdraw_question(ctx, "withdraw")]
+    if action == "me:withdraw_enterprise":
+        return [_withdraw_question(ctx, "withdraw_enterprise")]
+    if action == "me:withdraw_enterprise_yes":
+        return _withdraw_enterprise(ctx)
     if action == "me:withdraw_yes":
         s = repo.streamer_of_person(ctx.session, ctx.person_id)
         if s is not None and s.status != ReviewStatus.WITHDRAWN:
@@ -116,19 +139,48 @@ def me_flow(ctx: Ctx) -> list[Reply]:
     return me(ctx)
 
 
-def _withdraw_question(ctx: Ctx) -> Reply:
+def _withdraw_question(ctx: Ctx, step: str) -> Reply:
     ctx.state.flow = "me"
-    ctx.state.data["me_step"] = "withdraw"  # so that it is the question asked again
+    ctx.state.data["me_step"] = step  # so that it is the question asked again
+    enterprise_step = step == "withdraw_enterprise"
     return Reply(
-        ctx.t("me.withdraw_confirm"),
+        ctx.t("me.withdraw_enterprise_confirm" if enterprise_step else "me.withdraw_confirm"),
         (
             (
-                ctx.button("btn.withdraw_yes", "me:withdraw_yes"),
+                ctx.button(
+                    "btn.withdraw_yes",
+                    "me:withdraw_enterprise_yes" if enterprise_step else "me:withdraw_yes",
+                ),
                 ctx.button("btn.keep_registration", "me:keep"),
             ),
         ),
         numbered=True,
     )
+
+
+def _withdraw_enterprise(ctx: Ctx) -> list[Reply]:
+    """The enterprise and every product of it withdrawn (out of the catalogue and review);
+    editing it later resubmits it, as a withdrawn streamer's registration."""
+    e = repo.enterprise_of_person(ctx.session, ctx.person_id)
+    if e is None or e.status == ReviewStatus.WITHDRAWN:
+        return me(ctx)
+    now = ctx.clock.now()
+    products = repo.products_of(ctx.session, e.id)
+    repo.audit(
+        ctx.session,
+        now,
+        ctx.person_id,
+        "withdraw",
+        "enterprise",
+        e.id,
+        before={"status": e.status, "products": {str(p.id): p.status for p in products}},
+        after={"status": "withdrawn"},
+    )
+    for p in products:  # the same moment as the enterprise's (see enterprise._withdrawn_with)
+        if p.status != ReviewStatus.WITHDRAWN:  # one removed earlier stays as it was
+            p.status, p.updated_at = ReviewStatus.WITHDRAWN.value, now
+    e.status, e.updated_at = ReviewStatus.WITHDRAWN.value, now
+    return [ctx.reply("me.enterprise_withdrawn", name=e.name)]
 
 
 def reports(ctx: Ctx) -> list[Reply]:

@@ -16,6 +16,7 @@ NOT_ALLOWED = line("err.not_allowed")
 STALE = line("err.stale_button")
 EDIT, WITHDRAW = label("btn.edit_streamer"), label("btn.withdraw")
 EDIT_ENTERPRISE = label("btn.edit_enterprise")
+WITHDRAW_ENTERPRISE = label("btn.withdraw_enterprise")
 WITHDRAW_YES, KEEP = label("btn.withdraw_yes"), label("btn.keep_registration")
 CONFIRM_WITHDRAW = line("me.withdraw_confirm") + buttons(WITHDRAW_YES, KEEP)
 
@@ -160,10 +161,12 @@ def test_products_are_reviewed_one_by_one(chat: Chat, core: Core) -> None:
         assert s.get(Enterprise, ent_id).status == "approved"  # type: ignore[union-attr]
     assert chat.say("ent", "/me") == (
         line("me.enterprise", name="萍乡绿源农业有限公司", status=label("status.approved"))
+        + line("me.product_counts", approved=1, waiting=0, rejected=1)
         + line("me.product", name="莲花血鸭", status=label("status.rejected"))
+        + line("me.product_reason", reason="不在扶贫目录内")
         + line("me.product", name="安源脐橙", status=label("status.approved"))
         + line("money.rule_donation", rate="5", threshold="100,000", share="50")
-        + buttons(EDIT_ENTERPRISE)
+        + buttons(EDIT_ENTERPRISE, WITHDRAW_ENTERPRISE)
     )
 
 
@@ -362,3 +365,23 @@ def test_each_resubmission_is_told_even_at_the_same_clock_time(chat: Chat, core:
         key = OutboxMessage.idempotency_key
         keys = list(s.scalars(select(key).where(key.like("submitted:%"))))
     assert len(keys) == len(set(keys)) == 3
+
+
+def test_an_enterprise_withdraws_itself_and_its_products(chat: Chat, core: Core) -> None:
+    chat.run("ent", [*enterprise_two_products(), "确认提交"])
+    chat.say("ent", "/me")
+    assert said(chat.press("ent", WITHDRAW_ENTERPRISE), "me.withdraw_enterprise_confirm")
+    assert said(chat.say("ent", "你好"), "err.use_buttons")  # the same question again
+    out = chat.press("ent", WITHDRAW_YES)
+    assert said(out, "me.enterprise_withdrawn", name="萍乡绿源农业有限公司")
+    with core.sessions() as s:
+        assert s.scalars(select(Enterprise.status)).one() == "withdrawn"
+        assert set(s.scalars(select(Product.status))) == {"withdrawn"}
+    assert audit_actions(core)[-1] == "withdraw"
+    out = chat.say("ent", "/me")
+    assert WITHDRAW_ENTERPRISE not in out and EDIT_ENTERPRISE in out
+    chat.press("ent", EDIT_ENTERPRISE)
+    out = chat.say("ent", label("btn.confirm"))
+    with core.sessions() as s:
+        assert s.scalars(select(Enterprise.status)).one() != "withdrawn", out
+        assert "withdrawn" not in set(s.scalars(select(Product.status)))
