@@ -313,10 +313,11 @@ def test_edit_from_me_keeps_product_rows_and_withdraws_a_deleted_one(
         assert len(edit.before["products"]) == 2 and len(edit.after["products"]) == 1
     assert chat.say("ent", "/me") == (
         "【企业报名】萍乡绿源农业有限公司，状态：待审核\n"
+        "  产品：已通过 0 个，待审核 1 个，未通过 0 个\n"
         "  · 产品「莲花血鸭」：已撤回\n"
         "  · 产品「安源脐橙」：待审核\n"
         + line("money.rule_donation", rate="5", threshold="100,000", share="50")
-        + "  [1] 修改企业登记\n"
+        + "  [1] 修改企业登记  [2] 撤回企业报名\n"
     )
 
 
