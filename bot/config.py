@@ -43,6 +43,9 @@ class LocaleConfig(_Strict):
 class Calendar(_Strict):
     timezone: str = "Asia/Shanghai"
     registration_deadline: dt.date
+    # after the deadline people cannot register themselves (units' and the committee's late
+    # entries still can be added, marked late); false: self-registration stays open
+    registration_closes: bool = True
     review_until: dt.date
     warmup_start: dt.date
     warmup_end: dt.date

@@ -20,7 +20,17 @@ from __future__ import annotations
 from bot.core.context import Ctx
 from bot.core.messages import Button, Reply
 from bot.core.parsers import normalize
-from handlers import claim, enterprise, import_chat, invite, money, report, streamer, turnover
+from handlers import (
+    claim,
+    enterprise,
+    import_chat,
+    invite,
+    money,
+    registration_window,
+    report,
+    streamer,
+    turnover,
+)
 from models import repo
 from models.units import unit_by_code, unit_by_rec_token
 
@@ -42,7 +52,11 @@ def menu(ctx: Ctx) -> Reply:
         # after the live period: the enterprise reports its festival turnover
         buttons.insert(len(buttons) - 2, ctx.button("menu.turnover", "cmd:turnover"))
     rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
-    return Reply(ctx.t("menu.title", festival=ctx.config.festival.name), rows, numbered=True)
+    text = ctx.t("menu.title", festival=ctx.config.festival.name)
+    left = registration_window.menu_line(ctx)
+    if left:
+        text = f"{left}\n{text}"
+    return Reply(text, rows, numbered=True)
 
 
 def start(ctx: Ctx) -> list[Reply]:
@@ -183,6 +197,10 @@ def register_streamer(ctx: Ctx) -> list[Reply]:
             ctx.reply("streamer.already", status=ctx.t(f"status.{existing.status}")),
             Reply(ctx.t("me.hint"), ((ctx.button("menu.me", "cmd:me"),),), numbered=True),
         ]
+    closed = registration_window.refusal(ctx)
+    if closed is not None:
+        ctx.state.data.pop("preset", None)
+        return [closed]
     gate = _needs_privacy(ctx, "register")
     if gate:
         return gate
@@ -197,6 +215,9 @@ def register_enterprise(ctx: Ctx) -> list[Reply]:
             ctx.reply("enterprise.already", name=existing.name),
             Reply(ctx.t("me.hint"), ((ctx.button("menu.me", "cmd:me"),),), numbered=True),
         ]
+    closed = registration_window.refusal(ctx)
+    if closed is not None:
+        return [closed]
     return _needs_privacy(ctx, "enterprise") or ctx.forms.start(ctx, enterprise.FORM)
 
 

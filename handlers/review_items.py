@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from bot.core.context import Ctx
 from bot.core.i18n import fmt_int, fmt_local, fmt_yuan, mask_phone
 from bot.core.messages import Reply
-from handlers import notify
+from handlers import notify, registration_window
 from models import Enterprise, Product, Streamer, Unit, repo, reviews
 from models import review_rules as rules
 from models.units import unit_full_name
@@ -131,6 +131,8 @@ def card(ctx: Ctx, item: Item) -> str:
             )
     if item.row.status == rules.REJECTED and item.row.reject_reason:
         lines.append(ctx.t("me.reason", reason=item.row.reject_reason))
+    if registration_window.is_late(item.row.created_at, ctx):  # added after the deadline
+        lines.append(ctx.t("review.card_late", deadline=ctx.config.calendar.registration_deadline))
     return "\n".join(lines)
 
 

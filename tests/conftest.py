@@ -82,7 +82,11 @@ def config() -> FestivalConfig:
     # Tests copy pictures whatever the host's free disk (CI machines have run with a few
     # hundred MB); the free-disk floor has tests of its own.
     uploads = shipped.uploads.model_copy(update={"min_free_mb": 0})
-    return shipped.model_copy(update={"uploads": uploads})
+    # Most tests register people on the live month's clock (LIVE_NOW), after the
+    # registration deadline, as a unit's late entry would be: self-registration stays open
+    # here; tests/test_registration_window.py checks it closing with the shipped setting.
+    calendar = shipped.calendar.model_copy(update={"registration_closes": False})
+    return shipped.model_copy(update={"uploads": uploads, "calendar": calendar})
 
 
 @pytest.fixture(scope="session")
