@@ -156,7 +156,7 @@ def run_one(name: str, users: int, db_url: str | None, work: Path) -> Result:
             **os.environ,
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_API_BASE_URL": fake.base_url,
-            "BOT_CLOCK": "2020-11-02T20:00",
+            "BOT_CLOCK": "2020-10-15T20:00",  # sign-up: before the deadline
         }
         env.pop("TELEGRAM_WEBHOOK_URL", None)
         if name == "ours":
@@ -337,7 +337,7 @@ def fault_run(name: str, users: int, rate: float, work: Path) -> str:
             **os.environ,
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_API_BASE_URL": fake.base_url,
-            "BOT_CLOCK": "2020-11-02T20:00",
+            "BOT_CLOCK": "2020-10-15T20:00",  # sign-up: before the deadline
         }
         db = work / f"fault_ours{users}.db"
         pickle_path = work / f"fault_plain{users}.pickle"

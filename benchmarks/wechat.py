@@ -63,7 +63,8 @@ async def serve(url: str, port: int) -> None:
     from tests.fake_wechat import settings_for
 
     config = load_config(ROOT / "config.yaml")
-    clock = Clock(config.calendar.tz, parse_start("2020-11-02T20:00", config.calendar.tz))
+    # sign-up: before the registration deadline
+    clock = Clock(config.calendar.tz, parse_start("2020-10-15T20:00", config.calendar.tz))
     engine = make_engine(url)
     prepare_database(engine, config, clock)
     core = Core(config, engine, clock, ROUTES)

@@ -60,6 +60,9 @@ def test_done_when_walkthrough(tmp_path: Path) -> None:
         "/pending",
         "/approve streamer 1",
         "/approve enterprise 1",
+    ]
+    # the live month: a second run on the same database, as the README says
+    live = [
         "/as me",
         "/report",
         "今天 11-02",
@@ -82,25 +85,30 @@ def test_done_when_walkthrough(tmp_path: Path) -> None:
         "/reports",
     ]
     db = tmp_path / "walk.db"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{db}",
-        "BOT_CLOCK": "2020-11-02T20:00",
-        "CONSOLE_USER": "me",
-    }
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    out = proc.stdout
-    assert proc.returncode == 0, proc.stderr
+
+    def run(clock: str, script: list[str]) -> str:
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{db}",
+            "BOT_CLOCK": clock,
+            "CONSOLE_USER": "me",
+        }
+        env.pop("TELEGRAM_BOT_TOKEN", None)
+        proc = subprocess.run(
+            [sys.executable, "-m", "bot"],
+            input="\n".join(script) + "\n",
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    # sign-up before the registration deadline (2020-10-19), reports in the live month
+    out = run("2020-10-15T20:00", lines) + run("2020-11-02T20:00", live)
     assert "报名需要粉丝量 1,000 以上，你填写的是 800" in out
     assert "报名已提交！账号：小明的果园" in out
     assert "企业报名已提交！萍乡小满农业有限公司，共 2 个产品" in out
