@@ -29,6 +29,9 @@ def new_code() -> str:
 
 
 def show_code(code: str) -> str:
+    """A code as printed (ABCD-EFGH); something typed that cannot be one is shown as typed."""
+    if len(code) != CODE_LENGTH:
+        return code if len(code) <= 24 else code[:24] + "…"
     return f"{code[:4]}-{code[4:]}"
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from bot.config import FestivalConfig
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, FieldError, Form
-from bot.core.i18n import fmt_local, fmt_yuan, translate
+from bot.core.i18n import fmt_local, fmt_typed, fmt_yuan, translate
 from bot.core.messages import Reply
 from bot.core.parsers import ParseError, normalize, parse_date, parse_money_fen, parse_text
 from handlers import export, money, notify, xlsx
@@ -226,7 +226,7 @@ def payment(ctx: Ctx) -> list[Reply]:
         return [ctx.reply("payment.usage")]
     ent = _enterprise_arg(ctx, parts[0])
     if ent is None:
-        return [ctx.reply("donations.no_enterprise", id=parts[0][:18])]
+        return [ctx.reply("donations.no_enterprise", id=fmt_typed(parts[0]))]
     try:
         amount = parse_money_fen(parts[1], max_yuan=ctx.config.turnover.max_yuan)
     except ParseError as err:
@@ -296,7 +296,7 @@ def donation_cert(ctx: Ctx) -> list[Reply]:
         return [ctx.reply("cert.usage")]
     ent = _enterprise_arg(ctx, parts[0])
     if ent is None:
-        return [ctx.reply("donations.no_enterprise", id=parts[0][:18])]
+        return [ctx.reply("donations.no_enterprise", id=fmt_typed(parts[0]))]
     try:
         number = parse_text(parts[1], max_len=CERT_MAX)
     except ParseError as err:

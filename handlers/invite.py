@@ -48,7 +48,9 @@ def _for_contact(field: Field) -> Field:
     def when(a: Answers, ctx: Ctx) -> bool:
         return a.get("role") == "unit_contact" and (inner is None or inner(a, ctx))
 
-    return dataclasses.replace(field, when=when)
+    # the committee chooses another unit, not "your recommending unit"
+    prompt = "ask.invite_unit_group" if field.name == "unit_group" else field.prompt
+    return dataclasses.replace(field, when=when, prompt=prompt)
 
 
 def _confirm(ctx: Ctx, a: Answers) -> list[Reply]:
@@ -157,7 +159,7 @@ def revoke(ctx: Ctx) -> list[Reply]:
     now = ctx.clock.now()
     done = committee.revoke_invitation(ctx.session, code, now)
     if done is None:
-        return [ctx.reply("invite.cannot_revoke", code=show_code(code)[:20])]
+        return [ctx.reply("invite.cannot_revoke", code=show_code(code))]
     repo.audit(ctx.session, now, ctx.person_id, "revoke_invite", "invitation", done)
     return [ctx.reply("invite.revoked", code=show_code(code))]
 
@@ -178,6 +180,12 @@ def redeem(ctx: Ctx, typed: str) -> Reply:
     if not code:
         return ctx.reply("join.usage")
     inv = committee.invitation_by_code(ctx.session, code) if len(code) <= CODE_LENGTH else None
+    if (
+        inv is not None
+        and inv.redeemed_by == ctx.person_id
+        and people.has_role(ctx.session, ctx.person_id, inv.role, inv.unit_id)
+    ):  # one's own code again (a second tap on the link): no wrong try, just where one is
+        return ctx.reply("join.already")
     problem = _problem(ctx, inv, now)
     if problem is None and inv is not None:
         if people.has_role(ctx.session, ctx.person_id, inv.role, inv.unit_id):

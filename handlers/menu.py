@@ -178,8 +178,10 @@ def privacy_flow(ctx: Ctx) -> list[Reply]:
         if typed in labels or (typed.isdigit() and 1 <= int(typed) <= len(MENU)):
             return []
         return [ctx.reply("form.early_not_taken_any"), *(_needs_privacy(ctx, then) or [])]
-    if ctx.extra.get("reprompt") or action not in ("privacy:yes", "privacy:no"):
+    if ctx.extra.get("reprompt"):  # after /help or a stale button: the notice again
         return _needs_privacy(ctx, then) or []
+    if action not in ("privacy:yes", "privacy:no"):  # text or a sticker: say what is expected
+        return [ctx.reply("err.use_buttons"), *(_needs_privacy(ctx, then) or [])]
     ctx.state.flow = None
     ctx.state.data.pop("privacy_then", None)
     if action == "privacy:no":

@@ -7,7 +7,7 @@ by reporting the same day again.
 from __future__ import annotations
 
 from bot.core.context import Ctx
-from bot.core.i18n import fmt_int, fmt_minutes, fmt_yuan
+from bot.core.i18n import fmt_int, fmt_minutes, fmt_typed, fmt_yuan
 from bot.core.messages import Button, Reply
 from bot.core.parsers import ParseError, normalize, parse_text
 from handlers import notify
@@ -58,7 +58,7 @@ def streamer(ctx: Ctx) -> list[Reply]:
     arg = normalize(ctx.incoming.args)
     item = items.load(ctx, "s", int(arg)) if arg.isdigit() and len(arg) < 18 else None
     if item is None:
-        return [ctx.reply("streamers.not_found", id=arg[:18])]
+        return [ctx.reply("streamers.not_found", id=fmt_typed(arg))]
     ctx.state.flow = FLOW
     ctx.state.data = {"streamer": item.row.id}
     return _card(ctx, item)

@@ -16,6 +16,7 @@ flowchart LR
 from __future__ import annotations
 
 from bot.core.context import Ctx
+from bot.core.i18n import fmt_typed
 from bot.core.messages import Reply
 from bot.core.parsers import ParseError, parse_text
 from handlers import review_items as items
@@ -119,9 +120,10 @@ def _typed(ctx: Ctx, approve: bool) -> Reply:
     kinds = {name: short for short, name in items.KINDS.items()}
     if len(parts) < 2 or parts[0].lower() not in kinds or not parts[1].isdigit():
         return ctx.reply("review.usage")
-    item = items.load(ctx, kinds[parts[0].lower()], int(parts[1][:18]))
+    # an id longer than 18 digits is none of ours (and would not fit a database integer)
+    item = items.load(ctx, kinds[parts[0].lower()], int(parts[1])) if len(parts[1]) <= 18 else None
     if item is None:
-        return ctx.reply("review.not_found", kind=parts[0].lower(), id=parts[1][:18])
+        return ctx.reply("review.not_found", kind=parts[0].lower(), id=fmt_typed(parts[1]))
     reason = ""
     if not approve:
         try:

@@ -49,6 +49,12 @@ def translate(locale: str | None, key: str, **params: object) -> str:
         return text
 
 
+def fmt_typed(text: str, limit: int = 24) -> str:
+    """Something the person typed (an id, a code), shown back whole, or its start with an
+    ellipsis when it is longer than any real one could be: never silently cut."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def fmt_int(value: int | Decimal) -> str:
     return f"{value:,}"
 
