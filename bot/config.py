@@ -242,6 +242,13 @@ class LaunchReminders(_Strict):
     grace_minutes: int = Field(default=30, ge=0)
 
 
+class LiveDigest(Timed):
+    """The committee's evening digest in the live month."""
+
+    silent_days: int = Field(default=3, ge=1, le=31)  # no report for this many days: listed
+    names: int = Field(default=10, ge=0, le=100)  # how many of them by account name
+
+
 class Schedule(_Strict):
     """When the scheduler sends what (Asia/Shanghai); dates come from calendar.*."""
 
@@ -257,6 +264,13 @@ class Schedule(_Strict):
     # daily from first_day until calendar.live_end: temporary WeChat QR codes renewed before
     # they expire, the new posters sent to the unit contacts (none: no renewal job)
     wechat_qr: Digest | None = None
+    # daily from live_start until the backfill of live_end closes, to committee admins
+    live_digest: LiveDigest | None = None
+    # weekly on the board's day (leaderboard.weekday) in the live month, to unit contacts
+    unit_digest: Timed | None = None
+    # daily until registration_deadline: a nudge to people whose registration draft has not
+    # moved for conversation.stale_after_hours (once per draft left)
+    stale_drafts: Timed | None = None
     # how often the scheduler looks for due jobs besides their own fire times (rehearsal clock)
     tick_seconds: int = Field(default=60, gt=0, le=3600)
 

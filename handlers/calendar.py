@@ -27,7 +27,10 @@ from handlers.jobs import (
     last_report,
     launch_eve,
     launch_soon,
+    live_digest,
     registration_reminder,
+    stale_drafts,
+    unit_digest,
     warmup,
     weekly_board,
 )
@@ -161,6 +164,41 @@ def job_specs(config: FestivalConfig) -> list[JobSpec]:
                 renew_wechat_qr,
                 grace(q.grace_minutes),
                 prepare_wechat_qr,
+            )
+        )
+    if (d := sched.live_digest) is not None:
+        backfill_end = cal.live_end + dt.timedelta(days=config.reports.backfill_days)
+        specs.append(
+            JobSpec(
+                "live_digest",
+                daily(cal.live_start, backfill_end, d.hour, d.minute),
+                live_digest,
+                grace(d.grace_minutes),
+            )
+        )
+    if (u := sched.unit_digest) is not None:
+        # the week after the last live day too: its figures are complete then
+        specs.append(
+            JobSpec(
+                "unit_digest",
+                daily(
+                    cal.live_start + dt.timedelta(days=1),
+                    cal.live_end + dt.timedelta(days=7),
+                    u.hour,
+                    u.minute,
+                    day_of_week=lb.weekday - 1,
+                ),
+                unit_digest,
+                grace(u.grace_minutes),
+            )
+        )
+    if (st := sched.stale_drafts) is not None:
+        specs.append(
+            JobSpec(
+                "stale_drafts",
+                daily(g.first_day, cal.registration_deadline, st.hour, st.minute),
+                stale_drafts,
+                grace(st.grace_minutes),
             )
         )
     return [*specs, _cleanup(config)]

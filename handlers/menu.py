@@ -83,6 +83,13 @@ def help_(ctx: Ctx) -> list[Reply]:
     """/help: what the bot does; inside a form the question is asked again afterwards."""
     text = ctx.t("help.text", festival=ctx.config.festival.name)
     text += "\n\n" + money.help_text(ctx)
+    contacts = ctx.config.committee.contacts
+    if contacts and ctx.incoming.chat_kind == "private":  # office numbers: not in groups
+        text += "\n\n" + ctx.t("help.contacts")
+        text += "".join(
+            "\n" + ctx.t("help.contact_line", department=c.department, name=c.name, phone=c.phone)
+            for c in contacts
+        )
     if ctx.incoming.chat_kind == "private" and ctx.scope.is_reviewer:
         text += "\n\n" + ctx.t("help.committee" if ctx.scope.committee else "help.contact")
         if ctx.scope.committee:

@@ -129,7 +129,14 @@ def test_the_2020_calendar(runner: JobRunner, config: FestivalConfig) -> None:
     assert by_job["feedback_t3"] == ["12-07 09:00"]
     # the WeChat QR codes' renewal: daily from schedule.wechat_qr.first_day to live_end
     assert by_job["wechat_qr"][0] == "10-01 04:00" and by_job["wechat_qr"][-1] == "11-27 04:00"
-    assert len(fired) == 3 + 16 + 3 + 29 + 4 + 2 + 1 + 58
+    # the live month's digests: the committee every evening until the backfill closes (11-28),
+    # the unit contacts on the board's day, the week after the last live day included
+    assert by_job["live_digest"][0] == "10-30 22:00" and by_job["live_digest"][-1] == "11-28 22:00"
+    assert len(by_job["live_digest"]) == 30
+    assert by_job["unit_digest"] == [f"11-{d:02d} 11:00" for d in (2, 9, 16, 23, 30)]
+    # drafts left idle: daily from the digest's first day to the registration deadline
+    assert by_job["stale_drafts"] == [f"10-{d:02d} 19:00" for d in range(10, 20)]
+    assert len(fired) == 3 + 16 + 3 + 29 + 4 + 2 + 1 + 58 + 30 + 5 + 10
 
 
 def test_walk_through_the_2020_festival(
@@ -194,6 +201,19 @@ def test_walk_through_the_2020_festival(
     assert seen["final_board"][0].startswith("g-board: 🏆")
     assert said(seen["final_board"][1], "board.private_final", festival=festival)
     assert len(seen["feedback_t3"]) == 3  # the contact and the two streamers
+    # the live month's digests: the committee each evening, the unit's contact each week
+    assert {line.split(":")[0] for line in seen["live_digest"]} == {"boss"}
+    assert len(seen["live_digest"]) == 30
+    on_1103 = next(line for line in seen["live_digest"] if "2020-11-03" in line)
+    assert said(on_1103, "remind.live_digest", date="2020-11-03", filed=0, new=0, rejected=0)
+    assert said(on_1103, "remind.live_silent", n=1, days=3)  # 小红 never reported
+    assert "小红的茶园" in on_1103 and "小明的果园" not in on_1103
+    weeks = seen["unit_digest"]
+    assert [line.split(":")[0] for line in weeks] == ["contact"] * 5
+    assert said(weeks[0], "remind.unit_digest", first="2020-10-30", last="2020-11-01")
+    assert said(weeks[0], "remind.unit_digest", streamers=2, reporting=1, rate=17)  # 1 of 6
+    assert said(weeks[0], "remind.unit_place", place=1, units=1)
+    assert seen["stale_drafts"] == []  # nobody left a registration unfinished
     # the group's board came with its picture, drawn under the data directory
     pictures = {m.reply.image_path for m in sender.sent if m.chat_id == "g-board"}
     assert len(pictures) == 5 and all(p and Path(p).exists() for p in pictures)
