@@ -264,7 +264,7 @@ def annotation_of(field: Field) -> Any:
         return field.parse.annotation
     if field.options is not None:
         return Annotated[list[str], Bounds(min_length=1)] if field.multi else str
-    if field.accepts_photo:
+    if field.accepts_photo or field.accepts_file:
         return str
     raise TypeError(f"field {field.name!r}: its kind of value is not known")
 

@@ -11,6 +11,7 @@ from handlers import (
     donations,
     enterprise,
     export,
+    feedback,
     groups,
     history,
     import_chat,
@@ -86,6 +87,8 @@ ROUTES = Routes(
         "turnovers": turnover.turnovers,
         "payment": donations.payment,
         "donation_cert": donations.donation_cert,
+        # 反馈期: streamers and unit contacts fill it in, the committee reads it
+        "feedback": feedback.feedback,
     },
     flows={
         "privacy": menu.privacy_flow,
@@ -108,6 +111,8 @@ ROUTES = Routes(
             invite.FORM,
             turnover.FORM,
             donations.DIRECT_FORM,
+            feedback.STREAMER_FORM,
+            feedback.UNIT_FORM,
         )
     },
     fallback=menu.fallback,

@@ -13,6 +13,7 @@ from models.donations import (
     TurnoverStatus,
 )
 from models.enterprises import Enterprise, Product
+from models.feedback import Feedback
 from models.imports import SheetImport
 from models.job_runs import JobRun
 from models.outbox import OutboxMessage, OutboxStatus
@@ -41,6 +42,7 @@ __all__ = [
     "DonationDirection",
     "DonationPayment",
     "Enterprise",
+    "Feedback",
     "GroupSubscription",
     "Identity",
     "Invitation",

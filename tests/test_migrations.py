@@ -63,6 +63,7 @@ TABLES = {
     "products",
     "roles",
     "sheet_imports",
+    "feedback",
     "streamer_day_totals",
     "streamer_totals",
     "streamers",
@@ -106,7 +107,7 @@ def fresh_sqlite(tmp_path: Path) -> Iterator[Engine]:
 
 # ----- the schema -------------------------------------------------------------------------
 def test_one_head() -> None:
-    assert head() == "0014_platform_questions"
+    assert head() == "0015_feedback"
 
 
 def test_fresh_sqlite_matches_the_models(fresh_sqlite: Engine) -> None:

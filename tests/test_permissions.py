@@ -23,6 +23,9 @@ OPEN = {
     # money: an enterprise's own turnover, directed part and statement (the committee's
     # ledger for admins), a streamer's own share
     "turnover", "direct", "donations", "share",
+    # 反馈期: a streamer's form, a unit contact's summary (the scope decides), the committee's
+    # list (ctx.scope.committee)
+    "feedback",
 }  # fmt: skip
 
 

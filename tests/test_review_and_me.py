@@ -102,7 +102,9 @@ def test_bad_review_commands_explain_the_usage(chat: Chat, core: Core) -> None:
     assert chat.say("admin", "/approve streamer abc") == USAGE
     assert chat.say("admin", f"/approve shop {sid}") == USAGE
     assert chat.say("admin", f"/approve streamer {'9' * 400}") == line(
-        "review.not_found", kind="streamer", id="9" * 24 + "…"  # shown as typed, not cut
+        "review.not_found",
+        kind="streamer",
+        id="9" * 24 + "…",  # shown as typed, not cut
     )
     assert chat.say("admin", f"/reject streamer {sid}") == line("review.reason_needed", max="200")
     assert chat.say("admin", f"/approve streamer {sid + 100}") == line(

@@ -273,10 +273,12 @@ class FormEngine:
             raise ParseError("err.use_buttons")
         if action:
             raise ParseError("err.stale_choice")
-        if field.accepts_photo:
-            if inc.photo:
+        if field.accepts_photo or field.accepts_file:
+            if inc.photo and field.accepts_photo:
                 return inc.photo
-            raise ParseError("err.need_photo")
+            if inc.document and field.accepts_file:
+                return inc.document
+            raise ParseError("err.need_file" if field.accepts_file else "err.need_photo")
         raw = inc.contact if (inc.contact and field.accepts_contact) else inc.text
         if raw is None or inc.photo or inc.unsupported:
             raise ParseError("err.need_text")

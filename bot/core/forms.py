@@ -52,6 +52,7 @@ class Field:
     # How the summary shows the stored value.
     show: Callable[[Any, Ctx], str] | None = None
     accepts_photo: bool = False  # the answer is a picture (evidence, product attachment)
+    accepts_file: bool = False  # a file sent is an answer (its stored path), e.g. a 活动总结
     accepts_contact: bool = False  # a shared contact is an answer (the phone field)
     prompt_params: Callable[[Ctx, Answers], dict[str, object]] | None = None
     group: Form | None = None  # a repeated sub-form: the answer is a list of dicts
