@@ -211,6 +211,11 @@ class Leaderboard(_Strict):
     caption_lines: int = Field(default=3, ge=0, le=20)  # the group's picture: short text
     weekday: int = Field(default=1, ge=1, le=7)
     hour: int = Field(default=10, ge=0, le=23)
+    # which picture each kind of chat gets: landscape (1600 wide, the unit in its own column)
+    # or portrait (1080 wide, sized for phones); portrait_rows: rows in the portrait one
+    group_picture: Literal["landscape", "portrait"] = "landscape"
+    private_picture: Literal["landscape", "portrait"] = "portrait"
+    portrait_rows: int = Field(default=30, gt=0, le=30)
 
 
 class Timed(_Strict):

@@ -17,36 +17,18 @@ from bot.core.context import Ctx
 from bot.core.i18n import fmt_int, fmt_yuan, translate
 from bot.core.messages import Reply
 from bot.core.outbox import Outbox
-from handlers import board_image
+from handlers import board_picture
+from handlers.board_picture import change_text, scope_title
 from models import ReviewStatus, ranking, repo
 from models import board as boards
 from models.recipients import admins
 from models.scoring import METRICS, Ranking, ScoringRules, gap_to, next_tier, tier_of, tiers
 from models.totals import recompute_all
-from models.units import unit_by_code, units_of_kind
+from models.units import units_of_kind
 
 log = logging.getLogger(__name__)
 
 UNIVERSITY_WORDS = ("高校", "大学", "university", "universities")
-
-
-def change_text(locale: str, previous: int | None, rank: int) -> str:
-    if previous is None:
-        return translate(locale, "board.new")
-    if previous > rank:
-        return translate(locale, "board.up", n=previous - rank)
-    if previous < rank:
-        return translate(locale, "board.down", n=rank - previous)
-    return translate(locale, "board.same")
-
-
-def scope_title(session: Session, locale: str, scope: str) -> str:
-    if scope == "university":
-        return translate(locale, "board.scope_university")
-    if scope.startswith("city:"):
-        city = unit_by_code(session, scope[5:])
-        return translate(locale, "board.scope_city", city=city.name if city else scope[5:])
-    return translate(locale, "board.scope_all")
 
 
 def board_text(
@@ -91,49 +73,17 @@ def board_text(
     return "\n".join(lines)
 
 
-def draw_board(
-    session: Session, config: FestivalConfig, image_dir: Path, board: boards.Board
-) -> Path:
-    """The board's top N as a picture (in the festival's default language: it is one picture
-    for everybody), written under image_dir."""
-    locale = config.locale.default
-    top = boards.entries(session, board.id, config.leaderboard.top_n)
-    ids = [e.streamer_id for e in top]
-    names, units = boards.account_names(session, ids), boards.unit_names(session, ids)
-    rows = [
-        board_image.ImageRow(
-            e.rank,
-            names.get(e.streamer_id, "?"),
-            units.get(e.streamer_id, ""),
-            fmt_yuan(e.gmv_fen),
-            str(e.live_days),
-            f"{e.score:.1f}",
-            change_text(locale, e.previous_rank, e.rank),
-        )
-        for e in top
-    ]
-    title = translate(
-        locale,
-        "board.title",
-        festival=config.festival.name,
-        scope=scope_title(session, locale, board.scope),
-        date=board.published_at.astimezone(config.calendar.tz).date().isoformat(),
-    )
-    headers = tuple(
-        translate(locale, f"board.col_{c}")
-        for c in ("rank", "account", "unit", "gmv", "days", "score", "change")
-    )
-    safe_scope = board.scope.replace(":", "-")
-    return board_image.render(
-        title, headers, rows, image_dir / f"board-{safe_scope}-{board.period}.png"
-    )
-
-
 def board_reply(
-    session: Session, config: FestivalConfig, locale: str, board: boards.Board
+    session: Session,
+    config: FestivalConfig,
+    locale: str,
+    board: boards.Board,
+    picture_path: str | None = None,
 ) -> Reply:
-    """With its picture: the top few as text (the picture shows the top N); without: all."""
-    image = board.image_path if board.image_path and Path(board.image_path).is_file() else None
+    """With its picture (the board's own, or `picture_path`): the top few as text (the
+    picture shows the top N); without: all."""
+    image = picture_path or board.image_path
+    image = image if image and Path(image).is_file() else None
     limit = config.leaderboard.caption_lines if image else None
     if image and not limit:
         return Reply(board_text(session, config, locale, board, 0).split("\n")[0], image_path=image)
@@ -169,22 +119,38 @@ def top(ctx: Ctx) -> list[Reply]:
                 start=ctx.config.calendar.live_start,
             )
         ]
-    pictured = board.image_path and Path(board.image_path).is_file()
-    if not pictured and ctx.files_dir is not None and board.entries:
-        # City and university pictures are drawn on the first /top that asks (~0.2 s), not
-        # all in the weekly job's transaction; the path is stored with the board.
-        pictures = ctx.files_dir / "boards"  # where the weekly job draws the overall one
-        board.image_path = picture(ctx.session, ctx.config, pictures, board, ctx.outbox)
-    return [board_reply(ctx.session, ctx.config, ctx.locale, board)]
+    lb, default = ctx.config.leaderboard, ctx.config.locale.default
+    variant = lb.private_picture if ctx.incoming.chat_kind == "private" else lb.group_picture
+    if ctx.files_dir is None or not board.entries:
+        return [board_reply(ctx.session, ctx.config, ctx.locale, board)]
+    # Pictures are drawn on the first /top that asks (~0.1 s: a city's, the universities',
+    # a portrait or English one), not all in the weekly job's transaction, then kept.
+    pictures = ctx.files_dir / "boards"  # where the weekly job draws the overall one
+    if variant == lb.group_picture and ctx.locale == default:
+        if not (board.image_path and Path(board.image_path).is_file()):
+            board.image_path = picture(ctx.session, ctx.config, pictures, board, ctx.outbox)
+        return [board_reply(ctx.session, ctx.config, ctx.locale, board)]
+    path = board_picture.path_of(ctx.config, pictures, board, variant, ctx.locale)
+    drawn = str(path) if path.is_file() else None
+    if drawn is None:
+        drawn = picture(ctx.session, ctx.config, pictures, board, ctx.outbox, variant, ctx.locale)
+    return [board_reply(ctx.session, ctx.config, ctx.locale, board, drawn)]
 
 
 def picture(
-    session: Session, config: FestivalConfig, image_dir: Path, board: boards.Board, outbox: Outbox
+    session: Session,
+    config: FestivalConfig,
+    image_dir: Path,
+    board: boards.Board,
+    outbox: Outbox,
+    variant: str | None = None,
+    locale: str | None = None,
 ) -> str | None:
-    """The board's picture, or None when it cannot be written (a full or read-only disk):
-    the board then goes out as text, and the committee is told (once a day)."""
+    """The board's picture (the group one in the default language unless told), or None when
+    it cannot be written (a full or read-only disk): the board then goes out as text, and
+    the committee is told (once a day)."""
     try:
-        return str(draw_board(session, config, image_dir, board))
+        return str(board_picture.draw(session, config, image_dir, board, variant, locale))
     except OSError as exc:
         log.error("龙虎榜 picture of board %s not written to %s: %r", board.id, image_dir, exc)
         day = outbox.clock.now().astimezone(config.calendar.tz).date()

@@ -157,14 +157,14 @@ def test_the_picture_uses_a_cjk_font(tmp_path: Path) -> None:
     notdef = font.getmask("\U0010fffd").getbbox()
     for ch in "龙虎榜点亮原产地萍乡赣州":
         assert font.getmask(ch).getbbox() != notdef, ch
-    path = board_image.render(
-        "🏆 龙虎榜 · 总榜（2020-11-09）",
-        ("名次", "主播", "推荐单位", "成交额（元）", "直播天数", "得分", "变化"),
-        [board_image.ImageRow(1, "赣南脐橙哥" * 5, "赣州市 章贡区", "12,000", "3", "88.5", "↑2")],
-        tmp_path / "boards" / "b.png",
+    row = board_image.BoardRow(
+        1, "赣南脐橙哥" * 5, "赣州市 章贡区", "12,000", "3", "88.5", "↑2", "up"
     )
+    headers = ("名次", "主播", "推荐单位", "成交额（元）", "直播天数", "得分", "变化")
+    picture = board_image.BoardPicture("🏆 龙虎榜 · 总榜", "节", "2020-11-09", headers, [row], ())
+    path = board_image.render(picture, board_image.LANDSCAPE, tmp_path / "boards" / "b.png")
     with Image.open(path) as image:
-        assert image.format == "PNG" and image.width == board_image.WIDTH
+        assert image.format == "PNG" and image.width == board_image.LANDSCAPE.width
         assert len(image.getcolors(1 << 20) or []) > 10  # text was drawn, not a blank sheet
 
 
