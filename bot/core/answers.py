@@ -36,6 +36,9 @@ class _Shown:
     doubled: bool = False  # it may have been shown twice (a retried send)
     before_doubled: bool = False  # the question before it may have been
     awaited: bool = False  # withheld, a new question: the person is waiting for it
+    # the latest reply to the chat only asked this question again (after an invalid answer,
+    # /help): it was seen before that reply, whatever becomes of the reply
+    reasked: bool = False
 
 
 class ShownQuestions:
@@ -64,6 +67,7 @@ class ShownQuestions:
         if known is not None and question is not None and known.question == question:
             if known.mark != _WITHHELD:
                 known.doubled = known.doubled or doubled
+                known.reasked = True
                 self._at[chat] = known
                 return
         mark = time.monotonic() if at is None else at
@@ -77,10 +81,21 @@ class ShownQuestions:
         """The chat's latest question has not reached the person (WeChat resent the message
         it answered, or the reply waits in the outbox): typed text answers the one before.
         `question`: the one the withheld reply asks, when known; `unseen`: the person has
-        not seen it yet (the answer that carried it was lost)."""
+        not seen it yet (the answer that carried it was lost). A question that was shown and
+        is only asked again (after an invalid answer) stays shown from its first showing:
+        withholding, losing or a refused send of the reply that asks it again does not make
+        it unseen."""
         known = self._at.pop(chat, None)
         before = known.question if known else None
         new = question is not None and question != before
+        if known is not None and known.mark != _WITHHELD and before is not None and not new:
+            # the reply asks again a question that was shown (`question` given), or the reply
+            # whose answer was lost did (`unseen`): the person has seen the question since it
+            # was first shown, and what they type answers it (not the one before)
+            if question is not None or (unseen and known.reasked):
+                known.reasked = True
+                self._at[chat] = known
+                return
         self._at[chat] = _Shown(question if new else before, _WITHHELD, awaited=new or unseen)
 
     def handed_if_withheld(self, chat: Hashable, at: float | None = None) -> None:

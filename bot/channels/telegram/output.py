@@ -131,10 +131,12 @@ class Output:
                 # their next question, so what is left goes to the outbox (durable, retried
                 # with backoff) instead of being dropped.
                 log.warning("reply to %s failed (%r); left to the outbox", chat_id, exc)
-                self.core.shown.withheld((CHANNEL, chat_id))  # until the outbox delivers it
+                if n <= asking:  # the question is among what is left: until it is delivered
+                    # (the same question asked again stays shown from its first showing)
+                    self.core.shown.withheld((CHANNEL, chat_id), question_of(replies[n:]))
                 await self.core.offload(self._defer, chat_id, update_id, replies[n:], n)
                 self.wake()
-                return None
+                return shown  # the question, when it was sent before the failure
             if n == asking and sent.first is not None:
                 shown = (before + 1 if sent.retried else sent.first, sent.retried)
         return shown
