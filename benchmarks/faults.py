@@ -36,6 +36,10 @@ of a question already answered), and the faults that happened. A value is one of
 typed per registration (account, phone, followers, likes, days, hours, viewers, peak, orders),
 compared with what the person last meant for that question; "lost": a value typed but in no
 finished registration (an unfinished registration loses all nine).
+
+In every run (the no-fault ones too) people slip now and then (--typos, default 5%): a figure is
+first typed as something that is no number ("很多"), and typed right when the question is asked
+again with the error; a slip's answer can be lost like any other.
 """
 
 from __future__ import annotations
@@ -102,6 +106,7 @@ class Tally:
     faults: str = ""
     seconds: float = 0.0
     notes: list[str] = dataclasses.field(default_factory=list)
+    wrong_people: set[str] = dataclasses.field(default_factory=set)
 
 
 def read_back(engine: Engine, channel: str, people: list[tuple[str, dict[str, object]]]) -> Tally:
@@ -126,6 +131,7 @@ def read_back(engine: Engine, channel: str, people: list[tuple[str, dict[str, ob
                     if name in answers and not _same(answers[name], meant[name]):
                         tally.draft_wrong += 1
                         tally.notes.append(f"{user_id} draft {name}: {answers[name]!r}")
+                        tally.wrong_people.add(user_id)
                 continue
             tally.finished += 1
             tally.duplicated += len(streamers) - 1
@@ -144,6 +150,7 @@ def read_back(engine: Engine, channel: str, people: list[tuple[str, dict[str, ob
                 else:
                     tally.wrong += 1
                     tally.notes.append(f"{user_id} {name}: {got[name]!r} for {meant[name]!r}")
+                    tally.wrong_people.add(user_id)
     return tally
 
 
@@ -172,7 +179,7 @@ def close(core: Core) -> None:
 
 
 # ----- Telegram --------------------------------------------------------------------------------
-def telegram_run(fault: str, count: int, timeout: float) -> Tally:
+def telegram_run(fault: str, count: int, timeout: float, typos: float) -> Tally:
     with tempfile.TemporaryDirectory() as tmp, FakeTelegram() as fake:
         core = fresh(tmp)
         if fault == "502":
@@ -191,6 +198,7 @@ def telegram_run(fault: str, count: int, timeout: float) -> Tally:
                 5000 + n,
                 varied_streamer(n)[0],
                 change_on_copy=TYPED_VALUES if fault == "502" and n % 2 else (),
+                typos=typos,
             )
             for n in range(1, count + 1)
         ]
@@ -210,14 +218,20 @@ def telegram_run(fault: str, count: int, timeout: float) -> Tally:
         close(core)
     tally.seconds = seconds
     tally.repeated = sum(repeated_in_a_row(p.user.inbox)[1] for p in people)
+    tally.notes += [
+        p.script.transcript()
+        for p in people
+        if str(p.user.id) in tally.wrong_people or repeated_in_a_row(p.user.inbox)[1]
+    ]
     faults = dict(fake.stats.faults)
     faults["copies answered"] = sum(p.copies for p in people)
+    faults["slips"] = sum(p.script.mistyped for p in people)
     tally.faults = ", ".join(f"{k} {v}" for k, v in sorted(faults.items()) if v)
     return tally
 
 
 # ----- WeChat ----------------------------------------------------------------------------------
-def wechat_run(fault: str, count: int, scale: float, timeout: float) -> Tally:
+def wechat_run(fault: str, count: int, scale: float, timeout: float, typos: float) -> Tally:
     def late(config: FestivalConfig) -> FestivalConfig:
         wechat = config.wechat.model_copy(update={"reply_budget_seconds": 0.0})
         return config.model_copy(update={"wechat": wechat})
@@ -250,6 +264,7 @@ def wechat_run(fault: str, count: int, scale: float, timeout: float) -> Tally:
                             resend_after=resend,
                             retype_after=retype,
                             patience=timeout,
+                            typos=typos,
                             **options,
                         )
                     )
@@ -272,12 +287,18 @@ def wechat_run(fault: str, count: int, scale: float, timeout: float) -> Tally:
         close(core)
     tally.seconds = seconds
     tally.repeated = sum(p.other_copies for p in people)
+    tally.notes += [
+        p.script.transcript()
+        for p in people
+        if p.openid in tally.wrong_people or (p.other_copies and fault != "retype")
+    ]
     seen = {
         "answers lost": sum(p.lost for p in people),
         "resends": sum(p.resends for p in people),
         "gave up": sum(p.gave_up_tries for p in people),
         "retyped": sum(p.retyped for p in people),
         "API 502": fake.errors,
+        "slips": sum(p.script.mistyped for p in people),
     }
     tally.faults = ", ".join(f"{k} {v}" for k, v in seen.items() if v)
     return tally
@@ -294,6 +315,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=50)
     parser.add_argument("--scale", type=float, default=0.1, help="WeChat people's times")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per run at most")
+    parser.add_argument(
+        "--typos", type=float, default=0.05, help="share of figures first typed as no number"
+    )
     parser.add_argument("--only", nargs="*", help="channel/fault (e.g. telegram/502)")
     parser.add_argument("--notes", action="store_true", help="print every wrong value")
     parser.add_argument("--log", action="store_true", help="the bot's log on stderr")
@@ -301,7 +325,10 @@ def main() -> None:
     if not args.log:  # the faults make the bot log every retried call
         logging.disable(logging.ERROR)
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"{args.people} people per run, WeChat people's times x{args.scale}; load {load}")
+    print(
+        f"{args.people} people per run, {args.typos:.0%} of figures first mistyped, WeChat "
+        f"people's times x{args.scale}; load {load}"
+    )
     print(
         "| channel | fault | people | finished | stored right | wrong | duplicated | lost "
         "| wrong in drafts | shown twice for no reason | seconds | faults seen |"
@@ -312,9 +339,9 @@ def main() -> None:
             if args.only and f"{channel}/{fault}" not in args.only:
                 continue
             if channel == "telegram":
-                tally = telegram_run(fault, args.people, args.timeout)
+                tally = telegram_run(fault, args.people, args.timeout, args.typos)
             else:
-                tally = wechat_run(fault, args.people, args.scale, args.timeout)
+                tally = wechat_run(fault, args.people, args.scale, args.timeout, args.typos)
             values = tally.people * len(FIELDS)
             print(
                 f"| {channel} | {fault} | {tally.people} | {tally.finished} "
