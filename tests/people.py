@@ -37,6 +37,10 @@ TYPED_VALUES = {
 }
 
 
+ACCOUNT_LINE = 7  # any text is an account name
+TYPO = "很多"  # what a slip types instead of a figure: no number
+
+
 def other_value(index: int, line: str) -> str | None:
     """A different valid answer to the same question, for the values typed."""
     if index not in TYPED_VALUES:
@@ -68,8 +72,14 @@ class _Script:
     """What a person answered and means: the script, the value last given to each line, the
     questions seen (by their key) and which line each took."""
 
-    def __init__(self, lines: list[str], name: str) -> None:
+    def __init__(
+        self, lines: list[str], name: str, typos: float = 0.0, rng: random.Random | None = None
+    ) -> None:
         self.lines, self.name = lines, name
+        # the share of figures first typed as something that is no number (a slip); the
+        # question asked again then gets the value meant
+        self.typos, self.rng = typos, rng or random.Random(name)
+        self.mistyped = 0
         self.final: dict[int, str] = {}
         self.asked: dict[str, int] = {}
         self.next = 1  # line 0 starts the conversation
@@ -87,6 +97,10 @@ class _Script:
         line, self.next = self.next, self.next + 1
         self.asked[key] = line
         self.final[line] = self.lines[line]
+        if self.typos and line in TYPED_VALUES and line != ACCOUNT_LINE:
+            if self.rng.random() < self.typos:
+                self.mistyped += 1
+                return line, TYPO
         return line, self.lines[line]
 
     def transcript(self) -> str:
@@ -104,11 +118,16 @@ class TelegramPerson:
     polling, so fifty of them cost nothing."""
 
     def __init__(
-        self, fake: FakeTelegram, user_id: int, lines: list[str], change_on_copy: Iterable[int] = ()
+        self,
+        fake: FakeTelegram,
+        user_id: int,
+        lines: list[str],
+        change_on_copy: Iterable[int] = (),
+        typos: float = 0.0,
     ) -> None:
         self.fake = fake
         self.user = fake.user(user_id)
-        self.script = _Script(lines, self.user.name)
+        self.script = _Script(lines, self.user.name, typos, random.Random(user_id))
         self.change = set(change_on_copy)
         self.copies = 0  # copies of a question seen (doubled deliveries)
         self.previous = ""  # the text of the message before (the contact hint aside)
@@ -231,9 +250,10 @@ class WeChatPerson:
         change_on_retype: bool = False,
         patience: float = 120.0,
         lose_all: float = 0.0,
+        typos: float = 0.0,
     ) -> None:
         self.server, self.fake, self.openid = server, fake, openid
-        self.script = _Script(lines, openid)
+        self.script = _Script(lines, openid, typos, random.Random(openid))
         self.rng, self.loss, self.tries = rng, loss, tries
         self.resend_after, self.retype_after = resend_after, retype_after
         self.blackout, self.change = set(blackout), change_on_retype

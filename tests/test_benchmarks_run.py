@@ -25,6 +25,10 @@ RUNS = {
         "award lists (all three kinds), best of 3:",
     ),
     "wechat": (["--followers", "2"], "registrations submitted: 2/2"),
+    "faults": (
+        "--people 2 --scale 0.02 --only telegram/502 wechat/lost3".split(),
+        "| wechat | lost3 | 2 |",
+    ),
     "telegram": (["--users", "3"], "| ours | 3 | 75 |"),
     "certificates": (
         "--processes 1 --participation 3 --streamer-awards 2 --unit-awards 1"

@@ -6,6 +6,8 @@ differs, a correction of that question, never the answer to the next one."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +18,13 @@ from sqlalchemy.orm import Session
 from models import Streamer
 from tests.catalog import said
 from tests.fake_telegram import BotThread, FakeTelegram, Fault
-from tests.people import TelegramPeople, TelegramPerson, expected, repeated_in_a_row
+from tests.people import (
+    TelegramPeople,
+    TelegramPerson,
+    expected,
+    other_value,
+    repeated_in_a_row,
+)
 from tests.test_telegram_faults import stored, varied_streamer
 
 pytestmark = [
@@ -119,3 +127,66 @@ def _asking(person: TelegramPerson, key: str) -> Callable[[dict[str, Any]], bool
         return hit
 
     return only
+
+
+def test_people_who_slip_and_answer_every_copy_store_each_value_under_its_question(
+    bot: BotThread, fake: FakeTelegram, db: Engine
+) -> None:
+    """Doubled questions, and people who slip now and then: a figure first typed as no
+    number, then the value meant when the question is asked again with the error (its send
+    doubled too, at times). Each value ends under its own question."""
+    fake.faults.append(Fault("502_after", "sendMessage", rate=0.08))
+    people = [TelegramPerson(fake, 6200 + n, varied_streamer(n)[0], typos=0.2) for n in range(1, 7)]
+    crowd = TelegramPeople(fake, people)
+    crowd.start()
+    stuck = crowd.wait(90)
+    assert not stuck, stuck[0].script.transcript()
+    assert sum(p.script.mistyped for p in people) >= 3  # the slips really happened
+    for person in people:
+        script = person.script
+        got = stored(db, person.user.id)
+        assert got == expected(script.lines, script.final), script.transcript()
+        assert repeated_in_a_row(person.user.inbox)[1] == 0, script.transcript()
+    with Session(db) as session:
+        assert session.scalar(select(func.count()).select_from(Streamer)) == len(people)
+
+
+def test_a_changed_copy_answer_fetched_after_the_next_question_began_still_corrects_its_own(
+    bot: BotThread, fake: FakeTelegram, db: Engine
+) -> None:
+    """The live-days question is shown twice (executed, answered 502, sent again); the person
+    answers the first copy 11 and the second 12 (they meant 12). The bot fetches that 12 only
+    after it began sending the live-hours question, whose first attempt Telegram executed and
+    answered 502 too: the hours question then counts as possibly seen from the first id after
+    everything the bot knew when it began, and the 12 has an id after that. Telegram numbers a
+    private chat's messages in one sequence, so every id between that point and the 12 being
+    known (the person's own messages, the bot's returned sends), the hours question cannot
+    have been shown before the 12 was typed: the 12 corrects the live days. (It was taken as
+    the live hours, and the hours answer typed next corrected that: 11 days stored.)"""
+    lines = varied_streamer(1)[0]
+    days, other = lines[13], other_value(13, lines[13])
+    assert other is not None
+    person = TelegramPerson(fake, 6300, lines, change_on_copy=[13])
+    for key in ("ask.monthly_live_days", "ask.monthly_live_hours"):
+        fake.faults.append(Fault("502_after", "sendMessage", only=_asking(person, key)))
+    original = fake._m_getUpdates
+
+    async def late_copy_answer(params: dict[str, Any]) -> tuple[int, str, bytes]:
+        answer = await original(params)
+        updates = json.loads(answer[2])["result"]
+        if any((u.get("message") or {}).get("text") == other for u in updates):
+            await asyncio.sleep(0.5)  # the hours question's first attempt begins meanwhile
+        return answer
+
+    fake._m_getUpdates = late_copy_answer  # type: ignore[method-assign]
+    crowd = TelegramPeople(fake, [person])
+    crowd.start()
+    stuck = crowd.wait(60)
+    assert not stuck, stuck[0].script.transcript()
+    script = person.script
+    assert script.final[13] == other != days
+    assert stored(db, person.user.id) == expected(script.lines, script.final), script.transcript()
+    texts = [m.text for m in person.user.inbox]
+    assert sum(said(t, "form.corrected", field="月均直播有效天") for t in texts) == 1, (
+        script.transcript()
+    )

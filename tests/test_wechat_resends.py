@@ -283,3 +283,49 @@ def test_a_retype_crossing_the_late_reply_is_a_repeat_not_the_next_answer(
     assert len(shown) == 2 and said(shown[1], "ask.likes_received")  # the late reply, once
     answers = form_answers(running_core, "o_cross")
     assert answers["followers"] == 2001 and "likes_received" not in answers
+
+
+def test_messages_whose_three_answers_are_all_lost_store_exactly_what_was_typed(
+    running_core: Core, fake: FakeWeChat, db: Engine
+) -> None:
+    """A quarter of the messages lose all three answers (WeChat gives up; the bot sends the
+    reply by the outbox), 10% of single answers are lost besides, and followers slip now and
+    then (a figure first typed as no number, typed right when asked again). Every registration
+    finishes and the database holds exactly the value each follower meant for each question."""
+    followers: list[WeChatPerson] = []
+
+    async def scenario() -> None:
+        async with wechat_bot(running_core, fake, safe=True) as bot:
+            for n in range(1, 6):
+                lines, _ = varied_streamer(n)
+                followers.append(
+                    WeChatPerson(
+                        bot.server,
+                        fake,
+                        f"o_lost3_{n}",
+                        lines,
+                        random.Random(n),
+                        loss=0.1,
+                        lose_all=0.25,
+                        retype_after=1.0,
+                        typos=0.15,
+                    )
+                )
+            undo = service_router(fake, followers)
+            try:
+                done = await asyncio.gather(*(f.run() for f in followers))
+            finally:
+                undo()
+            for follower, ok in zip(followers, done, strict=True):
+                assert ok, follower.script.transcript()
+            await bot.runtime.channel.idle()
+
+    asyncio.run(scenario())
+    assert sum(f.gave_up_tries for f in followers) >= 10  # the faults really happened
+    assert sum(f.script.mistyped for f in followers) >= 2
+    for follower in followers:
+        script = follower.script
+        got = stored(db, follower.openid, "wechat")
+        assert got == expected(script.lines, script.final), script.transcript()
+    with Session(db) as session:
+        assert session.scalar(select(func.count()).select_from(Streamer)) == 5

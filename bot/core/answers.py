@@ -36,6 +36,12 @@ class _Shown:
     doubled: bool = False  # it may have been shown twice (a retried send)
     before_doubled: bool = False  # the question before it may have been
     awaited: bool = False  # withheld, a new question: the person is waiting for it
+    # the latest reply to the chat only asked this question again (after an invalid answer,
+    # /help): it was seen before that reply, whatever becomes of the reply
+    reasked: bool = False
+    # a retried send: it was certainly shown from this mark on, and may have been from `mark`
+    # (an earlier attempt executed but unanswered); the channel may narrow that (`narrow`)
+    until: float | None = None
 
 
 class ShownQuestions:
@@ -57,18 +63,22 @@ class ShownQuestions:
         question: str | None,
         at: float | None = None,
         doubled: bool = False,
+        until: float | None = None,
     ) -> None:
         """Replies asking `question` (None: no form question) were handed over, to be seen
-        from `at` (default: now); `doubled`: a retried send may have shown them twice."""
+        from `at` (default: now); `doubled`: a retried send may have shown them twice;
+        `until`: the retried send's mark, from which they were certainly shown (`at` is only
+        the earliest an earlier, unanswered attempt may have been)."""
         known = self._at.pop(chat, None)  # re-inserted last: the dict stays in order of use
         if known is not None and question is not None and known.question == question:
             if known.mark != _WITHHELD:
                 known.doubled = known.doubled or doubled
+                known.reasked = True
                 self._at[chat] = known
                 return
         mark = time.monotonic() if at is None else at
         before = known is not None and known.doubled and known.question != question
-        self._at[chat] = _Shown(question, mark, doubled, before)
+        self._at[chat] = _Shown(question, mark, doubled, before, until=until)
         if len(self._at) > self.LIMIT:
             for old in list(self._at)[: self.LIMIT // 10]:
                 del self._at[old]
@@ -77,10 +87,21 @@ class ShownQuestions:
         """The chat's latest question has not reached the person (WeChat resent the message
         it answered, or the reply waits in the outbox): typed text answers the one before.
         `question`: the one the withheld reply asks, when known; `unseen`: the person has
-        not seen it yet (the answer that carried it was lost)."""
+        not seen it yet (the answer that carried it was lost). A question that was shown and
+        is only asked again (after an invalid answer) stays shown from its first showing:
+        withholding, losing or a refused send of the reply that asks it again does not make
+        it unseen."""
         known = self._at.pop(chat, None)
         before = known.question if known else None
         new = question is not None and question != before
+        if known is not None and known.mark != _WITHHELD and before is not None and not new:
+            # the reply asks again a question that was shown (`question` given), or the reply
+            # whose answer was lost did (`unseen`): the person has seen the question since it
+            # was first shown, and what they type answers it (not the one before)
+            if question is not None or (unseen and known.reasked):
+                known.reasked = True
+                self._at[chat] = known
+                return
         self._at[chat] = _Shown(question if new else before, _WITHHELD, awaited=new or unseen)
 
     def handed_if_withheld(self, chat: Hashable, at: float | None = None) -> None:
@@ -122,6 +143,22 @@ class ShownQuestions:
         deadline = time.monotonic() + limit
         while chat in self._flights and time.monotonic() < deadline:
             await asyncio.sleep(0.005)
+
+    def uncertain(self, chat: Hashable) -> tuple[float, float] | None:
+        """(from, until) when the chat's latest question was sent again after an attempt
+        that may have been executed: it may have been seen from `from`, and was from `until`."""
+        known = self._at.get(chat)
+        if known is None or known.until is None or known.mark == _WITHHELD:
+            return None
+        return known.mark, known.until
+
+    def narrow(self, chat: Hashable, earliest: float) -> None:
+        """The channel learnt that no earlier attempt of the latest question's send can have
+        been shown before `earliest` (every position in the chat's order before it is taken
+        by a message known to be another one)."""
+        known = self._at.get(chat)
+        if known is not None and known.until is not None and known.mark < earliest:
+            known.mark = min(earliest, known.until)
 
     def early(self, chat: Hashable, arrived: float | None) -> bool:
         """Whether an update that came at `arrived` (a mark in the chat's order) came before

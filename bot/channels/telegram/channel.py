@@ -149,8 +149,16 @@ class TelegramChannel:
             inc = dataclasses.replace(inc, document=copied)
         if inc.chat_kind == "private" and inc.text and inc.message_id:
             # sent before the question now open was shown (one message id sequence per chat)
-            chat = (CHANNEL, inc.chat_id)
-            if self.core.shown.early(chat, int(inc.message_id)):
+            chat, message_id = (CHANNEL, inc.chat_id), int(inc.message_id)
+            window = self.core.shown.uncertain(chat)
+            if window is not None and window[0] <= message_id < window[1]:
+                # the open question's send was retried: an attempt Telegram executed without
+                # answering holds one of the ids before the one returned. When every id up
+                # to this message's is known to be another message (the person's arrive in
+                # order), no attempt came before it: it was typed before the question showed
+                low, high = int(window[0]), int(window[1])
+                self.core.shown.narrow(chat, self.output.first_unknown(inc.chat_id, low, high))
+            if self.core.shown.early(chat, message_id):
                 inc = dataclasses.replace(inc, early=True)
             elif self.core.shown.after_doubled(chat):
                 inc = dataclasses.replace(inc, after_double=True)

@@ -27,6 +27,8 @@ from bot.core.messages import Incoming, Outgoing, Reply
 from bot.core.outbox import Outbox
 
 log = logging.getLogger(__name__)
+
+RECENT_IDS = 256  # message ids remembered per chat (see first_unknown)
 # The raw calls of Output.api are deliberate; PTB suggests its typed methods instead.
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
 
@@ -43,14 +45,33 @@ class Output:
         # message ids are one sequence per chat for both sides, so they order an answer
         # against the question it may answer (bot/core/answers.py).
         self._highest: dict[str, int] = {}
+        # the chat's message ids seen lately (the person's, ours that returned): what is left
+        # between them may be an attempt of a send that was executed but never answered
+        self._ids: dict[str, set[int]] = {}
 
     def saw(self, chat_id: str, message_id: int) -> None:
+        ids = self._ids.setdefault(chat_id, set())
+        ids.add(message_id)
+        if len(ids) > 2 * RECENT_IDS:
+            keep = sorted(ids)[-RECENT_IDS:]
+            ids.clear()
+            ids.update(keep)
         if message_id > self._highest.get(chat_id, 0):
             self._highest.pop(chat_id, None)  # re-inserted last: oldest chats first
             self._highest[chat_id] = message_id
             if len(self._highest) > 50_000:
                 for old in list(self._highest)[:5_000]:
                     del self._highest[old]
+                    self._ids.pop(old, None)
+
+    def first_unknown(self, chat_id: str, low: int, high: int) -> int:
+        """The first message id from `low` (up to `high`) that is not a message the chat is
+        known to hold: the earliest an unanswered attempt of a send begun after `low` - 1 can
+        have."""
+        ids = self._ids.get(chat_id) or set()
+        if high - low > 4 * RECENT_IDS:
+            return low
+        return next((n for n in range(low, high) if n not in ids), high)
 
     @property
     def username(self) -> str:
@@ -91,8 +112,10 @@ class Output:
         shown (kept by the core: an answer older than that answers the question before)."""
         shown = await self.send_all(inc.chat_id, inc.chat_kind, replies, inc.language, update_id)
         if shown is not None and inc.chat_kind == "private":
-            question, (shown_from, doubled) = question_of(replies), shown
-            self.core.shown.handed_over((CHANNEL, inc.chat_id), question, shown_from, doubled)
+            question, (shown_from, doubled, until) = question_of(replies), shown
+            self.core.shown.handed_over(
+                (CHANNEL, inc.chat_id), question, shown_from, doubled, until
+            )
 
     async def _ignore_bad(self, fn: Any) -> None:
         """answerCallbackQuery and the keyboard edit: a BadRequest means it is done already
@@ -109,14 +132,15 @@ class Output:
         replies: list[Reply],
         language: str | None,
         update_id: int | None = None,
-    ) -> tuple[int, bool] | None:
+    ) -> tuple[int, bool, int | None] | None:
         """Sends the replies in order; returns the message id from which the person may have
         seen the question they ask (the last reply asking one, else the last reply), and
         whether it may have been shown twice; None if none was sent. A message whose send was
         retried may have been shown by an earlier, executed attempt whose id was never
         returned: then it counts from the first id after everything known in the chat when
-        its sending began."""
-        shown: tuple[int, bool] | None = None
+        its sending began, and the id it returned is given too (from which it was certainly
+        shown; None when it was not retried)."""
+        shown: tuple[int, bool, int | None] | None = None
         asking = max((n for n, r in enumerate(replies) if r.question), default=len(replies) - 1)
         for n, reply in enumerate(replies):
             before = self._highest.get(chat_id, 0)
@@ -131,12 +155,17 @@ class Output:
                 # their next question, so what is left goes to the outbox (durable, retried
                 # with backoff) instead of being dropped.
                 log.warning("reply to %s failed (%r); left to the outbox", chat_id, exc)
-                self.core.shown.withheld((CHANNEL, chat_id))  # until the outbox delivers it
+                if n <= asking:  # the question is among what is left: until it is delivered
+                    # (the same question asked again stays shown from its first showing)
+                    self.core.shown.withheld((CHANNEL, chat_id), question_of(replies[n:]))
                 await self.core.offload(self._defer, chat_id, update_id, replies[n:], n)
                 self.wake()
-                return None
+                return shown  # the question, when it was sent before the failure
             if n == asking and sent.first is not None:
-                shown = (before + 1 if sent.retried else sent.first, sent.retried)
+                if sent.retried:
+                    shown = (before + 1, True, sent.first)
+                else:
+                    shown = (sent.first, False, None)
         return shown
 
     def _defer(self, chat_id: str, update_id: int, replies: list[Reply], first: int) -> None:
