@@ -72,7 +72,6 @@ def record_hold(ctx: Ctx, report: DailyReport, flags: Sequence[Flag]) -> None:
         "daily_report",
         report.id,
         after={"held": True, "rules": [f.rule for f in flags], "revision": report.revision},
-        note=", ".join(f.rule for f in flags),
     )
 
 
