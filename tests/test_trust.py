@@ -75,6 +75,7 @@ def test_a_held_report_counts_only_once_cleared(chat: Chat, core: Core, clock: F
     assert gmv_total(core, sid) == before
     assert said(chat.say("s", "/rank"), "rank.value_gmv", gmv="16,500")
     assert said(chat.say("admin", "/recompute"), "recompute.same")
+    assert said(chat.say("s", "/reports"), "trust.held_mark")
 
     # the reviewer sees it first, with the rule, the history and the picture
     card = chat.say("admin", "/review")
@@ -87,6 +88,7 @@ def test_a_held_report_counts_only_once_cleared(chat: Chat, core: Core, clock: F
     assert said(chat.deliver(), "notice.report_cleared")
     assert gmv_total(core, sid) == before + 22_000_000
     assert said(chat.say("s", "/rank"), "rank.value_gmv", gmv="236,500")
+    assert not said(chat.say("s", "/reports"), "trust.held_mark")
     assert said(chat.say("admin", "/recompute"), "recompute.same")
 
     # /history report ID: reported, held by the rules, cleared, with readable labels
