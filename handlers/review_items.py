@@ -42,6 +42,10 @@ def load(ctx: Ctx, kind: str, item_id: int) -> Item | None:
         names = "、".join(a.account_name for a in repo.accounts_of(ctx.session, s.id))
         return Item("s", s, s.unit_id, s.person_id, names)
     if kind == "r":
+        # only the committee clears a held report: a unit's contact would vouch for the
+        # figures that win their own unit its 优秀组织奖 (they can still reject in /streamer)
+        if not ctx.scope.committee:
+            return None
         r = ctx.session.get(DailyReport, item_id)
         owner = ctx.session.get(Streamer, r.streamer_id) if r else None
         if r is None or owner is None or not ctx.scope.covers(owner.unit_id):
@@ -85,7 +89,8 @@ def queue(ctx: Ctx) -> list[str]:
     ]
     refs.sort(key=lambda r: r[0])  # stable: 待审核 first, each kind in id order
     # held reports before every registration: they keep figures off the boards
-    reports = [f"r:{rid}" for rid in trust.held_reports(ctx.session, units)]
+    held_ids = trust.held_reports(ctx.session) if scope.committee else []
+    reports = [f"r:{rid}" for rid in held_ids]
     return [*reports, *(f"{kind}:{item_id}" for _, kind, item_id in refs)]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Collection
 from pathlib import Path
 
 from sqlalchemy import Index, bindparam, func, select, text, update
@@ -15,7 +14,7 @@ from models.anomaly_rules import Figures
 from models.enterprises import Product
 from models.picks import ProductPick
 from models.repo import changed_rows
-from models.streamers import DailyReport, Streamer
+from models.streamers import DailyReport
 
 # the few held reports found without reading all reports (boards and award sums exclude them)
 Index(
@@ -71,19 +70,20 @@ def picks_aov_fen(session: Session, streamer_id: int) -> float | None:
     return int(turnover) / int(orders)
 
 
+_SHARING = (
+    select(DailyReport)
+    .where(
+        DailyReport.evidence_sha256 == bindparam("digest"),
+        DailyReport.id != bindparam("report"),
+        DailyReport.rejected.is_(False),
+    )
+    .order_by(DailyReport.id)
+)
+
+
 def sharing_evidence(session: Session, digest: str, report_id: int) -> list[DailyReport]:
     """Other reports (any streamer's, rejected ones left out) with the same evidence."""
-    return list(
-        session.scalars(
-            select(DailyReport)
-            .where(
-                DailyReport.evidence_sha256 == digest,
-                DailyReport.id != report_id,
-                DailyReport.rejected.is_(False),
-            )
-            .order_by(DailyReport.id)
-        )
-    )
+    return list(session.scalars(_SHARING, {"digest": digest, "report": report_id}))
 
 
 def clear_report(
@@ -113,16 +113,11 @@ def release_rejected(session: Session, report_id: int) -> None:
     )
 
 
-def held_reports(session: Session, unit_ids: Collection[int] | None) -> list[int]:
-    """Ids of the held reports waiting for a reviewer, of these units' streamers (None: every
-    unit), oldest first."""
+def held_reports(session: Session) -> list[int]:
+    """Ids of the held reports waiting for the committee, oldest first."""
     stmt = (
         select(DailyReport.id)
         .where(text("daily_reports.held"), DailyReport.rejected.is_(False))
         .order_by(DailyReport.id)
     )
-    if unit_ids is not None:
-        stmt = stmt.join(Streamer, Streamer.id == DailyReport.streamer_id).where(
-            Streamer.unit_id.in_(unit_ids)
-        )
     return list(session.scalars(stmt))

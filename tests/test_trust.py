@@ -16,6 +16,7 @@ from models import DailyReport, Streamer, StreamerTotal, trust
 from models import anomaly_rules as ar
 from tests.catalog import said
 from tests.chat import Chat
+from tests.committee_helpers import ANYUAN, make_contact
 from tests.flows import report_lines, streamer_lines
 
 FIRST_DAYS = (dt.date(2020, 10, 30), dt.date(2020, 10, 31), dt.date(2020, 11, 1))
@@ -168,3 +169,17 @@ def test_a_correction_raising_gmv_is_held(chat: Chat, core: Core, clock: FixedCl
     r = report_of(core, sid, TODAY)
     assert [f["rule"] for f in r.flags] == [ar.CORRECTION_RAISE]
     assert gmv_total(core, sid) == 0  # the corrected day waits; the old figures are gone
+
+
+def test_only_the_committee_clears_held_reports(chat: Chat, core: Core, clock: FixedClock) -> None:
+    """A unit's contact would vouch for figures that win their own unit its award."""
+    make_contact(chat, "c1", ANYUAN)
+    sid = approved(chat, "s", "小明的果园")
+    file_on(chat, clock, "s", TODAY, orders="2000", viewers="1500", evidence="/photo a")
+    rid = report_of(core, sid, TODAY).id
+    assert said(chat.say("c1", "/review"), "review.queue_empty")
+    assert said(chat.say("c1", f"/approve report {rid}"), "review.not_found")
+    assert report_of(core, sid, TODAY).held
+    assert said(chat.say("admin", f"/approve report {rid}"), "trust.done_clear")
+    assert not report_of(core, sid, TODAY).held
+    assert gmv_total(core, sid) == 500_000
