@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -280,12 +280,60 @@ class Schedule(_Strict):
     tick_seconds: int = Field(default=60, gt=0, le=3600)
 
 
+EvidenceMode = Literal["optional", "all", "flagged", "above"]
+
+
 class Reports(_Strict):
     backfill_days: int = Field(default=1, ge=0, le=31)
-    evidence_required: bool = False
+    # when a screenshot must come with a report: optional | all (every report) | flagged (a
+    # report an anomaly rule holds) | above (GMV above evidence_above_yuan, and flagged ones)
+    evidence: EvidenceMode = "optional"
+    evidence_above_yuan: int = Field(default=50_000, gt=0)
     only_in_live_period: bool = True
     max_hours_per_report: int = Field(default=24, gt=0, le=24)
     max_gmv_yuan: int = Field(default=100_000_000, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_evidence_flag(cls, data: Any) -> Any:
+        """Configs written before the evidence modes said `evidence_required: true|false`."""
+        if isinstance(data, dict) and "evidence_required" in data:
+            data = dict(data)
+            old = data.pop("evidence_required")
+            if "evidence" in data:
+                raise ValueError("evidence_required and evidence: keep only evidence")
+            data["evidence"] = "all" if old else "optional"
+        return data
+
+    def evidence_needed(self, gmv_fen: int, flagged: bool) -> bool:
+        """Whether a report with this GMV (held or not by the anomaly rules) needs a
+        screenshot."""
+        if self.evidence == "all":
+            return True
+        if self.evidence == "above":
+            return flagged or gmv_fen > self.evidence_above_yuan * 100
+        return self.evidence == "flagged" and flagged
+
+
+class Trust(_Strict):
+    """The anomaly rules (models/anomaly_rules.py): a report one of them flags is held, it
+    does not count on boards until a reviewer clears it."""
+
+    median_factor: float = Field(default=20, gt=1)  # GMV above k x the streamer's own median
+    median_after_reports: int = Field(default=3, ge=1)  # ... once this many reports exist
+    aov_factor: float = Field(default=5, gt=1)  # GMV/orders beyond x or 1/x of the picks' average
+    aov_min_yuan: float = Field(default=1, ge=0)  # GMV/orders outside these bounds
+    aov_max_yuan: float = Field(default=5_000, gt=0)
+    correction_raise_percent: int = Field(default=50, ge=0)  # a correction raising GMV more
+    max_day_hours: int = Field(default=16, gt=0, le=48)  # a day's reports summed, all platforms
+    backfill_edge_hours: int = Field(default=2, ge=0, le=24)  # filed this close to the window's end
+    history_shown: int = Field(default=7, gt=0, le=30)  # the streamer's reports on the card
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Trust:
+        if self.aov_min_yuan >= self.aov_max_yuan:
+            raise ValueError("aov_min_yuan must be below aov_max_yuan")
+        return self
 
 
 class Choice(_Strict):
@@ -559,6 +607,7 @@ class FestivalConfig(_Strict):
     leaderboard: Leaderboard = Leaderboard()
     schedule: Schedule | None = None  # no section: the scheduler has no jobs
     reports: Reports = Reports()
+    trust: Trust = Trust()
     turnover: TurnoverConfig
     products: Products
     platforms: list[Platform] = Field(min_length=1)

@@ -202,6 +202,8 @@ def _list_reports(ctx: Ctx, streamer: Streamer) -> list[Reply]:
     lines = [ctx.t("reports.title", n=len(reports))]
     for r in reports:
         state = ctx.t("reports.rejected", reason=r.reject_reason or "") if r.rejected else ""
+        if r.held and not r.rejected:  # waits for a check (handlers/trust.py)
+            state = ctx.t("trust.held_mark")
         lines.append(
             ctx.t(
                 "reports.line",

@@ -7,8 +7,10 @@ flowchart TD
   ok -- no --> refuse[explained refusal]
   ok -- yes --> date[date: 今天 / 昨天 / typed, no future] --> acct{more than one account?}
   acct -- yes --> pick[account] --> figures
-  acct -- no --> figures[GMV, duration, viewers, likes, orders] --> evidence[screenshot, optional by config]
+  acct -- no --> figures[GMV, duration, viewers, likes, orders] --> evidence[screenshot, by config]
   evidence --> summary[summary] --> confirm([确认: stored; correction if the day exists])
+  confirm --> rules{anomaly rules}
+  rules -- a rule fires --> held([held: waits for a check, the helpful evidence named])
 ```
 """
 
@@ -24,7 +26,9 @@ from bot.core.messages import Reply
 from bot.core.parsers import ParseError, parse_date
 from handlers import fields as f
 from handlers import schemas
+from handlers import trust as checks
 from models import DailyReport, ReviewStatus, Streamer, picks, repo, totals
+from models.anomaly_rules import Figures as RuleFigures
 from models.scoring import in_live_period
 
 
@@ -179,12 +183,11 @@ SPLIT = Form(
 
 
 def _evidence_prompt(ctx: Ctx, _a: Answers) -> dict[str, object]:
-    key = (
-        "report.evidence_required"
-        if ctx.config.reports.evidence_required
-        else "report.evidence_optional"
-    )
-    return {"rule": ctx.t(key)}
+    reports = ctx.config.reports
+    if reports.evidence == "above":
+        return {"rule": ctx.t("report.evidence_above", amount=fmt_int(reports.evidence_above_yuan))}
+    key = {"all": "report.evidence_required", "flagged": "report.evidence_flagged"}
+    return {"rule": ctx.t(key.get(reports.evidence, "report.evidence_optional"))}
 
 
 FIELDS = (
@@ -267,7 +270,7 @@ FIELDS = (
         "ask.evidence",
         "label.evidence",
         accepts_photo=True,
-        optional=lambda ctx: not ctx.config.reports.evidence_required,
+        optional=lambda ctx: ctx.config.reports.evidence != "all",
         prompt_params=_evidence_prompt,
         show=lambda v, c: c.t("form.photo_received"),
     ),
@@ -301,9 +304,8 @@ def start_answers(ctx: Ctx) -> Answers:
 
 
 def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
-    """Stores the day's figures; an existing day is corrected and its old figures audited."""
-    if ctx.config.reports.evidence_required and not a.get("evidence_file_id"):
-        raise FieldError("evidence_file_id", "err.evidence_required")
+    """Stores the day's figures; an existing day is corrected and its old figures audited.
+    A report an anomaly rule flags is stored held (handlers/trust.py)."""
     streamer = _streamer(ctx)
     if streamer is None or streamer.status != ReviewStatus.APPROVED:
         return [refusal(ctx) or ctx.reply("report.not_registered")]
@@ -322,6 +324,32 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     report = repo.report_of(ctx.session, figures.account_id, figures.report_date)
     values = schemas.row_values(
         figures.model_dump(), DailyReport, exclude=("account_id", "report_date")
+    )
+    evidence = a.get("evidence_file_id")
+    verdict = checks.judge(
+        ctx,
+        streamer.id,
+        report,
+        RuleFigures(
+            figures.report_date,
+            values["gmv_fen"],
+            values["duration_minutes"],
+            values["viewers"],
+            values["likes"],
+            values["orders"],
+        ),
+        evidence,
+    )
+    if not evidence and ctx.config.reports.evidence_needed(values["gmv_fen"], bool(verdict.flags)):
+        raise FieldError(
+            "evidence_file_id",
+            checks.evidence_missing_key(ctx, values["gmv_fen"]),
+            amount=fmt_int(ctx.config.reports.evidence_above_yuan),
+        )
+    values.update(
+        evidence_sha256=verdict.digest,
+        held=bool(verdict.flags),
+        flags=checks.stored_flags(verdict.flags),
     )
     if report is None:
         report = DailyReport(
@@ -363,18 +391,20 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         )
         key = "report.corrected"
     picks.replace_splits(ctx.session, report.id, split)
+    if verdict.flags:
+        checks.record_hold(ctx, report, verdict.flags)
     # The board reads maintained totals, so they move in this same transaction.
     totals.refresh_day(ctx.session, streamer.id, figures.report_date, ctx.config)
-    return [
-        ctx.reply(
-            key,
-            date=figures.report_date,
-            gmv=fmt_yuan(report.gmv_fen),
-            duration=fmt_minutes(report.duration_minutes, ctx.locale),
-            viewers=fmt_int(report.viewers),
-            likes=fmt_int(report.likes),
-        )
-    ]
+    checks.hold_sharing(ctx, report, verdict.sharing)
+    saved = ctx.reply(
+        key,
+        date=figures.report_date,
+        gmv=fmt_yuan(report.gmv_fen),
+        duration=fmt_minutes(report.duration_minutes, ctx.locale),
+        viewers=fmt_int(report.viewers),
+        likes=fmt_int(report.likes),
+    )
+    return [saved, checks.held_reply(ctx, report)] if report.held else [saved]
 
 
 def _split_of(ctx: Ctx, a: Answers, gmv_fen: int) -> dict[int, int]:

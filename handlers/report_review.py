@@ -1,7 +1,8 @@
-"""Report review: a daily report counts as soon as it is filed; the committee and the
-streamer's unit contact can look at a streamer's reports with their evidence pictures
-(/streamers, /streamer ID) and reject one with a reason. The streamer is told and corrects it
-by reporting the same day again.
+"""Report review: a daily report counts as soon as it is filed (unless an anomaly rule holds
+it: handlers/trust.py, cleared in /review); the committee and the streamer's unit contact can
+look at a streamer's reports with their evidence pictures (/streamers, /streamer ID) and
+reject one with a reason. The streamer is told and corrects it by reporting the same day
+again.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def _card(ctx: Ctx, item: items.Item) -> list[Reply]:
     for r in reports:
         day = f"{r.report_date:%m-%d} {platforms.get(r.account_id, '')}"
         state = ctx.t("reports.rejected", reason=r.reject_reason or "") if r.rejected else ""
+        if r.held and not r.rejected:  # waits for a check: /review clears it
+            state = ctx.t("trust.held_mark")
         lines.append(
             ctx.t(
                 "streamers.report_line",

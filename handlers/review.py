@@ -1,6 +1,7 @@
 """/review: what waits in the reviewer's scope, one item at a time, with approve (for a unit
-contact: recommend) / reject-with-reason / skip buttons. /approve and /reject do the same by
-typed command (KIND ID [REASON]) for those who prefer typing.
+contact: recommend; for a held daily report, which comes first: clear) / reject-with-reason /
+skip buttons. /approve and /reject do the same by typed command (KIND ID [REASON]) for those
+who prefer typing.
 
 ```mermaid
 flowchart LR
@@ -75,7 +76,7 @@ def _next(ctx: Ctx, before: list[Reply]) -> list[Reply]:
         item = items.load_ref(ctx, ref)
         if item is None:
             continue
-        ctx.state.data.update(item=ref, seen=item.row.status)
+        ctx.state.data.update(item=ref, seen=items.seen(item))
         extra = items.attachment(item)
         return [*before, *([extra] if extra else []), _card(ctx, item)]
     ctx.state.clear()
@@ -85,6 +86,8 @@ def _next(ctx: Ctx, before: list[Reply]) -> list[Reply]:
 
 def _card(ctx: Ctx, item: items.Item) -> Reply:
     approve = "btn.recommend" if not ctx.scope.committee else "btn.approve"
+    if item.kind == "r":
+        approve = "btn.clear_report"
     return Reply(
         items.card(ctx, item),
         (

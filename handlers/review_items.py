@@ -1,4 +1,5 @@
-"""What reviewers decide on: streamers (资格审核) and products (产品审核). Loading an item always
+"""What reviewers decide on: daily reports an anomaly rule holds (first: handlers/
+review_reports.py), streamers (资格审核) and products (产品审核). Loading an item always
 goes through the reviewer's scope, so an id outside it is simply not found; a decision is a
 conditional update on the status the reviewer saw, so of two reviewers deciding at once one
 wins and the other is told."""
@@ -11,17 +12,18 @@ from bot.core.context import Ctx
 from bot.core.i18n import fmt_int, fmt_local, fmt_yuan, mask_phone
 from bot.core.messages import Reply
 from handlers import notify, registration_window
-from models import Enterprise, Product, Streamer, Unit, repo, reviews
+from handlers import review_reports as held
+from models import DailyReport, Enterprise, Product, Streamer, Unit, repo, reviews, trust
 from models import review_rules as rules
 from models.units import unit_full_name
 
-KINDS = {"s": "streamer", "p": "product"}  # short kinds keep button data small
+KINDS = {"s": "streamer", "p": "product", "r": "report"}  # short kinds keep button data small
 
 
 @dataclass
 class Item:
     kind: str  # s | p
-    row: Streamer | Product
+    row: Streamer | Product | DailyReport
     unit_id: int
     owner: int  # the applicant's person id
     title: str  # account names or product name
@@ -39,6 +41,16 @@ def load(ctx: Ctx, kind: str, item_id: int) -> Item | None:
             return None
         names = "、".join(a.account_name for a in repo.accounts_of(ctx.session, s.id))
         return Item("s", s, s.unit_id, s.person_id, names)
+    if kind == "r":
+        # only the committee clears a held report: a unit's contact would vouch for the
+        # figures that win their own unit its 优秀组织奖 (they can still reject in /streamer)
+        if not ctx.scope.committee:
+            return None
+        r = ctx.session.get(DailyReport, item_id)
+        owner = ctx.session.get(Streamer, r.streamer_id) if r else None
+        if r is None or owner is None or not ctx.scope.covers(owner.unit_id):
+            return None
+        return Item("r", r, owner.unit_id, owner.person_id, held.title(ctx, r))
     if kind == "p":
         p = ctx.session.get(Product, item_id)
         ent = ctx.session.get(Enterprise, p.enterprise_id) if p else None
@@ -76,13 +88,27 @@ def queue(ctx: Ctx) -> list[str]:
         for item_id, status in rows
     ]
     refs.sort(key=lambda r: r[0])  # stable: 待审核 first, each kind in id order
-    return [f"{kind}:{item_id}" for _, kind, item_id in refs]
+    # held reports before every registration: they keep figures off the boards
+    held_ids = trust.held_reports(ctx.session) if scope.committee else []
+    reports = [f"r:{rid}" for rid in held_ids]
+    return [*reports, *(f"{kind}:{item_id}" for _, kind, item_id in refs)]
+
+
+def seen(item: Item) -> str:
+    """What the reviewer's decision is conditional on: a registration's status, a report's
+    revision."""
+    if isinstance(item.row, DailyReport):
+        return held.seen(item.row)
+    return item.row.status
 
 
 # ----- cards --------------------------------------------------------------------------------
 def card(ctx: Ctx, item: Item) -> str:
     unit = ctx.session.get(Unit, item.unit_id)
     unit_name = unit_full_name(ctx.session, unit) if unit else ""
+    if isinstance(item.row, DailyReport):
+        accounts = account_names(ctx, item.row.streamer_id)
+        return held.card(ctx, item.row, unit_name, accounts)
     status = ctx.t(f"status.{item.row.status}")
     if isinstance(item.row, Streamer):
         s = item.row
@@ -137,6 +163,8 @@ def card(ctx: Ctx, item: Item) -> str:
 
 
 def attachment(item: Item) -> Reply | None:
+    if isinstance(item.row, DailyReport):
+        return held.attachment(item.row)
     if isinstance(item.row, Product) and item.row.attachment_file_id:
         return Reply("", image_path=item.row.attachment_file_id)
     return None
@@ -144,7 +172,10 @@ def attachment(item: Item) -> Reply | None:
 
 # ----- decisions ----------------------------------------------------------------------------
 def decide(ctx: Ctx, item: Item, approve: bool, reason: str, seen: str | None) -> Reply:
-    """Apply a reviewer's decision; `seen` is the status the reviewer was shown."""
+    """Apply a reviewer's decision; `seen` is the status (a report: the revision) the
+    reviewer was shown."""
+    if isinstance(item.row, DailyReport):
+        return held.decide(ctx, item.row, approve, reason, seen)
     before = item.row.status
     if seen is not None and before != seen:
         return _changed(ctx, item)
@@ -185,6 +216,7 @@ def decide(ctx: Ctx, item: Item, approve: bool, reason: str, seen: str | None) -
 
 
 def _changed(ctx: Ctx, item: Item) -> Reply:
+    assert not isinstance(item.row, DailyReport)  # a report's decision: review_reports
     ctx.session.refresh(item.row)
     who = repo.person_name(ctx.session, item.row.reviewed_by)
     return ctx.reply(

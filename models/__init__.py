@@ -1,5 +1,6 @@
 """Tables, queries and the festival's pure rules. Imports nothing of bot/ or handlers/."""
 
+from models import trust  # noqa: F401  (its held-reports index belongs to the schema)
 from models.announcements import Announcement
 from models.awards import AmbassadorMark, AwardEntry, AwardList, Certificate, UnitPublicity
 from models.base import Base, ReviewStatus

@@ -163,10 +163,10 @@ def unit_figures(
 
 
 def product_sales(session: Session, start: dt.date, end: dt.date) -> dict[int, int]:
-    """Fen sold per product in counted reports: not rejected, of the live period [start, end],
-    of an approved streamer. All splits summed from one index, minus the splits of the few
-    reports that do not count (each found through an index): joining 1,500,000 splits to
-    their reports one by one took seconds."""
+    """Fen sold per product in counted reports: not rejected nor held, of the live period
+    [start, end], of an approved streamer. All splits summed from one index, minus the splits
+    of the few reports that do not count (each found through an index): joining 1,500,000
+    splits to their reports one by one took seconds."""
     rps = ReportProductSale
     total = session.execute(select(rps.product_id, func.sum(rps.gmv_fen)).group_by(rps.product_id))
     sums = {pid: int(fen) for pid, fen in total.tuples()}
@@ -175,6 +175,7 @@ def product_sales(session: Session, start: dt.date, end: dt.date) -> dict[int, i
         # written as the partial index's own predicate (SQLAlchemy renders "rejected = 1" on
         # SQLite, which SQLite does not match with the index's "WHERE rejected")
         select(DailyReport.id).where(text("daily_reports.rejected")),
+        select(DailyReport.id).where(text("daily_reports.held")),  # models/trust.py's index
         select(DailyReport.id).where(DailyReport.report_date < start),
         select(DailyReport.id).where(DailyReport.report_date > end),
         select(DailyReport.id).where(DailyReport.streamer_id.in_(not_approved)),

@@ -44,6 +44,7 @@ def _counted_sales(
         .join(DailyReport, DailyReport.id == ReportProductSale.report_id)
         .where(
             DailyReport.rejected.is_(False),
+            DailyReport.held.is_(False),
             DailyReport.report_date >= live_start,
             DailyReport.report_date <= live_end,
         )

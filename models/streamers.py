@@ -85,6 +85,12 @@ class DailyReport(IdMixin, Base):
     likes: Mapped[int] = mapped_column(BigInteger)
     orders: Mapped[int] = mapped_column(BigInteger)
     evidence_file_id: Mapped[str | None] = mapped_column(String(300))
+    # sha256 of the evidence picture's bytes: the same picture on two reports flags both
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    # held: an anomaly rule flagged this revision (models/anomaly_rules.py `flags`, each
+    # {"rule": name, ...its numbers}); it does not count until a reviewer clears it
+    held: Mapped[bool] = mapped_column(default=False)
+    flags: Mapped[list[Any]] = mapped_column(default=list)
     rejected: Mapped[bool] = mapped_column(default=False)
     reject_reason: Mapped[str | None] = mapped_column(Text)
     revision: Mapped[int] = mapped_column(default=1)
@@ -129,7 +135,7 @@ def reject_report(
             DailyReport.revision == revision,
             DailyReport.rejected.is_(False),
         )
-        .values(rejected=True, reject_reason=reason, updated_at=now)
+        .values(rejected=True, reject_reason=reason, held=False, updated_at=now)
         .returning(DailyReport.report_date, DailyReport.account_id)
     ).first()
     return None if row is None else (row[0], row[1])

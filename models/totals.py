@@ -2,8 +2,9 @@
 per streamer instead of from every report.
 
 `refresh_day` recomputes one streamer-day from its reports and moves the streamer's totals by
-the difference; it is called wherever a report is stored, corrected or rejected, inside that
-step's transaction. `recompute_all` rebuilds everything from the reports and says what differed.
+the difference; it is called wherever a report is stored, corrected, held, cleared or
+rejected, inside that step's transaction. `recompute_all` rebuilds everything from the
+reports and says what differed.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ _DAY_SUMS = select(
     DailyReport.streamer_id == bindparam("streamer"),
     DailyReport.report_date == bindparam("day"),
     DailyReport.rejected.is_(False),
+    DailyReport.held.is_(False),  # waits for a reviewer (models/anomaly_rules.py)
 )
 _TOTALS_LOCKED = (
     select(StreamerTotal)
@@ -161,6 +163,7 @@ def recompute_all(session: Session, config: Any, fix: bool = True) -> list[Diffe
         )
         .where(
             DailyReport.rejected.is_(False),
+            DailyReport.held.is_(False),
             # scoring.in_live_period, in SQL
             DailyReport.report_date >= rules.live_start,
             DailyReport.report_date <= rules.live_end,

@@ -17,6 +17,7 @@ RUNS = {
         ["--streamers", "20", "--days", "2", "--enterprises", "3", "--rows", "10"],
         "import 10 rows",
     ),
+    "fraud": (["--honest", "80", "--cheats", "16"], "| inflated_gmv | 2 |"),
     "late_replies": (["--followers", "4", "--delay", "0.02", "--pairs", "1"], "| 16 | 10% |"),
     "leaderboard": (["--streamers", "50", "--days", "2"], "refresh_day per report"),
     "broadcast": (["--recipients", "20"], "'sent': 20"),

@@ -74,8 +74,8 @@ def test_invite_recommend_approve_notify_quota_history(chat: Chat, core: Core) -
     lines = history.splitlines()
     assert lines[0] == f"streamer {sid} 的记录（时间为北京时间）："
     assert lines[1].startswith("· 2020-11-02 20:00 s：报名")
-    assert lines[2] == ("· 2020-11-02 20:00 c1：单位推荐 status: pending_unit → pending_review")
-    assert lines[3] == "· 2020-11-02 20:00 组委会管理员：审核通过 status: pending_review → approved"
+    assert lines[2] == "· 2020-11-02 20:00 c1：单位推荐 状态: 待推荐（等待推荐单位确认） → 待审核"
+    assert lines[3] == "· 2020-11-02 20:00 组委会管理员：审核通过 状态: 待审核 → 已通过"
     assert len(lines) == 4
     with core.sessions() as s:
         actions = list(s.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))

@@ -343,3 +343,33 @@ def test_postgres_urls_use_the_installed_driver() -> None:
     for given in ("postgres://u@h/db", "postgresql://u@h/db"):
         assert Settings(database_url=given).database_url == "postgresql+psycopg://u@h/db"
     assert Settings(database_url="sqlite:///x.db").database_url == "sqlite:///x.db"
+
+
+# ----- evidence modes and the anomaly rules' thresholds ------------------------------------
+@pytest.mark.parametrize(("old", "mode"), [(True, "all"), (False, "optional")])
+def test_the_old_evidence_flag_still_loads(raw: dict[str, Any], old: bool, mode: str) -> None:
+    data = copy.deepcopy(raw)
+    data["reports"].pop("evidence")
+    data["reports"]["evidence_required"] = old
+    assert parse_config(data).reports.evidence == mode
+
+
+def test_evidence_mode_and_old_flag_together(raw: dict[str, Any]) -> None:
+    msg = broken(raw, lambda d: d["reports"].update(evidence_required=True))
+    assert "evidence_required and evidence" in msg
+
+
+def test_evidence_needed_by_mode(config: FestivalConfig) -> None:
+    above = config.reports.model_copy(update={"evidence": "above", "evidence_above_yuan": 100})
+    assert not above.evidence_needed(10_000, flagged=False)  # exactly the amount
+    assert above.evidence_needed(10_001, flagged=False)
+    assert above.evidence_needed(1, flagged=True)
+    flagged = config.reports.model_copy(update={"evidence": "flagged"})
+    assert flagged.evidence_needed(1, flagged=True) and not flagged.evidence_needed(10**9, False)
+    assert config.reports.model_copy(update={"evidence": "all"}).evidence_needed(0, False)
+    assert not config.reports.model_copy(update={"evidence": "optional"}).evidence_needed(1, True)
+
+
+def test_trust_bounds_in_order(raw: dict[str, Any]) -> None:
+    msg = broken(raw, lambda d: d["trust"].update(aov_min_yuan=6000))
+    assert "aov_min_yuan must be below aov_max_yuan" in msg

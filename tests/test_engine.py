@@ -55,7 +55,7 @@ def _quantity(raw: str, _ctx: Ctx, _a: Answers) -> int:
 
 def _proof_optional(ctx: Ctx) -> bool:
     # the config decides, as it does for the daily report's screenshot
-    return not ctx.config.reports.evidence_required
+    return ctx.config.reports.evidence != "all"
 
 
 def _store(ctx: Ctx, answers: Answers) -> list[Reply]:
@@ -293,7 +293,7 @@ def u(new_core: Callable[..., Core]) -> User:
 @pytest.fixture
 def strict(config: FestivalConfig) -> FestivalConfig:
     """The config with the proof required: the conditionally optional field is required."""
-    reports = config.reports.model_copy(update={"evidence_required": True})
+    reports = config.reports.model_copy(update={"evidence": "all"})
     return config.model_copy(update={"reports": reports})
 
 

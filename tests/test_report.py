@@ -269,7 +269,7 @@ def test_a_required_screenshot_cannot_be_skipped(
     db: Engine, config: FestivalConfig, clock: FixedClock
 ) -> None:
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    data["reports"]["evidence_required"] = True
+    data["reports"]["evidence"] = "all"
     strict = Core(parse_config(data), db, clock, ROUTES)
     try:
         chat = Chat(strict)
