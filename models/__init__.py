@@ -1,6 +1,7 @@
 """Tables, queries and the festival's pure rules. Imports nothing of bot/ or handlers/."""
 
 from models.announcements import Announcement
+from models.audits import ReportAudit
 from models.awards import AmbassadorMark, AwardEntry, AwardList, Certificate, UnitPublicity
 from models.base import Base, ReviewStatus
 from models.board import Board, BoardEntry
@@ -53,6 +54,7 @@ __all__ = [
     "Person",
     "Product",
     "ProductPick",
+    "ReportAudit",
     "ReportProductSale",
     "ReviewStatus",
     "Role",
