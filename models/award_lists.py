@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import func, select, text, union, update
 from sqlalchemy.orm import Session
 
-from models import ledger, repo
+from models import audits, ledger, repo
 from models.award_rules import (
     ORG_METRICS,
     Cut,
@@ -42,6 +42,7 @@ from models.award_rules import (
 from models.awards import AmbassadorMark, AwardEntry, AwardList, UnitPublicity
 from models.base import ReviewStatus
 from models.board import Board, BoardEntry, final_board
+from models.board import account_names as boards_account_names
 from models.enterprises import Enterprise, Product
 from models.picks import ReportProductSale
 from models.scoring import METRICS, Columns, Ranking, ScoringRules, rank_columns
@@ -61,12 +62,53 @@ class OpenItem(NamedTuple):
     params: dict[str, Any]
 
 
-def open_items(session: Session) -> list[OpenItem]:
-    """What still holds the freeze (`/awards final` refuses while this is not empty).
+def open_items(session: Session, config: Any) -> list[OpenItem]:
+    """What still holds the freeze (`/awards final` refuses while this is not empty): the
+    top-N audit (models/audits.py) while a streamer in its scope has reports to audit."""
+    items: list[OpenItem] = []
+    scope = audit_scope(session, config)
+    if scope:
+        cal = config.calendar
+        done = audits.progress(session, scope, cal.live_start, cal.live_end)
+        if done.waiting:
+            left = done.open_streamers
+            names = boards_account_names(session, left[:AUDIT_NAMES_SHOWN])
+            shown = " · ".join(names.get(sid, f"#{sid}") for sid in left[:AUDIT_NAMES_SHOWN])
+            if len(left) > AUDIT_NAMES_SHOWN:
+                shown += "…"
+            params = {
+                "done": done.done,
+                "total": done.total,
+                "reports": done.reports_left,
+                "names": shown,
+            }
+            items.append(OpenItem("audit.open_item", params))
+    return items
 
-    The hook for the trust issue's checks (reports under audit, evidence not yet reviewed...):
-    each returns OpenItem(catalog key, parameters). None exist yet, so nothing holds."""
-    return []
+
+AUDIT_NAMES_SHOWN = 5
+
+
+def audit_size(config: Any) -> int:
+    """How many streamers the audit covers: audit.top_n, or the streamer award places."""
+    n = config.audit.top_n
+    return int(n) if n is not None else sum(max(a.count, 0) for a in config.awards.streamer)
+
+
+def audit_scope(session: Session, config: Any) -> list[int] | None:
+    """The streamers the audit covers, best first: the top N of the latest final board as the
+    awards rank it (`board_ranking`), among those with a counted report. None: no final board
+    yet. A rejection republishes the final board, and whoever enters the top N comes in."""
+    board = final_board(session)
+    if board is None:
+        return None
+    n = audit_size(config)
+    if n <= 0:
+        return []
+    ranked = board_ranking(session, board, ScoringRules.of(config))
+    return (
+        [s.totals.streamer_id for s in ranked.top(min(n, ranked.ranked))] if ranked.ranked else []
+    )
 
 
 # ----- the figures -----------------------------------------------------------------------

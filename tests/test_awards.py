@@ -241,7 +241,7 @@ def test_open_items_hold_the_freeze(
 ) -> None:
     publish_final(db, config)
     item = lists.OpenItem("awards.publicity_unknown_unit", {"code": "X"})
-    monkeypatch.setattr(lists, "open_items", lambda session: [item])
+    monkeypatch.setattr(lists, "open_items", lambda session, config: [item])
     out = chat.say("admin", "/awards final")
     assert begins(out, "awards.open_items") and said(out, "awards.publicity_unknown_unit", code="X")
     with Session(db) as s:

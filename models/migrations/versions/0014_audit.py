@@ -39,7 +39,9 @@ def upgrade() -> None:
             ["audited_by"], ["people.id"], name=op.f("fk_report_audits_audited_by_people")
         ),
         sa.ForeignKeyConstraint(
-            ["report_id"], ["daily_reports.id"], name=op.f("fk_report_audits_report_id_daily_reports")
+            ["report_id"],
+            ["daily_reports.id"],
+            name=op.f("fk_report_audits_report_id_daily_reports"),
         ),
         sa.ForeignKeyConstraint(
             ["streamer_id"], ["streamers.id"], name=op.f("fk_report_audits_streamer_id_streamers")
