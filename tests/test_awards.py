@@ -111,9 +111,13 @@ def festival(db: Engine, config: FestivalConfig) -> dict[str, int]:
     return ids
 
 
-def publish_final(db: Engine, config: FestivalConfig) -> None:
+def publish_final(db: Engine, config: FestivalConfig, audited: bool = True) -> None:
+    """The final board published and (`audited`) the committee's audit of it done: every
+    report passed (tests/test_audit.py tests the audit; /awards final waits for it)."""
     with Session(db) as s, s.begin():
         boards.publish(s, "all", "final", ScoringRules.of(config), FINAL_AT)
+        if audited:
+            data.audit_passed(s)
 
 
 def outbox_keys(db: Engine) -> list[str]:
