@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import func, select, text, union, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import audits, ledger, repo
@@ -44,9 +44,8 @@ from models.base import ReviewStatus
 from models.board import Board, BoardEntry, final_board
 from models.board import account_names as boards_account_names
 from models.enterprises import Enterprise, Product
-from models.picks import ReportProductSale
 from models.scoring import METRICS, Columns, Ranking, ScoringRules, rank_columns
-from models.streamers import DailyReport, Streamer
+from models.streamers import Streamer
 from models.units import Unit
 
 APPROVED = ReviewStatus.APPROVED.value
@@ -205,30 +204,8 @@ def unit_figures(
 
 
 def product_sales(session: Session, start: dt.date, end: dt.date) -> dict[int, int]:
-    """Fen sold per product in counted reports: not rejected, of the live period [start, end],
-    of an approved streamer. All splits summed from one index, minus the splits of the few
-    reports that do not count (each found through an index): joining 1,500,000 splits to
-    their reports one by one took seconds."""
-    rps = ReportProductSale
-    total = session.execute(select(rps.product_id, func.sum(rps.gmv_fen)).group_by(rps.product_id))
-    sums = {pid: int(fen) for pid, fen in total.tuples()}
-    not_approved = select(Streamer.id).where(Streamer.status != APPROVED)
-    excluded = union(
-        # written as the partial index's own predicate (SQLAlchemy renders "rejected = 1" on
-        # SQLite, which SQLite does not match with the index's "WHERE rejected")
-        select(DailyReport.id).where(text("daily_reports.rejected")),
-        select(DailyReport.id).where(DailyReport.report_date < start),
-        select(DailyReport.id).where(DailyReport.report_date > end),
-        select(DailyReport.id).where(DailyReport.streamer_id.in_(not_approved)),
-    )
-    minus = session.execute(
-        select(rps.product_id, func.sum(rps.gmv_fen))
-        .where(rps.report_id.in_(select(excluded.subquery().c.id)))
-        .group_by(rps.product_id)
-    )
-    for pid, fen in minus.tuples():
-        sums[pid] -= int(fen)
-    return sums
+    """Fen sold per product in counted reports (models/ledger.py: the one definition)."""
+    return ledger.reported_sales_by_product(session, start, end)
 
 
 def received_by_enterprise(session: Session, until: dt.date) -> dict[int, int]:
