@@ -22,6 +22,7 @@ from handlers import (
     money,
     products,
     progress,
+    reconcile,
     report,
     report_review,
     review,
@@ -75,6 +76,7 @@ ROUTES = Routes(
         "ambassador": awards.ambassador,
         "publicity": awards.publicity,
         "audit": audit.audit,  # the top-N audit before /awards final
+        "reconcile": reconcile.reconcile,  # reported figures that should agree
         # 龙虎榜
         "top": board.top,
         "rank": board.rank,
@@ -147,7 +149,7 @@ ROUTES = Routes(
             ),
             "admin",
         ),
-        **dict.fromkeys(("awards", "ambassador", "publicity", "audit"), "admin"),
+        **dict.fromkeys(("awards", "ambassador", "publicity", "audit", "reconcile"), "admin"),
         # in a group: only the committee subscribes it to broadcasts
         **dict.fromkeys(("subscribe", "unsubscribe"), "admin"),
         # the donation ledger's entries
