@@ -242,9 +242,9 @@ def _reject(ctx: Ctx, report: DailyReport, reason: str) -> list[Reply]:
     owner = ctx.session.get(Streamer, report.streamer_id)
     revision, backend = report.revision, ctx.state.data.get("backend")
     before = lists.audit_scope(ctx.session, ctx.config) or []
-    day = reject(
-        ctx, report.streamer_id, owner.person_id if owner else 0, report.id, revision, reason
-    )
+    day = None
+    if owner is not None:
+        day = reject(ctx, owner.id, owner.person_id, report.id, revision, reason)
     if day is None:
         return _next(ctx, [ctx.reply("audit.changed")])
     ctx.session.refresh(report)
