@@ -266,3 +266,38 @@ def test_a_correction_after_the_audit_is_audited_again(
     with Session(db) as s:
         (item,) = lists.open_items(s, with_top_n(config, 1))
         assert item.params["reports"] == 1 and item.params["done"] == 0
+
+
+def test_a_rejection_after_the_freeze_holds_the_new_version_until_audited(
+    db: Engine, config: FestivalConfig, clock: FixedClock
+) -> None:
+    """A report corrected after the list was frozen is audited again; rejected, the final
+    board is republished, the newcomer is not audited yet, so the list in force stays until
+    the audit is done and /awards final is sent again."""
+    cfg = with_top_n(config, 2)
+    ids = festival(db, cfg, 3)
+    publish_final(db, cfg)
+    core = Core(cfg, db, clock, ROUTES)
+    chat = Chat(core)
+    try:
+        chat.say("admin", "/audit")
+        chat.say("admin", "3000")
+        assert said(chat.say("admin", "2000"), "audit.all_done", done=2, total=2)
+        assert said(chat.say("admin", "/awards final"), "awards.frozen", version=1)
+        with Session(db) as s, s.begin():
+            st = s.get(data.Streamer, ids[0])
+            assert st is not None
+            data.report(s, cfg, st, DAY, gmv_yuan=3000).evidence_file_id = "new"  # revision 2
+        out = chat.say("admin", "/audit")
+        assert said(out, "audit.progress", done=1, total=2, reports=1)
+        chat.press("admin", label("btn.audit_reject"))
+        out = chat.say("admin", "改过的数字没有依据")
+        assert said(out, "audit.entered", n=2, names="主播2")
+        assert said(out, "audit.list_held")
+        with Session(db) as s:
+            current = lists.current_list(s)
+            assert current is not None and current.version == 1
+        assert said(chat.say("admin", "1000"), "audit.all_done", done=2, total=2)
+        assert said(chat.say("admin", "/awards final"), "awards.frozen", version=2)
+    finally:
+        core.executor.shutdown()
