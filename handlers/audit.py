@@ -31,7 +31,7 @@ from handlers.jobs import final_board_at
 from handlers.report_review import reject
 from models import DailyReport, LiveAccount, Streamer, audits
 from models import award_lists as lists
-from models.board import account_names
+from models.board import account_names, final_board
 from models.reconcile_rules import Threshold
 
 FLOW = "audit"
@@ -45,9 +45,21 @@ def audit(ctx: Ctx) -> list[Reply]:
     return _next(ctx, [])
 
 
+def _scope(ctx: Ctx) -> list[int] | None:
+    """The streamers in scope, kept in the flow's state while the final board is the same
+    (ranking a board of 100,000 takes a few tenths of a second: not at every report)."""
+    board = final_board(ctx.session)
+    if board is None:
+        return None
+    data = ctx.state.data
+    if data.get("board") != board.id or "scope" not in data:
+        data["board"], data["scope"] = board.id, lists.audit_scope(ctx.session, ctx.config) or []
+    return [int(s) for s in data["scope"]]
+
+
 def _next(ctx: Ctx, before: list[Reply]) -> list[Reply]:
     """The next report waiting (skipped ones last time round), or where the audit stands."""
-    scope = lists.audit_scope(ctx.session, ctx.config)
+    scope = _scope(ctx)
     if scope is None:
         ctx.state.clear()
         at = final_board_at(ctx.config).strftime("%Y-%m-%d %H:%M")
@@ -96,7 +108,7 @@ def _evidence(ctx: Ctx, report: DailyReport) -> list[Reply]:
 
 def _card(ctx: Ctx, report: DailyReport, progress: audits.Progress | None = None) -> Reply:
     if progress is None:
-        scope = lists.audit_scope(ctx.session, ctx.config) or []
+        scope = _scope(ctx) or []
         cal = ctx.config.calendar
         progress = audits.progress(ctx.session, scope, cal.live_start, cal.live_end)
     account = ctx.session.get(LiveAccount, report.account_id)
