@@ -136,6 +136,9 @@ def _card(ctx: Ctx, report: DailyReport, progress: audits.Progress | None = None
         ),
         ctx.t("audit.has_evidence" if report.evidence_file_id else "audit.no_evidence"),
     ]
+    left = len(progress.waiting.get(report.streamer_id, []))
+    if left > 1:
+        lines.insert(2, ctx.t("audit.streamer_left", n=left))
     backend = data.get("backend")
     if backend is None:
         lines.append(ctx.t("audit.checklist"))

@@ -76,7 +76,7 @@ def reconcile(ctx: Ctx) -> list[Reply]:
         lines.append(ctx.t("reconcile.none"))
     if ents.without_turnover:
         lines.append(ctx.t("reconcile.without_turnover", n=ents.without_turnover))
-    lines.append("")
+    first, lines = lines, []  # two messages: each section fits a chat message better
     listed = [r for r in streamers if r.listed]
     lines.append(ctx.t("reconcile.section_streamers", n=len(listed), checked=len(streamers)))
     for place, r in enumerate(listed[:SHOWN], 1):
@@ -95,10 +95,10 @@ def reconcile(ctx: Ctx) -> list[Reply]:
         )
     if not listed:
         lines.append(ctx.t("reconcile.none"))
-    if max(len([r for r in ents.rows if r.listed]), len(listed)) > SHOWN:
+    if max(sum(1 for r in ents.rows if r.listed), len(listed)) > SHOWN:
         lines.append(ctx.t("reconcile.more_in_xlsx", n=SHOWN))
     lines.append(ctx.t("reconcile.hint"))
-    return [Reply("\n".join(lines))]
+    return [Reply("\n".join(first)), Reply("\n".join(lines))]
 
 
 def _workbook(ctx: Ctx, ents: list[Row], streamers: list[Row]) -> list[Reply]:
