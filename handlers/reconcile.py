@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.core.context import Ctx
-from bot.core.i18n import fmt_yuan
+from bot.core.i18n import fmt_int, fmt_yuan
 from bot.core.messages import Reply
 from bot.core.parsers import normalize
 from handlers import export, xlsx
@@ -39,10 +39,11 @@ def _percent(ctx: Ctx, value: Decimal | None) -> str:
 def _threshold_text(ctx: Ctx) -> str:
     a = ctx.config.audit
     if a.reconcile_percent is not None and a.reconcile_yuan is not None:
-        return ctx.t("reconcile.threshold_both", percent=a.reconcile_percent, yuan=a.reconcile_yuan)
+        yuan = fmt_int(a.reconcile_yuan)
+        return ctx.t("reconcile.threshold_both", percent=a.reconcile_percent, yuan=yuan)
     if a.reconcile_percent is not None:
         return ctx.t("reconcile.threshold_percent", percent=a.reconcile_percent)
-    return ctx.t("reconcile.threshold_yuan", yuan=a.reconcile_yuan)
+    return ctx.t("reconcile.threshold_yuan", yuan=fmt_int(a.reconcile_yuan or 0))
 
 
 def reconcile(ctx: Ctx) -> list[Reply]:

@@ -140,7 +140,7 @@ def test_enterprises_listed_biggest_first(
         (enterprises["at_yuan"], False),  # +1,000 元: exactly the yuan threshold
     ]
     out = chat.say("admin", "/reconcile")
-    assert said(out, "reconcile.threshold_both", percent=5, yuan=1000)
+    assert said(out, "reconcile.threshold_both", percent=5, yuan="1,000")
     assert said(out, "reconcile.section_enterprises", n=2, checked=4)
     assert said(
         out,
@@ -250,3 +250,32 @@ def test_counted_sales_are_one_definition(db: Engine, config: FestivalConfig) ->
         assert ledger.reported_sales_by_product(s, start, end, [p1.id, p2.id]) == {p1.id: 1}
         assert ledger.reported_sales_by_enterprise(s, start, end) == {e.id: 1}
         assert ledger.reported_sales_by_enterprise(s, start, end, [e.id]) == {e.id: 1}
+
+
+@pytest.mark.parametrize(
+    ("percent", "yuan", "key", "listed"),
+    [
+        # 5% alone: 刚好千元 (10%) comes in; 刚好5% stays out (exactly 5%)
+        (Decimal(5), None, "reconcile.threshold_percent", 3),
+        # 1,000 元 alone: 刚好5% (5,000 元) comes in; 刚好千元 stays out (exactly 1,000 元)
+        (None, 1000, "reconcile.threshold_yuan", 3),
+    ],
+)
+def test_one_threshold_alone(
+    db: Engine,
+    config: FestivalConfig,
+    clock: FixedClock,
+    enterprises: dict[str, int],
+    percent: Decimal | None,
+    yuan: int | None,
+    key: str,
+    listed: int,
+) -> None:
+    audit = config.audit.model_copy(update={"reconcile_percent": percent, "reconcile_yuan": yuan})
+    core = Core(config.model_copy(update={"audit": audit}), db, clock, ROUTES)
+    try:
+        out = Chat(core).say("admin", "/reconcile")
+    finally:
+        core.executor.shutdown()
+    assert said(out, key)
+    assert said(out, "reconcile.section_enterprises", n=listed, checked=4)
