@@ -37,7 +37,7 @@ from bot.core.clock import FixedClock
 from handlers import award_view
 from handlers import awards as award_handlers
 from handlers.jobs import DryRun
-from models import Identity, Person, Unit
+from models import DailyReport, Identity, Person, Unit, audits
 from models import award_lists as lists
 from models import board as boards
 from models.awards import UnitPublicity
@@ -176,10 +176,27 @@ def load_end_game(
     return splits
 
 
+def pass_audit(engine: Engine, config) -> int:  # type: ignore[no-untyped-def]
+    """The committee's top-N audit done (every counted report of the scope passed), so that
+    the freeze measured is the freeze, not its refusal while the audit is open."""
+    cal = config.calendar
+    with Session(engine) as s, s.begin():
+        scope = lists.audit_scope(s, config) or []
+        waiting = audits.waiting(s, scope, cal.live_start, cal.live_end)
+        for ids in waiting.values():
+            for report in s.scalars(select(DailyReport).where(DailyReport.id.in_(ids))):
+                audits.record(
+                    s, report, audits.PASSED, evidence_matches=True, backend_present=False,
+                    backend_gmv_fen=None, reason=None, actor=None, now=NOW,
+                )  # fmt: skip
+        return sum(len(ids) for ids in waiting.values())
+
+
 def freeze_dry(engine: Engine, config, clock) -> lists.Awards | None:  # type: ignore[no-untyped-def]
     with Session(engine) as s:
         try:
             done = award_handlers.freeze(s, config, clock, DryRun(), None, None)
+            assert not done.open_items, done.open_items  # the audit was passed before
         finally:
             s.rollback()
     return done.awards
@@ -244,6 +261,7 @@ def run(
                     f"{len(computed.enterprises)} enterprises; text {len(text_):,} characters",
                     flush=True,
                 )
+    measure(results, "the top-N audit passed (not the measure)", pass_audit, engine, config)
     measure(
         results,
         "freeze (stored, rolled back; messages to a dry run)",

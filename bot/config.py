@@ -193,6 +193,26 @@ class Awards(_Strict):
     score_weights: ScoreWeights
 
 
+class AuditConfig(_Strict):
+    """The top-N audit before the award list is frozen (/audit) and the reconciliation of
+    reported figures (/reconcile)."""
+
+    # Streamers of the final board whose reports are audited before `/awards final`; None:
+    # as many as the streamer award places (the sum of awards.streamer counts); 0: no audit.
+    top_n: int | None = Field(default=None, ge=0, le=10_000)
+    # /reconcile lists a difference above both thresholds that are set (at least one):
+    # `percent` of the independent figure (the enterprise's turnover, the backend GMV),
+    # `yuan` in absolute terms.
+    reconcile_percent: Decimal | None = Field(default=Decimal(5), ge=0, le=1000)
+    reconcile_yuan: int | None = Field(default=1000, ge=0)
+
+    @model_validator(mode="after")
+    def _a_threshold(self) -> AuditConfig:
+        if self.reconcile_percent is None and self.reconcile_yuan is None:
+            raise ValueError("reconcile_percent and reconcile_yuan cannot both be null")
+        return self
+
+
 class TurnoverConfig(_Strict):
     """When enterprises report their festival turnover, and the typo bound."""
 
@@ -609,6 +629,7 @@ class FestivalConfig(_Strict):
     reports: Reports = Reports()
     trust: Trust = Trust()
     turnover: TurnoverConfig
+    audit: AuditConfig = AuditConfig()
     products: Products
     platforms: list[Platform] = Field(min_length=1)
     committee: Committee = Committee()

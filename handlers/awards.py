@@ -64,7 +64,7 @@ def freeze(
     awards = lists.compute(session, config)
     if awards is None:
         return Frozen()
-    items = lists.open_items(session)
+    items = lists.open_items(session, config)
     if items:
         return Frozen(awards, items)
     done = lists.freeze(session, awards, clock.now(), actor)

@@ -7,6 +7,8 @@ again.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.core.context import Ctx
 from bot.core.i18n import fmt_int, fmt_minutes, fmt_typed, fmt_yuan
 from bot.core.messages import Button, Reply
@@ -154,11 +156,23 @@ def _reason_prompt(ctx: Ctx) -> list[Reply]:
 
 
 def _reject(ctx: Ctx, item: items.Item, report_id: int, revision: int, reason: str) -> Reply:
+    day = reject(ctx, item.row.id, item.owner, report_id, revision, reason)
+    if day is None:
+        return ctx.reply("streamers.report_changed")
+    return ctx.reply("streamers.report_rejected", date=day)
+
+
+def reject(
+    ctx: Ctx, streamer_id: int, owner: int, report_id: int, revision: int, reason: str
+) -> dt.date | None:
+    """Rejects this revision of the streamer's report with a reason (audited), refreshes the
+    streamer's totals of that day and tells the streamer (`owner`): the day, or None when the
+    report was corrected or rejected meanwhile. The one rejection path (/streamer, /audit)."""
     now = ctx.clock.now()
     # Only the figures the reviewer saw: a correction filed meanwhile is a new revision.
-    done = reject_report(ctx.session, report_id, item.row.id, revision, reason, now)
+    done = reject_report(ctx.session, report_id, streamer_id, revision, reason, now)
     if done is None:
-        return ctx.reply("streamers.report_changed")
+        return None
     day, account_id = done
     account = ctx.session.get(LiveAccount, account_id)
     repo.audit(
@@ -172,10 +186,10 @@ def _reject(ctx: Ctx, item: items.Item, report_id: int, revision: int, reason: s
         after={"rejected": True},
         note=reason,
     )
-    totals.refresh_day(ctx.session, item.row.id, day, ctx.config)
+    totals.refresh_day(ctx.session, streamer_id, day, ctx.config)
     notify.to_person(
         ctx,
-        item.owner,
+        owner,
         f"report_rejected:{report_id}:{revision}",
         "notice.report_rejected",
         date=day,
@@ -184,4 +198,4 @@ def _reject(ctx: Ctx, item: items.Item, report_id: int, revision: int, reason: s
         else "",
         reason=reason,
     )
-    return ctx.reply("streamers.report_rejected", date=day)
+    return day

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.routing import Routes
 from handlers import (
     announce,
+    audit,
     awards,
     board,
     certificate_issue,
@@ -22,6 +23,7 @@ from handlers import (
     money,
     products,
     progress,
+    reconcile,
     report,
     report_review,
     review,
@@ -74,6 +76,8 @@ ROUTES = Routes(
         "awards": awards.awards,
         "ambassador": awards.ambassador,
         "publicity": awards.publicity,
+        "audit": audit.audit,  # the top-N audit before /awards final
+        "reconcile": reconcile.reconcile,  # reported figures that should agree
         # 龙虎榜
         "top": board.top,
         "rank": board.rank,
@@ -98,6 +102,7 @@ ROUTES = Routes(
         "review": review.review_flow,
         "report_review": report_review.report_review_flow,
         "turnover_review": turnover.turnover_review_flow,
+        audit.FLOW: audit.audit_flow,
         "money_rules": money.agreement_flow,
         "announce": announce.announce_flow,
         import_chat.SCAN_FLOW: import_chat.scan_flow,  # the stamped scan after an import
@@ -149,7 +154,7 @@ ROUTES = Routes(
             ),
             "admin",
         ),
-        **dict.fromkeys(("awards", "ambassador", "publicity"), "admin"),
+        **dict.fromkeys(("awards", "ambassador", "publicity", "audit", "reconcile"), "admin"),
         # in a group: only the committee subscribes it to broadcasts
         **dict.fromkeys(("subscribe", "unsubscribe"), "admin"),
         # the donation ledger's entries
@@ -160,6 +165,7 @@ ROUTES = Routes(
         "report_review": "reviewer",
         "invite": "admin",
         "turnover_review": "admin",
+        audit.FLOW: "admin",
         "announce": "reviewer",
         import_chat.SCAN_FLOW: "reviewer",
     },

@@ -2,6 +2,7 @@
 
 from models import trust  # noqa: F401  (its held-reports index belongs to the schema)
 from models.announcements import Announcement
+from models.audits import ReportAudit
 from models.awards import AmbassadorMark, AwardEntry, AwardList, Certificate, UnitPublicity
 from models.base import Base, ReviewStatus
 from models.board import Board, BoardEntry
@@ -56,6 +57,7 @@ __all__ = [
     "Person",
     "Product",
     "ProductPick",
+    "ReportAudit",
     "ReportProductSale",
     "ReviewStatus",
     "Role",

@@ -21,10 +21,10 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import func, select, text, union, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import ledger, repo
+from models import audits, ledger, repo
 from models.award_rules import (
     ORG_METRICS,
     Cut,
@@ -42,10 +42,10 @@ from models.award_rules import (
 from models.awards import AmbassadorMark, AwardEntry, AwardList, UnitPublicity
 from models.base import ReviewStatus
 from models.board import Board, BoardEntry, final_board
+from models.board import account_names as boards_account_names
 from models.enterprises import Enterprise, Product
-from models.picks import ReportProductSale
 from models.scoring import METRICS, Columns, Ranking, ScoringRules, rank_columns
-from models.streamers import DailyReport, Streamer
+from models.streamers import Streamer
 from models.units import Unit
 
 APPROVED = ReviewStatus.APPROVED.value
@@ -61,12 +61,53 @@ class OpenItem(NamedTuple):
     params: dict[str, Any]
 
 
-def open_items(session: Session) -> list[OpenItem]:
-    """What still holds the freeze (`/awards final` refuses while this is not empty).
+def open_items(session: Session, config: Any) -> list[OpenItem]:
+    """What still holds the freeze (`/awards final` refuses while this is not empty): the
+    top-N audit (models/audits.py) while a streamer in its scope has reports to audit."""
+    items: list[OpenItem] = []
+    scope = audit_scope(session, config)
+    if scope:
+        cal = config.calendar
+        done = audits.progress(session, scope, cal.live_start, cal.live_end)
+        if done.waiting:
+            left = done.open_streamers
+            names = boards_account_names(session, left[:AUDIT_NAMES_SHOWN])
+            shown = " · ".join(names.get(sid, f"#{sid}") for sid in left[:AUDIT_NAMES_SHOWN])
+            if len(left) > AUDIT_NAMES_SHOWN:
+                shown += "…"
+            params = {
+                "done": done.done,
+                "total": done.total,
+                "reports": done.reports_left,
+                "names": shown,
+            }
+            items.append(OpenItem("audit.open_item", params))
+    return items
 
-    The hook for the trust issue's checks (reports under audit, evidence not yet reviewed...):
-    each returns OpenItem(catalog key, parameters). None exist yet, so nothing holds."""
-    return []
+
+AUDIT_NAMES_SHOWN = 5
+
+
+def audit_size(config: Any) -> int:
+    """How many streamers the audit covers: audit.top_n, or the streamer award places."""
+    n = config.audit.top_n
+    return int(n) if n is not None else sum(max(a.count, 0) for a in config.awards.streamer)
+
+
+def audit_scope(session: Session, config: Any) -> list[int] | None:
+    """The streamers the audit covers, best first: the top N of the latest final board as the
+    awards rank it (`board_ranking`), among those with a counted report. None: no final board
+    yet. A rejection republishes the final board, and whoever enters the top N comes in."""
+    board = final_board(session)
+    if board is None:
+        return None
+    n = audit_size(config)
+    if n <= 0:
+        return []
+    ranked = board_ranking(session, board, ScoringRules.of(config))
+    return (
+        [s.totals.streamer_id for s in ranked.top(min(n, ranked.ranked))] if ranked.ranked else []
+    )
 
 
 # ----- the figures -----------------------------------------------------------------------
@@ -163,31 +204,8 @@ def unit_figures(
 
 
 def product_sales(session: Session, start: dt.date, end: dt.date) -> dict[int, int]:
-    """Fen sold per product in counted reports: not rejected nor held, of the live period
-    [start, end], of an approved streamer. All splits summed from one index, minus the splits
-    of the few reports that do not count (each found through an index): joining 1,500,000
-    splits to their reports one by one took seconds."""
-    rps = ReportProductSale
-    total = session.execute(select(rps.product_id, func.sum(rps.gmv_fen)).group_by(rps.product_id))
-    sums = {pid: int(fen) for pid, fen in total.tuples()}
-    not_approved = select(Streamer.id).where(Streamer.status != APPROVED)
-    excluded = union(
-        # written as the partial index's own predicate (SQLAlchemy renders "rejected = 1" on
-        # SQLite, which SQLite does not match with the index's "WHERE rejected")
-        select(DailyReport.id).where(text("daily_reports.rejected")),
-        select(DailyReport.id).where(text("daily_reports.held")),  # models/trust.py's index
-        select(DailyReport.id).where(DailyReport.report_date < start),
-        select(DailyReport.id).where(DailyReport.report_date > end),
-        select(DailyReport.id).where(DailyReport.streamer_id.in_(not_approved)),
-    )
-    minus = session.execute(
-        select(rps.product_id, func.sum(rps.gmv_fen))
-        .where(rps.report_id.in_(select(excluded.subquery().c.id)))
-        .group_by(rps.product_id)
-    )
-    for pid, fen in minus.tuples():
-        sums[pid] -= int(fen)
-    return sums
+    """Fen sold per product in counted reports (models/ledger.py: the one definition)."""
+    return ledger.reported_sales_by_product(session, start, end)
 
 
 def received_by_enterprise(session: Session, until: dt.date) -> dict[int, int]:

@@ -23,6 +23,7 @@ from models import (
     ReportProductSale,
     Role,
     Streamer,
+    audits,
     repo,
     totals,
 )
@@ -134,6 +135,22 @@ def report(
     session.flush()
     totals.refresh_day(session, s.id, day, config)
     return r
+
+
+def audit_passed(session: Session, actor: int | None = None) -> int:
+    """The committee's top-N audit done (what /audit stores): every report not rejected, of
+    every streamer, passed at its current revision; how many."""
+    from sqlalchemy import select
+
+    reports = session.scalars(select(DailyReport).where(DailyReport.rejected.is_(False)))
+    n = 0
+    for r in reports:
+        audits.record(
+            session, r, audits.PASSED, evidence_matches=True, backend_present=False,
+            backend_gmv_fen=None, reason=None, actor=actor, now=NOW,
+        )  # fmt: skip
+        n += 1
+    return n
 
 
 def contact(session: Session, user: str, unit_code: str) -> Person:

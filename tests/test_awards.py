@@ -111,9 +111,13 @@ def festival(db: Engine, config: FestivalConfig) -> dict[str, int]:
     return ids
 
 
-def publish_final(db: Engine, config: FestivalConfig) -> None:
+def publish_final(db: Engine, config: FestivalConfig, audited: bool = True) -> None:
+    """The final board published and (`audited`) the committee's audit of it done: every
+    report passed (tests/test_audit.py tests the audit; /awards final waits for it)."""
     with Session(db) as s, s.begin():
         boards.publish(s, "all", "final", ScoringRules.of(config), FINAL_AT)
+        if audited:
+            data.audit_passed(s)
 
 
 def outbox_keys(db: Engine) -> list[str]:
@@ -241,7 +245,7 @@ def test_open_items_hold_the_freeze(
 ) -> None:
     publish_final(db, config)
     item = lists.OpenItem("awards.publicity_unknown_unit", {"code": "X"})
-    monkeypatch.setattr(lists, "open_items", lambda session: [item])
+    monkeypatch.setattr(lists, "open_items", lambda session, config: [item])
     out = chat.say("admin", "/awards final")
     assert begins(out, "awards.open_items") and said(out, "awards.publicity_unknown_unit", code="X")
     with Session(db) as s:

@@ -38,6 +38,7 @@ TABLES = {
     "award_lists",
     "ambassador_marks",
     "certificates",
+    "report_audits",
     "unit_publicity",
     "product_picks",
     "report_product_sales",
@@ -107,7 +108,7 @@ def fresh_sqlite(tmp_path: Path) -> Iterator[Engine]:
 
 # ----- the schema -------------------------------------------------------------------------
 def test_one_head() -> None:
-    assert head() == "0014_trust"
+    assert head() == "0014_audit"
 
 
 def test_fresh_sqlite_matches_the_models(fresh_sqlite: Engine) -> None:
@@ -174,6 +175,8 @@ def test_no_float_columns_and_money_in_integer_fen() -> None:
         "donation_directions.amount_fen",
         "donation_payments.amount_fen",
         "products.monthly_turnover_fen",
+        "report_audits.backend_gmv_fen",
+        "report_audits.reported_gmv_fen",
         "report_product_sales.gmv_fen",
         "streamer_day_totals.gmv_fen",
         "streamer_totals.gmv_fen",
