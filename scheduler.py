@@ -130,7 +130,12 @@ class JobRunner:
             run = runs.run_of(session, name, scheduled_for)
             run.finished_at, run.enqueued = self.clock.now(), jc.count
             log.info("job %s for %s: %d messages enqueued", name, scheduled_for, jc.count)
-            return Outcome(name, scheduled_for, ran=True, enqueued=jc.count)
+        if spec.finish is not None:
+            try:
+                spec.finish(self.sessions.kw["bind"])
+            except Exception:
+                log.exception("job %s: the work after its commit failed", name)
+        return Outcome(name, scheduled_for, ran=True, enqueued=jc.count)
 
     def dry_run(self, name: str, scheduled_for: dt.datetime) -> DryRun:
         """Who would get what; nothing is stored or sent (the transaction is rolled back)."""

@@ -11,6 +11,7 @@ from handlers import (
     donations,
     enterprise,
     export,
+    forget,
     groups,
     history,
     import_chat,
@@ -46,6 +47,7 @@ ROUTES = Routes(
         "certificate": certificate_issue.my_certificates,  # one's own certificates
         "join": invite.join,
         "link": link.link,  # one person on Telegram and WeChat
+        "forget": forget.forget,  # erase one's own personal data (after a confirmation)
         # committee and unit contacts
         "review": review.review,
         "pending": review.review,  # the button of older notices
@@ -89,6 +91,7 @@ ROUTES = Routes(
     },
     flows={
         "privacy": menu.privacy_flow,
+        forget.FLOW: forget.forget_flow,
         "lang": menu.lang_flow,
         "me": me.me_flow,
         "products": products.products_flow,
