@@ -273,6 +273,9 @@ def main() -> int:
     from bot.config import ConfigError
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from bot.core import logs
+
+    logs.install()  # no phone number in any log record
     try:
         app = build()
     except ConfigError as exc:

@@ -181,7 +181,9 @@ def test_a_published_board_keeps_the_name_as_published(chat: Chat, db: Engine) -
     """An approved streamer on a published board: the board keeps the account name; the
     registration is withdrawn, so no later board has it; the phone goes."""
     chat.run("s1", [*flows.streamer_lines("榜上有名果园"), "确认提交"])
-    chat.say("admin", "/approve streamer 1")
+    with Session(db) as session:
+        sid = session.scalars(select(Streamer.id)).one()
+    chat.say("admin", f"/approve streamer {sid}")
     chat.run("s1", [*flows.report_lines(), "确认提交"])
     rules, now = ScoringRules.of(chat.core.config), chat.core.clock.now()
     with Session(db) as session, session.begin():
@@ -397,14 +399,17 @@ def test_logs_hold_no_phone_number(
     core: Core, db: Engine, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A whole registration through the console channel, a step that fails on the phone
-    answer (its traceback logged), a statement the database refuses and /forget, logged at
-    DEBUG: no phone number in any message or traceback."""
+    answer (its traceback logged), a statement the database refuses (PostgreSQL's error
+    quotes the refused row) and /forget, logged at DEBUG: no phone number in any message or
+    traceback."""
     import asyncio
     import io
 
     from bot.channels.console import ConsoleChannel
     from bot.core import engine as form_engine
+    from bot.core import logs
 
+    logs.install()  # as `python -m bot` and scheduler.py do at start
     caplog.set_level(logging.DEBUG)
     console = ConsoleChannel(core, "s1", io.StringIO())
     lines = flows.streamer_lines("日志测试果园")
@@ -447,6 +452,15 @@ def test_logs_hold_no_phone_number(
     assert "the disk refused a write" in caplog.text  # the failure was logged
     with Session(db) as session:
         assert session.scalars(select(Streamer.phone)).one() == ""  # erased
-    logged = caplog.text + "".join(str(r.exc_info or "") + str(r.args) for r in caplog.records)
+    logged = caplog.text + "".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
     for phone in ("13800138000", "138 0013 8000"):
         assert phone not in logged
+
+
+def test_phone_numbers_are_masked_in_log_text() -> None:
+    from bot.core.logs import redact
+
+    assert redact("Key (user_id)=(13800138000) exists") == "Key (user_id)=(138****8000) exists"
+    assert redact("typed 138 0013 8000 or 138-0013-8000") == "typed 138****8000 or 138****8000"
+    # longer numbers (a Telegram id, a timestamp) and short ones are not phone numbers
+    assert redact("update 1380013800012 at 12800138000") == "update 1380013800012 at 12800138000"
