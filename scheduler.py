@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import FestivalConfig
 from bot.core.clock import Clock
+from bot.core.logs import redact
 from bot.core.outbox import Outbox
 from handlers.calendar import JobSpec, fire_times, job_specs
 from handlers.jobs import DryRun, JobCtx
@@ -109,7 +110,8 @@ class JobRunner:
             log.exception("job %s for %s failed; retried within its grace", name, scheduled_for)
             try:
                 with self.sessions() as session, session.begin():
-                    error = f"{type(exc).__name__}: {exc}"
+                    # no phone number kept (a database's refusal may quote the row)
+                    error = redact(f"{type(exc).__name__}: {exc}")
                     runs.record_failure(session, name, scheduled_for, self.clock.now(), error)
             except Exception:
                 log.exception("could not record the failure of job %s", name)

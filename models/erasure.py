@@ -45,7 +45,11 @@ from models.units import Unit
 from models.wechat import LinkCode, WeChatFollower, WeChatInbound
 
 ERASED = "erased"  # what an erased value reads as (audit values, copies, free text)
-MIN_NEEDLE = 2  # shorter values are not searched for in copies (they would match anything)
+# Shorter values are not searched for in copies: they would match other people's words (a
+# two-letter Latin name inside "Light Up the Origin"); such a value stays only in copies that
+# expire (stored updates: telegram.keep_updates_days) or that the retention job wipes.
+MIN_NEEDLE = 2
+MIN_ASCII_NEEDLE = 4
 _CHUNK = 500  # ids per IN (...) list
 
 
@@ -59,7 +63,10 @@ class Needles:
     def add(self, *values: str | None) -> None:
         for value in values:
             value = (value or "").strip()
-            if len(value) >= MIN_NEEDLE and value != ERASED:
+            if value.startswith(f"{ERASED}-"):
+                continue
+            shortest = MIN_ASCII_NEEDLE if value.isascii() else MIN_NEEDLE
+            if len(value) >= shortest and value != ERASED:
                 self.values.add(value)
                 if value.isdigit() and len(value) == 11:  # a mobile number as people write it
                     self.values.add(f"{value[:3]} {value[3:7]} {value[7:]}")
@@ -257,8 +264,9 @@ def _streamers(session: Session, items: _Items, out: Erased) -> None:
         out.needles.add(s.phone, s.reject_reason)
         s.phone, s.reject_reason = "", None
     for a in _rows(session, LiveAccount, items.accounts):
+        # a kept name stays here only: its copies (replies, notices) go like everything else
+        out.needles.add(a.account_name)
         if a.streamer_id not in kept and not a.account_name.startswith(f"{ERASED}-"):
-            out.needles.add(a.account_name)
             a.account_name = f"{ERASED}-{a.id}"  # unique per platform, as account names are
     for r in _rows(session, DailyReport, items.reports):
         if r.evidence_file_id:
@@ -275,8 +283,8 @@ def _enterprises(session: Session, items: _Items, out: Erased) -> None:
         out.needles.add(e.phone, e.contact_name, e.main_products, e.shop_type, e.shop_link)
         e.phone, e.contact_name, e.main_products = "", "", ""
         e.shop_type, e.shop_link = None, None
+        out.needles.add(e.name)  # kept or not, its copies go
         if e.id not in kept and not e.name.startswith(f"{ERASED}-"):
-            out.needles.add(e.name)
             e.name = f"{ERASED}-{e.id}"
     for p in _rows(session, Product, items.products):
         if p.attachment_file_id:
@@ -363,11 +371,8 @@ def _people(session: Session, items: _Items, out: Erased, now: dt.datetime) -> N
         )
     # their stored Telegram updates (private chats are keyed by the user's id)
     for user in items.telegram_users:
-        session.execute(
-            update(TelegramUpdate)
-            .where(TelegramUpdate.chat_key == user)
-            .values(payload={"erased": True}, replies=None)
-        )
+        for u in session.scalars(select(TelegramUpdate).where(TelegramUpdate.chat_key == user)):
+            _blank(u)
 
 
 def _audit(session: Session, items: _Items) -> None:
@@ -454,7 +459,12 @@ def _group_updates(session: Session, items: _Items) -> None:
             )
         ):
             if _sent_by(u.payload, user):
-                u.payload, u.replies = {"erased": True}, None
+                _blank(u)
+
+
+def _blank(u: TelegramUpdate) -> None:
+    """An update with nothing in it but its id (a start that finds it unhandled skips it)."""
+    u.payload, u.replies = {"update_id": u.update_id}, None
 
 
 def _sent_by(payload: Any, user: str) -> bool:
@@ -514,11 +524,10 @@ def forget_copies_after_retention(session: Session) -> None:
         .where(OutboxMessage.status != OutboxStatus.PENDING.value)
         .values(payload={"text": ERASED})
     )
-    session.execute(
-        update(TelegramUpdate)
-        .where(TelegramUpdate.processed_at.is_not(None))
-        .values(payload={"erased": True}, replies=None)
-    )
+    for u in session.scalars(
+        select(TelegramUpdate).where(TelegramUpdate.processed_at.is_not(None))
+    ):
+        _blank(u)
     session.execute(update(WeChatInbound).values(reply=None))
     session.execute(update(Unit).values(contact_name=None, contact_phone=None))
 

@@ -20,7 +20,8 @@ def database_text(engine: Engine) -> str:
             columns = [c["name"] for c in inspect(engine).get_columns(name)]
             t = table(name, *(column(c) for c in columns))
             for row in conn.execute(select(*(cast(t.c[c], Text) for c in columns))):
-                lines.append(f"{name}: " + " | ".join("" if v is None else str(v) for v in row))
+                values = ("" if v is None else str(v).replace("\n", "\\n") for v in row)
+                lines.append(f"{name}: " + " | ".join(values))
     return "\n".join(lines)
 
 

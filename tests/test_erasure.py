@@ -25,9 +25,11 @@ from models import (
     AwardList,
     DailyReport,
     DonationPayment,
+    Enterprise,
     LiveAccount,
     OutboxMessage,
     Person,
+    Product,
     SheetImport,
     Streamer,
     Turnover,
@@ -464,3 +466,79 @@ def test_phone_numbers_are_masked_in_log_text() -> None:
     assert redact("typed 138 0013 8000 or 138-0013-8000") == "typed 138****8000 or 138****8000"
     # longer numbers (a Telegram id, a timestamp) and short ones are not phone numbers
     assert redact("update 1380013800012 at 12800138000") == "update 1380013800012 at 12800138000"
+
+
+# ----- an enterprise with a donation record, on WeChat -------------------------------------
+def test_forget_on_wechat_keeps_the_donation_record_name_and_amount_only(
+    db: Engine,
+    config: FestivalConfig,
+    clock: FixedClock,
+    tmp_path: Path,
+    fake_wechat: object,
+) -> None:
+    """An enterprise registers on WeChat (typed details, a product picture copied to our
+    storage), the committee records its donation payment; the contact sends /forget: the
+    enterprise's name and the amount stay, its contact, phone, typed details, product names,
+    the payment's note, the follower's openid and the picture go, from every table and file."""
+    import asyncio
+
+    from tests.fake_wechat import FakeWeChat, wechat_bot
+
+    fake = fake_wechat
+    assert isinstance(fake, FakeWeChat)
+    core = Core(config, db, clock, ROUTES, tmp_path)
+    typed = {
+        "name": "微信测试农业公司",
+        "main": "微信测试主营产品",
+        "contact": "赵微信测试",
+        "shop": "微信测试小店",
+        "link": "https://v.douyin.com/WxTest9/",
+        "product": "微信测试莲花血鸭",
+        "note": "微信测试备注说明",
+    }
+    phone = "13900138763"
+    lines = [
+        *flows.ENTERPRISE_HEAD,
+        typed["name"],
+        "农产品",
+        typed["main"],
+        typed["contact"],
+        phone,
+        "是",
+        typed["shop"],
+        f"复制打开抖音 {typed['link']} 长按复制",
+        *flows.product_lines(typed["product"]),
+        "完成",
+        flows.AGREE,
+    ]
+
+    async def register_then_forget() -> None:
+        async with wechat_bot(core, fake, True) as bot:
+            ent = bot.follower("o_forget_me")
+            await ent.run(lines)
+            assert said(await ent.say("确认提交"), "enterprise.submitted")
+            with Session(db) as session:
+                eid = session.scalars(select(Enterprise.id)).one()
+            admin = Chat(core)
+            admin.say("admin", f"/payment {eid} 120000 2020-11-01 {typed['note']}")
+            await bot.deliver()
+            assert said(await ent.say("/forget"), "forget.confirm_record")
+            assert said(await ent.say(label("btn.forget_yes")), "forget.done_record")
+            await bot.deliver()
+
+    try:
+        asyncio.run(register_then_forget())
+    finally:
+        core.executor.shutdown()
+    with Session(db) as session:
+        e = session.scalars(select(Enterprise)).one()
+        assert (e.name, e.phone, e.contact_name, e.status) == (typed["name"], "", "", "withdrawn")
+        paid = session.scalars(select(DonationPayment)).one()
+        assert (paid.amount_fen, paid.note) == (12_000_000, None)
+        assert session.scalars(select(Product.attachment_file_id)).one() is None
+    gone = [phone, *(v for k, v in typed.items() if k != "name"), "o_forget_me"]
+    assert found_in_database(db, *gone) == []
+    assert found_in_files(tmp_path, *gone) == []
+    assert not list((tmp_path / "uploads").glob("wechat-*"))
+    assert [line.split(":")[0] for line in found_in_database(db, typed["name"])] == ["enterprises"]
+    assert_not_in_raw_file(db, *gone)
