@@ -219,6 +219,9 @@ class _Items:
 
         streamers = ids(lambda c: select(Streamer.id).where(Streamer.person_id.in_(c)))
         enterprises = ids(lambda c: select(Enterprise.id).where(Enterprise.person_id.in_(c)))
+        # people left behind holding their names: the placeholder of a registration they
+        # claimed from an imported sheet, the person merged into theirs by /link
+        people = sorted(set(people) | _left_behind(session, people, streamers, enterprises))
         identities = [
             (int(i), ch, uid)
             for chunk in _chunks(people)
@@ -465,6 +468,46 @@ def _group_updates(session: Session, items: _Items) -> None:
 def _blank(u: TelegramUpdate) -> None:
     """An update with nothing in it but its id (a start that finds it unhandled skips it)."""
     u.payload, u.replies = {"update_id": u.update_id}, None
+
+
+_MERGED = re.compile(r"^merged person (\d+)$")
+
+
+def _left_behind(
+    session: Session, people: list[int], streamers: list[int], enterprises: list[int]
+) -> set[int]:
+    found: set[int] = set()
+    for entity, ids in (("streamer", streamers), ("enterprise", enterprises)):
+        for chunk in _chunks(ids):
+            for after in session.scalars(
+                select(AuditEntry.after).where(
+                    AuditEntry.action == "claim",
+                    AuditEntry.entity == entity,
+                    AuditEntry.entity_id.in_(chunk),
+                )
+            ):
+                placeholder = (after or {}).get("from_placeholder")
+                if isinstance(placeholder, int):
+                    found.add(placeholder)
+    for chunk in _chunks(people):
+        for note in session.scalars(
+            select(AuditEntry.note).where(
+                AuditEntry.action == "link",
+                AuditEntry.entity == "person",
+                AuditEntry.entity_id.in_(chunk),
+            )
+        ):
+            if note and (m := _MERGED.match(note)):
+                found.add(int(m.group(1)))
+    # only people who hold nothing of anyone else (no identity, no registration of their own)
+    held = set()
+    for chunk in _chunks(sorted(found)):
+        held |= set(_ids(session, select(Identity.person_id).where(Identity.person_id.in_(chunk))))
+        held |= set(_ids(session, select(Streamer.person_id).where(Streamer.person_id.in_(chunk))))
+        held |= set(
+            _ids(session, select(Enterprise.person_id).where(Enterprise.person_id.in_(chunk)))
+        )
+    return found - held
 
 
 def _sent_by(payload: Any, user: str) -> bool:

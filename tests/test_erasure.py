@@ -542,3 +542,51 @@ def test_forget_on_wechat_keeps_the_donation_record_name_and_amount_only(
     assert not list((tmp_path / "uploads").glob("wechat-*"))
     assert [line.split(":")[0] for line in found_in_database(db, typed["name"])] == ["enterprises"]
     assert_not_in_raw_file(db, *gone)
+
+
+# ----- a registration imported from a unit's sheet -----------------------------------------
+def test_forget_redacts_the_imported_sheet_and_removes_its_scan(
+    files_core: Core, db: Engine, tmp_path: Path
+) -> None:
+    """A unit's sheet brought in two streamers; one claims hers and sends /forget: her row of
+    the kept workbook is emptied (the other's stays), the stamped scan (a picture of every
+    row) is removed, the placeholder that held her registration before the claim is erased."""
+    from openpyxl import load_workbook
+
+    from tests.test_import import CLAIM, notice_sheet, send, streamer_row
+
+    chat = Chat(files_core)
+    sheets = tmp_path / "received"
+    sheets.mkdir()
+    sheet = notice_sheet(
+        sheets / "附件2.xlsx",
+        [
+            streamer_row(1, "甲的测试账号", phone="138 0013 8771"),
+            streamer_row(2, "乙的测试账号", phone="13800138772"),
+        ],
+    )
+    send(chat, "admin", sheet)
+    returned = load_workbook(str(chat.last[1].document_path)).active
+    assert returned is not None
+    codes = [m for row in returned.iter_rows(values_only=True) for m in CLAIM.findall(str(row[-1]))]
+    scan = sheets / "scan.pdf"
+    scan.write_bytes(b"%PDF-1.4 stamped 13800138771 13800138772")
+    assert said(chat.say("admin", f"/file {scan}"), "import.scan_saved")
+    chat.say("jia", f"/start claim_{codes[0]}")
+    assert said(chat.say("jia", "同意并继续"), "claim.done_streamer", title="甲的测试账号")
+    chat.say("jia", "/forget")
+    chat.press("jia", label("btn.forget_yes"))
+
+    hers = ("13800138771", "138 0013 8771", "甲的测试账号")
+    assert found_in_database(db, *hers) == []
+    assert found_in_files(tmp_path, *hers) == []
+    assert not scan.exists()
+    kept = load_workbook(sheet).active
+    assert kept is not None
+    rows = [list(r) for r in kept.iter_rows(values_only=True)]
+    assert ["乙的测试账号", "13800138772"] == [rows[4][1], rows[4][2]]  # hers was row 4
+    assert rows[3][1] == ERASED and rows[3][2] == ERASED
+    with Session(db) as session:
+        record = session.scalars(select(SheetImport)).one()
+        assert (record.file_path, record.scan_path) == (str(sheet), None)
+    assert found_in_database(db, "13800138772", "乙的测试账号")
