@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import FestivalConfig
 from bot.core.clock import Clock
+from bot.core.logs import redact
 from bot.core.outbox import Outbox
 from handlers.calendar import JobSpec, fire_times, job_specs
 from handlers.jobs import DryRun, JobCtx
@@ -109,7 +110,8 @@ class JobRunner:
             log.exception("job %s for %s failed; retried within its grace", name, scheduled_for)
             try:
                 with self.sessions() as session, session.begin():
-                    error = f"{type(exc).__name__}: {exc}"
+                    # no phone number kept (a database's refusal may quote the row)
+                    error = redact(f"{type(exc).__name__}: {exc}")
                     runs.record_failure(session, name, scheduled_for, self.clock.now(), error)
             except Exception:
                 log.exception("could not record the failure of job %s", name)
@@ -130,7 +132,12 @@ class JobRunner:
             run = runs.run_of(session, name, scheduled_for)
             run.finished_at, run.enqueued = self.clock.now(), jc.count
             log.info("job %s for %s: %d messages enqueued", name, scheduled_for, jc.count)
-            return Outcome(name, scheduled_for, ran=True, enqueued=jc.count)
+        if spec.finish is not None:
+            try:
+                spec.finish(self.sessions.kw["bind"])
+            except Exception:
+                log.exception("job %s: the work after its commit failed", name)
+        return Outcome(name, scheduled_for, ran=True, enqueued=jc.count)
 
     def dry_run(self, name: str, scheduled_for: dt.datetime) -> DryRun:
         """Who would get what; nothing is stored or sent (the transaction is rolled back)."""
@@ -268,6 +275,9 @@ def main() -> int:
     from bot.config import ConfigError
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from bot.core import logs
+
+    logs.install()  # no phone number in any log record
     try:
         app = build()
     except ConfigError as exc:

@@ -15,6 +15,7 @@ import sys
 from bot.app import App, build, tell_unagreed
 from bot.channels.console import ConsoleChannel
 from bot.config import ConfigError
+from bot.core import logs
 from bot.runner import any_channel
 from bot.runner import run as run_channels
 from scheduler import with_scheduler  # the embedded scheduler (BOT_SCHEDULER=embedded)
@@ -54,6 +55,7 @@ def usage() -> str:
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logs.install()  # no phone number in any log record
     first = sys.argv[1] if len(sys.argv) > 1 else None
     if first in ("-h", "--help", "help"):
         print(usage())

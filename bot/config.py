@@ -458,6 +458,18 @@ class ExcelConfig(_Strict):
     errors_in_message: int = Field(default=30, gt=0, le=200)  # the rest: in the sheet
 
 
+class PrivacyConfig(_Strict):
+    """Retention: what the privacy notice promises. From erase_after on, the scheduler's
+    `erasure` job (daily at hour:minute) erases the personal data of everyone who took part
+    (phone numbers, pictures, free text, channel identities); the festival keeps only what it
+    must: the names on published boards and award lists, awards, donation amounts."""
+
+    erase_after: dt.date
+    hour: int = Field(default=3, ge=0, le=23)
+    minute: int = Field(default=0, ge=0, le=59)
+    grace_minutes: int = Field(default=1440, ge=1)
+
+
 class TelegramConfig(_Strict):
     """Telegram's delivery limits and our retry bounds (the Bot API's published limits)."""
 
@@ -641,6 +653,18 @@ class FestivalConfig(_Strict):
     telegram: TelegramConfig = TelegramConfig()
     wechat: WeChatConfig = WeChatConfig()
     certificates: CertificatesConfig = CertificatesConfig()
+    privacy: PrivacyConfig | None = None  # no section: nothing is erased by date (/forget works)
+
+    @model_validator(mode="after")
+    def _erase_after_the_festival(self) -> FestivalConfig:
+        if self.privacy is not None and not self.calendar.feedback_deadline < (
+            self.privacy.erase_after
+        ):
+            raise ValueError(
+                "privacy.erase_after must be after calendar.feedback_deadline "
+                f"({self.calendar.feedback_deadline}): awards and donations are settled first"
+            )
+        return self
 
     def platform_questions(self) -> frozenset[str]:
         """The questions asked only of streamers on a platform that names them."""

@@ -160,9 +160,16 @@ def _needs_privacy(ctx: Ctx, then: str) -> list[Reply] | None:
     ctx.state.data["privacy_then"] = then
     # who sees the phone number in full: as the exports show it (excel.contacts_see_phones)
     phones = "contacts" if ctx.config.excel.contacts_see_phones else "committee"
+    # until when personal data is kept (privacy.erase_after; /forget erases it at any time)
+    kept = ctx.config.privacy
+    retention = (
+        ctx.t("privacy.retention", date=kept.erase_after.isoformat())
+        if kept is not None
+        else ctx.t("privacy.retention_rules")
+    )
     return [
         Reply(
-            ctx.t("privacy.notice", phones=ctx.t(f"privacy.phones.{phones}")),
+            ctx.t("privacy.notice", phones=ctx.t(f"privacy.phones.{phones}"), retention=retention),
             ((ctx.button("btn.accept", "privacy:yes"), ctx.button("btn.decline", "privacy:no")),),
             numbered=True,
             question="privacy",  # asked again, it keeps its first showing (answers.py)

@@ -13,6 +13,7 @@ from handlers import (
     enterprise,
     export,
     feedback,
+    forget,
     groups,
     history,
     import_chat,
@@ -49,6 +50,7 @@ ROUTES = Routes(
         "certificate": certificate_issue.my_certificates,  # one's own certificates
         "join": invite.join,
         "link": link.link,  # one person on Telegram and WeChat
+        "forget": forget.forget,  # erase one's own personal data (after a confirmation)
         # committee and unit contacts
         "review": review.review,
         "pending": review.review,  # the button of older notices
@@ -96,6 +98,7 @@ ROUTES = Routes(
     },
     flows={
         "privacy": menu.privacy_flow,
+        forget.FLOW: forget.forget_flow,
         "lang": menu.lang_flow,
         "me": me.me_flow,
         "products": products.products_flow,

@@ -33,6 +33,9 @@ class Person(IdMixin, Base):
     unreachable_at: Mapped[dt.datetime | None]
     last_channel: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime]
+    # Set when the person's personal data was erased (/forget, or the retention date's job):
+    # the row stays, anonymous, so what the festival keeps (boards, awards) still resolves.
+    erased_at: Mapped[dt.datetime | None]
 
 
 class Identity(IdMixin, Base):

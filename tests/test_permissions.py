@@ -18,6 +18,7 @@ REVIEWERS_ONLY = "抱歉，这个功能只对组委会和单位联系人开放�
 OPEN = {
     "start", "menu", "help", "cancel", "lang", "register", "enterprise", "report", "me",
     "reports", "join", "top", "rank", "link",
+    "forget",  # one's own personal data: erased after a confirmation
     "products",  # 选品: the handler itself answers who may pick (approved streamers)
     "certificate",  # one's own certificates: the handler finds whose
     # money: an enterprise's own turnover, directed part and statement (the committee's

@@ -347,7 +347,8 @@ def test_apscheduler_gets_every_job_with_its_grace(
     """APScheduler follows the wall clock: the 2020 jobs are past for it (only the tick sees
     them, through our clock); the same calendar in 2099 gets a job each."""
     raw = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
-    future = parse_config(yaml.safe_load(yaml.safe_dump(raw).replace("2020-", "2099-")))
+    moved = yaml.safe_dump(raw).replace("2020-", "2099-").replace("2021-", "2100-")
+    future = parse_config(yaml.safe_load(moved))
     later = JobRunner(sessions, future, runner.clock, tmp_path)
 
     async def start_and_stop(runner: JobRunner) -> dict[str, int | None]:
@@ -358,8 +359,9 @@ def test_apscheduler_gets_every_job_with_its_grace(
         finally:
             scheduler.shutdown()
 
-    # housekeeping (exports_cleanup) repeats all year: it is never past
-    assert set(asyncio.run(start_and_stop(runner))) == {"tick", "exports_cleanup"}
+    # housekeeping (exports_cleanup; erasure, daily from privacy.erase_after on) repeats:
+    # it is never past
+    assert set(asyncio.run(start_and_stop(runner))) == {"tick", "exports_cleanup", "erasure"}
     jobs = asyncio.run(start_and_stop(later))
     assert jobs["tick"] is not None
     assert jobs["weekly_board"] == 360 * 60
@@ -381,8 +383,9 @@ def test_operators_list_and_dry_run(
     listed = capsys.readouterr().out.splitlines()
     assert listed[0] == "now: 2020-10-12 08:00 (Asia/Shanghai)"
     assert listed[1] == "2020-10-12 Mon 09:00  registration_t7    grace 720 min"
-    assert listed[-2] == "2020-12-07 Mon 09:00  feedback_t3        grace 720 min"
-    assert listed[-1].startswith("housekeeping: exports_cleanup, next 2020-10-12 08:30")
+    assert listed[-3] == "2020-12-07 Mon 09:00  feedback_t3        grace 720 min"
+    assert listed[-2].startswith("housekeeping: exports_cleanup, next 2020-10-12 08:30")
+    assert listed[-1] == "housekeeping: erasure, next 2021-01-10 03:00, then repeating"
     assert jobs(["run", "registration_t7", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert said(out, "remind.registration", days=7) and said(

@@ -97,7 +97,9 @@ class ConsoleChannel:
         except Exception:
             # The step was rolled back whole; one failing step (a bug, a disk that refuses a
             # write) must not end the chat for everybody: said, logged, and the next line read.
-            log.exception("console step failed for %s: %r", self.user, line[:200])
+            # what was typed is not logged: it may be a phone number (logs hold no personal
+            # data; the command alone says where it failed)
+            log.exception("console step failed for %s (command %s)", self.user, inc.command)
             replies = [Reply(translate(None, "err.step_failed"))]
         self.out.write(render(replies))
         try:

@@ -3,6 +3,7 @@ their conversation state. One Ctx per incoming update."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,9 @@ class Ctx:
     # The step changes nothing (an answer repeated): the state is not stored, so buttons
     # shown before stay valid, and buttons shown now are stamped with the same version.
     keep_state: bool = False
+    # Work that may only run once the step is committed, outside any transaction (SQLite's
+    # VACUUM after an erasure); run by the core after the commit, failures logged.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
     _scope: ReviewerScope | None = field(default=None, repr=False)
 
     @property

@@ -112,11 +112,17 @@ class Core:
         of its own with the "busy" reply. A step that raises has stored nothing."""
         for attempt in range(3):
             try:
+                after: list[Callable[[], None]] = []
                 with self.sessions() as session, session.begin():
-                    replies = self._step(session, inc)
+                    replies = self._step(session, inc, after)
                     if record is not None:
                         record(session, replies)
-                    return replies
+                for hook in after:  # committed: what may only run outside a transaction
+                    try:
+                        hook()
+                    except Exception:
+                        log.exception("after-commit work of a step failed")
+                return replies
             except StaleStep:
                 log.info("stale step for %s:%s (attempt %d)", inc.channel, inc.user_id, attempt)
             except IntegrityError:
@@ -130,7 +136,9 @@ class Core:
         return replies
 
     # ----- one step -----------------------------------------------------------------------
-    def _step(self, session: Session, inc: Incoming) -> list[Reply]:
+    def _step(
+        self, session: Session, inc: Incoming, after: list[Callable[[], None]] | None = None
+    ) -> list[Reply]:
         ident = self._identity(session, inc)
         ctx = Ctx(
             session=session,
@@ -148,6 +156,7 @@ class Core:
             cache=self.cache,
             files_dir=self.files_dir,
             services=self.services,
+            after_commit=after if after is not None else [],
         )
         replies = self._route(ctx)
         buttons = [b for r in replies for b in r.flat_buttons()]

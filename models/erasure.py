@@ -1,0 +1,695 @@
+"""Erasure of people's personal data: a person's own /forget, and everyone's once the retention
+date (config privacy.erase_after) has passed.
+
+What goes: phone numbers, channel identities (user and chat ids), display names, free text
+(enterprise details, product names, reasons, notes, the directed project), evidence and product
+pictures, drafts, and every copy of them the bot made (stored Telegram updates, WeChat replies,
+outbox payloads, other people's conversation states, audit values, which read "erased").
+What stays: the figures (reports, totals, registration figures: anonymous without a name or a
+phone), the account name of a streamer who was on a published board or an award list (boards
+keep the name as published), the name of an enterprise with an award or a donation record, the
+awards and the amounts. The person's row stays, anonymous (erased_at), so ids still resolve.
+
+Files are not touched here (models know no folders): `erase` returns the references of stored
+files that lost their last reference, and its caller removes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, Text, cast, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from models.awards import AwardEntry, Certificate
+from models.board import BoardEntry
+from models.donations import (
+    DonationCertificate,
+    DonationDirection,
+    DonationPayment,
+    Turnover,
+    TurnoverStatus,
+)
+from models.enterprises import Enterprise, Product
+from models.feedback import Feedback
+from models.imports import SheetImport
+from models.outbox import OutboxMessage, OutboxStatus
+from models.people import AuditEntry, DialogState, Identity, Person, Role
+from models.streamers import DailyReport, LiveAccount, Streamer
+from models.telegram import TelegramUpdate
+from models.units import Unit
+from models.wechat import LinkCode, WeChatFollower, WeChatInbound
+
+ERASED = "erased"  # what an erased value reads as (audit values, copies, free text)
+# Shorter values are not searched for in copies: they would match other people's words (a
+# two-letter Latin name inside "Light Up the Origin"); such a value stays only in copies that
+# expire (stored updates: telegram.keep_updates_days) or that the retention job wipes.
+MIN_NEEDLE = 2
+MIN_ASCII_NEEDLE = 4
+_CHUNK = 500  # ids per IN (...) list
+
+
+@dataclass
+class Needles:
+    """The erased values, searched for in the copies: the stored form and the form JSON text
+    holds them in (non-ASCII characters as \\uXXXX escapes)."""
+
+    values: set[str] = field(default_factory=set)
+
+    def add(self, *values: str | None) -> None:
+        for value in values:
+            value = (value or "").strip()
+            if value.startswith(f"{ERASED}-"):
+                continue
+            shortest = MIN_ASCII_NEEDLE if value.isascii() else MIN_NEEDLE
+            if len(value) >= shortest and value != ERASED:
+                self.values.add(value)
+                if value.isdigit() and len(value) == 11:  # a mobile number as people write it
+                    self.values.add(f"{value[:3]} {value[3:7]} {value[7:]}")
+                    self.values.add(f"{value[:3]}-{value[3:7]}-{value[7:]}")
+
+    def patterns(self) -> set[str]:
+        """What to look for in stored text: the values, and their JSON-escaped forms."""
+        return self.values | {json.dumps(v)[1:-1] for v in self.values}
+
+    def regex(self) -> re.Pattern[str] | None:
+        if not self.values:
+            return None
+        alternatives = sorted(self.values, key=len, reverse=True)
+        return re.compile("|".join(re.escape(v) for v in alternatives))
+
+
+@dataclass
+class Erased:
+    """What one erasure did: whose data, the stored files that lost their last reference,
+    the import sheets that held the people's rows (to redact or remove), counts."""
+
+    people: list[int] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+    sheets: list[SheetImport] = field(default_factory=list)
+    needles: Needles = field(default_factory=Needles)
+    kept_names: int = 0  # registrations whose name stays (published boards, awards, donations)
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield list(ids[i : i + _CHUNK])
+
+
+def _ids(session: Session, stmt: Any) -> list[int]:
+    return [int(i) for i in session.scalars(stmt)]
+
+
+# ----- who -------------------------------------------------------------------------------------
+def due_for_retention(session: Session) -> list[int]:
+    """The people the retention job erases: everyone not erased yet who holds no committee or
+    unit-contact role (the office's own accounts stay), with or without a registration."""
+    staff = select(Role.person_id)
+    return _ids(
+        session,
+        select(Person.id)
+        .where(Person.erased_at.is_(None), Person.id.not_in(staff))
+        .order_by(Person.id),
+    )
+
+
+def is_erased(session: Session, person_id: int) -> bool:
+    return session.scalar(select(Person.erased_at).where(Person.id == person_id)) is not None
+
+
+def holds_record(session: Session, person_id: int) -> bool:
+    """An award or a donation record that the festival keeps (name, award, amount)."""
+    s_ids = _ids(session, select(Streamer.id).where(Streamer.person_id == person_id))
+    e_ids = _ids(session, select(Enterprise.id).where(Enterprise.person_id == person_id))
+    awarded = bool(s_ids) and session.scalar(_awarded("streamer", s_ids).limit(1)) is not None
+    return awarded or bool(_kept_enterprises(session, e_ids))
+
+
+def _awarded(kind: str, ids: list[int]) -> Any:
+    return select(AwardEntry.subject_id).where(
+        AwardEntry.kind == kind, AwardEntry.subject_id.in_(ids)
+    )
+
+
+def _kept_streamers(session: Session, ids: list[int]) -> set[int]:
+    """Streamers whose account name stays: on a published board, or on an award list."""
+    kept: set[int] = set()
+    for chunk in _chunks(ids):
+        kept |= set(
+            _ids(session, select(BoardEntry.streamer_id).where(BoardEntry.streamer_id.in_(chunk)))
+        )
+        kept |= set(_ids(session, _awarded("streamer", chunk)))
+    return kept
+
+
+def _kept_enterprises(session: Session, ids: list[int]) -> set[int]:
+    """Enterprises whose name stays: an award, a payment, a certificate or a confirmed
+    turnover (the donation due is computed from it)."""
+    kept: set[int] = set()
+    for chunk in _chunks(ids):
+        kept |= set(_ids(session, _awarded("enterprise", chunk)))
+        for table in (DonationPayment, DonationCertificate):
+            kept |= set(
+                _ids(session, select(table.enterprise_id).where(table.enterprise_id.in_(chunk)))
+            )
+        kept |= set(
+            _ids(
+                session,
+                select(Turnover.enterprise_id).where(
+                    Turnover.enterprise_id.in_(chunk),
+                    Turnover.status == TurnoverStatus.CONFIRMED.value,
+                ),
+            )
+        )
+    return kept
+
+
+# ----- the erasure ---------------------------------------------------------------------------
+def erase(
+    session: Session,
+    person_ids: Sequence[int],
+    now: dt.datetime,
+    extra: Iterable[str] = (),
+) -> Erased:
+    """Erase these people's personal data and every copy of it (see the module's docstring),
+    in the session's transaction; `extra`: more of their values to look for in copies (their
+    drafts' answers, which only the forms can tell from choices). Idempotent: erasing an
+    erased person again changes nothing that was not erased already."""
+    out = Erased(people=list(person_ids))
+    out.needles.add(*extra)
+    if not person_ids:
+        return out
+    items = _Items.of(session, list(person_ids))
+    _streamers(session, items, out)
+    _enterprises(session, items, out)
+    _feedback(session, items, out)
+    _people(session, items, out, now)
+    out.sheets = _sheets(session, items)  # before the audit notes naming them are erased
+    _audit(session, items)
+    _copies(session, items, out)
+    out.files = _unreferenced(session, out.files)
+    return out
+
+
+@dataclass
+class _Items:
+    """The people's registrations and everything under them."""
+
+    people: list[int]
+    streamers: list[int]
+    reports: list[int]
+    accounts: list[int]
+    enterprises: list[int]
+    products: list[int]
+    turnovers: list[int]
+    identities: list[int]
+    telegram_users: set[str]
+    wechat_openids: set[str]
+
+    @classmethod
+    def of(cls, session: Session, people: list[int]) -> _Items:
+        def ids(stmt: Any) -> list[int]:
+            found: list[int] = []
+            for chunk in _chunks(people):
+                found += _ids(session, stmt(chunk))
+            return found
+
+        streamers = ids(lambda c: select(Streamer.id).where(Streamer.person_id.in_(c)))
+        enterprises = ids(lambda c: select(Enterprise.id).where(Enterprise.person_id.in_(c)))
+        # people left behind holding their names: the placeholder of a registration they
+        # claimed from an imported sheet, the person merged into theirs by /link
+        people = sorted(set(people) | _left_behind(session, people, streamers, enterprises))
+        identities = [
+            (int(i), ch, uid)
+            for chunk in _chunks(people)
+            for i, ch, uid in session.execute(
+                select(Identity.id, Identity.channel, Identity.user_id).where(
+                    Identity.person_id.in_(chunk)
+                )
+            )
+        ]
+
+        def under(stmt: Any, parents: list[int]) -> list[int]:
+            found: list[int] = []
+            for chunk in _chunks(parents):
+                found += _ids(session, stmt(chunk))
+            return found
+
+        return cls(
+            people=people,
+            streamers=streamers,
+            reports=under(
+                lambda c: select(DailyReport.id).where(DailyReport.streamer_id.in_(c)), streamers
+            ),
+            accounts=under(
+                lambda c: select(LiveAccount.id).where(LiveAccount.streamer_id.in_(c)), streamers
+            ),
+            enterprises=enterprises,
+            products=under(
+                lambda c: select(Product.id).where(Product.enterprise_id.in_(c)), enterprises
+            ),
+            turnovers=under(
+                lambda c: select(Turnover.id).where(Turnover.enterprise_id.in_(c)), enterprises
+            ),
+            identities=[i for i, _ch, _uid in identities],
+            telegram_users={u for _i, ch, u in identities if ch == "telegram" and ":" not in u},
+            wechat_openids={u for _i, ch, u in identities if ch == "wechat" and ":" not in u},
+        )
+
+
+def _streamers(session: Session, items: _Items, out: Erased) -> None:
+    kept = _kept_streamers(session, items.streamers)
+    out.kept_names += len(kept)
+    for s in _rows(session, Streamer, items.streamers):
+        out.needles.add(s.phone, s.reject_reason)
+        s.phone, s.reject_reason = "", None
+    for a in _rows(session, LiveAccount, items.accounts):
+        # a kept name stays here only: its copies (replies, notices) go like everything else
+        out.needles.add(a.account_name)
+        if a.streamer_id not in kept and not a.account_name.startswith(f"{ERASED}-"):
+            a.account_name = f"{ERASED}-{a.id}"  # unique per platform, as account names are
+    for r in _rows(session, DailyReport, items.reports):
+        if r.evidence_file_id:
+            out.files.add(r.evidence_file_id)
+        out.needles.add(r.reject_reason)
+        r.evidence_file_id, r.reject_reason = None, None
+    _certificates(session, "streamer", [i for i in items.streamers if i not in kept], out)
+
+
+def _enterprises(session: Session, items: _Items, out: Erased) -> None:
+    kept = _kept_enterprises(session, items.enterprises)
+    out.kept_names += len(kept)
+    for e in _rows(session, Enterprise, items.enterprises):
+        out.needles.add(e.phone, e.contact_name, e.main_products, e.shop_type, e.shop_link)
+        e.phone, e.contact_name, e.main_products = "", "", ""
+        e.shop_type, e.shop_link = None, None
+        out.needles.add(e.name)  # kept or not, its copies go
+        if e.id not in kept and not e.name.startswith(f"{ERASED}-"):
+            e.name = f"{ERASED}-{e.id}"
+    for p in _rows(session, Product, items.products):
+        if p.attachment_file_id:
+            out.files.add(p.attachment_file_id)
+        if not p.name.startswith(f"{ERASED}-"):
+            out.needles.add(p.name)
+        out.needles.add(p.reject_reason)
+        p.attachment_file_id, p.reject_reason, p.name = None, None, f"{ERASED}-{p.id}"
+    for t in _rows(session, Turnover, items.turnovers):
+        if t.evidence_file_id:
+            out.files.add(t.evidence_file_id)
+        out.needles.add(t.reason)
+        t.evidence_file_id, t.reason = None, None
+    for chunk in _chunks(items.enterprises):
+        for d in session.scalars(
+            select(DonationDirection).where(DonationDirection.enterprise_id.in_(chunk))
+        ):
+            out.needles.add(d.project)
+            d.project = ERASED
+        for p in session.scalars(
+            select(DonationPayment).where(DonationPayment.enterprise_id.in_(chunk))
+        ):
+            out.needles.add(p.note)
+            p.note = None
+    _certificates(session, "enterprise", [i for i in items.enterprises if i not in kept], out)
+
+
+def _certificates(session: Session, kind: str, subject_ids: list[int], out: Erased) -> None:
+    """Certificates naming someone whose name goes (participation): their files go too."""
+    for chunk in _chunks(subject_ids):
+        for c in session.scalars(
+            select(Certificate).where(
+                Certificate.subject_kind == kind, Certificate.subject_id.in_(chunk)
+            )
+        ):
+            out.files |= {p for p in (c.pdf_path, c.png_path) if p}
+            c.pdf_path, c.png_path = None, None
+
+
+def _feedback(session: Session, items: _Items, out: Erased) -> None:
+    """Their 反馈 (free text, files) goes whole: nothing of it is a festival record; its audit
+    entries keep who and when."""
+    for chunk in _chunks(items.people):
+        rows = list(session.scalars(select(Feedback).where(Feedback.person_id.in_(chunk))))
+        for fb in rows:
+            out.needles.add(fb.went_well, fb.improve, fb.summary)
+            out.files |= set(_stored_paths(fb.files))
+            for entry in session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.entity == "feedback", AuditEntry.entity_id == fb.id
+                )
+            ):
+                entry.before = _erased_values(entry.before)
+                entry.after = _erased_values(entry.after)
+        session.execute(delete(Feedback).where(Feedback.person_id.in_(chunk)))
+
+
+def _people(session: Session, items: _Items, out: Erased, now: dt.datetime) -> None:
+    for p in _rows(session, Person, items.people):
+        out.needles.add(p.display_name)
+        p.display_name = ""
+        if p.erased_at is None:
+            p.erased_at = now
+    # the unit's contact of an imported sheet, when it is one of these people's numbers
+    phones = {n for n in out.needles.values if n.isdigit() and len(n) == 11}
+    if phones:
+        session.execute(
+            update(Unit)
+            .where(Unit.contact_phone.in_(phones))
+            .values(contact_name=None, contact_phone=None)
+        )
+    for ident in _rows(session, Identity, items.identities):
+        out.needles.add(ident.user_id if ident.channel == "wechat" else None)
+        erased_id = f"{ERASED}:{ident.id}"  # the platform's account no longer leads here
+        ident.user_id, ident.chat_id = erased_id, erased_id
+    for state in _rows(session, DialogState, items.identities, DialogState.identity_id):
+        out.files |= set(_stored_paths(state.data))
+        state.flow, state.data = None, {}
+    for chunk in _chunks(items.people):
+        session.execute(delete(LinkCode).where(LinkCode.person_id.in_(chunk)))
+        session.execute(delete(Role).where(Role.person_id.in_(chunk)))
+    if items.wechat_openids:
+        openids = sorted(items.wechat_openids)
+        session.execute(delete(WeChatFollower).where(WeChatFollower.openid.in_(openids)))
+        for openid in openids:
+            for row in session.scalars(
+                select(WeChatInbound).where(
+                    WeChatInbound.dedupe_key.contains(openid, autoescape=True)
+                )
+            ):
+                row.dedupe_key, row.reply = f"{ERASED}:{row.id}", None
+    # what was sent to them, or waits to be: its text goes, its key stays (sent once)
+    for chunk in _chunks(items.people):
+        mine = OutboxMessage.person_id.in_(chunk)
+        session.execute(
+            update(OutboxMessage)
+            .where(mine, OutboxMessage.status == OutboxStatus.PENDING.value)
+            .values(status=OutboxStatus.FAILED.value, last_error=ERASED)
+        )
+        session.execute(
+            update(OutboxMessage).where(mine).values(payload={"text": ERASED}, chat_id=ERASED)
+        )
+    # their stored Telegram updates (private chats are keyed by the user's id)
+    for user in items.telegram_users:
+        for u in session.scalars(select(TelegramUpdate).where(TelegramUpdate.chat_key == user)):
+            _blank(u)
+
+
+def _audit(session: Session, items: _Items) -> None:
+    """The audit entries of the people's own registrations, reports, products, turnovers
+    and person: who did what when stays, the values read "erased" (numbers stay: figures)."""
+    owned = {
+        "streamer": items.streamers,
+        "daily_report": items.reports,
+        "enterprise": items.enterprises,
+        "product": items.products,
+        "turnover": items.turnovers,
+        "person": items.people,
+    }
+    for entity, ids in owned.items():
+        for chunk in _chunks(ids):
+            for entry in session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.entity == entity, AuditEntry.entity_id.in_(chunk)
+                )
+            ):
+                entry.before = _erased_values(entry.before)
+                entry.after = _erased_values(entry.after)
+                entry.note = ERASED if entry.note else None
+
+
+# the festival's own words in audit values, not the person's: kept, so the story still reads
+_KEPT_KEYS = frozenset({"status", "recommendation"})
+
+
+def _erased_values(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: v if k in _KEPT_KEYS and isinstance(v, str) else _erased_values(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_erased_values(v) for v in value]
+    if isinstance(value, str):
+        return ERASED
+    return value
+
+
+def _copies(session: Session, items: _Items, out: Erased) -> None:
+    """Copies of the erased values elsewhere: other people's messages and conversation
+    states, stored updates (a reviewer's pressed card carries its text), WeChat replies, the
+    audit entries of others' actions."""
+    _group_updates(session, items)
+    pattern = out.needles.regex()
+    if pattern is None:
+        return
+    likes = out.needles.patterns()
+
+    def candidates(model: Any, *columns: Any) -> Iterable[Any]:
+        cond = or_(*(cast(c, Text).contains(p, autoescape=True) for c in columns for p in likes))
+        return session.scalars(select(model).where(cond))
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, str):
+            return pattern.sub(ERASED, value)
+        return value
+
+    for o in candidates(OutboxMessage, OutboxMessage.payload):
+        o.payload = scrub(o.payload)
+    for u in candidates(TelegramUpdate, TelegramUpdate.payload, TelegramUpdate.replies):
+        u.payload, u.replies = scrub(u.payload), scrub(u.replies)
+    for w in candidates(WeChatInbound, WeChatInbound.reply):
+        w.reply = scrub(w.reply)
+    for d in candidates(DialogState, DialogState.data):
+        d.data = scrub(d.data)
+    for a in candidates(AuditEntry, AuditEntry.before, AuditEntry.after, AuditEntry.note):
+        a.before, a.after, a.note = scrub(a.before), scrub(a.after), scrub(a.note)
+
+
+def _group_updates(session: Session, items: _Items) -> None:
+    """Their messages elsewhere (a group chat): updates whose sender is one of them."""
+    for user in items.telegram_users:
+        for u in session.scalars(
+            select(TelegramUpdate).where(
+                cast(TelegramUpdate.payload, Text).contains(user, autoescape=True)
+            )
+        ):
+            if _sent_by(u.payload, user):
+                _blank(u)
+
+
+def _blank(u: TelegramUpdate) -> None:
+    """An update with nothing in it but its id (a start that finds it unhandled skips it)."""
+    u.payload, u.replies = {"update_id": u.update_id}, None
+
+
+_MERGED = re.compile(r"^merged person (\d+)$")
+
+
+def _left_behind(
+    session: Session, people: list[int], streamers: list[int], enterprises: list[int]
+) -> set[int]:
+    found: set[int] = set()
+    for entity, ids in (("streamer", streamers), ("enterprise", enterprises)):
+        for chunk in _chunks(ids):
+            for after in session.scalars(
+                select(AuditEntry.after).where(
+                    AuditEntry.action == "claim",
+                    AuditEntry.entity == entity,
+                    AuditEntry.entity_id.in_(chunk),
+                )
+            ):
+                placeholder = (after or {}).get("from_placeholder")
+                if isinstance(placeholder, int):
+                    found.add(placeholder)
+    for chunk in _chunks(people):
+        for note in session.scalars(
+            select(AuditEntry.note).where(
+                AuditEntry.action == "link",
+                AuditEntry.entity == "person",
+                AuditEntry.entity_id.in_(chunk),
+            )
+        ):
+            if note and (m := _MERGED.match(note)):
+                found.add(int(m.group(1)))
+    # only people who hold nothing of anyone else (no identity, no registration of their own)
+    held = set()
+    for chunk in _chunks(sorted(found)):
+        held |= set(_ids(session, select(Identity.person_id).where(Identity.person_id.in_(chunk))))
+        held |= set(_ids(session, select(Streamer.person_id).where(Streamer.person_id.in_(chunk))))
+        held |= set(
+            _ids(session, select(Enterprise.person_id).where(Enterprise.person_id.in_(chunk)))
+        )
+    return found - held
+
+
+def _sent_by(payload: Any, user: str) -> bool:
+    if isinstance(payload, dict):
+        for key, value in payload.items():
+            if key in ("from", "user") and isinstance(value, dict) and str(value.get("id")) == user:
+                return True
+            if key == "user_id" and str(value) == user:
+                return True
+            if _sent_by(value, user):
+                return True
+    if isinstance(payload, list):
+        return any(_sent_by(v, user) for v in payload)
+    return False
+
+
+_IMPORT_NOTE = re.compile(r"^import (\d+)")
+
+
+def _sheets(session: Session, items: _Items) -> list[SheetImport]:
+    """The imports that brought in or changed these people's registrations: their audit
+    notes name them ("import N: ..."), read before those notes are erased."""
+    found: set[int] = set()
+    for entity, ids in (("streamer", items.streamers), ("enterprise", items.enterprises)):
+        for chunk in _chunks(ids):
+            for note in session.scalars(
+                select(AuditEntry.note).where(
+                    AuditEntry.entity == entity,
+                    AuditEntry.entity_id.in_(chunk),
+                    AuditEntry.note.like("import %"),
+                )
+            ):
+                if note and (m := _IMPORT_NOTE.match(note)):
+                    found.add(int(m.group(1)))
+    if not found:
+        return []
+    return list(session.scalars(select(SheetImport).where(SheetImport.id.in_(sorted(found)))))
+
+
+def all_sheets(session: Session) -> list[SheetImport]:
+    """Every import that still keeps its workbook or scan (the retention job removes them)."""
+    return list(
+        session.scalars(
+            select(SheetImport).where(
+                or_(SheetImport.file_path.is_not(None), SheetImport.scan_path.is_not(None))
+            )
+        )
+    )
+
+
+def forget_copies_after_retention(session: Session) -> None:
+    """After the retention date no message is waiting to be read: the texts of everything
+    sent or given up, of stored Telegram updates and of WeChat replies go, whoever they were
+    for (a notice to a reviewer quoted a registration)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status != OutboxStatus.PENDING.value)
+        .values(payload={"text": ERASED})
+    )
+    for u in session.scalars(
+        select(TelegramUpdate).where(TelegramUpdate.processed_at.is_not(None))
+    ):
+        _blank(u)
+    session.execute(update(WeChatInbound).values(reply=None))
+    session.execute(update(Unit).values(contact_name=None, contact_phone=None))
+
+
+def _rows(session: Session, model: Any, ids: list[int], column: Any = None) -> Iterator[Any]:
+    column = column if column is not None else model.id
+    for chunk in _chunks(ids):
+        yield from session.scalars(select(model).where(column.in_(chunk)))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, str):
+        yield value
+
+
+def _stored_paths(value: Any) -> Iterator[str]:
+    """File references in a draft: our stored copies are absolute paths."""
+    for s in _strings(value):
+        if s.startswith("/") and len(s) < 300:
+            yield s
+
+
+def _unreferenced(session: Session, refs: set[str]) -> set[str]:
+    """The references no row still holds (a picture stored once, by its digest, may have been
+    sent by two people)."""
+    if not refs:
+        return set()
+    held: set[str] = set()
+    columns = (
+        DailyReport.evidence_file_id,
+        Product.attachment_file_id,
+        Turnover.evidence_file_id,
+        Certificate.pdf_path,
+        Certificate.png_path,
+    )
+    for column in columns:
+        held |= set(session.scalars(select(column).where(column.in_(sorted(refs)))))
+    return refs - held
+
+
+def drafts_of(session: Session, person_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The conversation states of these people's identities (their drafts' answers), each
+    with its open flow as "_flow"."""
+    found: list[dict[str, Any]] = []
+    for chunk in _chunks(list(person_ids)):
+        found += [
+            {**(data or {}), "_flow": flow}
+            for flow, data in session.execute(
+                select(DialogState.flow, DialogState.data)
+                .join(Identity, Identity.id == DialogState.identity_id)
+                .where(Identity.person_id.in_(chunk))
+            )
+        ]
+    return found
+
+
+# the tables an erasure writes to (VACUUMed after it on PostgreSQL)
+TOUCHED = (
+    "people",
+    "identities",
+    "dialog_states",
+    "roles",
+    "link_codes",
+    "streamers",
+    "live_accounts",
+    "daily_reports",
+    "enterprises",
+    "products",
+    "turnovers",
+    "donation_directions",
+    "donation_payments",
+    "certificates",
+    "units",
+    "sheet_imports",
+    "outbox",
+    "telegram_updates",
+    "wechat_inbound",
+    "wechat_followers",
+    "audit_log",
+)
+
+
+def vacuum(engine: Engine, full: bool = False) -> None:
+    """After an erasure, outside any transaction. SQLite: VACUUM rewrites the file without its
+    free pages (where the erased values still were), then the WAL, which held the pages as
+    written, is checkpointed and truncated. PostgreSQL: VACUUM makes the dead row versions'
+    space reusable (`full`: VACUUM FULL rewrites the tables into new files, taking each
+    table's lock in turn: the retention job's, after the festival); the old bytes stay in
+    the freed disk blocks and WAL segments until reused or recycled, and in any backup."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("VACUUM")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif engine.dialect.name == "postgresql":
+            command = "VACUUM FULL" if full else "VACUUM"
+            conn.exec_driver_sql(f"{command} {', '.join(TOUCHED)}")
