@@ -74,6 +74,7 @@ def test_going_over_the_maximum_warns_and_does_not_block(
 ) -> None:
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["units"]["kinds"]["provincial_unit"]["streamers"] = {"min": 1, "max": 1}
+    data["calendar"]["registration_closes"] = False  # signing up on the live month's clock
     small = parse_config(data)
     core = Core(small, db, clock, ROUTES)
     try:
