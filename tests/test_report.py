@@ -270,6 +270,7 @@ def test_a_required_screenshot_cannot_be_skipped(
 ) -> None:
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["reports"]["evidence"] = "all"
+    data["calendar"]["registration_closes"] = False  # signing up on the live month's clock
     strict = Core(parse_config(data), db, clock, ROUTES)
     try:
         chat = Chat(strict)
