@@ -28,7 +28,7 @@ class BotProcess:
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
-            "BOT_CLOCK": "2020-11-02T20:00",
+            "BOT_CLOCK": "2020-10-15T20:00",  # signing up: before the registration deadline
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_API_BASE_URL": fake.base_url,
         }
