@@ -14,10 +14,11 @@ from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from models import DailyReport, Streamer, StreamerTotal, trust
 from models import anomaly_rules as ar
-from tests.catalog import said
+from tests.catalog import label, said
 from tests.chat import Chat
 from tests.committee_helpers import ANYUAN, make_contact
 from tests.flows import report_lines, streamer_lines
+from tests.test_export import book, values
 
 FIRST_DAYS = (dt.date(2020, 10, 30), dt.date(2020, 10, 31), dt.date(2020, 11, 1))
 TODAY = dt.date(2020, 11, 2)  # the clock fixture's day
@@ -158,6 +159,9 @@ def test_held_reports_come_first_in_review(chat: Chat, core: Core, clock: FixedC
     assert not said(card, "review.card_streamer")
     out = chat.press("admin", "跳过")
     assert said(out, "review.card_streamer")
+    # the reports' spreadsheet says which wait and why
+    data = values(book(chat, "admin", "/export reports").active)
+    assert data[2][-2:] == (label("export.yes"), label("trust.name.orders_above_viewers"))
 
 
 def test_a_correction_raising_gmv_is_held(chat: Chat, core: Core, clock: FixedClock) -> None:
