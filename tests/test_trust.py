@@ -14,6 +14,7 @@ from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from models import DailyReport, Streamer, StreamerTotal, trust
 from models import anomaly_rules as ar
+from models.digest import digest_counts
 from tests.catalog import label, said
 from tests.chat import Chat
 from tests.committee_helpers import ANYUAN, make_contact
@@ -75,6 +76,7 @@ def test_a_held_report_counts_only_once_cleared(chat: Chat, core: Core, clock: F
     assert held.evidence_sha256 == trust.evidence_digest("console:backend-1102")
     with core.sessions() as s:  # what would hold the awards' freeze
         assert trust.open_checks(s) == [("trust.held_open", {"n": 1})]
+        assert digest_counts(s, dt.datetime(2020, 11, 1, tzinfo=dt.UTC))["held_reports"] == 1
     # the board's own numbers do not move, and /recompute agrees with them
     assert gmv_total(core, sid) == before
     assert said(chat.say("s", "/rank"), "rank.value_gmv", gmv="16,500")
