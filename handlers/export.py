@@ -232,7 +232,7 @@ class Book:
             ctx,
             ("date", "account", "platform", "unit"),
             report.STORED,
-            ("rejected", "reason", "revision", "streamer_id"),
+            ("rejected", "reason", "revision", "streamer_id", "held", "rules"),
         )
         yes, no = ctx.t("export.yes"), ctx.t("export.no")
         labels = {p.key: p.label for p in ctx.config.platforms}
@@ -242,7 +242,7 @@ class Book:
         for r in exports.report_rows(ctx.session, unit_ids, [f.name for f in fields]):
             day, account, platform, unit_id = r[:4]
             values = r[4 : 4 + n]
-            rejected, reason, revision, streamer_id = r[4 + n :]
+            rejected, reason, revision, streamer_id, held, flags = r[4 + n :]
             rows.append(
                 [
                     day,
@@ -254,6 +254,8 @@ class Book:
                     reason or "",
                     revision,
                     streamer_id,
+                    yes if held and not rejected else no,
+                    "、".join(ctx.t(f"trust.name.{f.get('rule')}") for f in flags or []),
                 ]
             )
         top = [[ctx.t("export.generated", at=self.at)]]

@@ -31,6 +31,11 @@ _COUNTS = {
     "pending_products": (
         select(func.count()).select_from(Product).where(Product.status.in_(PENDING))
     ),
+    "held_reports": (  # waiting for the committee's check (models/anomaly_rules.py)
+        select(func.count())
+        .select_from(DailyReport)
+        .where(DailyReport.held.is_(True), DailyReport.rejected.is_(False))
+    ),
     "reports": (
         select(func.count())
         .select_from(DailyReport)

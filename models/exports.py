@@ -95,7 +95,7 @@ def report_rows(
 ) -> list[tuple[Any, ...]]:
     """The daily reports as plain rows (a live month is tens of thousands: no ORM objects):
     date, account name, platform, unit id, then `columns` of the report, then rejected,
-    reason, revision, streamer id; by day."""
+    reason, revision, streamer id, held, the rules that fired; by day."""
     stmt = (
         select(
             DailyReport.report_date,
@@ -107,6 +107,8 @@ def report_rows(
             DailyReport.reject_reason,
             DailyReport.revision,
             DailyReport.streamer_id,
+            DailyReport.held,
+            DailyReport.flags,
         )
         .join(LiveAccount, LiveAccount.id == DailyReport.account_id)
         .join(Streamer, Streamer.id == DailyReport.streamer_id)

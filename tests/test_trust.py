@@ -14,10 +14,12 @@ from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from models import DailyReport, Streamer, StreamerTotal, trust
 from models import anomaly_rules as ar
-from tests.catalog import said
+from models.digest import digest_counts
+from tests.catalog import label, said
 from tests.chat import Chat
 from tests.committee_helpers import ANYUAN, make_contact
 from tests.flows import report_lines, streamer_lines
+from tests.test_export import book, values
 
 FIRST_DAYS = (dt.date(2020, 10, 30), dt.date(2020, 10, 31), dt.date(2020, 11, 1))
 TODAY = dt.date(2020, 11, 2)  # the clock fixture's day
@@ -72,6 +74,9 @@ def test_a_held_report_counts_only_once_cleared(chat: Chat, core: Core, clock: F
     held = report_of(core, sid, TODAY)
     assert held.held and [f["rule"] for f in held.flags] == [ar.GMV_SPIKE]
     assert held.evidence_sha256 == trust.evidence_digest("console:backend-1102")
+    with core.sessions() as s:  # what would hold the awards' freeze
+        assert trust.open_checks(s) == [("trust.held_open", {"n": 1})]
+        assert digest_counts(s, dt.datetime(2020, 11, 1, tzinfo=dt.UTC))["held_reports"] == 1
     # the board's own numbers do not move, and /recompute agrees with them
     assert gmv_total(core, sid) == before
     assert said(chat.say("s", "/rank"), "rank.value_gmv", gmv="16,500")
@@ -87,6 +92,8 @@ def test_a_held_report_counts_only_once_cleared(chat: Chat, core: Core, clock: F
     out = chat.press("admin", "核对通过")
     assert said(out, "trust.done_clear")
     assert said(chat.deliver(), "notice.report_cleared")
+    with core.sessions() as s:
+        assert trust.open_checks(s) == []
     assert gmv_total(core, sid) == before + 22_000_000
     assert said(chat.say("s", "/rank"), "rank.value_gmv", gmv="236,500")
     assert not said(chat.say("s", "/reports"), "trust.held_mark")
@@ -158,6 +165,9 @@ def test_held_reports_come_first_in_review(chat: Chat, core: Core, clock: FixedC
     assert not said(card, "review.card_streamer")
     out = chat.press("admin", "跳过")
     assert said(out, "review.card_streamer")
+    # the reports' spreadsheet says which wait and why
+    data = values(book(chat, "admin", "/export reports").active)
+    assert data[2][-2:] == (label("export.yes"), label("trust.name.orders_above_viewers"))
 
 
 def test_a_correction_raising_gmv_is_held(chat: Chat, core: Core, clock: FixedClock) -> None:
@@ -183,3 +193,19 @@ def test_only_the_committee_clears_held_reports(chat: Chat, core: Core, clock: F
     assert said(chat.say("admin", f"/approve report {rid}"), "trust.done_clear")
     assert not report_of(core, sid, TODAY).held
     assert gmv_total(core, sid) == 500_000
+
+
+def test_a_clear_applies_to_the_revision_seen(chat: Chat, core: Core, clock: FixedClock) -> None:
+    sid = approved(chat, "s", "小明的果园")
+    file_on(chat, clock, "s", TODAY, orders="2000", viewers="1500", evidence="/photo a")
+    assert said(chat.say("admin", "/review"), "trust.card_title", revision="1")
+    on_screen = chat.last  # the reviewer's card
+    # the streamer corrects the day meanwhile (still more orders than viewers)
+    file_on(chat, clock, "s", TODAY, orders="2100", viewers="1500", evidence="/photo a")
+    chat.last = on_screen
+    out = chat.press("admin", "核对通过")
+    assert said(out, "trust.changed")
+    assert said(out, "trust.card_title", revision="2")  # shown again, as it is now
+    r = report_of(core, sid, TODAY)
+    assert r.held and r.revision == 2
+    assert gmv_total(core, sid) == 0
