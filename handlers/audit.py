@@ -7,7 +7,7 @@ reviewer (the report form's money parser). One answer per report:
 - the backend GMV typed: passed, when it agrees with the report within the reconciliation
   threshold (audit.reconcile_*); a bigger difference is shown and waits for 「仍然通过」 or a
   rejection;
-- 「通过，无后台截图」: passed without a backend figure;
+- 「相符，无后台截图」: passed without a backend figure;
 - 「驳回」 and a reason: the ordinary report rejection (handlers/report_review.py `reject`:
   totals refreshed, the streamer told), then the final board is published again
   (handlers/awards.py `republish_final`): ranks move, and whoever enters the top N is audited.

@@ -55,7 +55,7 @@ KINDS = ("streamer", "organisation", "enterprise")
 
 class OpenItem(NamedTuple):
     """Something that must be settled before the list is frozen: a catalog key and its
-    parameters (the trust issue's audit adds its checks to `open_items`)."""
+    parameters (today the top-N audit's; further checks add theirs to `open_items`)."""
 
     key: str
     params: dict[str, Any]

@@ -170,7 +170,7 @@ def test_a_difference_above_the_threshold_waits_for_the_reviewer(
     out = chat.say("admin", "6001")  # 1,001 元 apart: above both
     assert said(out, "audit.backend_differs", backend="6,001", gmv="5,000", diff="1,001")
     assert audited(db) == {}
-    out = chat.press("admin", label("btn.audit_pass_anyway"))
+    out = chat.say("admin", label("btn.audit_pass_anyway"))  # typed, as on WeChat
     assert said(out, "audit.passed", day=report.report_date, backend="6,001")
     assert audited(db) == {report.id: ("passed", 600_100)}
 
@@ -301,3 +301,19 @@ def test_a_rejection_after_the_freeze_holds_the_new_version_until_audited(
         assert said(chat.say("admin", "/awards final"), "awards.frozen", version=2)
     finally:
         core.executor.shutdown()
+
+
+def test_two_reviewers_on_the_same_report(db: Engine, small: tuple[Chat, list[int]]) -> None:
+    """The second answer to a report the other reviewer decided stores nothing more: it is
+    said, and the next report is shown."""
+    chat, ids = small
+    with Session(db) as s, s.begin():
+        data.admin(s, "admin2")
+    first = reports_of(db, ids[0])[0]
+    chat.say("admin", "/audit")
+    chat.say("admin2", "/audit")
+    assert said(chat.say("admin", "5000"), "audit.passed", day=first.report_date, backend="5,000")
+    out = chat.say("admin2", "4800")
+    assert said(out, "audit.changed") and not said(out, "audit.passed")
+    assert said(out, "audit.progress", done=0, total=3, reports=3)
+    assert audited(db) == {first.id: ("passed", 500_000)}

@@ -1,8 +1,10 @@
 """The festival from the live period to the certificates, on the rehearsal clock: 40 streamers in
 6 units, 8 enterprises with 15 products, picks (two through the chat), 29 days of reports with
 per-product splits, the final board (the scheduler's job, after the backfill window), turnovers
-confirmed, payments, the awards frozen, the certificates written. Every number in the award
-list, the ledger and the certificates is traced back to the reports and payments made here.
+confirmed, payments, the committee's top-N audit through the chat (every report of the top 38,
+the backend GMV typed from each card), the awards frozen, the certificates written. Every number
+in the award list, the ledger and the certificates is traced back to the reports and payments
+made here.
 
 The figures grow with the streamer's number (主播39 sells most, every day, on every metric), so
 the award order is known by hand: 主播39 特等奖, 38-37 一等奖, 36-32 二等奖, 31-22 三等奖,
