@@ -24,7 +24,9 @@ and the fake API; tests.people.WeChatPerson plays WeChat's server and the follow
             API "system busy" for them meanwhile): the follower retypes a different value
   slow      every reply late (a passive budget of 0: each one a customer-service message
             through the outbox), the API 0.2-0.5 s a call, 10% of sends answered 502 (half
-            after WeChat executed them); the follower retypes after 20 s (not scaled)
+            after WeChat executed them: the follower sees it twice and answers both copies,
+            every other follower the second with a different valid value); the follower
+            retypes after 20 s (not scaled)
 
 WeChat's people's times (5 s resend, 20 s retype) are multiplied by --scale (default 0.1) except
 in the slow run, whose API times are real: the benchmark runs in minutes.
@@ -265,6 +267,8 @@ def wechat_run(fault: str, count: int, scale: float, timeout: float, typos: floa
                             retype_after=retype,
                             patience=timeout,
                             typos=typos,
+                            answer_copies=fault == "slow",
+                            change_on_copy=fault == "slow" and n % 2 == 1,
                             **options,
                         )
                     )
@@ -298,6 +302,7 @@ def wechat_run(fault: str, count: int, scale: float, timeout: float, typos: floa
         "gave up": sum(p.gave_up_tries for p in people),
         "retyped": sum(p.retyped for p in people),
         "API 502": fake.errors,
+        "copies answered": sum(p.copies_answered for p in people),
         "slips": sum(p.script.mistyped for p in people),
     }
     tally.faults = ", ".join(f"{k} {v}" for k, v in seen.items() if v)

@@ -251,8 +251,15 @@ class WeChatPerson:
         patience: float = 120.0,
         lose_all: float = 0.0,
         typos: float = 0.0,
+        answer_copies: bool = False,
+        change_on_copy: bool = False,
     ) -> None:
         self.server, self.fake, self.openid = server, fake, openid
+        # a doubled delivery (a customer-service message WeChat executed and answered 502,
+        # sent again) of the question just answered is answered again: the same value, or
+        # with `change_on_copy` another valid one (they meant another figure)
+        self.answer_copies, self.change_on_copy = answer_copies, change_on_copy
+        self.copies_answered = 0
         self.script = _Script(lines, openid, typos, random.Random(openid))
         self.rng, self.loss, self.tries = rng, loss, tries
         self.resend_after, self.retype_after = resend_after, retype_after
@@ -334,6 +341,7 @@ class WeChatPerson:
             while not self.inbox.empty():
                 batch.append(self.inbox.get_nowait())
             latest: str | None = None  # they answer the latest question on their screen
+            doubled: str | None = None  # a doubled delivery of the question they answered
             for text, answer_lost in batch:
                 self.shown.append((text, answer_lost))
                 script.log.append("< " + text.replace("\n", " ")[:60])
@@ -345,10 +353,18 @@ class WeChatPerson:
                     previous = self.shown[-2] if len(self.shown) > 1 else ("", False)
                     if previous[0] == text and previous[1]:
                         self.doubled_copies += 1
+                        doubled = text
                     else:
                         self.other_copies += 1
                     continue
                 latest = text
+            if latest is None and doubled is not None and self.answer_copies and line:
+                if script.asked.get(question_key(doubled)) == line:
+                    if self.change_on_copy and (other := other_value(line, script.lines[line])):
+                        script.final[line] = other
+                    self.copies_answered += 1
+                    posting = self._type(script.final[line], line, "(copy) ")
+                continue
             if latest is None:
                 continue
             found = script.answer_for(question_key(latest))

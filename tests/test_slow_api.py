@@ -123,3 +123,50 @@ def test_wechat_late_replies_through_a_slow_failing_api(
         assert person.other_copies == 0 and person.retyped == 0, script.transcript()
     with Session(db) as session:
         assert session.scalar(select(func.count()).select_from(Streamer)) == PEOPLE
+
+
+@pytest.mark.fake("wechat")
+def test_wechat_doubled_late_questions_answered_twice_some_with_another_value(
+    late_core: Core, fake: FakeWeChat, db: Engine
+) -> None:
+    """As above, and the followers answer the second copy of a doubled question too (a late
+    reply WeChat executed and answered 502, sent again): every other follower with a different
+    value (they meant another figure). That answer came before the next question was sent
+    (the chat's later messages wait behind the retried one): it is a repeat, or corrects the
+    doubled question, never the answer to the next one."""
+    fake.delay_range, fake.error_rate = SLOW, 0.1
+    people: list[WeChatPerson] = []
+
+    async def scenario() -> None:
+        async with wechat_bot(late_core, fake, safe=True) as bot:
+            for n in range(PEOPLE):
+                lines, _ = varied_streamer(n + 10)
+                people.append(
+                    WeChatPerson(
+                        bot.server,
+                        fake,
+                        f"o_copy{n}",
+                        lines,
+                        random.Random(n),
+                        retype_after=15,
+                        answer_copies=True,
+                        change_on_copy=bool(n % 2),
+                    )
+                )
+            undo = service_router(fake, people)
+            try:
+                done = await asyncio.gather(*(p.run() for p in people))
+            finally:
+                undo()
+            for person, ok in zip(people, done, strict=True):
+                assert ok, person.script.transcript()
+
+    asyncio.run(scenario())
+    assert sum(p.copies_answered for p in people) >= 1  # the doubled questions were answered
+    for person in people:
+        script = person.script
+        got = stored(db, person.openid, "wechat")
+        assert got == expected(script.lines, script.final), script.transcript()
+        assert person.other_copies == 0 and person.retyped == 0, script.transcript()
+    with Session(db) as session:
+        assert session.scalar(select(func.count()).select_from(Streamer)) == PEOPLE
