@@ -145,22 +145,14 @@ def _widest(texts: list[str], size: int) -> float:
     return max((gr.width(t, size) for t in texts), default=0.0)
 
 
+KEYS = ("rank", "account", "unit", "gmv", "days", "score", "change")  # the headers' order
 CHANGE_PAD = 10  # the 新上榜 pill's padding each side
 
 
 def _columns(p: BoardPicture, v: Variant) -> dict[str, tuple[float, float]]:
     """Each column's left and right edge: as wide as its widest text (header included); the
     account column takes what is left (the unit column gives way when names need room)."""
-    rows, heads = (
-        p.rows,
-        dict(
-            zip(
-                ("rank", "account", "unit", "gmv", "days", "score", "change"),
-                p.headers,
-                strict=True,
-            )
-        ),
-    )
+    rows, heads = p.rows, dict(zip(KEYS, p.headers, strict=True))
     badge = v.cell * 1.5
 
     def need(key: str, cells: list[str], extra: float = 0.0) -> float:
@@ -228,8 +220,7 @@ def layout(p: BoardPicture, v: Variant) -> Layout:
     cols = _columns(p, v)
     head_y = y + m * 0.3
     numeric = {"gmv", "days", "score"}
-    keys = ("rank", "account", "unit", "gmv", "days", "score", "change")
-    for key, header in zip(keys, p.headers, strict=True):
+    for key, header in zip(KEYS, p.headers, strict=True):
         if key not in cols:
             continue
         a, b = cols[key]
@@ -272,15 +263,9 @@ def layout(p: BoardPicture, v: Variant) -> Layout:
         a, b = cols["change"]
         if r.trend == "new":
             box = lay.text("change", r.change, v.cell, a, b, base, BAND_TEXT, "center")
-            h = v.cell * 0.72
-            lay.fills.insert(
-                len(lay.fills),
-                (
-                    "pill",
-                    (box.x - CHANGE_PAD, mid - h, box.x + box.width + CHANGE_PAD, mid + h),
-                    NEW,
-                ),
-            )
+            h = v.cell * 0.72  # fills are drawn before every text: the pill under its word
+            pill = (box.x - CHANGE_PAD, mid - h, box.x + box.width + CHANGE_PAD, mid + h)
+            lay.fills.append(("pill", pill, NEW))
         else:
             colour = {"up": UP, "down": DOWN}.get(r.trend, SAME)
             lay.text("change", r.change, v.cell, a, b, base, colour, "center")

@@ -22,7 +22,7 @@ from models import board as boards
 from models.scoring import METRICS, ScoringRules
 from models.units import unit_by_code
 
-COLUMNS = ("rank", "account", "unit", "gmv", "days", "score", "change")
+COLUMNS = board_image.KEYS  # the headers, in the order the picture shows them
 
 
 def trend(previous: int | None, rank: int) -> str:

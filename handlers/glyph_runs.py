@@ -113,7 +113,7 @@ def ellipsize(text: str, size: int, room: float) -> str:
     cut = text
     while cut:
         cut = cut[:-1]
-        while cut and ord(cut[-1]) in JOINERS | {0x200D}:
+        while cut and ord(cut[-1]) in JOINERS:
             cut = cut[:-1]  # never end on half an emoji sequence
         if width(cut + ELLIPSIS, size) <= room:
             return cut + ELLIPSIS
