@@ -182,6 +182,37 @@ SPLIT = Form(
 )
 
 
+def _existing(ctx: Ctx, a: Answers) -> DailyReport | None:
+    """The report already filed for the chosen day and account (this form then corrects
+    it), looked up once per step."""
+    account = a.get("account_id") or a.get("preset_account")
+    day = a.get("report_date")
+    if not account or not day:
+        return None
+    key = f"report_existing:{account}:{day}"
+    if key not in ctx.extra:
+        ctx.extra[key] = repo.report_of(ctx.session, int(account), dt.date.fromisoformat(str(day)))
+    found: DailyReport | None = ctx.extra[key]
+    return found
+
+
+def _gmv_prompt(ctx: Ctx, a: Answers) -> dict[str, object]:
+    """Before the figures: the day already has a report, what it says, and that filling in
+    corrects it (its screenshot kept unless a new one is sent)."""
+    old = _existing(ctx, a)
+    if old is None:
+        return {"existing": ""}
+    note = ctx.t(
+        "report.day_has_report",
+        date=old.report_date,
+        gmv=fmt_yuan(old.gmv_fen),
+        duration=fmt_minutes(old.duration_minutes, ctx.locale),
+        viewers=fmt_int(old.viewers),
+        evidence=ctx.t("report.has_evidence" if old.evidence_file_id else "report.no_evidence"),
+    )
+    return {"existing": note + "\n"}
+
+
 def _evidence_prompt(ctx: Ctx, _a: Answers) -> dict[str, object]:
     reports = ctx.config.reports
     if reports.evidence == "above":
@@ -214,6 +245,7 @@ FIELDS = (
         show=f.show_yuan,
         heading="export.col.gmv",
         resets=("split_wanted", "split"),  # a new GMV is split anew
+        prompt_params=_gmv_prompt,
     ),
     Field(
         "duration_minutes",
@@ -326,6 +358,10 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         figures.model_dump(), DailyReport, exclude=("account_id", "report_date")
     )
     evidence = a.get("evidence_file_id")
+    if report is not None and not evidence and report.evidence_file_id:
+        # a correction without a new screenshot keeps the day's earlier one
+        evidence = report.evidence_file_id
+        values["evidence_file_id"] = evidence
     verdict = checks.judge(
         ctx,
         streamer.id,

@@ -15,6 +15,7 @@ from bot.core.dispatcher import Core
 from bot.core.messages import Incoming
 from handlers.routes import ROUTES
 from models import AuditEntry, DailyReport, LiveAccount, Streamer
+from tests.catalog import label, said
 from tests.chat import Chat
 from tests.conftest import ROOT
 from tests.flows import REPORT_LINES, report_lines, streamer_lines
@@ -286,3 +287,34 @@ def test_a_required_screenshot_cannot_be_skipped(
         assert "战报已保存" in out
     finally:
         strict.executor.shutdown()
+
+
+def test_a_correction_is_announced_and_keeps_the_earlier_screenshot(
+    chat: Chat, core: Core, approved: str
+) -> None:
+    """Before the figures the streamer reads that the day has a report and what it says; a
+    correction sent without a new screenshot keeps the earlier one, a new one replaces it."""
+    chat.run(approved, [*report_lines(evidence="/photo first"), "确认提交"])
+    [first] = reports(core)
+    assert first.evidence_file_id == "console:first"
+    out = chat.run(approved, ["/report", "今天"])
+    assert said(
+        out, "report.day_has_report", date="2020-11-02", gmv="5,000", viewers="1,200",
+        evidence=label("report.has_evidence"),
+    )  # fmt: skip
+    chat.run(approved, [*report_lines("今天", "6000")[2:], "确认提交"])
+    [kept] = reports(core)
+    assert (kept.revision, kept.gmv_fen, kept.evidence_file_id) == (2, 600_000, "console:first")
+    chat.run(approved, [*report_lines("今天", "6100", evidence="/photo second"), "确认提交"])
+    [replaced] = reports(core)
+    assert (replaced.revision, replaced.evidence_file_id) == (3, "console:second")
+    # a day without a report says nothing of the kind
+    out = chat.run(approved, ["/report", "昨天"])
+    assert not said(
+        out,
+        "report.day_has_report",
+        date="2020-11-01",
+        gmv="5,000",
+        viewers="1,200",
+        evidence=label("report.has_evidence"),
+    )
