@@ -187,6 +187,7 @@ def live_digest(jc: JobCtx) -> None:
                 rejected=figures.rejected,
                 pending_streamers=figures.pending_streamers,
                 pending_products=figures.pending_products,
+                held=figures.held,
             )
         ]
         if figures.silent:

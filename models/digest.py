@@ -80,6 +80,7 @@ class LiveDigest:
     rejected: int  # reports rejected in the last day
     pending_streamers: int
     pending_products: int
+    held: int  # reports an anomaly rule holds until the committee checks them
     silent: int  # approved streamers without a report in the last `silent_days` days
     silent_names: list[str]  # the first of them, by registration (account names)
 
@@ -103,6 +104,7 @@ def live_digest(
         rejected=int(session.scalar(_REJECTED_SINCE, {"since": since}) or 0),
         pending_streamers=int(counts["pending_streamers"] or 0),
         pending_products=int(counts["pending_products"] or 0),
+        held=int(counts["held_reports"] or 0),
         silent=len(silent),
         silent_names=[shown[s] for s in silent[:names] if s in shown],
     )
