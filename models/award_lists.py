@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import audits, ledger, repo
+from models import audits, ledger, repo, trust
 from models.award_rules import (
     ORG_METRICS,
     Cut,
@@ -62,9 +62,12 @@ class OpenItem(NamedTuple):
 
 
 def open_items(session: Session, config: Any) -> list[OpenItem]:
-    """What still holds the freeze (`/awards final` refuses while this is not empty): the
-    top-N audit (models/audits.py) while a streamer in its scope has reports to audit."""
-    items: list[OpenItem] = []
+    """What still holds the freeze (`/awards final` refuses while this is not empty): reports
+    an anomaly rule holds until the committee checks them (models/trust.py), and the top-N
+    audit (models/audits.py) while a streamer in its scope has reports to audit."""
+    items: list[OpenItem] = [
+        OpenItem(key, dict(params)) for key, params in trust.open_checks(session)
+    ]
     scope = audit_scope(session, config)
     if scope:
         cal = config.calendar

@@ -125,6 +125,6 @@ def held_reports(session: Session) -> list[int]:
 
 def open_checks(session: Session) -> list[tuple[str, dict[str, int]]]:
     """What the held reports leave open before awards are frozen, as (catalog key,
-    parameters): for models/award_lists.py `open_items` (wired when the audit lands there)."""
+    parameters): for models/award_lists.py `open_items`."""
     n = len(held_reports(session))
     return [("trust.held_open", {"n": n})] if n else []

@@ -15,6 +15,7 @@ from bot.core.dispatcher import Core
 from models import DailyReport, Streamer, StreamerTotal, trust
 from models import anomaly_rules as ar
 from models.digest import digest_counts
+from tests import festival_data as data
 from tests.catalog import label, said
 from tests.chat import Chat
 from tests.committee_helpers import ANYUAN, make_contact
@@ -209,3 +210,20 @@ def test_a_clear_applies_to_the_revision_seen(chat: Chat, core: Core, clock: Fix
     r = report_of(core, sid, TODAY)
     assert r.held and r.revision == 2
     assert gmv_total(core, sid) == 0
+
+
+def test_a_held_report_keeps_the_award_list_from_being_frozen(core: Core) -> None:
+    """/awards final lists it among what is still open (award_lists.open_items)."""
+    from models import award_lists
+
+    with core.sessions() as s, s.begin():
+        st = data.streamer(s, "待核对的号")
+        r = data.report(s, core.config, st, dt.date(2020, 11, 2), gmv_yuan=500)
+        r.held = True
+    with core.sessions() as s:
+        keys = [i.key for i in award_lists.open_items(s, core.config)]
+    assert "trust.held_open" in keys
+    with core.sessions() as s, s.begin():
+        s.get_one(DailyReport, r.id).held = False
+    with core.sessions() as s:
+        assert "trust.held_open" not in [i.key for i in award_lists.open_items(s, core.config)]
