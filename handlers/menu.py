@@ -42,7 +42,14 @@ def menu(ctx: Ctx) -> Reply:
         # after the live period: the enterprise reports its festival turnover
         buttons.insert(len(buttons) - 2, ctx.button("menu.turnover", "cmd:turnover"))
     rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
-    return Reply(ctx.t("menu.title", festival=ctx.config.festival.name), rows, numbered=True)
+    # named like a question: the retry of a late menu does not show the notice queued behind
+    # it (answers.py), so a choice typed on its second copy is that choice again
+    return Reply(
+        ctx.t("menu.title", festival=ctx.config.festival.name),
+        rows,
+        numbered=True,
+        question="menu",
+    )
 
 
 def start(ctx: Ctx) -> list[Reply]:
