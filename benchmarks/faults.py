@@ -3,6 +3,8 @@ real channel adapters, against the fake Telegram and WeChat servers of tests/, u
 fault of issue 13 and with no fault, and the database is read at the end.
 
     .venv/bin/python benchmarks/faults.py [--people 50] [--scale 0.1] [--only telegram/502]
+        [--typos 0.05] [--notes]   (--notes: each wrong value, and the transcripts of the people
+        with one or with a question shown twice for no reason)
 
 Telegram (our bot's runner, long polling the fake Bot API; tests.people.TelegramPerson answers
 every question the moment it arrives, every copy of a doubled one too):

@@ -56,7 +56,9 @@ def menu(ctx: Ctx) -> Reply:
     left = registration_window.menu_line(ctx)
     if left:
         text = f"{left}\n{text}"
-    return Reply(text, rows, numbered=True)
+    # named like a question: the retry of a late menu does not show the notice queued behind
+    # it (answers.py), so a choice typed on its second copy is that choice again
+    return Reply(text, rows, numbered=True, question="menu")
 
 
 def start(ctx: Ctx) -> list[Reply]:

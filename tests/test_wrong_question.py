@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Engine
 
+from bot.config import FestivalConfig
 from bot.core.answers import ShownQuestions
+from bot.core.clock import Clock
 from bot.core.dispatcher import Core
+from handlers.routes import ROUTES
 from tests.catalog import said
 from tests.chat import form_answers
+from tests.conftest import LIVE_NOW, until
 from tests.fake_wechat import FakeWeChat, message_xml, wechat_bot
 from tests.test_telegram_faults import varied_streamer
 
@@ -94,3 +100,74 @@ def test_a_valid_answer_retyped_after_an_invalid_one_went_unanswered_answers_its
     assert answers["followers"] == 2001, answer
     assert answers["likes_received"] == 30001, answer
     assert not said(answer, "form.corrected")
+
+
+def test_an_earlier_question_sent_again_does_not_show_the_withheld_one() -> None:
+    """A late reply asking q1 failed uncertainly and waits for its retry; the answer to it
+    came, and the reply asking q2 waits behind it (withheld). The retry of q1's message
+    begins: that is not q2 being shown; q2's own message is."""
+    shown = ShownQuestions()
+    shown.handed_over("c", "q1", at=1.0)
+    shown.withheld("c", "q2")
+    shown.sending("c", 10.0, "q1")  # q1's late reply, tried again
+    shown.sending_ended("c", 10.0, "shown")
+    assert shown.early("c", 12.0)  # typed on q1's second copy: answers q1
+    shown.sending("c", 20.0, "q2")
+    shown.sending_ended("c", 20.0, "shown")
+    assert shown.early("c", 15.0) and not shown.early("c", 21.0)
+    shown.withheld("c", "q3")
+    shown.sending("c", 30.0)  # a message whose question is not known: counts, as before
+    assert not shown.early("c", 31.0)
+
+
+@pytest.fixture
+def late_core(db: Engine, config: FestivalConfig) -> Iterator[Core]:
+    """Every step's reply goes late (a passive budget of 0), on a running clock: the
+    outbox's retries come due."""
+    wechat = config.wechat.model_copy(update={"reply_budget_seconds": 0.0})
+    clock = Clock(config.calendar.tz, LIVE_NOW.replace(tzinfo=config.calendar.tz))
+    core = Core(config.model_copy(update={"wechat": wechat}), db, clock, ROUTES)
+    yield core
+    core.executor.shutdown()
+
+
+def test_a_changed_answer_to_a_late_questions_second_copy_corrects_it(
+    late_core: Core, fake: FakeWeChat
+) -> None:
+    """Every reply goes late. The likes question's customer-service message is executed and
+    answered 502: the follower sees it and answers 30001; the outbox sends it again, the
+    follower sees it a second time and answers 30002 (they meant that). The reply to 30001
+    (the next question) waited behind the retried message, so 30002 was typed before it was
+    shown: it corrects the likes. (The retry's send was taken as the next question being
+    shown, and 30002 became the 音浪 income.)"""
+    lines, _ = varied_streamer(1)
+    at_likes = lines.index("30001")
+    typed: list[str] = []
+
+    async def scenario() -> None:
+        async with wechat_bot(late_core, fake, safe=False) as bot:
+            follower = bot.follower("o_copy2")
+            await follower.run(lines[: at_likes - 1])  # up to the phone
+            loop = asyncio.get_running_loop()
+
+            def shown(openid: str, text: str, answer_lost: bool) -> None:
+                if not said(text, "ask.likes_received") or len(typed) >= 2:
+                    return
+                value = "30001" if not typed else "30002"
+                typed.append(value)
+                fake.error_rate = 1.0 if len(typed) == 1 else 0.0  # the first: 502 after
+                loop.call_soon_threadsafe(asyncio.ensure_future, follower.say(value))
+
+            fake.on_service = shown
+            fake.error_rate = 1.0  # the likes question's first send: executed, then 502
+            await follower.say(lines[at_likes - 1])  # the follower count: likes asked next
+            await until(lambda: len(typed) == 2, timeout=30)
+            for _ in range(3):  # the two answers' steps and their late replies
+                await asyncio.sleep(0.3)
+                await bot.runtime.channel.idle()
+                await bot.deliver()
+
+    asyncio.run(scenario())
+    answers = form_answers(late_core, "o_copy2")
+    assert answers["likes_received"] == 30002, answers
+    assert "tips_income" not in answers, answers

@@ -111,15 +111,19 @@ class ShownQuestions:
         if known is not None and known.mark == _WITHHELD:
             known.mark = time.monotonic() if at is None else at
 
-    def sending(self, chat: Hashable, at: float) -> None:
+    def sending(self, chat: Hashable, at: float, question: str | None = None) -> None:
         """A message to the chat began to be sent at `at` (from the outbox: a late reply). A
         withheld question may be seen from then on, before the call returns, and even if it
         fails (the platform may have executed it); until the outcome is known, `settled`
         waits for it. A new question the person has been waiting for: what they type as it
         arrives may be their last answer again (typed once more as nothing came), see
-        `after_doubled` (not for the same question asked again: its answer is taken)."""
+        `after_doubled` (not for the same question asked again: its answer is taken).
+        `question`: the one the message asks, when known: a message asking another one than
+        the withheld question (an earlier question's late reply sent again after a failure)
+        does not show the withheld question."""
         known = self._at.get(chat)
-        if known is not None and known.mark == _WITHHELD:
+        other = question is not None and known is not None and question != known.question
+        if known is not None and known.mark == _WITHHELD and not other:
             known.mark = at
             known.before_doubled = known.before_doubled or known.awaited
         self._flights[chat] = self._flights.get(chat, 0) + 1

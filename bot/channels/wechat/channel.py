@@ -335,7 +335,9 @@ class WeChatChannel:
                 log.exception("wechat step failed for %s", cb.key)
                 replies = [Reply(await self._apology(cb))]
             text = as_text(replies, links=self.links)
-            late = [Reply(text)] if text else []
+            # the question it asks goes with it: a send of it shows that question, a send of
+            # an earlier reply (tried again) does not (see ShownQuestions.sending)
+            late = [Reply(text, question=question_of(replies))] if text else []
             late += [Reply("", image_path=p) for p in pictures(replies)]
             await self._enqueue(cb, late, "late", late=True)
         finally:

@@ -83,7 +83,9 @@ def build(core: Core, settings: Settings) -> WeChatRuntime:
     follower_sender = WeChatSender(api, core.sessions, core.clock, limits)
     # a late reply may be read from the moment its sending begins; what the follower types
     # meanwhile is bound to a question once the send's outcome is known
-    follower_sender.sending = lambda openid, at: core.shown.sending(("wechat", openid), at)
+    follower_sender.sending = lambda openid, at, question: core.shown.sending(
+        ("wechat", openid), at, question
+    )
     follower_sender.sending_ended = lambda openid, at, outcome: core.shown.sending_ended(
         ("wechat", openid), at, outcome
     )

@@ -125,7 +125,7 @@ class WeChatSender:
         # the call returns, or WeChat may execute it and answer 502) and how its sending
         # ended: "shown", "refused" (WeChat's error code or our own check: nothing of it was
         # shown) or "unknown" (an HTTP or network error: it may have been)
-        self.sending: Callable[[str, float], None] = lambda _openid, _at: None
+        self.sending: Callable[[str, float, str | None], None] = lambda _o, _at, _q: None
         self.sending_ended: Callable[[str, float, str], None] = lambda _o, _at, _outcome: None
 
     def _reserve(self, openid: str) -> bool:
@@ -153,7 +153,7 @@ class WeChatSender:
         def hand() -> float:
             if handed is not None:
                 return handed
-            self.sending(openid, at := time.monotonic())
+            self.sending(openid, at := time.monotonic(), reply.question)
             return at
 
         try:
