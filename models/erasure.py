@@ -77,10 +77,33 @@ class Needles:
         return self.values | {json.dumps(v)[1:-1] for v in self.values}
 
     def regex(self) -> re.Pattern[str] | None:
+        """One pattern for all the values, as a trie (the retention job looks for the values
+        of thousands of people at once: a plain alternation tries each at every position)."""
         if not self.values:
             return None
-        alternatives = sorted(self.values, key=len, reverse=True)
-        return re.compile("|".join(re.escape(v) for v in alternatives))
+        return re.compile(_trie_pattern(sorted(self.values)))
+
+
+def _trie_pattern(words: list[str]) -> str:
+    """A regular expression matching any of the words, longest first, sharing prefixes."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+
+    def emit(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:  # longer words first, then the word that ends here
+            return f"(?:{body})?"
+        return body
+
+    return emit(trie)
 
 
 @dataclass
@@ -174,11 +197,14 @@ def erase(
     person_ids: Sequence[int],
     now: dt.datetime,
     extra: Iterable[str] = (),
+    messages: bool = True,
 ) -> Erased:
     """Erase these people's personal data and every copy of it (see the module's docstring),
     in the session's transaction; `extra`: more of their values to look for in copies (their
-    drafts' answers, which only the forms can tell from choices). Idempotent: erasing an
-    erased person again changes nothing that was not erased already."""
+    drafts' answers, which only the forms can tell from choices); `messages`: False when
+    the caller wipes every stored message anyway (forget_copies_after_retention), so they
+    are not searched. Idempotent: erasing an erased person again changes nothing that was
+    not erased already."""
     out = Erased(people=list(person_ids))
     out.needles.add(*extra)
     if not person_ids:
@@ -189,7 +215,7 @@ def erase(
     _people(session, items, out, now)
     out.sheets = _sheets(session, items)  # before the audit notes naming them are erased
     _audit(session, items)
-    _copies(session, items, out)
+    _copies(session, items, out, messages)
     out.files = _unreferenced(session, out.files)
     return out
 
@@ -418,19 +444,32 @@ def _erased_values(value: Any) -> Any:
     return value
 
 
-def _copies(session: Session, items: _Items, out: Erased) -> None:
-    """Copies of the erased values elsewhere: other people's messages and conversation
-    states, stored updates (a reviewer's pressed card carries its text), WeChat replies, the
-    audit entries of others' actions."""
-    _group_updates(session, items)
+# Up to this many values, the database picks the rows that may hold them (LIKE); beyond, every
+# row is read and searched here (a statement of thousands of LIKEs is refused by SQLite).
+_MAX_LIKES = 60
+
+
+def _copies(session: Session, items: _Items, out: Erased, messages: bool) -> None:
+    """Copies of the erased values elsewhere: other people's conversation states, the audit
+    entries of others' actions and (`messages`) other people's messages, stored updates (a
+    reviewer's pressed card carries its text) and WeChat replies."""
+    if messages:
+        _group_updates(session, items)
     pattern = out.needles.regex()
     if pattern is None:
         return
     likes = out.needles.patterns()
 
     def candidates(model: Any, *columns: Any) -> Iterable[Any]:
-        cond = or_(*(cast(c, Text).contains(p, autoescape=True) for c in columns for p in likes))
-        return session.scalars(select(model).where(cond))
+        if len(likes) <= _MAX_LIKES:
+            cond = or_(
+                *(cast(c, Text).contains(p, autoescape=True) for c in columns for p in likes)
+            )
+            yield from session.scalars(select(model).where(cond))
+            return
+        ids = _ids(session, select(model.id).order_by(model.id))
+        for chunk in _chunks(ids):
+            yield from session.scalars(select(model).where(model.id.in_(chunk)))
 
     def scrub(value: Any) -> Any:
         if isinstance(value, dict):
@@ -441,12 +480,13 @@ def _copies(session: Session, items: _Items, out: Erased) -> None:
             return pattern.sub(ERASED, value)
         return value
 
-    for o in candidates(OutboxMessage, OutboxMessage.payload):
-        o.payload = scrub(o.payload)
-    for u in candidates(TelegramUpdate, TelegramUpdate.payload, TelegramUpdate.replies):
-        u.payload, u.replies = scrub(u.payload), scrub(u.replies)
-    for w in candidates(WeChatInbound, WeChatInbound.reply):
-        w.reply = scrub(w.reply)
+    if messages:
+        for o in candidates(OutboxMessage, OutboxMessage.payload):
+            o.payload = scrub(o.payload)
+        for u in candidates(TelegramUpdate, TelegramUpdate.payload, TelegramUpdate.replies):
+            u.payload, u.replies = scrub(u.payload), scrub(u.replies)
+        for w in candidates(WeChatInbound, WeChatInbound.reply):
+            w.reply = scrub(w.reply)
     for d in candidates(DialogState, DialogState.data):
         d.data = scrub(d.data)
     for a in candidates(AuditEntry, AuditEntry.before, AuditEntry.after, AuditEntry.note):
@@ -605,6 +645,7 @@ def _unreferenced(session: Session, refs: set[str]) -> set[str]:
     if not refs:
         return set()
     held: set[str] = set()
+    wanted = sorted(refs)
     columns = (
         DailyReport.evidence_file_id,
         Product.attachment_file_id,
@@ -613,7 +654,9 @@ def _unreferenced(session: Session, refs: set[str]) -> set[str]:
         Certificate.png_path,
     )
     for column in columns:
-        held |= set(session.scalars(select(column).where(column.in_(sorted(refs)))))
+        for i in range(0, len(wanted), _CHUNK):
+            chunk = wanted[i : i + _CHUNK]
+            held |= set(session.scalars(select(column).where(column.in_(chunk))))
     return refs - held
 
 
