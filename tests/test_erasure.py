@@ -590,3 +590,48 @@ def test_forget_redacts_the_imported_sheet_and_removes_its_scan(
         record = session.scalars(select(SheetImport)).one()
         assert (record.file_path, record.scan_path) == (str(sheet), None)
     assert found_in_database(db, "13800138772", "乙的测试账号")
+
+
+def test_the_retention_job_for_many_people_at_once(
+    db: Engine, config: FestivalConfig, tmp_path: Path
+) -> None:
+    """Forty people's values are looked for at once (too many for one statement of LIKEs:
+    every row is read and searched): copies in an admin's audit entries and draft go too."""
+    from models import DialogState, Identity
+
+    sessions = sessionmaker(db, expire_on_commit=False)
+    with sessions() as session, session.begin():
+        admin = data.admin(session, "boss")
+        many = [
+            data.streamer(session, f"批量测试号{i:02d}", status="pending_review", user=f"m{i}")
+            for i in range(40)
+        ]
+        phones = [s.phone for s in many]
+        session.add(
+            AuditEntry(
+                at=data.NOW,
+                actor_person_id=admin.id,
+                action="note",
+                entity="unit",
+                entity_id=1,
+                before=None,
+                after={"called": phones[:20], "about": "批量测试号07 说明"},
+                note=f"电话 {phones[30]}",
+            )
+        )
+        state = session.scalars(
+            select(DialogState)
+            .join(Identity, Identity.id == DialogState.identity_id)
+            .where(Identity.person_id == admin.id)
+        ).one()
+        state.data = {"drafts": {"announce": {"text": f"请联系 {phones[39]}"}}}
+    assert config.privacy is not None
+    first = dt.datetime.combine(config.privacy.erase_after, dt.time(3), config.calendar.tz)
+    clock = FixedClock(config.calendar.tz, first.replace(tzinfo=None))
+    assert JobRunner(sessions, config, clock, tmp_path / "boards").run("erasure", first).ran
+    names = [f"批量测试号{i:02d}" for i in range(40)]
+    assert found_in_database(db, *phones, *names) == []
+    assert_not_in_raw_file(db, *phones, *names)
+    with Session(db) as session:
+        note = session.scalars(select(AuditEntry).where(AuditEntry.action == "note")).one()
+        assert note.after == {"called": [ERASED] * 20, "about": f"{ERASED} 说明"}
