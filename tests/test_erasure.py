@@ -35,7 +35,7 @@ from models import (
     Turnover,
 )
 from models import board as boards
-from models.erasure import ERASED
+from models.erasure_copies import ERASED
 from models.scoring import ScoringRules
 from scheduler import JobRunner
 from tests import festival_data as data
