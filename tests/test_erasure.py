@@ -324,11 +324,17 @@ def test_the_retention_job_erases_everyone_but_what_the_festival_keeps(
     first = dt.datetime.combine(config.privacy.erase_after, dt.time(3), config.calendar.tz)
     clock = FixedClock(config.calendar.tz, first.replace(tzinfo=None))
     runner = JobRunner(sessions, config, clock, tmp_path / "boards")
+    phones = [str(p) for p in festival["phones"]]  # type: ignore[attr-defined]
+    gone = [str(v) for v in festival["gone"]]  # type: ignore[attr-defined]
+    # `jobs run erasure --dry-run`: who would be told; nothing erased, no file touched
+    dry = runner.dry_run("erasure", first)
+    assert len(dry.sent) == 1 and said(dry.sent[0][2].text, "forget.retention_done")
+    assert all(Path(p).exists() for p in festival["files"])  # type: ignore[attr-defined]
+    assert len(found_in_database(db, *phones)) >= len(phones)
+
     outcome = runner.run("erasure", first)
     assert outcome.ran and outcome.enqueued == 1  # the committee is told how many
 
-    phones = [str(p) for p in festival["phones"]]  # type: ignore[attr-defined]
-    gone = [str(v) for v in festival["gone"]]  # type: ignore[attr-defined]
     assert found_in_database(db, *phones, *gone) == []
     assert found_in_files(tmp_path, *phones) == []
     assert all(not Path(p).exists() for p in festival["files"])  # type: ignore[attr-defined]
