@@ -217,7 +217,7 @@ def _retention(config: FestivalConfig) -> list[JobSpec]:
     erased the next night; a day missed beyond its grace is made up the day after). After
     its commit, the database's free space is reclaimed (handlers/forget.py, models/erasure.py)."""
     from handlers.forget import retention
-    from models.erasure import vacuum
+    from models.erasure_copies import vacuum
 
     p, tz = config.privacy, config.calendar.tz
     if p is None:

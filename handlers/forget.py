@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from bot.core.context import Ctx
 from bot.core.forms import Field, Form
 from bot.core.i18n import translate
 from bot.core.messages import Reply
+from handlers.erasure_files import remove_files, remove_sheets
 from handlers.jobs import DryRun, JobCtx
 from models import Person, ReviewStatus, erasure, recipients, repo
-from models.erasure import ERASED, Erased
-from models.imports import SheetImport
+from models.erasure_copies import ERASED, forget_copies_after_retention, vacuum
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +108,7 @@ def _erase_me(ctx: Ctx) -> list[Reply]:
         ctx.outbox.to_person(admin, f"erase:{person}:a{admin}", Reply(text))
     ctx.state.flow, ctx.state.data = None, {}
     engine = ctx.session.get_bind()
-    ctx.after_commit.append(lambda: erasure.vacuum(engine))  # type: ignore[arg-type]
+    ctx.after_commit.append(lambda: vacuum(engine))  # type: ignore[arg-type]
     return [ctx.reply("forget.done_record" if record else "forget.done")]
 
 
@@ -190,86 +188,6 @@ def _is_typed(fld: Field) -> bool:
     return fld.options is None and fld.parse is not None
 
 
-# ----- files -------------------------------------------------------------------------------
-def remove_files(files_dir: Path | None, done: Erased, erased: str) -> int:
-    """The stored files that lost their last reference, every export (a unit's sheet holds
-    everyone's rows; they are made again on demand), and the import sheets that held the
-    people's rows: the workbook redacted (their rows emptied), the stamped scan removed (a
-    picture cannot be redacted). Only files inside the data directory are touched."""
-    if files_dir is None:
-        return 0
-    removed = sum(_unlink(files_dir, ref) for ref in done.files)
-    removed += remove_exports(files_dir)
-    pattern = done.needles.regex()
-    for sheet in done.sheets:
-        removed += _redact_sheet(files_dir, sheet, pattern, erased)
-    return removed
-
-
-def remove_exports(files_dir: Path) -> int:
-    folder = files_dir / "exports"
-    if not folder.is_dir():
-        return 0
-    return sum(_unlink(files_dir, str(p)) for p in folder.iterdir() if p.is_file())
-
-
-def remove_sheets(files_dir: Path | None, sheets: Iterable[SheetImport]) -> int:
-    """The retention job: every kept workbook and scan goes (the import records stay)."""
-    removed = 0
-    for sheet in sheets:
-        for ref in (sheet.file_path, sheet.scan_path):
-            if ref and files_dir is not None:
-                removed += _unlink(files_dir, ref)
-        sheet.file_path, sheet.scan_path = None, None
-    return removed
-
-
-def _unlink(files_dir: Path, ref: str) -> int:
-    path = Path(ref)
-    try:
-        inside = path.resolve().is_relative_to(files_dir.resolve())
-    except (OSError, ValueError):
-        return 0
-    if not inside or not path.is_file():
-        return 0  # a platform's file id, or not ours
-    path.unlink(missing_ok=True)
-    return 1
-
-
-def _redact_sheet(
-    files_dir: Path, sheet: SheetImport, pattern: re.Pattern[str] | None, erased: str
-) -> int:
-    """Empties the rows of the workbook that hold an erased value; removes the scan. A
-    workbook that cannot be rewritten is removed."""
-    removed = 0
-    if sheet.scan_path:
-        removed += _unlink(files_dir, sheet.scan_path)
-        sheet.scan_path = None
-    if not sheet.file_path or pattern is None or not Path(sheet.file_path).is_file():
-        return removed
-    from openpyxl import load_workbook
-
-    path = Path(sheet.file_path)
-    try:
-        book = load_workbook(path)
-        for ws in book.worksheets:
-            for row in ws.iter_rows():
-                if any(isinstance(c.value, str) and pattern.search(c.value) for c in row) or any(
-                    isinstance(c.value, int) and pattern.fullmatch(str(c.value)) for c in row
-                ):
-                    for cell in row:
-                        if cell.value is not None and not isinstance(cell.value, (int, float)):
-                            cell.value = erased
-                        elif cell.value is not None:
-                            cell.value = None
-        book.save(path)
-    except Exception as exc:  # a workbook we cannot rewrite must not keep the rows
-        log.warning("import sheet %s not redacted (%r); removed", sheet.id, exc)
-        removed += _unlink(files_dir, sheet.file_path)
-        sheet.file_path = None
-    return removed
-
-
 # ----- the retention date ------------------------------------------------------------------
 def retention(jc: JobCtx) -> None:
     """From privacy.erase_after on (daily): everyone's personal data goes but what the
@@ -283,9 +201,10 @@ def retention(jc: JobCtx) -> None:
         return
     now = jc.clock.now()
     extra, drafted = draft_values(jc, erasure.drafts_of(jc.session, people))
-    done = erasure.erase(jc.session, people, now, extra)
+    # every stored message's text goes below: they are not searched one by one
+    done = erasure.erase(jc.session, people, now, extra, messages=False)
     done.files |= drafted
-    erasure.forget_copies_after_retention(jc.session)
+    forget_copies_after_retention(jc.session)
     files_dir = None if dry else jc.image_dir.parent
     removed = remove_files(files_dir, done, ERASED) if files_dir is not None else 0
     removed += remove_sheets(files_dir, erasure.all_sheets(jc.session))

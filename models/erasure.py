@@ -17,13 +17,12 @@ files that lost their last reference, and its caller removes them.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Text, cast, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.awards import AwardEntry, Certificate
@@ -36,6 +35,14 @@ from models.donations import (
     TurnoverStatus,
 )
 from models.enterprises import Enterprise, Product
+from models.erasure_copies import (  # the copies, the search pattern, the free space
+    ERASED,
+    Needles,
+    blank,
+    chunks,
+    ids_of,
+    scrub_copies,
+)
 from models.feedback import Feedback
 from models.imports import SheetImport
 from models.outbox import OutboxMessage, OutboxStatus
@@ -44,44 +51,6 @@ from models.streamers import DailyReport, LiveAccount, Streamer
 from models.telegram import TelegramUpdate
 from models.units import Unit
 from models.wechat import LinkCode, WeChatFollower, WeChatInbound
-
-ERASED = "erased"  # what an erased value reads as (audit values, copies, free text)
-# Shorter values are not searched for in copies: they would match other people's words (a
-# two-letter Latin name inside "Light Up the Origin"); such a value stays only in copies that
-# expire (stored updates: telegram.keep_updates_days) or that the retention job wipes.
-MIN_NEEDLE = 2
-MIN_ASCII_NEEDLE = 4
-_CHUNK = 500  # ids per IN (...) list
-
-
-@dataclass
-class Needles:
-    """The erased values, searched for in the copies: the stored form and the form JSON text
-    holds them in (non-ASCII characters as \\uXXXX escapes)."""
-
-    values: set[str] = field(default_factory=set)
-
-    def add(self, *values: str | None) -> None:
-        for value in values:
-            value = (value or "").strip()
-            if value.startswith(f"{ERASED}-"):
-                continue
-            shortest = MIN_ASCII_NEEDLE if value.isascii() else MIN_NEEDLE
-            if len(value) >= shortest and value != ERASED:
-                self.values.add(value)
-                if value.isdigit() and len(value) == 11:  # a mobile number as people write it
-                    self.values.add(f"{value[:3]} {value[3:7]} {value[7:]}")
-                    self.values.add(f"{value[:3]}-{value[3:7]}-{value[7:]}")
-
-    def patterns(self) -> set[str]:
-        """What to look for in stored text: the values, and their JSON-escaped forms."""
-        return self.values | {json.dumps(v)[1:-1] for v in self.values}
-
-    def regex(self) -> re.Pattern[str] | None:
-        if not self.values:
-            return None
-        alternatives = sorted(self.values, key=len, reverse=True)
-        return re.compile("|".join(re.escape(v) for v in alternatives))
 
 
 @dataclass
@@ -96,21 +65,12 @@ class Erased:
     kept_names: int = 0  # registrations whose name stays (published boards, awards, donations)
 
 
-def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
-    for i in range(0, len(ids), _CHUNK):
-        yield list(ids[i : i + _CHUNK])
-
-
-def _ids(session: Session, stmt: Any) -> list[int]:
-    return [int(i) for i in session.scalars(stmt)]
-
-
 # ----- who -------------------------------------------------------------------------------------
 def due_for_retention(session: Session) -> list[int]:
     """The people the retention job erases: everyone not erased yet who holds no committee or
     unit-contact role (the office's own accounts stay), with or without a registration."""
     staff = select(Role.person_id)
-    return _ids(
+    return ids_of(
         session,
         select(Person.id)
         .where(Person.erased_at.is_(None), Person.id.not_in(staff))
@@ -124,8 +84,8 @@ def is_erased(session: Session, person_id: int) -> bool:
 
 def holds_record(session: Session, person_id: int) -> bool:
     """An award or a donation record that the festival keeps (name, award, amount)."""
-    s_ids = _ids(session, select(Streamer.id).where(Streamer.person_id == person_id))
-    e_ids = _ids(session, select(Enterprise.id).where(Enterprise.person_id == person_id))
+    s_ids = ids_of(session, select(Streamer.id).where(Streamer.person_id == person_id))
+    e_ids = ids_of(session, select(Enterprise.id).where(Enterprise.person_id == person_id))
     awarded = bool(s_ids) and session.scalar(_awarded("streamer", s_ids).limit(1)) is not None
     return awarded or bool(_kept_enterprises(session, e_ids))
 
@@ -139,11 +99,11 @@ def _awarded(kind: str, ids: list[int]) -> Any:
 def _kept_streamers(session: Session, ids: list[int]) -> set[int]:
     """Streamers whose account name stays: on a published board, or on an award list."""
     kept: set[int] = set()
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         kept |= set(
-            _ids(session, select(BoardEntry.streamer_id).where(BoardEntry.streamer_id.in_(chunk)))
+            ids_of(session, select(BoardEntry.streamer_id).where(BoardEntry.streamer_id.in_(chunk)))
         )
-        kept |= set(_ids(session, _awarded("streamer", chunk)))
+        kept |= set(ids_of(session, _awarded("streamer", chunk)))
     return kept
 
 
@@ -151,14 +111,14 @@ def _kept_enterprises(session: Session, ids: list[int]) -> set[int]:
     """Enterprises whose name stays: an award, a payment, a certificate or a confirmed
     turnover (the donation due is computed from it)."""
     kept: set[int] = set()
-    for chunk in _chunks(ids):
-        kept |= set(_ids(session, _awarded("enterprise", chunk)))
+    for chunk in chunks(ids):
+        kept |= set(ids_of(session, _awarded("enterprise", chunk)))
         for table in (DonationPayment, DonationCertificate):
             kept |= set(
-                _ids(session, select(table.enterprise_id).where(table.enterprise_id.in_(chunk)))
+                ids_of(session, select(table.enterprise_id).where(table.enterprise_id.in_(chunk)))
             )
         kept |= set(
-            _ids(
+            ids_of(
                 session,
                 select(Turnover.enterprise_id).where(
                     Turnover.enterprise_id.in_(chunk),
@@ -175,11 +135,14 @@ def erase(
     person_ids: Sequence[int],
     now: dt.datetime,
     extra: Iterable[str] = (),
+    messages: bool = True,
 ) -> Erased:
     """Erase these people's personal data and every copy of it (see the module's docstring),
     in the session's transaction; `extra`: more of their values to look for in copies (their
-    drafts' answers, which only the forms can tell from choices). Idempotent: erasing an
-    erased person again changes nothing that was not erased already."""
+    drafts' answers, which only the forms can tell from choices); `messages`: False when
+    the caller wipes every stored message anyway (forget_copies_after_retention), so they
+    are not searched. Idempotent: erasing an erased person again changes nothing that was
+    not erased already."""
     out = Erased(people=list(person_ids))
     out.needles.add(*extra)
     if not person_ids:
@@ -191,7 +154,7 @@ def erase(
     _people(session, items, out, now)
     out.sheets = _sheets(session, items)  # before the audit notes naming them are erased
     _audit(session, items)
-    _copies(session, items, out)
+    scrub_copies(session, out.needles, items.telegram_users, messages)
     out.files = _unreferenced(session, out.files)
     return out
 
@@ -215,8 +178,8 @@ class _Items:
     def of(cls, session: Session, people: list[int]) -> _Items:
         def ids(stmt: Any) -> list[int]:
             found: list[int] = []
-            for chunk in _chunks(people):
-                found += _ids(session, stmt(chunk))
+            for chunk in chunks(people):
+                found += ids_of(session, stmt(chunk))
             return found
 
         streamers = ids(lambda c: select(Streamer.id).where(Streamer.person_id.in_(c)))
@@ -226,7 +189,7 @@ class _Items:
         people = sorted(set(people) | _left_behind(session, people, streamers, enterprises))
         identities = [
             (int(i), ch, uid)
-            for chunk in _chunks(people)
+            for chunk in chunks(people)
             for i, ch, uid in session.execute(
                 select(Identity.id, Identity.channel, Identity.user_id).where(
                     Identity.person_id.in_(chunk)
@@ -236,8 +199,8 @@ class _Items:
 
         def under(stmt: Any, parents: list[int]) -> list[int]:
             found: list[int] = []
-            for chunk in _chunks(parents):
-                found += _ids(session, stmt(chunk))
+            for chunk in chunks(parents):
+                found += ids_of(session, stmt(chunk))
             return found
 
         return cls(
@@ -303,7 +266,7 @@ def _enterprises(session: Session, items: _Items, out: Erased) -> None:
             out.files.add(t.evidence_file_id)
         out.needles.add(t.reason)
         t.evidence_file_id, t.reason = None, None
-    for chunk in _chunks(items.enterprises):
+    for chunk in chunks(items.enterprises):
         for d in session.scalars(
             select(DonationDirection).where(DonationDirection.enterprise_id.in_(chunk))
         ):
@@ -319,7 +282,7 @@ def _enterprises(session: Session, items: _Items, out: Erased) -> None:
 
 def _certificates(session: Session, kind: str, subject_ids: list[int], out: Erased) -> None:
     """Certificates naming someone whose name goes (participation): their files go too."""
-    for chunk in _chunks(subject_ids):
+    for chunk in chunks(subject_ids):
         for c in session.scalars(
             select(Certificate).where(
                 Certificate.subject_kind == kind, Certificate.subject_id.in_(chunk)
@@ -332,7 +295,7 @@ def _certificates(session: Session, kind: str, subject_ids: list[int], out: Eras
 def _feedback(session: Session, items: _Items, out: Erased) -> None:
     """Their 反馈 (free text, files) goes whole: nothing of it is a festival record; its audit
     entries keep who and when."""
-    for chunk in _chunks(items.people):
+    for chunk in chunks(items.people):
         rows = list(session.scalars(select(Feedback).where(Feedback.person_id.in_(chunk))))
         for fb in rows:
             out.needles.add(fb.went_well, fb.improve, fb.summary)
@@ -368,7 +331,7 @@ def _people(session: Session, items: _Items, out: Erased, now: dt.datetime) -> N
     for state in _rows(session, DialogState, items.identities, DialogState.identity_id):
         out.files |= set(_stored_paths(state.data))
         state.flow, state.data = None, {}
-    for chunk in _chunks(items.people):
+    for chunk in chunks(items.people):
         session.execute(delete(LinkCode).where(LinkCode.person_id.in_(chunk)))
         session.execute(delete(Role).where(Role.person_id.in_(chunk)))
     if items.wechat_openids:
@@ -382,7 +345,7 @@ def _people(session: Session, items: _Items, out: Erased, now: dt.datetime) -> N
             ):
                 row.dedupe_key, row.reply = f"{ERASED}:{row.id}", None
     # what was sent to them, or waits to be: its text goes, its key stays (sent once)
-    for chunk in _chunks(items.people):
+    for chunk in chunks(items.people):
         mine = OutboxMessage.person_id.in_(chunk)
         session.execute(
             update(OutboxMessage)
@@ -395,7 +358,7 @@ def _people(session: Session, items: _Items, out: Erased, now: dt.datetime) -> N
     # their stored Telegram updates (private chats are keyed by the user's id)
     for user in items.telegram_users:
         for u in session.scalars(select(TelegramUpdate).where(TelegramUpdate.chat_key == user)):
-            _blank(u)
+            blank(u)
 
 
 def _audit(session: Session, items: _Items) -> None:
@@ -410,7 +373,7 @@ def _audit(session: Session, items: _Items) -> None:
         "person": items.people,
     }
     for entity, ids in owned.items():
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for entry in session.scalars(
                 select(AuditEntry).where(
                     AuditEntry.entity == entity, AuditEntry.entity_id.in_(chunk)
@@ -438,58 +401,6 @@ def _erased_values(value: Any) -> Any:
     return value
 
 
-def _copies(session: Session, items: _Items, out: Erased) -> None:
-    """Copies of the erased values elsewhere: other people's messages and conversation
-    states, stored updates (a reviewer's pressed card carries its text), WeChat replies, the
-    audit entries of others' actions."""
-    _group_updates(session, items)
-    pattern = out.needles.regex()
-    if pattern is None:
-        return
-    likes = out.needles.patterns()
-
-    def candidates(model: Any, *columns: Any) -> Iterable[Any]:
-        cond = or_(*(cast(c, Text).contains(p, autoescape=True) for c in columns for p in likes))
-        return session.scalars(select(model).where(cond))
-
-    def scrub(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: scrub(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [scrub(v) for v in value]
-        if isinstance(value, str):
-            return pattern.sub(ERASED, value)
-        return value
-
-    for o in candidates(OutboxMessage, OutboxMessage.payload):
-        o.payload = scrub(o.payload)
-    for u in candidates(TelegramUpdate, TelegramUpdate.payload, TelegramUpdate.replies):
-        u.payload, u.replies = scrub(u.payload), scrub(u.replies)
-    for w in candidates(WeChatInbound, WeChatInbound.reply):
-        w.reply = scrub(w.reply)
-    for d in candidates(DialogState, DialogState.data):
-        d.data = scrub(d.data)
-    for a in candidates(AuditEntry, AuditEntry.before, AuditEntry.after, AuditEntry.note):
-        a.before, a.after, a.note = scrub(a.before), scrub(a.after), scrub(a.note)
-
-
-def _group_updates(session: Session, items: _Items) -> None:
-    """Their messages elsewhere (a group chat): updates whose sender is one of them."""
-    for user in items.telegram_users:
-        for u in session.scalars(
-            select(TelegramUpdate).where(
-                cast(TelegramUpdate.payload, Text).contains(user, autoescape=True)
-            )
-        ):
-            if _sent_by(u.payload, user):
-                _blank(u)
-
-
-def _blank(u: TelegramUpdate) -> None:
-    """An update with nothing in it but its id (a start that finds it unhandled skips it)."""
-    u.payload, u.replies = {"update_id": u.update_id}, None
-
-
 _MERGED = re.compile(r"^merged person (\d+)$")
 
 
@@ -498,7 +409,7 @@ def _left_behind(
 ) -> set[int]:
     found: set[int] = set()
     for entity, ids in (("streamer", streamers), ("enterprise", enterprises)):
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for after in session.scalars(
                 select(AuditEntry.after).where(
                     AuditEntry.action == "claim",
@@ -509,7 +420,7 @@ def _left_behind(
                 placeholder = (after or {}).get("from_placeholder")
                 if isinstance(placeholder, int):
                     found.add(placeholder)
-    for chunk in _chunks(people):
+    for chunk in chunks(people):
         for note in session.scalars(
             select(AuditEntry.note).where(
                 AuditEntry.action == "link",
@@ -521,27 +432,17 @@ def _left_behind(
                 found.add(int(m.group(1)))
     # only people who hold nothing of anyone else (no identity, no registration of their own)
     held = set()
-    for chunk in _chunks(sorted(found)):
-        held |= set(_ids(session, select(Identity.person_id).where(Identity.person_id.in_(chunk))))
-        held |= set(_ids(session, select(Streamer.person_id).where(Streamer.person_id.in_(chunk))))
+    for chunk in chunks(sorted(found)):
         held |= set(
-            _ids(session, select(Enterprise.person_id).where(Enterprise.person_id.in_(chunk)))
+            ids_of(session, select(Identity.person_id).where(Identity.person_id.in_(chunk)))
+        )
+        held |= set(
+            ids_of(session, select(Streamer.person_id).where(Streamer.person_id.in_(chunk)))
+        )
+        held |= set(
+            ids_of(session, select(Enterprise.person_id).where(Enterprise.person_id.in_(chunk)))
         )
     return found - held
-
-
-def _sent_by(payload: Any, user: str) -> bool:
-    if isinstance(payload, dict):
-        for key, value in payload.items():
-            if key in ("from", "user") and isinstance(value, dict) and str(value.get("id")) == user:
-                return True
-            if key == "user_id" and str(value) == user:
-                return True
-            if _sent_by(value, user):
-                return True
-    if isinstance(payload, list):
-        return any(_sent_by(v, user) for v in payload)
-    return False
 
 
 _IMPORT_NOTE = re.compile(r"^import (\d+)")
@@ -552,7 +453,7 @@ def _sheets(session: Session, items: _Items) -> list[SheetImport]:
     notes name them ("import N: ..."), read before those notes are erased."""
     found: set[int] = set()
     for entity, ids in (("streamer", items.streamers), ("enterprise", items.enterprises)):
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for note in session.scalars(
                 select(AuditEntry.note).where(
                     AuditEntry.entity == entity,
@@ -578,26 +479,9 @@ def all_sheets(session: Session) -> list[SheetImport]:
     )
 
 
-def forget_copies_after_retention(session: Session) -> None:
-    """After the retention date no message is waiting to be read: the texts of everything
-    sent or given up, of stored Telegram updates and of WeChat replies go, whoever they were
-    for (a notice to a reviewer quoted a registration)."""
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.status != OutboxStatus.PENDING.value)
-        .values(payload={"text": ERASED})
-    )
-    for u in session.scalars(
-        select(TelegramUpdate).where(TelegramUpdate.processed_at.is_not(None))
-    ):
-        _blank(u)
-    session.execute(update(WeChatInbound).values(reply=None))
-    session.execute(update(Unit).values(contact_name=None, contact_phone=None))
-
-
 def _rows(session: Session, model: Any, ids: list[int], column: Any = None) -> Iterator[Any]:
     column = column if column is not None else model.id
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         yield from session.scalars(select(model).where(column.in_(chunk)))
 
 
@@ -625,6 +509,7 @@ def _unreferenced(session: Session, refs: set[str]) -> set[str]:
     if not refs:
         return set()
     held: set[str] = set()
+    wanted = sorted(refs)
     columns = (
         DailyReport.evidence_file_id,
         Product.attachment_file_id,
@@ -633,7 +518,8 @@ def _unreferenced(session: Session, refs: set[str]) -> set[str]:
         Certificate.png_path,
     )
     for column in columns:
-        held |= set(session.scalars(select(column).where(column.in_(sorted(refs)))))
+        for chunk in chunks(wanted):
+            held |= set(session.scalars(select(column).where(column.in_(chunk))))
     return refs - held
 
 
@@ -641,7 +527,7 @@ def drafts_of(session: Session, person_ids: Sequence[int]) -> list[dict[str, Any
     """The conversation states of these people's identities (their drafts' answers), each
     with its open flow as "_flow"."""
     found: list[dict[str, Any]] = []
-    for chunk in _chunks(list(person_ids)):
+    for chunk in chunks(list(person_ids)):
         found += [
             {**(data or {}), "_flow": flow}
             for flow, data in session.execute(
@@ -651,45 +537,3 @@ def drafts_of(session: Session, person_ids: Sequence[int]) -> list[dict[str, Any
             )
         ]
     return found
-
-
-# the tables an erasure writes to (VACUUMed after it on PostgreSQL)
-TOUCHED = (
-    "people",
-    "identities",
-    "dialog_states",
-    "roles",
-    "link_codes",
-    "streamers",
-    "live_accounts",
-    "daily_reports",
-    "enterprises",
-    "products",
-    "turnovers",
-    "donation_directions",
-    "donation_payments",
-    "certificates",
-    "units",
-    "sheet_imports",
-    "outbox",
-    "telegram_updates",
-    "wechat_inbound",
-    "wechat_followers",
-    "audit_log",
-)
-
-
-def vacuum(engine: Engine, full: bool = False) -> None:
-    """After an erasure, outside any transaction. SQLite: VACUUM rewrites the file without its
-    free pages (where the erased values still were), then the WAL, which held the pages as
-    written, is checkpointed and truncated. PostgreSQL: VACUUM makes the dead row versions'
-    space reusable (`full`: VACUUM FULL rewrites the tables into new files, taking each
-    table's lock in turn: the retention job's, after the festival); the old bytes stay in
-    the freed disk blocks and WAL segments until reused or recycled, and in any backup."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("VACUUM")
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        elif engine.dialect.name == "postgresql":
-            command = "VACUUM FULL" if full else "VACUUM"
-            conn.exec_driver_sql(f"{command} {', '.join(TOUCHED)}")
