@@ -70,8 +70,14 @@ def test_telegram_polling_through_a_slow_failing_api(
         assert other == 0, script.transcript()  # only the copies of a send answered 502
     with Session(db) as session:
         assert session.scalar(select(func.count()).select_from(Streamer)) == PEOPLE
-        unprocessed = select(func.count()).where(TelegramUpdate.processed_at.is_(None))
-        assert session.scalar(unprocessed) == 0
+    unprocessed = select(func.count()).where(TelegramUpdate.processed_at.is_(None))
+
+    def left() -> int:
+        with Session(db) as session:
+            return int(session.scalar(unprocessed) or 0)
+
+    # the answer to a doubled copy typed as the last person submitted may still be in hand
+    fake.wait(lambda: left() == 0, timeout=20)
 
 
 @pytest.fixture
