@@ -25,6 +25,7 @@ RUNS = {
         "award lists (all three kinds), best of 3:",
     ),
     "wechat": (["--followers", "2"], "registrations submitted: 2/2"),
+    "erasure": (["--people", "5", "--days", "2"], "retention job for 4 people"),
     "telegram": (["--users", "3"], "| ours | 3 | 75 |"),
     "certificates": (
         "--processes 1 --participation 3 --streamer-awards 2 --unit-awards 1"
