@@ -132,9 +132,9 @@ class JobRunner:
             run = runs.run_of(session, name, scheduled_for)
             run.finished_at, run.enqueued = self.clock.now(), jc.count
             log.info("job %s for %s: %d messages enqueued", name, scheduled_for, jc.count)
-        if spec.finish is not None:
+        for hook in jc.after_commit:  # committed: what may only run outside a transaction
             try:
-                spec.finish(self.sessions.kw["bind"])
+                hook()
             except Exception:
                 log.exception("job %s: the work after its commit failed", name)
         return Outcome(name, scheduled_for, ran=True, enqueued=jc.count)

@@ -14,7 +14,6 @@ from typing import Any
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import Engine
 
 from bot.config import FestivalConfig
 from handlers.jobs import (
@@ -50,9 +49,6 @@ class JobSpec:
     # called with the process's services before the run's transaction (work that must not
     # wait on it: the WeChat access token's refresh)
     prepare: Callable[[dict[str, Any]], None] | None = None
-    # called with the database engine after a run's commit, outside any transaction (work
-    # that cannot run inside one: SQLite's VACUUM after an erasure); failures are logged
-    finish: Callable[[Engine], None] | None = None
 
 
 def job_specs(config: FestivalConfig) -> list[JobSpec]:
@@ -214,10 +210,8 @@ REPEATING = frozenset({"exports_cleanup", "erasure"})
 
 def _retention(config: FestivalConfig) -> list[JobSpec]:
     """Personal data erased from privacy.erase_after on, daily (whoever wrote since is
-    erased the next night; a day missed beyond its grace is made up the day after). After
-    its commit, the database's free space is reclaimed (handlers/forget.py, models/erasure.py)."""
+    erased the next night; a day missed beyond its grace is made up the day after)."""
     from handlers.forget import retention
-    from models.erasure_copies import vacuum
 
     p, tz = config.privacy, config.calendar.tz
     if p is None:
@@ -225,7 +219,7 @@ def _retention(config: FestivalConfig) -> list[JobSpec]:
     start = dt.datetime.combine(p.erase_after, dt.time(0, 0), tz)
     trigger = CronTrigger(hour=p.hour, minute=p.minute, start_date=start, timezone=tz)
     grace = dt.timedelta(minutes=p.grace_minutes)
-    return [JobSpec("erasure", trigger, retention, grace, finish=lambda e: vacuum(e, full=True))]
+    return [JobSpec("erasure", trigger, retention, grace)]
 
 
 def _cleanup(config: FestivalConfig) -> JobSpec:

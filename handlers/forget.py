@@ -220,3 +220,5 @@ def retention(jc: JobCtx) -> None:
     for admin in recipients.admins(jc.session):
         jc.person(admin, "", "forget.retention_done", n=len(people), kept=done.kept_names)
     log.info("retention: %d people erased, %d files removed", len(people), removed)
+    engine = jc.session.get_bind()
+    jc.after_commit.append(lambda: vacuum(engine, full=True))  # type: ignore[arg-type]

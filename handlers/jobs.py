@@ -63,6 +63,9 @@ class JobCtx:
     count: int = 0
     # what the process offers beyond the database (the WeChat QR code maker): Core.services
     services: dict[str, Any] = field(default_factory=dict)
+    # Work that may only run once the run is committed, outside any transaction (SQLite's
+    # VACUUM after the retention job erased someone); not run by a dry run.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
     _people: list[Person] = field(default_factory=list)
 
     @property

@@ -236,11 +236,21 @@ def _streamers(session: Session, items: _Items, out: Erased) -> None:
         out.needles.add(a.account_name)
         if a.streamer_id not in kept and not a.account_name.startswith(f"{ERASED}-"):
             a.account_name = f"{ERASED}-{a.id}"  # unique per platform, as account names are
-    for r in _rows(session, DailyReport, items.reports):
-        if r.evidence_file_id:
-            out.files.add(r.evidence_file_id)
-        out.needles.add(r.reject_reason)
-        r.evidence_file_id, r.reject_reason = None, None
+    # a streamer has a report a day: only those with a picture or a reason are read, and
+    # they are changed by statement, not loaded one by one
+    for chunk in chunks(items.streamers):
+        holding = (DailyReport.streamer_id.in_(chunk)) & or_(
+            DailyReport.evidence_file_id.is_not(None), DailyReport.reject_reason.is_not(None)
+        )
+        for ref, reason in session.execute(
+            select(DailyReport.evidence_file_id, DailyReport.reject_reason).where(holding)
+        ):
+            if ref:
+                out.files.add(ref)
+            out.needles.add(reason)
+        session.execute(
+            update(DailyReport).where(holding).values(evidence_file_id=None, reject_reason=None)
+        )
     _certificates(session, "streamer", [i for i in items.streamers if i not in kept], out)
 
 

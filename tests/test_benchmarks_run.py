@@ -30,6 +30,7 @@ RUNS = {
         "--people 2 --scale 0.02 --only telegram/502 wechat/lost3".split(),
         "| wechat | lost3 | 2 |",
     ),
+    "erasure": (["--people", "5", "--days", "2"], "retention job for 4 people"),
     "telegram": (["--users", "3"], "| ours | 3 | 75 |"),
     "certificates": (
         "--processes 1 --participation 3 --streamer-awards 2 --unit-awards 1"

@@ -385,7 +385,6 @@ def test_the_erasure_job_runs_daily_from_the_retention_date(config: FestivalConf
     assert [t.isoformat() for t in times] == [
         f"{config.privacy.erase_after + dt.timedelta(days=d)}T03:00:00+08:00" for d in range(2)
     ]
-    assert spec.finish is not None  # VACUUM after its commit
 
 
 def test_erase_after_must_follow_the_festival() -> None:
