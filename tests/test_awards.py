@@ -338,7 +338,13 @@ def test_publicity_is_set_audited_and_said_once(chat: Chat, db: Engine) -> None:
     )
     with Session(db) as s:
         assert s.scalars(select(UnitPublicity.score)).one() == 0
-        audits = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "set_publicity")))
+        audits = list(
+            s.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "set_publicity")
+                .order_by(AuditEntry.id)  # PostgreSQL returns rows in any order without one
+            )
+        )
     assert [a.after for a in audits] == [{"publicity": 85}, {"publicity": 0}]
 
 
