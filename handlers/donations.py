@@ -240,8 +240,8 @@ def payment(ctx: Ctx) -> list[Reply]:
             received_on = parse_date(rest[0], today=today)
             rest = rest[1:]
         except ParseError as err:
-            if err.key == "err.future_date":
-                return [ctx.reply(err.key, **err.params), ctx.reply("payment.usage")]
+            if err.key == "err.future_date":  # said of a payment, not of a daily report
+                return [ctx.reply("payment.future_date"), ctx.reply("payment.usage")]
     note = None
     if rest:
         try:

@@ -297,7 +297,7 @@ def test_payments_partial_and_validated(chat: Chat, core: Core, clock: FixedCloc
     for bad in ("abc", "-5", "0", "99999999999", "😀"):
         out = chat.say("admin", f"/payment {eid} {bad}")
         assert said(out, "payment.usage"), bad
-    assert said(chat.say("admin", f"/payment {eid} 1万 12-25"), "err.future_date")
+    assert said(chat.say("admin", f"/payment {eid} 1万 12-25"), "payment.future_date")
     assert count(core, DonationPayment) == 0
     out = chat.say("admin", f"/payment {eid} 10万 11-29 首笔")
     assert said(out, "payment.recorded", name="大户", amount="100,000", date="2020-11-29")
