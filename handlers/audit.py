@@ -25,9 +25,10 @@ from pathlib import Path
 from bot.core.context import Ctx
 from bot.core.i18n import fmt_int, fmt_minutes, fmt_yuan
 from bot.core.messages import Reply
-from bot.core.parsers import ParseError, parse_money_fen, parse_text
+from bot.core.parsers import ParseError, parse_money_fen
 from handlers import awards as awarding
 from handlers.jobs import final_board_at
+from handlers.reasons import REASON_MAX, typed_reason
 from handlers.report_review import reject
 from models import DailyReport, LiveAccount, Streamer, audits
 from models import award_lists as lists
@@ -35,7 +36,6 @@ from models.board import account_names, final_board
 from models.reconcile_rules import Threshold
 
 FLOW = "audit"
-REASON_MAX = 200
 
 
 def audit(ctx: Ctx) -> list[Reply]:
@@ -186,12 +186,9 @@ def audit_flow(ctx: Ctx) -> list[Reply]:
         if action == "au:back":
             data.pop("reject")
             return [_card(ctx, report)]
-        if ctx.incoming.text is None:
-            return [ctx.reply("err.need_text"), *_reason_prompt(ctx)]
-        try:
-            reason = parse_text(ctx.incoming.text, max_len=REASON_MAX, min_len=2)
-        except ParseError as err:
-            return [ctx.reply(err.key, **err.params), *_reason_prompt(ctx)]
+        reason = typed_reason(ctx)
+        if isinstance(reason, Reply):  # no reason yet: said why, asked again
+            return [reason, *_reason_prompt(ctx)]
         data.pop("reject")
         return _reject(ctx, report, reason)
     if action == "au:nb":

@@ -173,7 +173,9 @@ def live_digest(jc: JobCtx) -> None:
     """To committee admins, each evening of the live month: the day's reports, who has gone
     quiet, what was rejected, what still waits for review."""
     spec = jc.config.schedule.live_digest if jc.config.schedule else None
-    silent_days, names = (spec.silent_days, spec.names) if spec else (3, 10)
+    if spec is None:  # not in the config: no digest (its numbers come from there)
+        return
+    silent_days, names = spec.silent_days, spec.names
     day = jc.scheduled_for.astimezone(jc.config.calendar.tz).date()
     figures = models_digest.live_digest(
         jc.session, day, jc.scheduled_for - dt.timedelta(days=1), silent_days, names

@@ -12,16 +12,16 @@ import datetime as dt
 from bot.core.context import Ctx
 from bot.core.i18n import fmt_int, fmt_minutes, fmt_typed, fmt_yuan
 from bot.core.messages import Button, Reply
-from bot.core.parsers import ParseError, normalize, parse_text
+from bot.core.parsers import normalize
 from handlers import notify
 from handlers import review_items as items
+from handlers.reasons import REASON_MAX, typed_reason
 from models import DailyReport, LiveAccount, Unit, repo, totals
 from models.streamers import count_streamers, reject_report, streamers_page
 from models.units import unit_full_name
 
 FLOW = "report_review"
 SHOWN = 10  # latest reports on a streamer's card
-REASON_MAX = 200
 
 
 def streamers(ctx: Ctx) -> list[Reply]:
@@ -117,12 +117,9 @@ def report_review_flow(ctx: Ctx) -> list[Reply]:
         if action == "rr:back":
             data.pop("reject")
             return _card(ctx, item)
-        if ctx.incoming.text is None:  # a sticker, a picture: a reason is words
-            return [ctx.reply("err.need_text"), *_reason_prompt(ctx)]
-        try:
-            reason = parse_text(ctx.incoming.text, max_len=REASON_MAX, min_len=2)
-        except ParseError as err:
-            return [ctx.reply(err.key, **err.params), *_reason_prompt(ctx)]
+        reason = typed_reason(ctx)
+        if isinstance(reason, Reply):  # no reason yet: said why, asked again
+            return [reason, *_reason_prompt(ctx)]
         report_id, revision = data.pop("reject")
         return [_reject(ctx, item, report_id, revision, reason), *_card(ctx, item)]
     kind, _, rest = action.removeprefix("rr:").partition(":")

@@ -21,9 +21,9 @@ from bot.core.i18n import fmt_typed
 from bot.core.messages import Reply
 from bot.core.parsers import ParseError, parse_text
 from handlers import review_items as items
+from handlers.reasons import REASON_MAX, typed_reason
 
 FLOW = "review"
-REASON_MAX = 200
 
 
 def review(ctx: Ctx) -> list[Reply]:
@@ -46,12 +46,9 @@ def review_flow(ctx: Ctx) -> list[Reply]:
         if action == "rv:back":
             data.pop("await_reason")
             return [_card(ctx, item)]
-        if ctx.incoming.text is None:  # a sticker, a picture: a reason is words
-            return [ctx.reply("err.need_text"), *_reason_prompt(ctx)]
-        try:
-            reason = parse_text(ctx.incoming.text, max_len=REASON_MAX, min_len=2)
-        except ParseError as err:
-            return [ctx.reply(err.key, **err.params), *_reason_prompt(ctx)]
+        reason = typed_reason(ctx)
+        if isinstance(reason, Reply):  # no reason yet: said why, asked again
+            return [reason, *_reason_prompt(ctx)]
         data.pop("await_reason")
         return _next(ctx, [items.decide(ctx, item, False, reason, data.get("seen"))])
     if action == "rv:ok":

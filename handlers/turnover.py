@@ -19,14 +19,13 @@ from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, FieldError, Form
 from bot.core.i18n import fmt_local, fmt_yuan, translate
 from bot.core.messages import Button, Reply
-from bot.core.parsers import ParseError, parse_text
 from handlers import fields as f
 from handlers import money, notify
+from handlers.reasons import REASON_MAX, typed_reason
 from models import Enterprise, Turnover, TurnoverStatus, ledger, recipients, repo
 from models.donation_rules import DonationRules, donation
 
 FLOW = "turnover_review"
-REASON_MAX = 200
 
 
 def window_open(ctx: Ctx) -> bool:
@@ -236,12 +235,9 @@ def turnover_review_flow(ctx: Ctx) -> list[Reply]:
         if action == "tv:back":
             data.pop("await_reason")
             return [_card(ctx, row)]
-        if ctx.incoming.text is None:
-            return [ctx.reply("err.need_text"), *_reason_prompt(ctx)]
-        try:
-            reason = parse_text(ctx.incoming.text, max_len=REASON_MAX, min_len=2)
-        except ParseError as err:
-            return [ctx.reply(err.key, **err.params), *_reason_prompt(ctx)]
+        reason = typed_reason(ctx)
+        if isinstance(reason, Reply):  # no reason yet: said why, asked again
+            return [reason, *_reason_prompt(ctx)]
         data.pop("await_reason")
         return _next(ctx, [_decide(ctx, row, False, reason)])
     if action == "tv:ok":
