@@ -253,6 +253,24 @@ async def with_scheduler(app: Any, channel: Coroutine[Any, Any, None]) -> None:
             scheduler.shutdown()
 
 
+async def scheduled(app: Any) -> None:
+    """The embedded scheduler as a task: runs until cancelled (the worker stops, or loses the
+    lead among several workers), then shuts down."""
+    runner = JobRunner(
+        app.core.sessions,
+        app.config,
+        app.clock,
+        image_dir_for(app.settings.database_url),
+        app.core.services,
+    )
+    scheduler = FestivalScheduler(runner)
+    scheduler.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        scheduler.shutdown()
+
+
 async def run_alone(app: Any) -> None:
     runner = JobRunner(
         app.core.sessions,

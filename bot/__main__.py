@@ -18,7 +18,7 @@ from bot.config import ConfigError
 from bot.core import logs
 from bot.runner import any_channel
 from bot.runner import run as run_channels
-from scheduler import with_scheduler  # the embedded scheduler (BOT_SCHEDULER=embedded)
+from scheduler import scheduled, with_scheduler  # the embedded scheduler (BOT_SCHEDULER=embedded)
 
 
 async def serve(app: App) -> None:
@@ -27,7 +27,9 @@ async def serve(app: App) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):  # not on Windows' default loop
             loop.add_signal_handler(sig, stop.set)
-    await with_scheduler(app, run_channels(app.core, app.settings, stop))
+    # the embedded scheduler runs in the leader (alone, this process; bot/core/leader.py)
+    leader_work = [lambda: scheduled(app)] if app.settings.bot_scheduler == "embedded" else []
+    await run_channels(app.core, app.settings, stop, leader_work)
 
 
 # Operators' commands: name -> (module with main(argv), what it does). The modules are imported

@@ -75,8 +75,21 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> App:
         clock = Clock(config.calendar.tz, start, settings.bot_clock_speed)
     engine = open_database(settings.database_url, config, clock)
     core = Core(config, engine, clock, ROUTES, data_dir_for(settings.database_url))
+    if settings.bot_workers == "shared":
+        share_order(core, engine)
     offer_services(core, settings)
     return App(settings, config, engine, clock, core)
+
+
+def share_order(core: Core, engine: Engine) -> None:
+    """One of several workers: per-person turns through PostgreSQL (bot/core/shared_order.py).
+    SQLite has no such locks, and one file has one writer anyway: one worker only."""
+    if engine.dialect.name != "postgresql":
+        raise ConfigError("BOT_WORKERS=shared needs PostgreSQL (DATABASE_URL=postgresql://...)")
+    from bot.core.shared_order import SharedOrder
+
+    core.order = SharedOrder(engine.url, core.config.workers.lock_connections)
+    core.shared = True
 
 
 def tell_unagreed(app: App) -> None:

@@ -627,6 +627,18 @@ class CertificatesConfig(_Strict):
         return value
 
 
+class WorkersConfig(_Strict):
+    """Several bot processes on one PostgreSQL (BOT_WORKERS=shared): how they coordinate."""
+
+    # connections each worker keeps for the persons' turns (a PostgreSQL advisory lock is held
+    # on one for as long as a person's message is handled and answered)
+    lock_connections: int = Field(default=16, gt=0, le=1000)
+    # how often a worker that is not the leader tries to become it (scheduler, outbox, polling)
+    leader_retry_seconds: float = Field(default=2.0, gt=0, le=300)
+    # a stored update nobody has handled this long (its worker died) is taken by another
+    orphan_after_seconds: float = Field(default=20.0, gt=0, le=3600)
+
+
 class FestivalConfig(_Strict):
     festival: FestivalInfo
     locale: LocaleConfig = LocaleConfig()
@@ -652,6 +664,7 @@ class FestivalConfig(_Strict):
     excel: ExcelConfig = ExcelConfig()
     telegram: TelegramConfig = TelegramConfig()
     wechat: WeChatConfig = WeChatConfig()
+    workers: WorkersConfig = WorkersConfig()
     certificates: CertificatesConfig = CertificatesConfig()
     privacy: PrivacyConfig | None = None  # no section: nothing is erased by date (/forget works)
 

@@ -13,14 +13,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from starlette.routing import BaseRoute
 
 from bot.core.delivery import OutboxDispatcher
 from bot.core.dispatcher import Core
+from bot.core.leader import OUTBOX_CHANNEL, Leadership
 from bot.core.outbox import Sender
+from bot.core.shared_order import SharedOrder
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,10 +37,42 @@ class ChannelParts:
     senders: dict[str, Sender]
     interval: float  # how often the outbox is polled for this channel's rows
     routes: list[BaseRoute] = field(default_factory=list)
-    # Long-running loops (Telegram's long polling); the process ends when one ends.
+    # Long-running loops; the process ends when one ends.
     loops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    # Told the process's dispatcher, so the channel can wake it (a late WeChat reply).
-    bind: Callable[[OutboxDispatcher], None] | None = None
+    # Loops only one of several workers runs, the leader (Telegram's long polling: one
+    # getUpdates at a time per bot; pruning; the orphan sweep). Alone, a process leads.
+    leader_loops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Told how to wake the outbox's sender (a late WeChat reply): this process's dispatcher,
+    # or, with several workers, the leader's.
+    bind: Callable[[Waker], None] | None = None
+
+
+class Waker:
+    """What a channel calls when it left something urgent in the outbox."""
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self.wake = wake
+
+
+def shared_order(core: Core) -> SharedOrder | None:
+    return core.order if isinstance(core.order, SharedOrder) else None
+
+
+def _wake_leader(
+    leadership: Leadership, dispatcher: OutboxDispatcher, shared: SharedOrder
+) -> Callable[[], None]:
+    """The leader's own dispatcher when this worker leads, else a NOTIFY to the leader."""
+    pending: set[asyncio.Task[None]] = set()
+
+    def wake() -> None:
+        if leadership.is_leader:
+            dispatcher.wake()
+            return
+        task = asyncio.ensure_future(shared.notify(OUTBOX_CHANNEL))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    return wake
 
 
 def telegram_configured(settings: Settings) -> bool:
@@ -54,11 +88,37 @@ def any_channel(settings: Settings) -> bool:
     return telegram_configured(settings) or wechat_configured(settings)
 
 
-async def run(core: Core, settings: Settings, stop: asyncio.Event | None = None) -> None:
+async def first_of(loops: list[Callable[[], Awaitable[None]]]) -> None:
+    """Runs the loops until one ends (raising what it raised); the others are cancelled."""
+    tasks = [asyncio.ensure_future(loop()) for loop in loops]
+    if not tasks:
+        await asyncio.Event().wait()
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def run(
+    core: Core,
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    leader_work: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> None:
     """Runs until `stop` is set (SIGTERM), the task is cancelled, or a loop ends (a failure
-    such as a wrong token is raised). A stop lets the steps in flight finish first."""
+    such as a wrong token is raised). A stop lets the steps in flight finish first.
+    `leader_work` (the embedded scheduler) runs beside the outbox dispatcher and the channels'
+    leader loops in the one worker that leads (bot/core/leader.py); alone, this process."""
     stop = stop or asyncio.Event()
     async with contextlib.AsyncExitStack() as stack:
+        shared = shared_order(core)
+        if shared is not None:
+            await shared.start()
+            stack.push_async_callback(shared.close)
         parts: list[ChannelParts] = []
         if telegram_configured(settings):
             from bot.channels.telegram.run import start as start_telegram
@@ -74,11 +134,21 @@ async def run(core: Core, settings: Settings, stop: asyncio.Event | None = None)
         for part in parts:
             senders.update(part.senders)
         dispatcher = OutboxDispatcher(core.sessions, core.clock, senders)
+        leadership = Leadership(
+            core.db.url if shared is not None else None, core.config.workers.leader_retry_seconds
+        )
+        leadership.on_notify = dispatcher.wake
+        wake = dispatcher.wake if shared is None else _wake_leader(leadership, dispatcher, shared)
         for part in parts:
             if part.bind is not None:
-                part.bind(dispatcher)
+                part.bind(Waker(wake))
         interval = min(part.interval for part in parts)
-        tasks = [asyncio.ensure_future(dispatcher.run_forever(interval))]
+        leading = [
+            lambda: dispatcher.run_forever(interval),
+            *(loop for part in parts for loop in part.leader_loops),
+            *leader_work,
+        ]
+        tasks = [asyncio.ensure_future(leadership.lead(lambda: first_of(leading)))]
         tasks += [asyncio.ensure_future(loop()) for part in parts for loop in part.loops]
         routes = [route for part in parts for route in part.routes]
         web, web_task = None, None

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     bot_clock_speed: float = Field(default=1.0, gt=0, le=100_000)
     # embedded: `python -m bot` runs the scheduler too; off: `python scheduler.py` runs it alone.
     bot_scheduler: Literal["embedded", "off"] = "embedded"
+    # single: this process is the only bot worker. shared: one of several on one PostgreSQL
+    # (per-person turns, the leader's scheduler, outbox and polling coordinated through it).
+    bot_workers: Literal["single", "shared"] = "single"
     console_user: str = "me"
 
 

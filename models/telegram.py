@@ -14,7 +14,19 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Engine, Index, String, bindparam, delete, select, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Engine,
+    Index,
+    String,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -37,8 +49,20 @@ class TelegramUpdate(IdMixin, Base):
     chat_key: Mapped[str | None] = mapped_column(String(40))
     # process starts that found this update unhandled (a step that crashes the process)
     starts: Mapped[int] = mapped_column(default=0)
+    # The person it is from (adapter.order_key): with several workers, whoever holds the
+    # person's turn takes their oldest unhandled update first (the stored updates are the queue).
+    order_key: Mapped[str | None] = mapped_column(String(40))
 
-    __table_args__ = (Index("ix_telegram_updates_chat_key", "chat_key", "update_id"),)
+    __table_args__ = (
+        Index("ix_telegram_updates_chat_key", "chat_key", "update_id"),
+        Index(
+            "ix_telegram_updates_pending",
+            "order_key",
+            "update_id",
+            postgresql_where=text("processed_at IS NULL"),
+            sqlite_where=text("processed_at IS NULL"),
+        ),
+    )
 
 
 _table = TelegramUpdate.__table__
@@ -61,13 +85,16 @@ class UpdateStore:
                 payload=bindparam("payload", type_=_table.c.payload.type),
                 received_at=bindparam("now", type_=_when),
                 chat_key=bindparam("chat"),
+                order_key=bindparam("person"),
             )
             .on_conflict_do_nothing(index_elements=["update_id"])
             .returning(TelegramUpdate.update_id)  # a row back: stored now, not seen before
         )
         self._mark = (
             update(TelegramUpdate)
-            .where(TelegramUpdate.update_id == bindparam("uid"))
+            .where(
+                TelegramUpdate.update_id == bindparam("uid"), TelegramUpdate.processed_at.is_(None)
+            )
             .values(
                 processed_at=bindparam("now", type_=_when),
                 replies=bindparam("replies", type_=_table.c.replies.type),
@@ -80,10 +107,12 @@ class UpdateStore:
         payloads: list[dict[str, Any]],
         now: dt.datetime,
         chat_key: Callable[[dict[str, Any]], str | None],
+        order_key: Callable[[dict[str, Any]], str] | None = None,
     ) -> list[dict[str, Any]]:
         """Stores the updates in one transaction; returns those not seen before (a webhook
         retry or a redelivery after a restart is seen before and dropped here). `chat_key`
-        reads an update's chat (the channel knows the payload's shape)."""
+        and `order_key` read an update's chat and person (the channel knows the payload's
+        shape)."""
         if not payloads:
             return []
         new = []
@@ -95,6 +124,7 @@ class UpdateStore:
                     "payload": payload,
                     "now": now,
                     "chat": chat_key(payload),
+                    "person": order_key(payload) if order_key is not None else None,
                 }
                 if conn.execute(self._insert, params).first() is not None:
                     new.append(payload)
@@ -123,16 +153,46 @@ class UpdateStore:
         update_id: int,
         now: dt.datetime,
         replies: list[dict[str, Any]] | None = None,
-    ) -> None:
+    ) -> bool:
         """Handled, in the step's commit; with the replies still to send (None: nothing to
-        send, answered already)."""
+        send, answered already). False: it was handled before (by another worker), and the
+        caller must roll its step back."""
         params = {
             "uid": update_id,
             "now": now,
             "replies": replies,
             "answered": None if replies else now,
         }
-        session.connection().execute(self._mark, params)
+        return bool(session.connection().execute(self._mark, params).rowcount)
+
+    def pending_of(self, person: str) -> list[tuple[dict[str, Any], int]]:
+        """A person's stored updates not handled yet, oldest first, each with its starts
+        (several workers: whoever holds the person's turn handles them in this order)."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(TelegramUpdate.payload, TelegramUpdate.starts)
+                .where(TelegramUpdate.order_key == person, TelegramUpdate.processed_at.is_(None))
+                .order_by(TelegramUpdate.update_id)
+            )
+            return [(payload, starts) for payload, starts in rows]
+
+    def orphaned(self, before: dt.datetime) -> list[str]:
+        """The persons with an update received before `before` and still not handled (its
+        worker died, or never got to it)."""
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(TelegramUpdate.order_key)
+                    .where(
+                        TelegramUpdate.processed_at.is_(None),
+                        TelegramUpdate.received_at < before,
+                        TelegramUpdate.order_key.is_not(None),
+                    )
+                    .group_by(TelegramUpdate.order_key)
+                    .order_by(func.min(TelegramUpdate.update_id))
+                    .limit(1000)
+                )
+            )
 
     def mark_alone(self, update_id: int, now: dt.datetime) -> None:
         with self.sessions() as session, session.begin():
@@ -148,10 +208,14 @@ class UpdateStore:
                     .values(answered_at=now, replies=None)
                 )
 
-    def unsent(self, since: dt.datetime, now: dt.datetime) -> list[tuple[dict[str, Any], Any]]:
+    def unsent(
+        self, since: dt.datetime, now: dt.datetime, until: dt.datetime | None = None
+    ) -> list[tuple[dict[str, Any], Any]]:
         """(update, replies) whose replies may never have been sent (a crash between the
-        step's commit and the send), handled since `since`, each its chat's latest handled
-        update; the ones a later update of their chat superseded are marked answered."""
+        step's commit and the send), handled since `since` (and before `until`: with several
+        workers, the recent ones may be another live worker's, still sending), each its
+        chat's latest handled update; the ones a later update of their chat superseded are
+        marked answered."""
         later = (
             select(_later.c.id)
             .where(
@@ -164,6 +228,7 @@ class UpdateStore:
         waiting = (
             TelegramUpdate.replies.is_not(None),
             TelegramUpdate.processed_at >= since,
+            TelegramUpdate.processed_at < (until or now + dt.timedelta(days=1)),
         )
         with self.sessions() as session, session.begin():
             session.execute(

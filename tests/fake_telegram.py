@@ -99,6 +99,7 @@ class FakeTelegram:
         # (scope type, language) -> menu: private chats and groups have menus of their own
         self.menus: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] = {}
+        self.delivered = 0  # updates POSTed to a webhook and answered 200 (deliver_to)
         self.files: dict[str, bytes] = {}
         self.faults: list[Fault] = []
         self.stats = Stats()
@@ -180,6 +181,53 @@ class FakeTelegram:
         if self._loop and self._wakeup:
             self._loop.call_soon_threadsafe(self._wakeup.set)
         return update_id
+
+    def deliver_to(self, urls: list[str], in_flight: int = 1, secret: str | None = None) -> None:
+        """Webhook mode, as Telegram does it: the pending updates are POSTed to the webhook,
+        here to `urls` in turn (a round-robin front over several workers), at most `in_flight`
+        at once (Telegram's max_connections), in update order, each tried again until it is
+        answered 200. `delivered` counts those answered 200."""
+        assert self._loop is not None
+        self.delivered = 0
+        asyncio.run_coroutine_threadsafe(self._deliver(urls, in_flight, secret), self._loop)
+
+    async def _deliver(self, urls: list[str], in_flight: int, secret: str | None) -> None:
+        import aiohttp  # the fake's only client side
+
+        assert self._wakeup is not None
+        slots = asyncio.Semaphore(in_flight)
+        turn = itertools.count()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+        timeout = aiohttp.ClientTimeout(total=30)
+        posting: set[asyncio.Task[None]] = set()
+
+        async def post(session: aiohttp.ClientSession, update: dict[str, Any]) -> None:
+            try:
+                while True:
+                    url = urls[next(turn) % len(urls)]
+                    try:
+                        async with session.post(url, json=update, headers=headers) as answer:
+                            if answer.status == 200:
+                                self.delivered += 1
+                                return
+                    except (aiohttp.ClientError, TimeoutError):
+                        pass  # that worker is down: the next one in turn gets it
+                    await asyncio.sleep(0.05)
+            finally:
+                slots.release()
+
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while True:
+                with self._lock:
+                    update = self.pending.pop(0) if self.pending else None
+                if update is None:
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+                    continue
+                await slots.acquire()
+                task = asyncio.ensure_future(post(session, update))
+                posting.add(task)
+                task.add_done_callback(posting.discard)
 
     def new_message_id(self) -> int:
         return next(self._message_ids)

@@ -66,6 +66,9 @@ class Core:
         workers = 1 if engine.dialect.name == "sqlite" else 8
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="step")
         self.order = PersonOrder()
+        # one of several workers on one PostgreSQL (BOT_WORKERS=shared): `order` is then a
+        # shared_order.SharedOrder and the channels take a person's stored updates in order
+        self.shared = False
         # when each chat's latest question was handed to its platform (channels record it)
         self.shown = ShownQuestions()
         self.cache: dict[str, Any] = {}

@@ -38,6 +38,11 @@ from models.telegram import UpdateStore
 log = logging.getLogger(__name__)
 
 
+class HandledElsewhere(Exception):
+    """The update was marked handled by another step first (another worker drained it): this
+    step is rolled back whole, so no update is ever applied twice."""
+
+
 class TelegramChannel:
     def __init__(self, core: Core, bot: Any, limits: TelegramConfig) -> None:
         self.core = core
@@ -69,7 +74,9 @@ class TelegramChannel:
         """Stores new updates (dropping ones seen before) and starts handling them; returns
         how many were new. Only after this may Telegram be told they arrived."""
         now = self.core.clock.now()
-        new = await self.core.offload(self.store.save, payloads, now, adapter.chat_key)
+        new = await self.core.offload(
+            self.store.save, payloads, now, adapter.chat_key, adapter.order_key
+        )
         for payload in new:
             seen = adapter.private_message_id(payload)
             if seen is not None:
@@ -81,12 +88,12 @@ class TelegramChannel:
         """Sends the replies a crash kept from being sent, then handles the updates stored
         but not processed before the last stop; returns how many of those there were."""
         await self.chats.load()
-        now = self.core.clock.now()
-        since = now - dt.timedelta(hours=self.limits.resend_within_hours)
-        for payload, replies in await self.core.offload(self.store.unsent, since, now):
-            # the chat's last answer from us may never have left: send it now
-            self._start(self._in_turn(payload, self._resend(payload, replies)))
+        await self._resend_unsent()
         rows = await self.core.offload(self.store.unprocessed)
+        if self.core.shared:  # each person's queue is drained in order by whoever holds it
+            for person in dict.fromkeys(adapter.order_key(payload) for payload, _ in rows):
+                self._start(self._drain(person))
+            return len(rows)
         for payload, starts in rows:
             if starts > self.limits.replay_starts:
                 # its step ended the process at every start (or never got to run): answer
@@ -102,7 +109,50 @@ class TelegramChannel:
         return len(rows)
 
     def dispatch(self, payload: dict[str, Any]) -> None:
-        self._start(self._in_turn(payload, self.handle(payload)))
+        if self.core.shared:
+            self._start(self._drain(adapter.order_key(payload)))
+        else:
+            self._start(self._in_turn(payload, self.handle(payload)))
+
+    async def _resend_unsent(self) -> None:
+        """The replies a crash kept from leaving, each chat's latest (see `_resend`). With
+        several workers only those older than `workers.orphan_after_seconds`: a newer one may
+        be a live worker's, being sent right now."""
+        now = self.core.clock.now()
+        since = now - dt.timedelta(hours=self.limits.resend_within_hours)
+        until = None
+        if self.core.shared:
+            until = now - dt.timedelta(seconds=self.core.config.workers.orphan_after_seconds)
+        for payload, replies in await self.core.offload(self.store.unsent, since, now, until):
+            # the chat's last answer from us may never have left: send it now
+            self._start(self._in_turn(payload, self._resend(payload, replies)))
+
+    async def _drain(self, person: str) -> None:
+        """Several workers (BOT_WORKERS=shared): in the person's turn (held across processes),
+        their stored updates not handled yet, oldest first, whichever worker received them;
+        nothing left when another worker got there first. An update that fails for now stops
+        the drain (a later one must not overtake it); the orphan sweep comes back for it."""
+        try:
+            async with self.core.order.turn((CHANNEL, person)):
+                for payload, starts in await self.core.offload(self.store.pending_of, person):
+                    await self.handle(payload, give_up=starts > self.limits.replay_starts)
+        except Exception:
+            log.exception("telegram updates of %s failed; kept for the orphan sweep", person)
+
+    async def sweep_orphans_forever(self) -> None:
+        """Several workers, on the leader: updates nobody handled within
+        `workers.orphan_after_seconds` (their worker died mid-step, or before it began) are
+        drained here; so are the replies a dead worker committed but never sent."""
+        every = self.core.config.workers.orphan_after_seconds
+        while True:
+            await asyncio.sleep(every / 2)
+            try:
+                before = self.core.clock.now() - dt.timedelta(seconds=every * self.core.clock.speed)
+                for person in await self.core.offload(self.store.orphaned, before):
+                    self._start(self._drain(person))
+                await self._resend_unsent()
+            except Exception:  # the next sweep tries again
+                log.exception("sweeping orphaned telegram updates failed")
 
     def _start(self, work: Any) -> None:
         task = asyncio.create_task(work)
@@ -162,7 +212,10 @@ class TelegramChannel:
                 inc = dataclasses.replace(inc, early=True)
             elif self.core.shown.after_doubled(chat):
                 inc = dataclasses.replace(inc, after_double=True)
-        replies = await self._step(inc, update_id)
+        stepped = await self._step(inc, update_id)
+        if stepped is None:
+            return  # another worker handled it first: its replies are its own to send
+        replies = stepped
         self.handled += 1
         if inc.chat_kind == "private":
             await self.chats.wrote(inc.chat_id)
@@ -170,7 +223,7 @@ class TelegramChannel:
         if replies:
             self._answered.append(update_id)
 
-    async def _step(self, inc: Incoming, update_id: int) -> list[Reply]:
+    async def _step(self, inc: Incoming, update_id: int) -> list[Reply] | None:
         """The core's step, tried again a few times when it fails (each failed try was rolled
         back whole). A database that is busy or unreachable keeps the update for the next
         start, as it was stored; a step that keeps failing (a bug, a disk that refuses a
@@ -180,6 +233,8 @@ class TelegramChannel:
         for attempt in range(1, tries + 1):
             try:
                 return await self.core.step(inc, self._record(update_id))
+            except HandledElsewhere:
+                return None
             except (OperationalError, InterfaceError):
                 raise  # transient: kept unprocessed for the next start
             except Exception:
@@ -209,7 +264,8 @@ class TelegramChannel:
 
         def record(session: Session, replies: list[Reply]) -> None:
             payloads = [r.to_payload() for r in replies] or None
-            self.store.mark(session, update_id, self.core.clock.now(), payloads)
+            if not self.store.mark(session, update_id, self.core.clock.now(), payloads):
+                raise HandledElsewhere(update_id)  # the whole step is rolled back
 
         return record
 

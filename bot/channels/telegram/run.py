@@ -67,8 +67,10 @@ async def start(core: Core, settings: Settings) -> AsyncIterator[ChannelParts]:
             parts.routes.append(await register_webhook(channel, settings))
         else:
             await bot.delete_webhook()
-            parts.loops.append(lambda: poll(channel))
-        parts.loops.append(lambda: prune_updates(channel))
+            parts.leader_loops.append(lambda: poll(channel))  # one getUpdates per bot
+        parts.leader_loops.append(lambda: prune_updates(channel))
+        if core.shared:  # a dead worker's updates and unsent replies
+            parts.leader_loops.append(channel.sweep_orphans_forever)
         parts.loops.append(channel.record_answered_forever)
         yield parts
         await channel.idle()  # a normal stop: let the steps in flight finish

@@ -17,7 +17,7 @@ from bot.channels.wechat.wecom import WeComSender
 from bot.core.delivery import OutboxDispatcher
 from bot.core.dispatcher import Core
 from bot.core.outbox import Sender
-from bot.runner import ChannelParts
+from bot.runner import ChannelParts, Waker
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -137,8 +137,8 @@ async def start(core: Core, settings: Settings) -> AsyncIterator[ChannelParts]:
     late reply wakes the process's dispatcher."""
     runtime = build(core, settings)
 
-    def bind(dispatcher: OutboxDispatcher) -> None:
-        runtime.channel.wake = dispatcher.wake
+    def bind(waker: Waker) -> None:
+        runtime.channel.wake = waker.wake
 
     try:
         yield ChannelParts(

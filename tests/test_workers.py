@@ -1,0 +1,217 @@
+"""Several bot workers on one PostgreSQL (BOT_WORKERS=shared): one person's messages are
+applied in the order Telegram numbered them whichever worker received them; one leader runs
+the scheduler and the outbox and another takes over when it dies; a turn is held across
+processes. PostgreSQL only (SQLite has one writer and no advisory locks): CI's PostgreSQL run
+has them; without TEST_DATABASE_URL they are skipped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from bot.core.leader import Leadership
+from bot.core.shared_order import SharedOrder, lock_key
+from tests.fake_telegram import FakeTelegram
+from tests.flows import streamer_lines
+from tests.worker_procs import Worker, typed_ahead
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL"), reason="several workers need PostgreSQL"
+)
+
+PEOPLE = 4
+
+
+def script(n: int) -> list[str]:
+    return [*streamer_lines(f"acct_w{n}", followers=str(20_000 + n)), "确认提交"]
+
+
+def stored(db: Engine) -> dict[int, tuple[str, int]]:
+    with db.connect() as conn:
+        rows = conn.execute(
+            text(
+                "select i.user_id, a.account_name, s.followers from streamers s "
+                "join identities i on i.person_id = s.person_id "
+                "join live_accounts a on a.streamer_id = s.id where i.channel = 'telegram'"
+            )
+        ).all()
+    return {int(user): (account, int(followers)) for user, account, followers in rows}
+
+
+def applied_order(db: Engine, user_id: int) -> list[int]:
+    """The person's update ids in the order their steps committed."""
+    with db.connect() as conn:
+        rows = conn.execute(
+            text(
+                "select update_id from telegram_updates where order_key = :key "
+                "and processed_at is not null order by processed_at, id"
+            ),
+            {"key": f"u{user_id}"},
+        ).all()
+    return [int(r[0]) for r in rows]
+
+
+def test_two_workers_apply_one_persons_alternating_messages_in_order(
+    db: Engine, database_url: str, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    shared = os.environ.get("TEST_WORKERS_UNSHARED") is None  # set: shows what fails without
+    workers = [
+        Worker(database_url, fake_telegram, tmp_path / f"w{i}.log", shared=shared) for i in range(2)
+    ]
+    try:
+        for worker in workers:
+            worker.wait_ready()
+        sent: dict[int, list[int]] = {}
+        for n in range(PEOPLE):  # each typed the whole registration ahead
+            sent[n] = typed_ahead(fake_telegram, 7_000 + n, script(n), first_id=10_000_000)
+        total = sum(len(ids) for ids in sent.values())
+        # round-robin: one person's consecutive updates go to the two workers in turn, each
+        # stored before the next is delivered (Telegram's order), handled concurrently
+        fake_telegram.deliver_to([w.url for w in workers], in_flight=1)
+        fake_telegram.wait(lambda: fake_telegram.delivered == total, timeout=60)
+
+        def all_handled() -> bool:
+            with db.connect() as conn:
+                left = conn.execute(
+                    text("select count(*) from telegram_updates where processed_at is null")
+                ).scalar_one()
+            return left == 0
+
+        fake_telegram.wait(all_handled, timeout=90)
+        with contextlib.suppress(TimeoutError):  # a missing one is told apart below
+            fake_telegram.wait(lambda: len(stored(db)) == PEOPLE, timeout=5)
+        logs = "\n".join(w.tail() for w in workers)
+    finally:
+        for worker in workers:
+            worker.stop()
+    for n, ids in sent.items():
+        assert sorted(applied_order(db, 7_000 + n)) == ids, logs  # each once
+    assert stored(db) == {7_000 + n: (f"acct_w{n}", 20_000 + n) for n in range(PEOPLE)}
+
+
+def shared_order(database_url: str) -> SharedOrder:
+    return SharedOrder(make_url(database_url), connections=2)
+
+
+def test_a_turn_is_held_across_workers(db: Engine, database_url: str) -> None:
+    async def scenario() -> list[str]:
+        first, second = shared_order(database_url), shared_order(database_url)
+        await first.start()
+        await second.start()
+        events: list[str] = []
+        try:
+            held = asyncio.Event()
+            release = asyncio.Event()
+
+            async def one() -> None:
+                async with first.turn(("telegram", "u1")):
+                    events.append("first in")
+                    held.set()
+                    await release.wait()
+                    events.append("first out")
+
+            async def two() -> None:
+                await held.wait()
+                async with second.turn(("telegram", "u1")):
+                    events.append("second in")
+                async with second.turn(("telegram", "u2")):  # another person: not held
+                    events.append("other")
+
+            task = asyncio.ensure_future(one())
+            waiter = asyncio.ensure_future(two())
+            await held.wait()
+            for _ in range(20):  # the second worker keeps trying meanwhile
+                await asyncio.sleep(0.01)
+            assert "second in" not in events
+            release.set()
+            await asyncio.gather(task, waiter)
+            assert second.waits == 1
+        finally:
+            await first.close()
+            await second.close()
+        return events
+
+    assert asyncio.run(scenario()) == ["first in", "first out", "second in", "other"]
+
+
+def test_the_lock_key_is_the_same_in_every_process() -> None:
+    assert lock_key(("telegram", "u1")) == lock_key(("telegram", "u1"))
+    assert lock_key(("telegram", "u1")) != lock_key(("telegram", "u2"))
+    assert -(2**63) <= lock_key(("wechat", "o" * 28)) < 2**63
+
+
+def test_one_leader_and_another_takes_over_when_it_goes(db: Engine, database_url: str) -> None:
+    url = make_url(database_url)
+
+    async def scenario() -> None:
+        a, b = Leadership(url, retry_seconds=0.05), Leadership(url, retry_seconds=0.05)
+        leading: list[str] = []
+        stop_a = asyncio.Event()
+
+        async def work_a() -> None:
+            leading.append("a")
+            await stop_a.wait()  # a's work ends: a stops leading (its lock goes)
+
+        async def work_b() -> None:
+            leading.append("b")
+            await asyncio.Event().wait()
+
+        task_a = asyncio.ensure_future(a.lead(work_a))
+        for _ in range(200):
+            if a.is_leader:
+                break
+            await asyncio.sleep(0.01)
+        task_b = asyncio.ensure_future(b.lead(work_b))
+        await asyncio.sleep(0.3)  # b tries several times meanwhile
+        assert (a.is_leader, b.is_leader, leading) == (True, False, ["a"])
+        stop_a.set()
+        await task_a
+        for _ in range(200):
+            if b.is_leader:
+                break
+            await asyncio.sleep(0.01)
+        assert (a.is_leader, b.is_leader, leading) == (False, True, ["a", "b"])
+        task_b.cancel()
+        await asyncio.gather(task_b, return_exceptions=True)
+
+    asyncio.run(scenario())
+
+
+def test_a_leader_whose_connection_dies_is_replaced(db: Engine, database_url: str) -> None:
+    """As when its process is killed: PostgreSQL ends the session, and the lock with it."""
+    url = make_url(database_url)
+
+    async def scenario() -> None:
+        a, b = Leadership(url, retry_seconds=0.05), Leadership(url, retry_seconds=0.05)
+        task_a = asyncio.ensure_future(a.lead(lambda: asyncio.Event().wait()))
+        for _ in range(200):
+            if a.is_leader:
+                break
+            await asyncio.sleep(0.01)
+        task_b = asyncio.ensure_future(b.lead(lambda: asyncio.Event().wait()))
+        await asyncio.sleep(0.2)
+        assert not b.is_leader
+        with db.connect() as conn:  # the server drops a's session
+            conn.execute(
+                text(
+                    "select pg_terminate_backend(pid) from pg_locks "
+                    "where locktype = 'advisory' and classid = :c and objid = :o"
+                ),
+                {"c": 72_042_020, "o": 1},
+            )
+        for _ in range(500):  # the lock went with the session: one of them leads again
+            if b.is_leader or a.terms == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert (a.is_leader + b.is_leader, b.is_leader or a.terms == 2) == (1, True)
+        for task in (task_a, task_b):
+            task.cancel()
+        await asyncio.gather(task_a, task_b, return_exceptions=True)
+
+    asyncio.run(scenario())
