@@ -3,10 +3,11 @@ festival's routes -> the channels this process runs."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
@@ -32,11 +33,19 @@ class App:
 
 
 def prepare_database(engine: Engine, config: FestivalConfig, clock: Clock) -> None:
-    """Migrate to the newest schema and load the recommending units (both idempotent)."""
-    migrate(engine)
-    rows = read_divisions() + [UnitRow(u.code, u.name, u.kind) for u in config.units.extra]
-    with session_factory(engine)() as session, session.begin():
-        added = sync_units(session, rows, clock.now())
+    """Migrate to the newest schema and load the recommending units (both idempotent). On
+    PostgreSQL under an advisory lock: several workers starting at once on a new database
+    would otherwise race to create the same tables and rows; the later ones find it done."""
+    with contextlib.ExitStack() as stack:
+        if engine.dialect.name == "postgresql":
+            conn = stack.enter_context(engine.connect())
+            conn.execute(text("SELECT pg_advisory_lock(:a, :b)"), {"a": 72_042_020, "b": 2})
+            conn.commit()
+            stack.callback(conn.execute, text("SELECT pg_advisory_unlock_all()"))
+        migrate(engine)
+        rows = read_divisions() + [UnitRow(u.code, u.name, u.kind) for u in config.units.extra]
+        with session_factory(engine)() as session, session.begin():
+            added = sync_units(session, rows, clock.now())
     if added:
         log.info("loaded %d recommending units", added)
 

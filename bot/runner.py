@@ -15,14 +15,17 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
 
 from bot.core.delivery import OutboxDispatcher
 from bot.core.dispatcher import Core
 from bot.core.leader import OUTBOX_CHANNEL, Leadership
+
+if TYPE_CHECKING:  # loaded only by a worker among several (psycopg's pool)
+    from bot.core.shared_order import SharedOrder
 from bot.core.outbox import Sender
-from bot.core.shared_order import SharedOrder
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +58,12 @@ class Waker:
 
 
 def shared_order(core: Core) -> SharedOrder | None:
-    return core.order if isinstance(core.order, SharedOrder) else None
+    if not core.shared:
+        return None
+    from bot.core.shared_order import SharedOrder
+
+    assert isinstance(core.order, SharedOrder)
+    return core.order
 
 
 def _wake_leader(

@@ -214,14 +214,14 @@ class UpdateStore:
         """(update, replies) whose replies may never have been sent (a crash between the
         step's commit and the send), handled since `since` (and before `until`: with several
         workers, the recent ones may be another live worker's, still sending), each its
-        chat's latest handled update; the ones a later update of their chat superseded are
-        marked answered."""
+        chat's latest update; the ones a later update of their chat superseded are marked
+        answered. A later update, even one not handled yet, supersedes: the person wrote
+        again (most likely after reading these), and that update's own answer is coming."""
         later = (
             select(_later.c.id)
             .where(
                 _later.c.chat_key == TelegramUpdate.chat_key,
                 _later.c.update_id > TelegramUpdate.update_id,
-                _later.c.processed_at.is_not(None),
             )
             .exists()
         )

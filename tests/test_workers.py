@@ -19,7 +19,7 @@ from bot.core.leader import Leadership
 from bot.core.shared_order import SharedOrder, lock_key
 from tests.fake_telegram import FakeTelegram
 from tests.flows import streamer_lines
-from tests.worker_procs import Worker, typed_ahead
+from tests.worker_procs import ROOT, Worker, typed_ahead
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL"), reason="several workers need PostgreSQL"
@@ -57,12 +57,28 @@ def applied_order(db: Engine, user_id: int) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+def quick_orphans(tmp_path: Path) -> Path:
+    """The shipped config with a dead worker's updates taken over after 2 s, not 20."""
+    shipped = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    assert "orphan_after_seconds: 20" in shipped
+    path = tmp_path / "config.yaml"
+    path.write_text(shipped.replace("orphan_after_seconds: 20", "orphan_after_seconds: 2"))
+    return path
+
+
+@pytest.mark.parametrize("kill", [False, True], ids=["both-live", "one-killed"])
 def test_two_workers_apply_one_persons_alternating_messages_in_order(
-    db: Engine, database_url: str, fake_telegram: FakeTelegram, tmp_path: Path
+    db: Engine, database_url: str, fake_telegram: FakeTelegram, tmp_path: Path, kill: bool
 ) -> None:
+    """Round-robin: one person's consecutive updates go to the two workers in turn, each
+    stored before the next is delivered (Telegram's order), handled concurrently. Killed: the
+    first worker gets kill -9 a third of the way through; what it stored and never handled, or
+    handled and never answered, the other one takes over, and Telegram's next deliveries go
+    to the live one."""
     shared = os.environ.get("TEST_WORKERS_UNSHARED") is None  # set: shows what fails without
+    env = {"BOT_CONFIG": str(quick_orphans(tmp_path))}
     workers = [
-        Worker(database_url, fake_telegram, tmp_path / f"w{i}.log", shared=shared) for i in range(2)
+        Worker(database_url, fake_telegram, tmp_path / f"w{i}.log", shared, env) for i in range(2)
     ]
     try:
         for worker in workers:
@@ -71,9 +87,10 @@ def test_two_workers_apply_one_persons_alternating_messages_in_order(
         for n in range(PEOPLE):  # each typed the whole registration ahead
             sent[n] = typed_ahead(fake_telegram, 7_000 + n, script(n), first_id=10_000_000)
         total = sum(len(ids) for ids in sent.values())
-        # round-robin: one person's consecutive updates go to the two workers in turn, each
-        # stored before the next is delivered (Telegram's order), handled concurrently
         fake_telegram.deliver_to([w.url for w in workers], in_flight=1)
+        if kill:
+            fake_telegram.wait(lambda: fake_telegram.delivered >= total // 3, timeout=60)
+            workers[0].kill()
         fake_telegram.wait(lambda: fake_telegram.delivered == total, timeout=60)
 
         def all_handled() -> bool:

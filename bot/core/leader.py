@@ -24,12 +24,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from psycopg import AsyncConnection
 from sqlalchemy.engine import URL
 
-from bot.core.shared_order import conninfo
+if TYPE_CHECKING:  # psycopg is loaded only by a worker among several (memory: ~10 MB)
+    from psycopg import AsyncConnection
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,10 @@ class Leadership:
             log.warning("leadership lost; trying to lead again")
 
     async def _acquire(self) -> AsyncConnection[Any]:
+        from psycopg import AsyncConnection
+
+        from bot.core.shared_order import conninfo
+
         assert self.url is not None
         while True:
             conn = None

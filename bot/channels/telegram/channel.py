@@ -147,10 +147,12 @@ class TelegramChannel:
         while True:
             await asyncio.sleep(every / 2)
             try:
+                # the replies first: in each person's turn they go before the answers to
+                # that person's updates left unhandled (taken in the same order below)
+                await self._resend_unsent()
                 before = self.core.clock.now() - dt.timedelta(seconds=every * self.core.clock.speed)
                 for person in await self.core.offload(self.store.orphaned, before):
                     self._start(self._drain(person))
-                await self._resend_unsent()
             except Exception:  # the next sweep tries again
                 log.exception("sweeping orphaned telegram updates failed")
 
