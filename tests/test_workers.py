@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from bot.core.leader import Leadership
+from bot.core.leader import OUTBOX_CHANNEL, Leadership
 from bot.core.shared_order import SharedOrder, lock_key
 from tests.fake_telegram import FakeTelegram
 from tests.flows import streamer_lines
@@ -232,3 +232,31 @@ def test_a_leader_whose_connection_dies_is_replaced(db: Engine, database_url: st
         await asyncio.gather(task_a, task_b, return_exceptions=True)
 
     asyncio.run(scenario())
+
+
+def test_a_worker_wakes_the_leaders_outbox(db: Engine, database_url: str) -> None:
+    """A late reply left in the outbox by a worker that does not lead is sent at once: the
+    worker NOTIFYs, the leader LISTENs (else it waits for its next poll)."""
+    url = make_url(database_url)
+
+    async def scenario() -> int:
+        leader = Leadership(url, retry_seconds=0.05)
+        woken = asyncio.Event()
+        leader.on_notify = woken.set
+        task = asyncio.ensure_future(leader.lead(lambda: asyncio.Event().wait()))
+        other = shared_order(database_url)
+        await other.start()
+        try:
+            for _ in range(200):
+                if leader.is_leader:
+                    break
+                await asyncio.sleep(0.01)
+            await other.notify(OUTBOX_CHANNEL)
+            await asyncio.wait_for(woken.wait(), 10)
+            return 1
+        finally:
+            await other.close()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    assert asyncio.run(scenario()) == 1
