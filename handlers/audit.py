@@ -271,11 +271,11 @@ def _reject(ctx: Ctx, report: DailyReport, reason: str) -> list[Reply]:
         actor=ctx.person_id,
         now=ctx.clock.now(),
     )
-    shown = final_board(ctx.session)
+    was = final_board(ctx.session)
     board, frozen = awarding.republish_final(
         ctx.session, ctx.config, ctx.clock, ctx.outbox, _boards_dir(ctx), ctx.person_id
     )
-    if shown is not None and board.id == shown.id:  # nothing on the board moved
+    if was is not None and board.id == was.id:  # nothing on the board moved
         replies = [ctx.reply("audit.rejected_board_unchanged", day=day, period=board.period)]
     else:
         replies = [ctx.reply("audit.rejected", day=day, period=board.period)]
