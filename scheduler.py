@@ -32,7 +32,7 @@ from bot.config import FestivalConfig
 from bot.core.clock import Clock
 from bot.core.logs import redact
 from bot.core.outbox import Outbox
-from handlers.calendar import JobSpec, fire_times, job_specs
+from handlers.calendar import BACKGROUND, JobSpec, fire_times, job_specs
 from handlers.jobs import DryRun, JobCtx
 from models import JobRun
 from models import job_runs as runs
@@ -139,6 +139,15 @@ class JobRunner:
                 log.exception("job %s: the work after its commit failed", name)
         return Outcome(name, scheduled_for, ran=True, enqueued=jc.count)
 
+    def background(self) -> None:
+        """The work waiting in the database (handlers/calendar.py BACKGROUND), each within
+        its own time budget; one that fails is logged and looked at again at the next tick."""
+        for work in BACKGROUND:
+            try:
+                work(self.sessions, self.config, self.clock)
+            except Exception:
+                log.exception("background work %s failed; tried again at the next look", work)
+
     def dry_run(self, name: str, scheduled_for: dt.datetime) -> DryRun:
         """Who would get what; nothing is stored or sent (the transaction is rolled back)."""
         sink = DryRun()
@@ -178,6 +187,7 @@ class FestivalScheduler:
                 await loop.run_in_executor(None, self.runner.run_due)
             except Exception:
                 log.exception("scheduled jobs failed; retried at the next wake-up")
+            await loop.run_in_executor(None, self.runner.background)
 
     def tick_interval(self) -> float:
         """Real seconds between looks for due jobs: the configured tick in the festival's time,

@@ -599,6 +599,15 @@ class CertificatesConfig(_Strict):
     # /certificates renders in the chat step up to this many; more: `python -m bot
     # certificates OUTDIR` on the server (a step must not hold a worker for minutes)
     chat_limit: int = Field(default=200, ge=0, le=5000)
+    # more than chat_limit: drawn in the background by the scheduler's looks for work, in
+    # batches of this many (each committed with its progress), for up to work_seconds per look
+    batch_size: int = Field(default=50, ge=1, le=2000)
+    work_seconds: float = Field(default=30, gt=0, le=600)
+    # the requester is told the progress at every this many percent, and when it is done
+    progress_percent: int = Field(default=25, ge=1, le=100)
+    # the ZIP is attached to the message that says it is done up to this size (Telegram bots
+    # send files up to 50 MB); a larger one is named by its place on the server
+    attach_zip_max_mb: float = Field(default=45, ge=0, le=2000)
     # where they are written, under the bot's data folder (the only folder links may name)
     folder: str = Field(default="certificates", pattern=r"^[A-Za-z0-9_-]{1,40}$")
     # how long a WeChat follower's download link to a certificate's PDF works

@@ -271,10 +271,14 @@ def _reject(ctx: Ctx, report: DailyReport, reason: str) -> list[Reply]:
         actor=ctx.person_id,
         now=ctx.clock.now(),
     )
+    was = final_board(ctx.session)
     board, frozen = awarding.republish_final(
         ctx.session, ctx.config, ctx.clock, ctx.outbox, _boards_dir(ctx), ctx.person_id
     )
-    replies = [ctx.reply("audit.rejected", day=day, period=board.period)]
+    if was is not None and board.id == was.id:  # nothing on the board moved
+        replies = [ctx.reply("audit.rejected_board_unchanged", day=day, period=board.period)]
+    else:
+        replies = [ctx.reply("audit.rejected", day=day, period=board.period)]
     after = lists.audit_scope(ctx.session, ctx.config) or []
     entered = [s for s in after if s not in before]
     if entered:

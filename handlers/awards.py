@@ -30,6 +30,8 @@ from models import award_lists as lists
 from models import board as boards
 from models.awards import AwardList
 from models.enterprises import Enterprise
+from models.ranking import current
+from models.scoring import ScoringRules
 from models.units import unit_by_code, unit_full_name
 
 log = logging.getLogger(__name__)
@@ -231,7 +233,19 @@ def republish_final(
     """Publish the final board again as a new version (period final-2, final-3...: every
     scope, from the current totals), send it to the groups, and, when a list was frozen,
     recompute and freeze it from the new board (only changed awards are told). Called in the
-    transaction that changed the reports (the trust issue's audit)."""
+    transaction that changed the reports (the trust issue's audit).
+
+    Only when the board changes: a change that leaves every entry as it is (a report that
+    counted for nothing, one rejected twice over) publishes nothing and tells the groups
+    nothing; the latest version is returned (compare its id to tell). A frozen list is still
+    recomputed from it (freezing again stores and tells nothing when nothing changed)."""
+    latest = boards.final_board(session)
+    if latest is not None and boards.holds(
+        session, latest.id, current(session, ScoringRules.of(config))
+    ):
+        if lists.current_list(session) is None:
+            return latest, None
+        return latest, freeze(session, config, clock, sink, image_dir.parent / "awards", actor)
     version = len(boards.final_boards(session)) + 1
     period = boards.final_period(version)
     main = publish_all(session, config, clock, image_dir, period)

@@ -14,8 +14,11 @@ from typing import Any
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import FestivalConfig
+from bot.core.clock import Clock
+from handlers import certificate_batches
 from handlers.jobs import (
     JobFn,
     digest,
@@ -203,6 +206,13 @@ def job_specs(config: FestivalConfig) -> list[JobSpec]:
         )
     return [*specs, *_retention(config), _cleanup(config)]
 
+
+# Work that waits in the database rather than for a time: at every look for due jobs (the
+# scheduler's tick) each is called with (sessions, config, clock) and does what is waiting,
+# within its own time budget (a committee member's /certificates above the chat limit).
+BACKGROUND: tuple[Callable[[sessionmaker[Session], FestivalConfig, Clock], object], ...] = (
+    certificate_batches.work,
+)
 
 # Housekeeping jobs that repeat all year: `jobs list` shows only their next run.
 REPEATING = frozenset({"exports_cleanup", "erasure"})

@@ -23,7 +23,16 @@ from bot.core.context import Ctx
 from bot.core.i18n import translate
 from bot.core.messages import Reply
 from handlers import certificates as render
-from models import Enterprise, ReviewStatus, Streamer, Unit, award_lists, ledger, repo
+from models import (
+    Enterprise,
+    ReviewStatus,
+    Streamer,
+    Unit,
+    award_lists,
+    certificate_runs,
+    ledger,
+    repo,
+)
 from models import awards as award_rows
 from models.exports import streamers as all_streamers
 from models.units import unit_full_name
@@ -106,7 +115,7 @@ def plan(
             kind = {"organisation": "unit"}.get(entry.kind, entry.kind)
             if not wanted(kind, entry.subject_id):
                 continue
-            winner = _winner_name(session, config, entry.kind, entry.subject_id, names)
+            winner = winner_name(session, config, entry.kind, entry.subject_id, names)
             if winner is None:
                 continue
             award = award_label(config, entry.kind, entry.tier)
@@ -144,7 +153,7 @@ def holder_of_streamer(session: Session, config: FestivalConfig, s: Streamer) ->
     return "、".join(a.account_name for a in repo.accounts_of(session, s.id))
 
 
-def _winner_name(
+def winner_name(
     session: Session, config: FestivalConfig, kind: str, subject_id: int, names: dict[int, str]
 ) -> str | None:
     if kind == "streamer":
@@ -213,16 +222,22 @@ def write_planned(
 # ----- chat ---------------------------------------------------------------------------------
 def certificates(ctx: Ctx) -> list[Reply]:
     """/certificates (committee): every certificate issued now, as one ZIP; a set larger
-    than certificates.chat_limit is left to the command line (minutes of rendering must not
-    hold a chat step)."""
+    than certificates.chat_limit is drawn in the background (handlers/certificate_batches.py:
+    minutes of rendering must not hold a chat step), and while it is, /certificates tells how
+    far it is."""
+    from handlers import certificate_batches as batches  # it draws with plan() from here
+
     if ctx.files_dir is None:
         return [ctx.reply("cert.no_folder")]
+    running = certificate_runs.open_run(ctx.session)
+    if running is not None:
+        return batches.status(ctx, running)
     now = ctx.clock.now()
     planned = plan(ctx.session, ctx.config, now)
     if not planned:
         return [ctx.reply("cert.nothing")]
     if len(planned) > ctx.config.certificates.chat_limit:
-        return [ctx.reply("cert.too_many", n=len(planned), max=ctx.config.certificates.chat_limit)]
+        return batches.start(ctx, planned)
     try:
         rendered, failed, archive = _render(ctx, planned, now)
     except OSError:

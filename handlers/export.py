@@ -24,6 +24,7 @@ from bot.core.messages import Reply
 from bot.core.parsers import normalize
 from handlers import report, sheets, xlsx
 from handlers.fields import cell_of
+from handlers.phones import sees_phones
 from handlers.sheets import Column
 from models import Enterprise, Product, exports
 from models import review_rules as rules
@@ -55,7 +56,7 @@ def export(ctx: Ctx) -> list[Reply]:
         unit_ids = sorted(ctx.scope.unit_ids)
         if len(ctx.scope.own_units) == 1:
             unit = ctx.session.get(Unit, ctx.scope.own_units[0])
-    phones = ctx.scope.committee or ctx.config.excel.contacts_see_phones
+    phones = sees_phones(ctx)  # the one rule of who reads phone numbers in full
     book = Book(ctx, phones, unit)
     if kind == "reports":
         n = book.reports(unit_ids)

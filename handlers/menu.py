@@ -160,7 +160,7 @@ def _needs_privacy(ctx: Ctx, then: str) -> list[Reply] | None:
         return None
     ctx.state.flow = "privacy"
     ctx.state.data["privacy_then"] = then
-    # who sees the phone number in full: as the exports show it (excel.contacts_see_phones)
+    # who sees the phone number in full: handlers/phones.py (excel.contacts_see_phones)
     phones = "contacts" if ctx.config.excel.contacts_see_phones else "committee"
     # until when personal data is kept (privacy.erase_after; /forget erases it at any time)
     kept = ctx.config.privacy

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.context import Ctx
-from bot.core.i18n import fmt_int, fmt_local, fmt_yuan, mask_phone
+from bot.core.i18n import fmt_int, fmt_local, fmt_yuan
 from bot.core.messages import Reply
 from handlers import notify, registration_window
 from handlers import review_reports as held
+from handlers.phones import shown_phone
 from models import DailyReport, Enterprise, Product, Streamer, Unit, repo, reviews, trust
 from models import review_rules as rules
 from models.units import unit_full_name
@@ -126,10 +127,8 @@ def card(ctx: Ctx, item: Item) -> str:
                 orders=fmt_int(s.cumulative_orders),
             ),
             ctx.t("review.card_categories", categories="、".join(map(str, s.categories)) or "-"),
-            # the committee may need to call; a unit contact sees only enough to recognise it
-            ctx.t(
-                "review.card_phone", phone=s.phone if ctx.scope.committee else mask_phone(s.phone)
-            ),
+            # the committee may need to call; a unit contact as the exports show it to them
+            ctx.t("review.card_phone", phone=shown_phone(ctx, s.phone)),
         ]
         if s.submitted_at:
             lines.append(ctx.t("review.card_submitted", at=fmt_local(s.submitted_at, ctx.clock.tz)))

@@ -6,7 +6,7 @@ the enterprise's products. A confirmed turnover gives the donation due.
 ```mermaid
 flowchart LR
   t[/turnover] --> ok{enterprise, rules agreed,<br/>window open?} -- yes --> amount[amount]
-  amount --> evidence[order export picture] --> summary --> submitted([待确认])
+  amount --> evidence[order export: picture or file] --> summary --> submitted([待确认])
   c[/turnovers] --> card[reported beside streamers' sales, evidence]
   card -- 确认 --> confirmed([已确认: donation due; enterprise told])
   card -- 请重新填报 --> reason[reason] --> asked([请重新填报; enterprise told])
@@ -15,10 +15,13 @@ flowchart LR
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, FieldError, Form
 from bot.core.i18n import fmt_local, fmt_yuan, translate
 from bot.core.messages import Button, Reply
+from bot.core.parsers import ParseError
 from handlers import fields as f
 from handlers import money, notify
 from handlers.reasons import REASON_MAX, typed_reason
@@ -59,9 +62,29 @@ FIELDS = (
         "ask.turnover_evidence",
         "label.turnover_evidence",
         accepts_photo=True,
-        show=lambda v, c: c.t("form.photo_received"),
+        accepts_file=True,  # where a channel takes files (Telegram; an Official Account: none)
+        check=lambda v, ctx, _a: _evidence_kind(ctx),
+        show=lambda v, c: c.t("turnover.file_received" if is_file(v) else "form.photo_received"),
     ),
 )
+
+# An order export as the shop's backend writes it; a picture sent as a file is a picture.
+EVIDENCE_FILES = (".xlsx", ".xls", ".csv", ".pdf")
+EVIDENCE_PICTURES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def _evidence_kind(ctx: Ctx) -> None:
+    """A file sent as evidence must be an order export (or a picture)."""
+    inc = ctx.incoming
+    if inc.document and not inc.photo:
+        suffix = PurePath(inc.document_name or inc.document).suffix.lower()
+        if suffix not in EVIDENCE_FILES + EVIDENCE_PICTURES:
+            raise ParseError("err.turnover_file_kind")
+
+
+def is_file(evidence: str | None) -> bool:
+    """Evidence stored as an order export file (shown as a document, not a picture)."""
+    return bool(evidence) and PurePath(str(evidence)).suffix.lower() in EVIDENCE_FILES
 
 
 def refusal(ctx: Ctx) -> list[Reply] | None:
@@ -95,7 +118,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
     ent = _enterprise(ctx)
     assert ent is not None
     if not a.get("evidence_file_id"):
-        raise FieldError("evidence_file_id", "err.need_photo")
+        raise FieldError("evidence_file_id", "err.need_file")
     if not 0 <= int(a["amount_fen"]) <= ctx.config.turnover.max_yuan * 100:
         raise FieldError("amount_fen", "err.invalid_value")
     now = ctx.clock.now()
@@ -164,9 +187,10 @@ def _next(ctx: Ctx, before: list[Reply]) -> list[Reply]:
 def _evidence(ctx: Ctx, row: Turnover) -> list[Reply]:
     if not row.evidence_file_id:
         return []
-    return [
-        Reply(ctx.t("turnovers.evidence_of", id=row.enterprise_id), image_path=row.evidence_file_id)
-    ]
+    text = ctx.t("turnovers.evidence_of", id=row.enterprise_id)
+    if is_file(row.evidence_file_id):
+        return [Reply(text, document_path=row.evidence_file_id)]
+    return [Reply(text, image_path=row.evidence_file_id)]
 
 
 def card_text(ctx: Ctx, row: Turnover) -> str:

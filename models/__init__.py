@@ -6,6 +6,7 @@ from models.audits import ReportAudit
 from models.awards import AmbassadorMark, AwardEntry, AwardList, Certificate, UnitPublicity
 from models.base import Base, ReviewStatus
 from models.board import Board, BoardEntry
+from models.certificate_runs import CertificateRun, CertificateRunItem
 from models.committee import GroupSubscription, Invitation, JoinAttempt
 from models.donations import (
     DonationCertificate,
@@ -38,6 +39,8 @@ __all__ = [
     "Board",
     "BoardEntry",
     "Certificate",
+    "CertificateRun",
+    "CertificateRunItem",
     "DailyReport",
     "DialogState",
     "DonationCertificate",

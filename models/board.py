@@ -216,6 +216,39 @@ def publish(
     return board
 
 
+def holds(session: Session, board_id: int, ranked: Ranking) -> bool:
+    """Whether a stored "all" board holds exactly this ranking: every streamer with the same
+    rank, score (as stored) and totals. A board published again from it would say nothing new."""
+    stored = set(
+        session.execute(
+            select(
+                BoardEntry.streamer_id,
+                BoardEntry.rank,
+                BoardEntry.score,
+                BoardEntry.gmv_fen,
+                BoardEntry.live_days,
+                *(getattr(BoardEntry, k) for k in _KEPT),
+            ).where(BoardEntry.board_id == board_id)
+        ).tuples()
+    )
+    c = ranked.columns
+    fresh = {
+        (
+            c.ids[i],
+            rank,
+            Decimal(f"{score:.3f}"),
+            c.gmv_fen[i],
+            c.live_days[i],
+            c.reports[i],
+            c.viewers[i],
+            c.likes[i],
+            c.live_minutes[i],
+        )
+        for rank, i, score in ranked.rows()
+    }
+    return stored == fresh
+
+
 def entries(session: Session, board_id: int, limit: int | None = None) -> list[BoardEntry]:
     stmt = select(BoardEntry).where(BoardEntry.board_id == board_id).order_by(BoardEntry.rank)
     return list(session.scalars(stmt.limit(limit) if limit else stmt))

@@ -404,9 +404,58 @@ def test_republishing_without_a_frozen_list_only_publishes(
     publish_final(db, config)
     sink = DryRun()
     with Session(db) as s, s.begin():
+        report = s.get(DailyReport, festival["report0"])
+        assert report is not None
+        report.rejected = True
+        s.flush()
+        totals.refresh_day(s, festival["主播0"], DAY, config)
         board, again = award_handlers.republish_final(s, config, clock, sink, tmp_path / "b")
         assert board.period == "final-2" and again is None
     assert [key for _who, key, _r in sink.sent] == ["final_board:final-2:console:g1"]
+
+
+def test_a_change_that_leaves_the_board_as_it_is_publishes_nothing(
+    db: Engine, config: FestivalConfig, clock: FixedClock, festival: dict[str, int], tmp_path: Path
+) -> None:
+    """Republishing is for a change of the board: the same ranking and figures again store no
+    new version and tell the groups nothing, however often it is asked; a frozen list stays
+    (freezing the same list again stores and tells nothing)."""
+    publish_final(db, config)
+    with Session(db) as s, s.begin():
+        done = award_handlers.freeze(s, config, clock, Outbox(s, clock), None, None)
+        assert done.new is not None
+        first = boards.final_board(s)
+        assert first is not None
+        first_id = first.id
+    before = outbox_keys(db)
+    for _ in range(2):
+        sink = DryRun()
+        with Session(db) as s, s.begin():
+            board, again = award_handlers.republish_final(s, config, clock, sink, tmp_path / "b")
+            assert board.id == first_id and board.period == "final"
+            assert again is not None and again.new is None and again.unchanged is not None
+        assert sink.sent == []
+    assert outbox_keys(db) == before
+    with Session(db) as s:
+        assert [b.period for b in boards.final_boards(s)] == ["final"]
+        assert [v.version for v in s.scalars(select(AwardList))] == [1]
+    # a change of one streamer's figures, even one that moves no rank, is a new version, told
+    # to the groups once; asked again without a further change: nothing more
+    with Session(db) as s, s.begin():
+        report = s.get(DailyReport, festival["report0"])
+        assert report is not None
+        report.likes += 1
+        s.flush()
+        totals.refresh_day(s, festival["主播0"], DAY, config)
+    sent: list[str] = []
+    for _ in range(2):
+        sink = DryRun()
+        with Session(db) as s, s.begin():
+            award_handlers.republish_final(s, config, clock, sink, tmp_path / "b")
+        sent += [key for _who, key, _r in sink.sent if key.startswith("final_board:")]
+    assert sent == ["final_board:final-2:console:g1"]
+    with Session(db) as s:
+        assert [b.period for b in boards.final_boards(s)] == ["final", "final-2"]
 
 
 def test_committee_only(core: Core) -> None:

@@ -127,13 +127,14 @@ def test_a_person_gets_their_own(files_core: Core, records: dict[str, int], db: 
     assert len([r for r in chat.last if r.document_path]) == 2  # 贡献奖 and 捐赠确认函
 
 
-def test_too_many_for_a_chat_step_points_to_the_command_line(
+def test_too_many_for_a_chat_step_go_to_the_background(
     db: Engine, config: FestivalConfig, clock: FixedClock, records: dict[str, int], tmp_path: Path
 ) -> None:
+    """(the background's own tests: tests/test_certificate_batches.py)"""
     few = config.certificates.model_copy(update={"chat_limit": 3})
     core = Core(config.model_copy(update={"certificates": few}), db, clock, ROUTES, tmp_path)
     try:
-        assert said(Chat(core).say("boss", "/certificates"), "cert.too_many", n=6, max=3)
+        assert said(Chat(core).say("boss", "/certificates"), "cert.run_started", n=6, max=3)
         assert said(Chat(core).say("赣南小橙", "/certificates"), "err.not_allowed")
     finally:
         core.executor.shutdown()

@@ -38,6 +38,8 @@ TABLES = {
     "award_lists",
     "ambassador_marks",
     "certificates",
+    "certificate_runs",
+    "certificate_run_items",
     "report_audits",
     "unit_publicity",
     "product_picks",

@@ -191,7 +191,7 @@ def test_turnover_reported_then_confirmed(
     out = chat.say("ent", "x" * 10_000)
     assert said(out, "err.message_too_long") and said(out, "ask.turnover_amount")
     assert said(chat.say("ent", "３００万"), "ask.turnover_evidence")  # full-width digits
-    assert said(chat.say("ent", "截图"), "err.need_photo")
+    assert said(chat.say("ent", "截图"), "err.need_file")
     out = chat.say("ent", "/photo order1")
     assert said(out, "turnover.summary_title")
     out = chat.say("ent", "确认提交")
@@ -226,6 +226,31 @@ def test_turnover_reported_then_confirmed(
     out = chat.say("ent", "/donations")
     assert said(out, "donations.due_line", due="150,000")
     assert said(out, "donations.outstanding_line", outstanding="150,000")
+
+
+def test_the_order_export_may_be_a_file(
+    chat: Chat, core: Core, clock: FixedClock, selling: object, tmp_path: Path
+) -> None:
+    """An xlsx, csv or pdf order export sent as a file is the evidence (where the channel
+    takes files: Telegram, the console); the committee gets it as a document. Any other file
+    is asked for again."""
+    clock.set(WINDOW)
+    chat.run("ent", ["/turnover", "300万"])
+    notes = tmp_path / "notes.docx"
+    notes.write_bytes(b"not an order export")
+    out = chat.say("ent", f"/file {notes}")
+    assert said(out, "err.turnover_file_kind") and said(out, "ask.turnover_evidence")
+    export = tmp_path / "订单导出.xlsx"
+    export.write_bytes(b"PK")
+    out = chat.say("ent", f"/file {export}")
+    assert said(out, "turnover.summary_title") and said(out, "turnover.file_received")
+    assert said(chat.say("ent", "确认提交"), "turnover.submitted", amount="3,000,000")
+    with core.sessions() as s:
+        assert s.scalars(select(Turnover.evidence_file_id)).one() == str(export)
+    chat.say("admin", "/turnovers")
+    shown = [r for r in chat.last if r.document_path or r.image_path]
+    assert [(r.document_path, r.image_path) for r in shown] == [(str(export), None)]
+    assert said(shown[0].text, "turnovers.evidence_of")
 
 
 def test_asked_again_and_a_new_revision_meanwhile(

@@ -4,11 +4,17 @@ once, and report review with evidence pictures."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-from sqlalchemy import delete, select
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import Engine, delete, select
 
+from bot.config import FestivalConfig
+from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from bot.core.messages import Incoming
+from handlers.routes import ROUTES
 from models import DailyReport, Role, Streamer
 from tests.catalog import begins, buttons, label, line, notice, said
 from tests.chat import Chat
@@ -222,3 +228,41 @@ def test_another_units_contact_cannot_see_reports(chat: Chat, core: Core) -> Non
         unit="萍乡市 安源区",
         status=label("status.approved"),
     )
+
+
+@pytest.mark.parametrize("contacts_see_phones", [False, True])
+def test_a_contacts_card_shows_the_phone_as_their_export_does(
+    db: Engine,
+    config: FestivalConfig,
+    clock: FixedClock,
+    tmp_path: Path,
+    contacts_see_phones: bool,
+) -> None:
+    """excel.contacts_see_phones decides for the /review card as for the export (one rule:
+    handlers/phones.py); the committee sees the whole number either way."""
+    excel = config.excel.model_copy(update={"contacts_see_phones": contacts_see_phones})
+    core = Core(config.model_copy(update={"excel": excel}), db, clock, ROUTES, tmp_path)
+    try:
+        chat = Chat(core)
+        make_contact(chat, "c1", ANYUAN)
+        register(chat, "s", "小明的果园")
+        shown = "13800138000" if contacts_see_phones else "138****8000"
+        assert said(chat.say("c1", "/review"), "review.card_phone", phone=shown)
+        exported = chat.say("c1", "/export streamers")
+        done = "export.done" if contacts_see_phones else "export.done_masked"
+        assert said(exported, done, n=1)
+        (reply,) = chat.last
+        assert reply.document_path is not None
+        cells = {
+            str(c.value)
+            for sheet in load_workbook(reply.document_path).worksheets
+            for row in sheet.iter_rows()
+            for c in row
+            if c.value is not None
+        }
+        assert shown in cells and ("13800138000" in cells) == contacts_see_phones
+        chat.say("c1", "/review")
+        chat.press("c1", "推荐")
+        assert said(chat.say("admin", "/review"), "review.card_phone", phone="13800138000")
+    finally:
+        core.executor.shutdown()

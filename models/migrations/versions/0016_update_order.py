@@ -2,7 +2,7 @@
 person's oldest unhandled update first (BOT_WORKERS=shared)
 
 Revision ID: 0016_update_order
-Revises: 0014_erasure
+Revises: 0015_office
 Create Date: 2026-12-07 05:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_update_order"
-down_revision: str | None = "0014_erasure"
+down_revision: str | None = "0015_office"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
