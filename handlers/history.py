@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.context import Ctx
-from bot.core.i18n import fmt_local, fmt_yuan, mask_phone
+from bot.core.i18n import fmt_list, fmt_local, fmt_yuan, mask_phone
 from bot.core.messages import Reply
 from bot.core.parsers import normalize
 from models import people, repo
@@ -79,7 +79,9 @@ def _show(ctx: Ctx, key: str, value: Any) -> str:
     if key == "status":
         return _label(ctx, f"status.{value}", str(value))
     if key == "rules" and isinstance(value, list):
-        return "、".join(_label(ctx, f"trust.name.{rule}", str(rule)) for rule in value)
+        return fmt_list(
+            (_label(ctx, f"trust.name.{rule}", str(rule)) for rule in value), ctx.locale
+        )
     if isinstance(value, bool):
         return ctx.t("opt.yes") if value else ctx.t("opt.no")
     if key.endswith("_fen") and isinstance(value, int):

@@ -80,7 +80,9 @@ def _account_options(ctx: Ctx, _a: Answers) -> list[Option]:
         streamer = _streamer(ctx)
         accounts = repo.accounts_of(ctx.session, streamer.id) if streamer else []
         ctx.extra["report_accounts"] = [
-            Option(str(a.id), f"{ctx.config.platform_label(a.platform)} {a.account_name}")
+            Option(
+                str(a.id), f"{ctx.config.platform_label(a.platform, ctx.locale)} {a.account_name}"
+            )
             for a in accounts
         ]
     options: list[Option] = ctx.extra["report_accounts"]

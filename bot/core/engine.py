@@ -17,6 +17,7 @@ from typing import Any
 from bot.core.answers import typed_action
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, FieldError, Form, Option
+from bot.core.i18n import fmt_list
 from bot.core.messages import Button, Reply
 from bot.core.parsers import ParseError, normalize, parse_yes_no
 
@@ -543,7 +544,7 @@ class FormEngine:
         if field.options is not None:
             labels = {o.value: o.label for o in field.options(ctx, answers)}
             values = value if isinstance(value, list) else [value]
-            return "、".join(labels.get(v, str(v)) for v in values)
+            return fmt_list((labels.get(v, str(v)) for v in values), ctx.locale)
         return str(value)
 
     def _on_summary(self, ctx: Ctx, form: Form, action: str | None) -> list[Reply]:
@@ -720,6 +721,7 @@ def _pick(options: list[Option], index: str) -> str:
 def _match_label(options: list[Option], text: str) -> str:
     wanted = normalize(text).casefold()
     for o in options:
-        if normalize(o.label).casefold() == wanted or o.value.casefold() == wanted:
+        names = (o.label, o.value, *o.also)
+        if any(normalize(name).casefold() == wanted for name in names):
             return o.value
     raise ParseError("err.use_buttons")
