@@ -235,7 +235,7 @@ class FormEngine:
         if action == "nav:skip":
             # checked now, not when the button was shown: the config may have changed since
             if not field.skippable(ctx):
-                return [ctx.reply("err.missing_field"), self._prompt(ctx, form, cursor)]
+                return [ctx.reply("err.cannot_skip"), self._prompt(ctx, form, cursor)]
             self._put(st["answers"], cursor, None)
             return self._advance(ctx, form)
         try:
