@@ -535,6 +535,10 @@ class FormEngine:
         question = self._question(ctx, "summary", [])
         return Reply("\n".join(lines), tuple(rows), numbered=True, question=question)
 
+    def shown(self, ctx: Ctx, field: Field, answers: Answers) -> str:
+        """The answer of `field` in `answers` as the summary shows it (also /history)."""
+        return self._show(ctx, field, answers)
+
     def _show(self, ctx: Ctx, field: Field, answers: Answers) -> str:
         value = answers.get(field.name)
         if value is None or value == []:
