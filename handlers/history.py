@@ -27,8 +27,11 @@ LIMIT = 30
 VALUE_MAX = 40
 # A registration's audit entries hold its form's answers: shown with the form's own labels
 # and values (the summary's), under the form (and group) that asked them.
-FORMS = {"streamer": ("streamer", None), "enterprise": ("enterprise", None)}
-FORMS["product"] = ("enterprise", "products")
+FORMS: dict[str, tuple[str, str | None]] = {
+    "streamer": ("streamer", None),
+    "enterprise": ("enterprise", None),
+    "product": ("enterprise", "products"),
+}
 
 
 def history(ctx: Ctx) -> list[Reply]:
