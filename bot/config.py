@@ -28,11 +28,35 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def in_locale(locale: str | None, zh: str, en: str | None) -> str:
+    """The one rule for festival data shown to a person: the English name for an English
+    reader when the config gives one, else the Chinese (a proper name has no other)."""
+    return en if locale == "en" and en else zh
+
+
+class Labelled(_Strict):
+    """Festival data with a name people read (a platform, a category, an award): `label` in
+    Chinese, `label_en` for English readers (None: the Chinese label is a proper name)."""
+
+    label: str = Field(min_length=1, max_length=40)
+    label_en: str | None = Field(default=None, min_length=1, max_length=40)
+
+    def label_in(self, locale: str | None) -> str:
+        return in_locale(locale, self.label, self.label_en)
+
+    def names(self) -> tuple[str, ...]:
+        """Every name of it, in either language: a person may type any of them."""
+        return (self.label,) if self.label_en is None else (self.label, self.label_en)
+
+
 class FestivalInfo(_Strict):
     name: str
     name_en: str
     topic_tag: str
     year: int
+
+    def name_in(self, locale: str | None) -> str:
+        return in_locale(locale, self.name, self.name_en)
 
 
 class LocaleConfig(_Strict):
@@ -98,8 +122,7 @@ class Quota(_Strict):
 UnitKind = Literal["city", "county", "provincial_university", "other_university", "provincial_unit"]
 
 
-class UnitKindConfig(_Strict):
-    label: str
+class UnitKindConfig(Labelled):
     streamers: Quota
     products: Quota
 
@@ -140,15 +163,13 @@ class Revenue(_Strict):
     directed_donation_share_above_threshold: Decimal = Field(ge=0, le=1)
 
 
-class StreamerAward(_Strict):
+class StreamerAward(Labelled):
     key: str
-    label: str
     count: int = Field(ge=0)
 
 
-class EnterpriseAward(_Strict):
+class EnterpriseAward(Labelled):
     key: str
-    label: str
     min_donation_yuan: int = Field(ge=0)
 
 
@@ -356,9 +377,19 @@ class Trust(_Strict):
         return self
 
 
-class Choice(_Strict):
+class Choice(Labelled):
     key: str = Field(min_length=1, max_length=20, pattern=r"^[a-z0-9_]+$")
-    label: str = Field(min_length=1, max_length=20)
+    label: str = Field(min_length=1, max_length=20)  # a button
+
+
+class Category(Labelled):
+    """A product category (行业/品类): stored by its Chinese label, as the notice's sheets
+    write it; `- 茶叶` in the config is `{label: 茶叶}`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_label(cls, data: Any) -> Any:
+        return {"label": data} if isinstance(data, str) else data
 
 
 class Platform(Choice):
@@ -368,7 +399,7 @@ class Platform(Choice):
 
 
 class Products(_Strict):
-    categories: list[str] = Field(min_length=1)
+    categories: list[Category] = Field(min_length=1)
     priority_tags: list[Choice]
     max_per_enterprise: int = Field(default=20, gt=0, le=100)
     max_picks_per_streamer: int = Field(default=10, gt=0, le=100)
@@ -376,8 +407,12 @@ class Products(_Strict):
 
 class CommitteeContact(_Strict):
     department: str
+    department_en: str | None = None
     name: str
     phone: str
+
+    def department_in(self, locale: str | None) -> str:
+        return in_locale(locale, self.department, self.department_en)
 
 
 class AdminIdentity(_Strict):
@@ -692,8 +727,27 @@ class FestivalConfig(_Strict):
         """The questions asked only of streamers on a platform that names them."""
         return frozenset(q for p in self.platforms for q in p.asks)
 
-    def platform_label(self, key: str) -> str:
-        return next((p.label for p in self.platforms if p.key == key), key)
+    def platform_label(self, key: str, locale: str | None = None) -> str:
+        return next((p.label_in(locale) for p in self.platforms if p.key == key), key)
+
+    def category_label(self, stored: str, locale: str | None = None) -> str:
+        """A stored category (its Chinese label) as the reader reads it."""
+        found = (c for c in self.products.categories if c.label == stored)
+        return next((c.label_in(locale) for c in found), stored)
+
+    def tag_label(self, key: str, locale: str | None = None) -> str:
+        return next((t.label_in(locale) for t in self.products.priority_tags if t.key == key), key)
+
+    def award_label(self, kind: str, key: str, locale: str | None = None) -> str:
+        """A tier of `awards.streamer` (kind "streamer") or `awards.enterprise`."""
+        tiers: list[StreamerAward] | list[EnterpriseAward] = (
+            self.awards.streamer if kind == "streamer" else self.awards.enterprise
+        )
+        return next((a.label_in(locale) for a in tiers if a.key == key), key)
+
+    def unit_kind_label(self, kind: str, locale: str | None = None) -> str:
+        found = self.units.kinds.get(kind)  # type: ignore[call-overload]
+        return found.label_in(locale) if found is not None else kind
 
 
 def _describe(exc: ValidationError) -> str:

@@ -143,7 +143,9 @@ def _message(locale: str, ctx: Ctx, st: dict[str, object]) -> str:
     sender = (
         translate(locale, "announce.from_unit", unit=unit_full_name(ctx.session, unit))
         if unit
-        else translate(locale, "announce.from_committee", festival=ctx.config.festival.name)
+        else translate(
+            locale, "announce.from_committee", festival=ctx.config.festival.name_in(locale)
+        )
     )
     return f"{sender}\n{st['text']}"
 

@@ -65,10 +65,8 @@ def names(session: Session, awards: Awards) -> Names:
 
 
 def tier_label(config: FestivalConfig, locale: str, kind: str, tier: str) -> str:
-    if kind == "streamer":
-        return next((a.label for a in config.awards.streamer if a.key == tier), tier)
-    if kind == "enterprise":
-        return next((a.label for a in config.awards.enterprise if a.key == tier), tier)
+    if kind in ("streamer", "enterprise"):
+        return config.award_label(kind, tier, locale)
     return translate(locale, "awards.org_tier")
 
 
@@ -90,7 +88,7 @@ def committee_text(
             translate(
                 locale,
                 "awards.title_provisional",
-                festival=config.festival.name,
+                festival=config.festival.name_in(locale),
                 date=fmt_local(awards.board.published_at, tz),
                 board_version=len(versions),
             )
@@ -109,7 +107,7 @@ def committee_text(
             translate(
                 locale,
                 "awards.title_frozen",
-                festival=config.festival.name,
+                festival=config.festival.name_in(locale),
                 version=frozen.version,
                 date=fmt_local(frozen.frozen_at, tz),
             )
@@ -309,7 +307,9 @@ def group_text(
 ) -> str:
     sep = translate(locale, "awards.name_sep")
     lines = [
-        translate(locale, "awards.group_title", festival=config.festival.name, version=version)
+        translate(
+            locale, "awards.group_title", festival=config.festival.name_in(locale), version=version
+        )
     ]
     by_tier: dict[str, list[Win]] = {}
     for w in awards.streamers:
@@ -393,7 +393,9 @@ def draw(config: FestivalConfig, awards: Awards, who: Names, version: int, path:
     headers = tuple(
         translate(locale, f"awards.col_{c}") for c in ("place", "name", "unit", "score")
     )
-    title = translate(locale, "awards.group_title", festival=config.festival.name, version=version)
+    title = translate(
+        locale, "awards.group_title", festival=config.festival.name_in(locale), version=version
+    )
     return award_image.render(
         title, (headers[0], headers[1], headers[2], headers[3]), sections, path
     )

@@ -125,10 +125,10 @@ def _tell_winners(
     awards: lists.Awards,
     who: award_view.Names,
 ) -> None:
-    festival = config.festival.name
     for w in awards.all():
         for person_id in _recipients(session, w.kind, w.subject_id):
             loc = _locale(session, config, person_id)
+            festival = config.festival.name_in(loc)
             tier = award_view.tier_label(config, loc, w.kind, w.tier)
             score = f"{w.score or 0:.1f}"
             if w.kind == "streamer":
@@ -347,7 +347,9 @@ def ambassador(ctx: Ctx) -> list[Reply]:
     if lists.current_list(ctx.session) is not None:  # announced already: tell them now
         for person_id in _recipients(ctx.session, "streamer", streamer_id):
             loc = _locale(ctx.session, ctx.config, person_id)
-            text = translate(loc, "awards.notice_ambassador", festival=ctx.config.festival.name)
+            text = translate(
+                loc, "awards.notice_ambassador", festival=ctx.config.festival.name_in(loc)
+            )
             ctx.outbox.to_person(person_id, f"award:ambassador:{streamer_id}", Reply(text))
     return [ctx.reply("awards.ambassador_marked", account=account)]
 

@@ -47,7 +47,7 @@ def board_text(
         translate(
             locale,
             "board.title",
-            festival=config.festival.name,
+            festival=config.festival.name_in(locale),
             scope=scope_title(session, locale, board.scope),
             date=day.isoformat(),
         )
@@ -201,7 +201,7 @@ def rank(ctx: Ctx) -> list[Reply]:
 
 def _tier_line(ctx: Ctx, ranked: Ranking, rank_now: int, score: float) -> str:
     awards = ctx.config.awards.streamer
-    labels = {a.key: a.label for a in awards}
+    labels = {a.key: a.label_in(ctx.locale) for a in awards}
     all_tiers = tiers([(a.key, a.count) for a in awards])
     here, above = tier_of(rank_now, all_tiers), next_tier(rank_now, all_tiers)
     if above is None:

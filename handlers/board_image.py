@@ -39,16 +39,6 @@ def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(font_path()), size)
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, width: int, size: int) -> str:
-    """Cut a text to a width with … (the award list's cells; one font, no emoji)."""
-    f = font(size)
-    if draw.textlength(text, font=f) <= width:
-        return text
-    while text and draw.textlength(text + "…", font=f) > width:
-        text = text[:-1]
-    return text + "…"
-
-
 # ----- what the picture shows ---------------------------------------------------------------
 @dataclass(frozen=True)
 class BoardRow:

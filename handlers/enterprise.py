@@ -29,11 +29,11 @@ from models.units import unit_by_code, unit_full_name, unit_reviewers
 
 
 def _industry_options(ctx: Ctx, _a: Answers) -> list[Option]:
-    return [Option(c, c) for c in ctx.config.products.categories]
+    return [f.labelled_option(ctx, c.label, c) for c in ctx.config.products.categories]
 
 
 def _tag_options(ctx: Ctx, _a: Answers) -> list[Option]:
-    tags = [Option(t.key, t.label) for t in ctx.config.products.priority_tags]
+    tags = [f.labelled_option(ctx, t.key, t) for t in ctx.config.products.priority_tags]
     return [*tags, Option("none", ctx.t("opt.no_tag"))]
 
 

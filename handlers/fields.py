@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import Field as Bounds
 from pydantic import StringConstraints
 
+from bot.config import Labelled
 from bot.core import parsers as p
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, Option
@@ -285,6 +286,12 @@ def cell_of(field: Field, value: Any, ctx: Ctx) -> Any:
 
 def answer_of(field: Field, stored: Any) -> Any:
     return field.parse.answer(stored) if isinstance(field.parse, Kind) else stored
+
+
+def labelled_option(ctx: Ctx, value: str, item: Labelled) -> Option:
+    """A choice of festival data (a platform, a category, a tag): shown in the reader's
+    language, and taken typed in either (an English reader typing 抖音 means Douyin)."""
+    return Option(value, item.label_in(ctx.locale), item.names())
 
 
 def yes_no_options(ctx: Ctx, _a: Answers) -> list[Option]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.context import Ctx
-from bot.core.i18n import fmt_local, fmt_yuan, mask_phone
+from bot.core.forms import Field
+from bot.core.i18n import fmt_list, fmt_local, fmt_yuan, mask_phone
 from bot.core.messages import Reply
 from bot.core.parsers import normalize
 from models import people, repo
@@ -24,6 +25,13 @@ ENTITIES = {
 }
 LIMIT = 30
 VALUE_MAX = 40
+# A registration's audit entries hold its form's answers: shown with the form's own labels
+# and values (the summary's), under the form (and group) that asked them.
+FORMS: dict[str, tuple[str, str | None]] = {
+    "streamer": ("streamer", None),
+    "enterprise": ("enterprise", None),
+    "product": ("enterprise", "products"),
+}
 
 
 def history(ctx: Ctx) -> list[Reply]:
@@ -46,7 +54,7 @@ def history(ctx: Ctx) -> list[Reply]:
                 else ctx.t("history.system"),
                 action=_label(ctx, f"history.action.{e.action}", e.action),
                 what="" if e.entity == entity else f" ({e.entity} {e.entity_id})",
-                changes=changes(ctx, e.before, e.after),
+                changes=changes(ctx, e.before, e.after, _fields(ctx, parts[0])),
                 note=f" — {e.note}" if e.note else "",
             )
         )
@@ -59,18 +67,67 @@ def _label(ctx: Ctx, key: str, fallback: str) -> str:
     return fallback if text == key else text
 
 
-def changes(ctx: Ctx, before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
-    """'状态: 待审核 → 已通过; 粉丝量: 1200 → 1300' (only what changed, labelled)."""
+def _fields(ctx: Ctx, kind: str) -> dict[str, Field]:
+    """The fields of the form that stores this kind of item, by name (none: not a form's)."""
+    form_name, group_name = FORMS.get(kind, ("", None))
+    form = ctx.forms.forms.get(form_name)
+    if form is None:
+        return {}
+    fields = form.fields
+    if group_name is not None:
+        group = form.field(group_name).group
+        fields = group.fields if group is not None else ()
+    return {f.name: f for f in fields}
+
+
+def changes(
+    ctx: Ctx,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    fields: dict[str, Field] | None = None,
+) -> str:
+    """'状态: 待审核 → 已通过; 粉丝量: 12,000 → 13,000' (only what changed, labelled; a form's
+    answers in the form's order, with its labels and values)."""
     before, after = before or {}, after or {}
+    fields = fields or {}
+    order = {name: i for i, name in enumerate(fields)}
+    keys = sorted(set(before) | set(after), key=lambda k: (k not in after, order.get(k, 999), k))
     parts = []
-    for key in sorted(set(before) | set(after), key=lambda k: (k not in after, k)):
+    for key in keys:
         old, new = before.get(key), after.get(key)
         if old == new:
             continue
-        name = _label(ctx, f"history.field.{key}", key)
-        old_s, new_s = _show(ctx, key, old), _show(ctx, key, new)
+        field = fields.get(key)
+        if field is not None:
+            name = ctx.t(field.label)
+            old_s, new_s = _answer(ctx, field, before), _answer(ctx, field, after)
+        else:
+            name = _label(ctx, f"history.field.{key}", key)
+            old_s, new_s = _show(ctx, key, old), _show(ctx, key, new)
         parts.append(f"{name}: {old_s} → {new_s}" if key in before else f"{name}: {new_s}")
     return "; ".join(parts)
+
+
+def _answer(ctx: Ctx, field: Field, answers: dict[str, Any]) -> str:
+    """A form's answer as its summary shows it (phones masked, long values cut)."""
+    value = answers.get(field.name)
+    if value is None:
+        return "-"
+    if field.group is not None:  # the items' names (products)
+        items = value if isinstance(value, list) else []
+        return _cut(fmt_list((str(i.get("name", "?")) for i in items), ctx.locale))
+    if field.accepts_contact:
+        return mask_phone(str(value))
+    if field.accepts_photo or field.accepts_file:
+        return ctx.t("opt.yes")
+    try:
+        return _cut(ctx.forms.shown(ctx, field, answers))
+    except (KeyError, TypeError, ValueError):  # an answer of an older form's shape
+        return _show(ctx, field.name, value)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= VALUE_MAX else text[: VALUE_MAX - 1] + "…"
 
 
 def _show(ctx: Ctx, key: str, value: Any) -> str:
@@ -79,7 +136,9 @@ def _show(ctx: Ctx, key: str, value: Any) -> str:
     if key == "status":
         return _label(ctx, f"status.{value}", str(value))
     if key == "rules" and isinstance(value, list):
-        return "、".join(_label(ctx, f"trust.name.{rule}", str(rule)) for rule in value)
+        return fmt_list(
+            (_label(ctx, f"trust.name.{rule}", str(rule)) for rule in value), ctx.locale
+        )
     if isinstance(value, bool):
         return ctx.t("opt.yes") if value else ctx.t("opt.no")
     if key.endswith("_fen") and isinstance(value, int):
@@ -87,4 +146,4 @@ def _show(ctx: Ctx, key: str, value: Any) -> str:
     text = str(value)
     if key == "phone":
         return mask_phone(text)
-    return text if len(text) <= VALUE_MAX else text[: VALUE_MAX - 1] + "…"
+    return _cut(text)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import FestivalConfig
 from bot.core.clock import Clock
-from bot.core.i18n import translate
+from bot.core.i18n import fmt_list, translate
 from bot.core.messages import Reply
 from bot.core.outbox import Outbox
 from handlers import board as board_view
@@ -130,7 +130,7 @@ def registration_reminder(jc: JobCtx) -> None:
         text = translate(
             locale,
             "remind.registration",
-            festival=jc.config.festival.name,
+            festival=jc.config.festival.name_in(locale),
             deadline=deadline.isoformat(),
             days=days,
             progress=_progress_text(locale, progress),
@@ -156,7 +156,7 @@ def _progress_text(locale: str, p: UnitProgress) -> str:
         )
     ]
     if p.pending:
-        names = "、".join(p.pending[:20]) + ("…" if len(p.pending) > 20 else "")
+        names = fmt_list(p.pending[:20], locale) + ("…" if len(p.pending) > 20 else "")
         lines.append(translate(locale, "remind.pending", n=len(p.pending), names=names))
     return "\n".join(lines)
 
@@ -201,7 +201,7 @@ def live_digest(jc: JobCtx) -> None:
             )
             if figures.silent_names:
                 more = figures.silent - len(figures.silent_names)
-                names_text = "、".join(figures.silent_names)
+                names_text = fmt_list(figures.silent_names, locale)
                 if more > 0:
                     names_text += translate(locale, "remind.and_more", n=more)
                 lines.append(names_text)
@@ -272,7 +272,7 @@ def stale_drafts(jc: JobCtx) -> None:
     jc.preload(sorted({d.person_id for d in found}))
     for draft in found:
         locale = jc.locale_of(draft.person_id)
-        titles = "、".join(translate(locale, f"form.name.{name}") for name in draft.forms)
+        titles = fmt_list((translate(locale, f"form.name.{name}") for name in draft.forms), locale)
         text = translate(
             locale,
             "remind.stale_draft",
@@ -288,7 +288,6 @@ def _to_streamers(text_key: str) -> JobFn:
     def run(jc: JobCtx) -> None:
         cal = jc.config.calendar
         params = {
-            "festival": jc.config.festival.name,
             "tag": jc.config.festival.topic_tag,
             "warmup_start": cal.warmup_start.isoformat(),
             "warmup_end": cal.warmup_end.isoformat(),
@@ -299,7 +298,8 @@ def _to_streamers(text_key: str) -> JobFn:
             "final_at": final_board_at(jc.config).strftime("%m-%d %H:%M"),
         }
         for person_id in jc.preload(recipients.approved_streamers(jc.session)):
-            jc.person(person_id, "", text_key, **params)
+            festival = jc.config.festival.name_in(jc.locale_of(person_id))
+            jc.person(person_id, "", text_key, festival=festival, **params)
 
     run.__doc__ = f"To every approved streamer: {text_key}."
     return run
@@ -365,7 +365,7 @@ def _board_job(period: Callable[[JobCtx], str], private_key: str) -> JobFn:
                 n=main.entries,
                 change=board_view.change_text(locale, entry.previous_rank, entry.rank),
                 score=f"{entry.score:.1f}",
-                festival=jc.config.festival.name,
+                festival=jc.config.festival.name_in(locale),
             )
             jc.send_person(person_id, "", Reply(text))
 

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from bot.core.context import Ctx
-from bot.core.i18n import fmt_int, fmt_minutes, fmt_yuan
+from bot.core.i18n import fmt_int, fmt_list, fmt_minutes, fmt_yuan
 from bot.core.messages import Button, Reply
 from handlers import donations, enterprise, money, streamer
 from models import ReviewStatus, Streamer, Unit, repo
@@ -29,10 +29,13 @@ def me(ctx: Ctx) -> list[Reply]:
     if s is None and e is None:
         drafts = ctx.state.data.get("drafts") or {}
         if drafts:  # a registration begun and left: not "nothing"
-            titles = "、".join(
-                ctx.forms.name_of(ctx, ctx.forms.forms[name])
-                for name in drafts
-                if name in ctx.forms.forms
+            titles = fmt_list(
+                (
+                    ctx.forms.name_of(ctx, ctx.forms.forms[name])
+                    for name in drafts
+                    if name in ctx.forms.forms
+                ),
+                ctx.locale,
             )
             return [ctx.reply("me.draft_open", titles=titles)]
         return [ctx.reply("me.nothing")]
@@ -40,9 +43,12 @@ def me(ctx: Ctx) -> list[Reply]:
     ctx.state.flow = "me"
     if s is not None:
         unit = ctx.session.get(Unit, s.unit_id)
-        accounts = "、".join(
-            f"{ctx.config.platform_label(a.platform)} {a.account_name}"
-            for a in repo.accounts_of(ctx.session, s.id)
+        accounts = fmt_list(
+            (
+                f"{ctx.config.platform_label(a.platform, ctx.locale)} {a.account_name}"
+                for a in repo.accounts_of(ctx.session, s.id)
+            ),
+            ctx.locale,
         )
         text = ctx.t(
             "me.streamer",
@@ -196,7 +202,7 @@ def _list_reports(ctx: Ctx, streamer: Streamer) -> list[Reply]:
     if not reports:
         return [ctx.reply("reports.none")]
     names = {
-        a.id: ctx.config.platform_label(a.platform)
+        a.id: ctx.config.platform_label(a.platform, ctx.locale)
         for a in repo.accounts_of(ctx.session, streamer.id)
     }
     lines = [ctx.t("reports.title", n=len(reports))]

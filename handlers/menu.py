@@ -52,7 +52,8 @@ def menu(ctx: Ctx) -> Reply:
         # after the live period: the enterprise reports its festival turnover
         buttons.insert(len(buttons) - 2, ctx.button("menu.turnover", "cmd:turnover"))
     rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
-    text = ctx.t("menu.title", festival=ctx.config.festival.name)
+    festival = ctx.config.festival
+    text = ctx.t("menu.title", festival=festival.name_in(ctx.locale), year=festival.year)
     left = registration_window.menu_line(ctx)
     if left:
         text = f"{left}\n{text}"
@@ -83,13 +84,19 @@ def start(ctx: Ctx) -> list[Reply]:
 
 def help_(ctx: Ctx) -> list[Reply]:
     """/help: what the bot does; inside a form the question is asked again afterwards."""
-    text = ctx.t("help.text", festival=ctx.config.festival.name)
+    text = ctx.t("help.text", festival=ctx.config.festival.name_in(ctx.locale))
     text += "\n\n" + money.help_text(ctx)
     contacts = ctx.config.committee.contacts
     if contacts and ctx.incoming.chat_kind == "private":  # office numbers: not in groups
         text += "\n\n" + ctx.t("help.contacts")
         text += "".join(
-            "\n" + ctx.t("help.contact_line", department=c.department, name=c.name, phone=c.phone)
+            "\n"
+            + ctx.t(
+                "help.contact_line",
+                department=c.department_in(ctx.locale),
+                name=c.name,
+                phone=c.phone,
+            )
             for c in contacts
         )
     if ctx.incoming.chat_kind == "private" and ctx.scope.is_reviewer:

@@ -14,10 +14,14 @@ from models import Person, Unit, quotas
 from models.units import reviewers_of_unit_with_locale
 
 
-def to_person(ctx: Ctx, person_id: int, key: str, text_key: str, **params: object) -> None:
+def locale_of(ctx: Ctx, person_id: int) -> str:
+    """The language a notice to this person is written in (their own, else the default)."""
     person = ctx.session.get(Person, person_id)
-    locale = (person.locale if person else None) or ctx.config.locale.default
-    text = translate(locale, text_key, **params)
+    return (person.locale if person else None) or ctx.config.locale.default
+
+
+def to_person(ctx: Ctx, person_id: int, key: str, text_key: str, **params: object) -> None:
+    text = translate(locale_of(ctx, person_id), text_key, **params)
     ctx.outbox.to_person(person_id, key, Reply(text))
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.core.context import Ctx
-from bot.core.i18n import fmt_yuan
+from bot.core.i18n import fmt_list, fmt_yuan
 from bot.core.messages import Button, Reply
 from handlers import notify
 from models import ProductPick, ReviewStatus, Streamer, ledger, picks, repo
@@ -73,7 +73,7 @@ def products_flow(ctx: Ctx) -> list[Reply]:
     elif verb == "cats":
         st.update(view="categories")
     elif verb == "cat" and arg.isdigit() and int(arg) < len(ctx.config.products.categories):
-        industry = ctx.config.products.categories[int(arg)]
+        industry = ctx.config.products.categories[int(arg)].label  # stored by its Chinese label
         st.update(view="list", page=0, filter={"industry": industry})
     elif verb == "tags":
         st.update(view="tags")
@@ -103,13 +103,13 @@ def _view(ctx: Ctx, streamer: Streamer) -> Reply:
         return _page(ctx, streamer)
     if view == "categories":
         rows = [
-            (ctx.button("products.category", f"pr:cat:{i}", name=name),)
-            for i, name in enumerate(ctx.config.products.categories)
+            (ctx.button("products.category", f"pr:cat:{i}", name=c.label_in(ctx.locale)),)
+            for i, c in enumerate(ctx.config.products.categories)
         ]
         return _with_nav(ctx, ctx.t("products.choose_category"), rows)
     if view == "tags":
         rows = [
-            (ctx.button("products.category", f"pr:tag:{t.key}", name=t.label),)
+            (ctx.button("products.category", f"pr:tag:{t.key}", name=t.label_in(ctx.locale)),)
             for t in ctx.config.products.priority_tags
         ]
         return _with_nav(ctx, ctx.t("products.choose_tag"), rows)
@@ -168,7 +168,7 @@ def _page(ctx: Ctx, streamer: Streamer) -> Reply:
             offset=page * PAGE,
             limit=PAGE,
         )
-    tags = {t.key: t.label for t in ctx.config.products.priority_tags}
+    tags = {t.key: t.label_in(ctx.locale) for t in ctx.config.products.priority_tags}
     mine = set(picks.picked_ids(ctx.session, streamer.id))
     title = ctx.t(
         "products.list_title",
@@ -190,7 +190,7 @@ def _page(ctx: Ctx, streamer: Streamer) -> Reply:
                 tag=tag,
                 name=row.name,
                 enterprise=row.enterprise,
-                industry=row.industry,
+                industry=ctx.config.category_label(row.industry, ctx.locale),
                 turnover=fmt_yuan(row.monthly_turnover_fen),
             )
         )
@@ -225,10 +225,10 @@ def _with_nav(
 
 def _filter_text(ctx: Ctx, filt: dict[str, str]) -> str:
     if filt.get("industry"):
-        return ctx.t("products.filter_industry", value=filt["industry"])
+        value = ctx.config.category_label(filt["industry"], ctx.locale)
+        return ctx.t("products.filter_industry", value=value)
     if filt.get("tag"):
-        tags = {t.key: t.label for t in ctx.config.products.priority_tags}
-        return ctx.t("products.filter_tag", value=tags.get(filt["tag"], filt["tag"]))
+        return ctx.t("products.filter_tag", value=ctx.config.tag_label(filt["tag"], ctx.locale))
     if filt.get("name"):
         return ctx.t("products.filter_name", value=filt["name"])
     return ""
@@ -277,9 +277,13 @@ def _tell_enterprise(ctx: Ctx, streamer: Streamer, product: Product, key: str, i
     enterprise = ctx.session.get(Enterprise, product.enterprise_id)
     if enterprise is None:
         return
-    accounts = "、".join(
-        f"{ctx.config.platform_label(a.platform)} {a.account_name}"
-        for a in repo.accounts_of(ctx.session, streamer.id)
+    locale = notify.locale_of(ctx, enterprise.person_id)  # the notice is in their language
+    accounts = fmt_list(
+        (
+            f"{ctx.config.platform_label(a.platform, locale)} {a.account_name}"
+            for a in repo.accounts_of(ctx.session, streamer.id)
+        ),
+        locale,
     )
     notify.to_person(ctx, enterprise.person_id, ident, key, streamer=accounts, product=product.name)
 

@@ -5,10 +5,9 @@ by shortfall or by code, a page at a time)."""
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
-from bot.config import UnitKindConfig
 from bot.core.context import Ctx
+from bot.core.i18n import fmt_list
 from bot.core.messages import Reply
 from bot.core.parsers import normalize
 from handlers import qr
@@ -72,12 +71,14 @@ def unit(ctx: Ctx) -> list[Reply]:
 def _detail(ctx: Ctx, unit: Unit) -> Reply:
     p = progress_of_units(ctx.session, ctx.config.units.kinds, [unit], with_pending=True)[0]
     full = unit_full_name(ctx.session, unit)
-    kinds: dict[Any, UnitKindConfig] = ctx.config.units.kinds
-    lines = [ctx.t("unit.title", unit=full, kind=kinds[unit.kind].label)]
+    kind = ctx.config.unit_kind_label(unit.kind, ctx.locale)
+    lines = [ctx.t("unit.title", unit=full, kind=kind)]
     lines.append(tally_text(ctx, "streamers", p.streamers))
     lines.append(tally_text(ctx, "products", p.products))
     if p.pending:
-        lines.append(ctx.t("unit.pending", n=len(p.pending), names="、".join(p.pending[:20])))
+        lines.append(
+            ctx.t("unit.pending", n=len(p.pending), names=fmt_list(p.pending[:20], ctx.locale))
+        )
     children = children_of(ctx.session, unit.id)
     if children:
         lines.append(ctx.t("unit.children_title"))

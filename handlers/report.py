@@ -46,13 +46,15 @@ def _in_period(ctx: Ctx, day: dt.date) -> bool:
 
 
 def _date_options(ctx: Ctx, _a: Answers) -> list[Option]:
+    """A button for each day that can still be reported (reports.backfill_days, inside the
+    live period), each named by how long ago it was and its date."""
     names = {0: "opt.today", 1: "opt.yesterday", 2: "opt.day_before"}
     today = ctx.clock.today()
     options = []
     for day in _allowed_dates(ctx):
         n = (today - day).days
-        label = ctx.t(names[n]) if n in names else ""
-        options.append(Option(day.isoformat(), f"{label} {day:%m-%d}".strip()))
+        label = ctx.t(names[n]) if n in names else ctx.t("opt.days_ago", n=n)
+        options.append(Option(day.isoformat(), f"{label} {day:%m-%d}"))
     return options
 
 
@@ -80,7 +82,9 @@ def _account_options(ctx: Ctx, _a: Answers) -> list[Option]:
         streamer = _streamer(ctx)
         accounts = repo.accounts_of(ctx.session, streamer.id) if streamer else []
         ctx.extra["report_accounts"] = [
-            Option(str(a.id), f"{ctx.config.platform_label(a.platform)} {a.account_name}")
+            Option(
+                str(a.id), f"{ctx.config.platform_label(a.platform, ctx.locale)} {a.account_name}"
+            )
             for a in accounts
         ]
     options: list[Option] = ctx.extra["report_accounts"]

@@ -40,18 +40,19 @@ KEY_FIELDS = ("unit", "platform", "account_name", "second_platform", "second_acc
 
 
 def _platform_options(ctx: Ctx, _a: Answers) -> list[Option]:
-    return [Option(p.key, p.label) for p in ctx.config.platforms]
+    return [f.labelled_option(ctx, p.key, p) for p in ctx.config.platforms]
 
 
 def _second_platform_options(ctx: Ctx, a: Answers) -> list[Option]:
-    return [Option(p.key, p.label) for p in ctx.config.platforms if p.key != a.get("platform")]
+    others = (p for p in ctx.config.platforms if p.key != a.get("platform"))
+    return [f.labelled_option(ctx, p.key, p) for p in others]
 
 
 def _account_free(platform_key: str) -> f.Check:
     def check(name: str, ctx: Ctx, a: Answers) -> None:
         owner = repo.account_owner(ctx.session, a[platform_key], name)
         if owner is not None and owner != repo.streamer_id_of_person(ctx.session, ctx.person_id):
-            platform = ctx.config.platform_label(a[platform_key])
+            platform = ctx.config.platform_label(a[platform_key], ctx.locale)
             raise ParseError("err.account_taken", platform=platform)
 
     return check
@@ -90,7 +91,7 @@ def _declaration_prompt(ctx: Ctx, _a: Answers) -> dict[str, object]:
 
 
 def _category_options(ctx: Ctx, _a: Answers) -> list[Option]:
-    return [Option(c, c) for c in ctx.config.products.categories]
+    return [f.labelled_option(ctx, c.label, c) for c in ctx.config.products.categories]
 
 
 def _min_followers(ctx: Ctx, _a: Answers) -> dict[str, object]:
@@ -115,7 +116,7 @@ def _on_platform(name: str) -> Callable[[Answers, Ctx], bool]:
 
 
 def _show_platform(value: Any, ctx: Ctx) -> str:
-    return ctx.config.platform_label(str(value))
+    return ctx.config.platform_label(str(value), ctx.locale)
 
 
 FIELDS = (
@@ -340,7 +341,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         if owner is not None and owner != streamer_id:
             field = "account_name" if platform == checked["platform"] else "second_account"
             raise FieldError(
-                field, "err.account_taken", platform=ctx.config.platform_label(platform)
+                field, "err.account_taken", platform=ctx.config.platform_label(platform, ctx.locale)
             )
     reviewers = unit_reviewers(session, unit.id, unit.parent_id)
 

@@ -147,7 +147,7 @@ def account_label(ctx: Ctx, account_id: int) -> str:
     account = ctx.session.get(LiveAccount, account_id)
     if account is None:
         return ""
-    return f"{ctx.config.platform_label(account.platform)} {account.account_name}"
+    return f"{ctx.config.platform_label(account.platform, ctx.locale)} {account.account_name}"
 
 
 def evidence_missing_key(ctx: Ctx, gmv_fen: int) -> str:

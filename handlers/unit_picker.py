@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, Option
+from bot.core.i18n import translate
 from models.units import UnitInfo, child_units, unit_directory, units_of_kind
 
 # ----- the unit picker: city -> county (or 市本级), or a university / provincial unit ----------
@@ -48,7 +49,10 @@ def _city_options(ctx: Ctx, _a: Answers) -> list[Option]:
 
 
 def _county_options(ctx: Ctx, a: Answers) -> list[Option]:
-    own = Option(a["city"], ctx.t("opt.city_level"))
+    # typed in either language: an English reader may type 市本级, as the button shows it
+    typed = ("opt.city_level", "opt.city_level_typed")
+    also = tuple(translate(loc, key) for loc in ctx.config.locale.available for key in typed)
+    own = Option(a["city"], ctx.t("opt.city_level"), also)
     children = _cached(
         ctx,
         "children:" + a["city"],

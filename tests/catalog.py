@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from string import Formatter
 
-from bot.core.i18n import DEFAULT_LOCALE, translate
+from bot.core.i18n import DEFAULT_LOCALE, FORMATTER, translate
 from bot.core.messages import Reply
 
 Said = str | Reply | Iterable[str | Reply]
@@ -52,7 +52,7 @@ def pattern(key: str, locale: str = DEFAULT_LOCALE, **params: object) -> re.Patt
                 value = repr(value)
             elif conversion == "s":
                 value = str(value)
-            parts.append(re.escape(format(value, spec or "")))
+            parts.append(re.escape(FORMATTER.format_field(value, spec or "")))
         else:
             parts.append(".*?")
     unknown = set(params) - {f for _, f, _, _ in Formatter().parse(template) if f}

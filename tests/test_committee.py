@@ -44,7 +44,7 @@ def test_invite_recommend_approve_notify_quota_history(chat: Chat, core: Core) -
     assert card.endswith("  [1] 推荐  [2] 驳回  [3] 跳过  [4] 结束\n")
     assert chat.press("c1", "推荐") == (
         "「小明的果园」已推荐，现为「待审核」，等待组委会审核；已通知申请人。\n"
-        "目前没有需要你审核的报名。\n"
+        "目前没有等待你审核的内容。\n"
     )
     delivered = chat.deliver()
     assert (
@@ -64,7 +64,7 @@ def test_invite_recommend_approve_notify_quota_history(chat: Chat, core: Core) -
     assert "联系电话：13800138000\n" in card  # the committee sees the whole number
     assert card.endswith("  [1] 通过  [2] 驳回  [3] 跳过  [4] 结束\n")
     assert chat.press("admin", "通过") == (
-        "「小明的果园」已通过，已通知申请人。\n目前没有需要你审核的报名。\n"
+        "「小明的果园」已通过，已通知申请人。\n目前没有等待你审核的内容。\n"
     )
     assert chat.deliver() == "📨 → s [s]:\n   你的报名「小明的果园」已通过审核！\n"
     assert status(core, sid) == "approved"
@@ -92,7 +92,7 @@ def test_invite_recommend_approve_notify_quota_history(chat: Chat, core: Core) -
     # another county's contact sees none of it, even by guessing ids
     code = invite(chat, XIANGDONG)
     chat.say("c2", f"/join {code}")
-    assert chat.say("c2", "/review") == "目前没有需要你审核的报名。\n"
+    assert chat.say("c2", "/review") == "目前没有等待你审核的内容。\n"
     assert chat.say("c2", "/streamers") == "你的范围内还没有主播报名。\n"
     assert chat.say("c2", f"/streamer {sid}") == f"找不到编号为 {sid} 的主播，或不在你的范围内。\n"
     assert chat.say("c2", f"/approve streamer {sid}") == (

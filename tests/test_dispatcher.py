@@ -16,8 +16,8 @@ from models import DialogState, Identity, Person
 from tests.catalog import begins, said
 from tests.chat import Chat
 
-MENU_ZH = "欢迎来到「点亮原产地·江西青年直播节」！请选择："
-MENU_EN = "Welcome to 点亮原产地·江西青年直播节! Please choose:"
+MENU_ZH = "欢迎来到2020年「点亮原产地·江西青年直播节」！请选择："
+MENU_EN = "Welcome to Light Up the Origin: Jiangxi Youth Livestream Festival 2020! Please choose:"
 LABELS_ZH = [
     "主播报名",
     "企业报名",

@@ -513,7 +513,7 @@ def test_skip_on_a_required_field_is_refused(u: User, field: str, how: str) -> N
         replies = u.say(T("btn.skip"))
     else:
         replies = u.press_data("*:nav:skip")
-    assert replies == [T("err.missing_field"), shown_at(field)[0]]
+    assert replies == [T("err.cannot_skip"), shown_at(field)[0]]
     assert u.form() == before  # "跳过" is not stored as the answer, the field is still asked
 
 
@@ -523,7 +523,7 @@ def test_the_config_decides_whether_the_proof_may_be_skipped(
     u = User(new_core(strict))
     fill(u, "proof")
     assert u.shown() == ask("proof", skip=False)
-    assert u.say(T("btn.skip")) == [T("err.missing_field"), "synth.ask.proof"]
+    assert u.say(T("btn.skip")) == [T("err.cannot_skip"), "synth.ask.proof"]
     assert "proof" not in u.answers()
     assert u.say("截图已发") == ["synth.ask.quantity"]
 
@@ -541,7 +541,7 @@ def test_a_skip_button_shown_before_the_proof_became_required_is_refused(
     fill(u, "proof")
     skip = u.data_of(T("btn.skip"))
     u.core = new_core(strict)  # restarted with a config that requires the proof
-    assert u.press_data(skip) == [T("err.missing_field"), "synth.ask.proof"]
+    assert u.press_data(skip) == [T("err.cannot_skip"), "synth.ask.proof"]
     assert "proof" not in u.answers()
 
 

@@ -15,7 +15,9 @@ from bot.core.i18n import (
     _catalog,
     available_locales,
     catalog_files,
+    fill,
     fmt_int,
+    fmt_list,
     fmt_minutes,
     fmt_yuan,
     mask_phone,
@@ -127,7 +129,7 @@ def test_every_message_formats_with_its_placeholders() -> None:
     for catalog in (ZH, EN):
         for key, text in catalog.items():
             params = {name: "X" for name in placeholders(text)}
-            assert "{" not in text.format(**params), key
+            assert "{" not in fill(text, **params), key
 
 
 # ----- keys used in the code --------------------------------------------------------------
@@ -284,3 +286,13 @@ def test_fmt_minutes(minutes: int, zh: str, en: str) -> None:
 )
 def test_mask_phone(phone: str, masked: str) -> None:
     assert mask_phone(phone) == masked
+
+
+def test_plurals_and_lists() -> None:
+    """English counts take their word's number ("{n:report|reports}"); lists are joined as
+    each language writes them."""
+    assert fill("{n} {n:report|reports}", n=1) == "1 report"
+    assert fill("{n} {n:report|reports}", n=2) == "2 reports"
+    assert fill("{n} {n:report|reports}", n="1,200") == "1,200 reports"
+    assert fmt_list(["抖音", "京东直播"], "zh_CN") == "抖音、京东直播"
+    assert fmt_list(["Douyin", "JD Live"], "en") == "Douyin, JD Live"

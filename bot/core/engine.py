@@ -17,6 +17,7 @@ from typing import Any
 from bot.core.answers import typed_action
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, FieldError, Form, Option
+from bot.core.i18n import fmt_list
 from bot.core.messages import Button, Reply
 from bot.core.parsers import ParseError, normalize, parse_yes_no
 
@@ -234,7 +235,7 @@ class FormEngine:
         if action == "nav:skip":
             # checked now, not when the button was shown: the config may have changed since
             if not field.skippable(ctx):
-                return [ctx.reply("err.missing_field"), self._prompt(ctx, form, cursor)]
+                return [ctx.reply("err.cannot_skip"), self._prompt(ctx, form, cursor)]
             self._put(st["answers"], cursor, None)
             return self._advance(ctx, form)
         try:
@@ -534,6 +535,10 @@ class FormEngine:
         question = self._question(ctx, "summary", [])
         return Reply("\n".join(lines), tuple(rows), numbered=True, question=question)
 
+    def shown(self, ctx: Ctx, field: Field, answers: Answers) -> str:
+        """The answer of `field` in `answers` as the summary shows it (also /history)."""
+        return self._show(ctx, field, answers)
+
     def _show(self, ctx: Ctx, field: Field, answers: Answers) -> str:
         value = answers.get(field.name)
         if value is None or value == []:
@@ -543,7 +548,7 @@ class FormEngine:
         if field.options is not None:
             labels = {o.value: o.label for o in field.options(ctx, answers)}
             values = value if isinstance(value, list) else [value]
-            return "、".join(labels.get(v, str(v)) for v in values)
+            return fmt_list((labels.get(v, str(v)) for v in values), ctx.locale)
         return str(value)
 
     def _on_summary(self, ctx: Ctx, form: Form, action: str | None) -> list[Reply]:
@@ -720,6 +725,7 @@ def _pick(options: list[Option], index: str) -> str:
 def _match_label(options: list[Option], text: str) -> str:
     wanted = normalize(text).casefold()
     for o in options:
-        if normalize(o.label).casefold() == wanted or o.value.casefold() == wanted:
+        names = (o.label, o.value, *o.also)
+        if any(normalize(name).casefold() == wanted for name in names):
             return o.value
     raise ParseError("err.use_buttons")

@@ -33,6 +33,9 @@ class FieldError(Exception):
 class Option:
     value: str  # what is stored in the answers
     label: str  # what the user sees (already translated or a proper name)
+    # other names a person may type for it: festival data's name in the other language
+    # (an English reader typing 抖音, a Chinese one typing Douyin)
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

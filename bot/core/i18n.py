@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import string
+from collections.abc import Iterable
 from datetime import tzinfo
 from decimal import Decimal
 from functools import cache
@@ -36,6 +38,25 @@ def available_locales() -> list[str]:
     return sorted(p.name for p in LOCALES_DIR.iterdir() if p.is_dir() and catalog_files(p.name))
 
 
+class _Formatter(string.Formatter):
+    """str.format, and a count's word in the number it needs: "{n} {n:report|reports}" reads
+    "1 report", "2 reports" (English needs it; a Chinese message simply has no such field)."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if "|" in format_spec:
+            one, _, other = format_spec.partition("|")
+            return one if str(value) == "1" else other
+        return super().format_field(value, format_spec)
+
+
+FORMATTER = _Formatter()
+
+
+def fill(text: str, /, **params: object) -> str:
+    """A catalog text with its parameters (raises as str.format does)."""
+    return FORMATTER.format(text, **params)
+
+
 def translate(locale: str | None, key: str, **params: object) -> str:
     """The text for key in locale, falling back to zh_CN, then to the key itself."""
     text = _catalog(locale or DEFAULT_LOCALE).get(key)
@@ -44,9 +65,14 @@ def translate(locale: str | None, key: str, **params: object) -> str:
     if not params:
         return text
     try:
-        return text.format(**params)
+        return fill(text, **params)
     except (KeyError, IndexError, ValueError):
         return text
+
+
+def fmt_list(items: Iterable[str], locale: str | None) -> str:
+    """Names one after the other as the reader writes lists: 甲、乙 / A, B."""
+    return translate(locale, "fmt.list_sep").join(items)
 
 
 def fmt_typed(text: str, limit: int = 24) -> str:
