@@ -113,8 +113,10 @@ class Importer:
         options = fld.options(ctx, answers) if fld.options else []
         by_text = {}
         for o in options:
-            by_text[sheets.plain(o.label)] = o.value
-            by_text[sheets.plain(o.value)] = o.value
+            # the label in the importer's language, its name in the other one (a Chinese
+            # sheet imported by someone who reads English), and the stored value
+            for name in (o.label, *o.also, o.value):
+                by_text[sheets.plain(name)] = o.value
         parts = [p for p in SPLIT.split(raw) if p.strip()] if fld.multi else [raw]
         chosen = []
         for part in parts:

@@ -352,3 +352,23 @@ def test_the_command_line_imports_and_dry_runs(
     assert said(capsys.readouterr().out, "import.unchanged_again")
     with db.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM enterprises")) == 0
+
+
+def test_a_chinese_sheet_imported_by_someone_who_reads_english(chat: Chat, tmp_path: Path) -> None:
+    """The notice's sheets are Chinese; the choices' labels an English reader sees are not
+    (Farm produce): a cell in either language is taken, and the Chinese value is stored."""
+    chat.say("admin", "/lang en")
+    sheet = notice_sheet(
+        tmp_path / "zh.xlsx",
+        [
+            streamer_row(1, "甲的账号"),
+            streamer_row(2, "乙的账号", categories="Farm produce、粮油米面"),
+        ],
+    )
+    first = send(chat, "admin", sheet)
+    assert said(first, "import.done", "en", created=2, updated=0, unchanged=0), first
+    with chat.core.sessions() as s:
+        assert sorted(tuple(x.categories) for x in s.scalars(select(Streamer))) == [
+            ("农产品", "粮油米面"),
+            ("农产品", "粮油米面"),
+        ]
