@@ -3,6 +3,7 @@ Tiny sizes, their own SQLite databases: this checks that they work, never how fa
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,24 @@ def test_the_benchmark_runs(name: str) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert expected in done.stdout, done.stdout[-2000:]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL"), reason="several workers need PostgreSQL"
+)
+def test_the_workers_benchmark_runs() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "workers.py"),
+            *("--pg", os.environ["TEST_DATABASE_URL"], "--workers", "2", "--users", "3"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    # 75 updates; 3 stored right, 0 wrong, 0 lost, 0 doubled, 0 unhandled
+    assert "| 2 | 3 | - | 75 |" in done.stdout, done.stdout[-2000:]
+    assert "| 3 | 0 | 0 | 0 | 0 |" in done.stdout, done.stdout[-2000:]
