@@ -162,6 +162,43 @@ def test_a_send_under_way_counts_from_its_start_and_its_outcome_settles_it() -> 
     assert not shown.after_doubled("c")  # its answer is taken, whatever it is
 
 
+def test_a_late_question_is_superseded_once_another_is_open_or_it_was_asked_again() -> None:
+    """A late reply (an earlier step's, sent by the outbox) is not sent when the question it
+    asks is no longer the open one, or when a later reply asked it again and was handed over
+    (it is on the screen); it is sent while it is what shows the open question. A step's
+    question is kept by the step, for a reply the channel sends again later."""
+    shown = ShownQuestions()
+    assert not shown.superseded("c", "q2")  # nothing known (another process, a restart)
+    shown.handed_over("c", "q1", at=1.0)
+    shown.withheld("c", "q2", step="m1")  # m1's step asks q2; its reply goes late
+    assert shown.asked_by("c", "m1") == "q2" and shown.asked_by("c", "m0") is None
+    assert not shown.superseded("c", "q2")  # the open question: sent
+    assert shown.superseded("c", "q1")  # an earlier one: not any more
+    assert not shown.superseded("c", None)  # no question named: sent
+    shown.withheld("c", "q2", step="m2")  # a retype's step asks q2 again...
+    shown.handed_over("c", "q2", at=5.0)  # ...and its passive answer returned
+    assert shown.superseded("c", "q2")  # m1's late reply would be a copy
+    shown.withheld("c", unseen=True)  # WeChat resent m2: that answer was lost
+    assert not shown.superseded("c", "q2")  # the late reply shows q2 now
+    shown.withheld("c", "q3", step="m3")  # the person answered on
+    assert shown.superseded("c", "q2") and not shown.superseded("c", "q3")
+
+
+def test_a_question_shown_again_by_a_late_copy_reads_the_next_answer_against_it() -> None:
+    """A late reply shows the open question a second time (a retype's correction and the
+    question again, after the reply WeChat gave up on): the first answer to the question
+    after it may be a second answer to the copy."""
+    shown = ShownQuestions()
+    shown.withheld("c", "q2")
+    shown.sending("c", 10.0, "q2")  # the first late reply: q2 shown
+    shown.sending_ended("c", 10.0, "shown")
+    shown.sending("c", 11.0, "q2")  # the second: q2 again
+    shown.sending_ended("c", 11.0, "shown")
+    shown.withheld("c", "q3")  # q2 answered (from the first copy)
+    shown.handed_over("c", "q3", at=12.0)
+    assert shown.after_doubled("c") and not shown.after_doubled("c")
+
+
 def test_settled_waits_while_a_send_is_under_way() -> None:
     import asyncio
 

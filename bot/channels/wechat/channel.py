@@ -233,8 +233,10 @@ class WeChatChannel:
             return PlainTextResponse(EMPTY)  # still running: its reply will go late
         if text is None:
             return PlainTextResponse(EMPTY)
+        self.core.shown.withheld((CHANNEL, cb.openid), unseen=True)  # its first answer: lost
         if flight.resends + 1 >= self.limits.callback_tries:
-            await self._enqueue(cb, [Reply(text)], "lost")  # WeChat will not try again
+            asked = self.core.shown.asked_by((CHANNEL, cb.openid), cb.key)
+            await self._enqueue(cb, [Reply(text, question=asked)], "lost")  # WeChat stops
             return PlainTextResponse(EMPTY)
         self.core.shown.handed_if_withheld((CHANNEL, cb.openid))
         return self.gate.passive(request, cb, text)
@@ -251,7 +253,8 @@ class WeChatChannel:
         self.core.shown.withheld((CHANNEL, cb.openid), unseen=True)
         first = chunks(handled.reply, PASSIVE_MAX_BYTES)[0]
         if handled.resends + 1 >= self.limits.callback_tries:
-            await self._enqueue(cb, [Reply(handled.reply)], "lost", late=True)
+            asked = self.core.shown.asked_by((CHANNEL, cb.openid), cb.key)
+            await self._enqueue(cb, [Reply(handled.reply, question=asked)], "lost", late=True)
             return PlainTextResponse(EMPTY)
         self.core.shown.handed_if_withheld((CHANNEL, cb.openid))
         self._land(cb.key, flight, first)
@@ -302,7 +305,7 @@ class WeChatChannel:
             if replies:
                 # not shown until the answer is returned (or sent by the outbox): a message
                 # the follower sends meanwhile answers the question before
-                self.core.shown.withheld(chat, question_of(replies))
+                self.core.shown.withheld(chat, question_of(replies), step=key)
             return replies
 
     async def _copied(self, inc: Incoming, media: str) -> Incoming:
