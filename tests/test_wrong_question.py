@@ -141,6 +141,27 @@ def test_a_refused_late_copy_does_not_unshow_the_question_a_retype_answer_showed
     assert not shown.early("c", 13.0)  # typed after it: answers q2
 
 
+def test_a_question_a_late_message_showed_stays_shown_when_a_retypes_answer_is_lost() -> None:
+    """(e) The reply WeChat gave up on (asking q2) is sent by the outbox while the follower's
+    retype is handled: the retype's passive answer asks q2 too, and is lost (WeChat resends
+    the retype twice). The late message showed q2: losing the retype's answers does not make
+    q2 unseen, and what is typed after the late message answers q2. (It was taken as a second
+    correction of q1: an order count stored as the peak audience, tests/test_wechat_resends.py
+    with random losses under load.)"""
+    shown = ShownQuestions()
+    shown.handed_over("c", "q1", at=1.0)
+    shown.withheld("c", "q2", step="m1")  # the answer to q1: its reply asks q2, lost
+    shown.withheld("c", "q2", step="m2")  # the retype's step: a correction, q2 again
+    shown.handed_over("c", "q2", at=10.0)  # its passive answer (lost on the way)
+    shown.sending("c", 11.0, "q2")  # m1's reply, by the outbox
+    shown.withheld("c", unseen=True)  # WeChat resent m2: its answer was lost
+    shown.handed_if_withheld("c", at=12.0)  # answered again (and lost again)
+    shown.sending_ended("c", 11.0, "shown")
+    shown.withheld("c", unseen=True)  # WeChat's last try: m2's reply goes late
+    assert not shown.early("c", 13.0)  # typed after m1's reply showed q2: answers q2
+    assert shown.early("c", 10.5)  # typed before: answers q1
+
+
 @pytest.fixture
 def late_core(db: Engine, config: FestivalConfig, clock: FixedClock) -> Iterator[Core]:
     """Every step's reply goes late (a passive budget of 0); the clock is fixed, so a send

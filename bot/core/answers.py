@@ -46,6 +46,10 @@ class _Shown:
     # at this mark, and nothing since says it was lost: a late message asking it again is a
     # copy (`superseded`), and a late send of it refused meanwhile does not unshow it
     handed: float | None = None
+    # a late message asking it (from the outbox) began to be sent at this mark and was not
+    # refused: it stays shown from then on, whatever becomes of another reply asking it (a
+    # retype's answer lost: WeChat resends it)
+    sent: float | None = None
 
 
 class ShownQuestions:
@@ -131,8 +135,14 @@ class ShownQuestions:
         # a question shown twice (a late copy of it) before this new one: the first answer
         # since may be a second answer to it (`after_doubled`)
         doubled = new and known is not None and known.doubled
+        # the same question, shown by a late message: it stays shown from then on
+        sent = None if new or known is None else known.sent
         self._at[chat] = _Shown(
-            question if new else before, _WITHHELD, before_doubled=doubled, awaited=new or unseen
+            question if new else before,
+            _WITHHELD if sent is None else sent,
+            before_doubled=doubled,
+            awaited=new or unseen,
+            sent=sent,
         )
 
     def handed_if_withheld(self, chat: Hashable, at: float | None = None) -> None:
@@ -181,6 +191,8 @@ class ShownQuestions:
             known.before_doubled = known.before_doubled or known.awaited
         elif known is not None and question is not None and question == known.question:
             known.doubled = True  # shown already: this shows it again
+        if known is not None and question is not None and question == known.question:
+            known.sent = at if known.sent is None else known.sent
         self._flights[chat] = self._flights.get(chat, 0) + 1
 
     def sending_ended(self, chat: Hashable, at: float, outcome: str) -> None:
@@ -191,6 +203,8 @@ class ShownQuestions:
         if left > 0:
             self._flights[chat] = left
         known = self._at.get(chat)
+        if known is not None and outcome == "refused" and known.sent == at:
+            known.sent = None
         if known is None or known.mark != at:
             return  # not the send that made the chat's question count as shown
         if outcome == "refused":
