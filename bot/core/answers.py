@@ -18,6 +18,7 @@ they sent (the scale-out issue routes a person to one worker).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import time
 from collections.abc import Hashable
@@ -43,8 +44,8 @@ class _Shown:
     # (an earlier attempt executed but unanswered); the channel may narrow that (`narrow`)
     until: float | None = None
     # a channel handed the reply asking it over (a passive reply returned, a send returned)
-    # at this mark, and nothing since says it was lost: a late message asking it again is a
-    # copy (`superseded`), and a late send of it refused meanwhile does not unshow it
+    # at this mark, and nothing since says it was lost: a late send of it refused meanwhile
+    # does not unshow it
     handed: float | None = None
     # a late message asking it (from the outbox) began to be sent at this mark and was not
     # refused: it stays shown from then on, whatever becomes of another reply asking it (a
@@ -64,9 +65,12 @@ class ShownQuestions:
     def __init__(self) -> None:
         self._at: dict[Hashable, _Shown] = {}
         self._flights: dict[Hashable, int] = {}  # sends under way per chat (`sending`)
-        # (chat, step) -> the question that step's replies ask (`withheld` with a step):
-        # a reply the channel sends again later by the outbox names its question (`asked_by`)
-        self._steps: dict[tuple[Hashable, Hashable], str | None] = {}
+        # (chat, step) -> (its place in the order of steps, the question its replies ask),
+        # for `withheld` with a step: a reply the channel sends later by the outbox names its
+        # question (`asked_by`), and a later step that asked one supersedes it (`superseded`)
+        self._steps: dict[tuple[Hashable, Hashable], tuple[int, str | None]] = {}
+        self._asked: dict[Hashable, int] = {}  # chat -> the latest step that asked a question
+        self._order = itertools.count()
 
     def handed_over(
         self,
@@ -115,10 +119,16 @@ class ShownQuestions:
         withholding, losing or a refused send of the reply that asks it again does not make
         it unseen."""
         if step is not None:
-            self._steps[(chat, step)] = question
+            self._steps[(chat, step)] = (place := next(self._order), question)
+            if question is not None:
+                self._asked.pop(chat, None)  # re-inserted last: the dict stays in order of use
+                self._asked[chat] = place
             if len(self._steps) > self.LIMIT:
                 for old in list(self._steps)[: self.LIMIT // 10]:
                     del self._steps[old]
+            if len(self._asked) > self.LIMIT:
+                for gone in list(self._asked)[: self.LIMIT // 10]:
+                    del self._asked[gone]
         known = self._at.pop(chat, None)
         if known is not None:
             known.handed = None  # the latest reply has not been handed over (or was lost)
@@ -160,19 +170,25 @@ class ShownQuestions:
     def asked_by(self, chat: Hashable, step: Hashable) -> str | None:
         """The question the replies of `step` (a message of the chat, see `withheld`) ask;
         None: none, or not known (another process handled it, or this one restarted)."""
-        return self._steps.get((chat, step))
+        found = self._steps.get((chat, step))
+        return None if found is None else found[1]
 
-    def superseded(self, chat: Hashable, question: str | None) -> bool:
-        """Whether a late message asking `question` (an earlier step's reply, sent by the
-        outbox) would show a question that is no longer the one to answer: a later step's
-        reply asks another one (the person answered on), or asked this one again and was
-        handed over (the question is on their screen already). Such a message is not sent: a
-        person answers what they see, and an answer to a question that is not open would be
-        stored under the one that is. Unknown (no question, nothing known of the chat): False."""
-        known = self._at.get(chat)
-        if question is None or known is None or known.question is None:
+    def superseded(
+        self, chat: Hashable, question: str | None, step: Hashable | None = None
+    ) -> bool:
+        """Whether a late message asking `question` (the reply to `step`, sent by the outbox)
+        would show a question that is not the one to answer: a later step of the chat asked
+        a question (the one open: that step's reply carries it, passive or late), or, the
+        step not known, the chat's latest question is another one. Such a message is not sent:
+        a person answers what they see, and an answer to a question that is not open would be
+        stored under the one that is. Unknown (no question, nothing known): False."""
+        if question is None:
             return False
-        return known.question != question or known.handed is not None
+        found = self._steps.get((chat, step)) if step is not None else None
+        if found is not None:
+            return self._asked.get(chat, -1) > found[0]
+        known = self._at.get(chat)
+        return known is not None and known.question is not None and known.question != question
 
     def sending(self, chat: Hashable, at: float, question: str | None = None) -> None:
         """A message to the chat began to be sent at `at` (from the outbox: a late reply). A

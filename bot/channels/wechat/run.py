@@ -92,8 +92,8 @@ def build(core: Core, settings: Settings) -> WeChatRuntime:
     # a late reply asking a question goes in the follower's turn (the channel's steps take
     # it: bot/channels/wechat/channel.py), and not at all once that question is not open
     follower_sender.turn = lambda openid: core.order.turn(("wechat", openid))
-    follower_sender.superseded = lambda openid, question: core.shown.superseded(
-        ("wechat", openid), question
+    follower_sender.superseded = lambda openid, question, step: core.shown.superseded(
+        ("wechat", openid), question, step
     )
     senders: dict[str, Sender] = {
         "wechat": follower_sender,

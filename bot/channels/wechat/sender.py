@@ -132,7 +132,7 @@ class WeChatSender:
         # step of theirs runs meanwhile, and not at all if `superseded` says the question is
         # no longer the one to answer (see bot/core/answers.py ShownQuestions.superseded)
         self.turn: Callable[[str], Any] = lambda _openid: contextlib.nullcontext()
-        self.superseded: Callable[[str, str], bool] = lambda _openid, _question: False
+        self.superseded: Callable[[str, str, str | None], bool] = lambda _o, _q, _step: False
 
     def _reserve(self, openid: str) -> bool:
         with self.sessions() as session, session.begin():
@@ -153,7 +153,7 @@ class WeChatSender:
         if question is None:
             return await self._send(message)
         async with self.turn(message.chat_id):
-            if self.superseded(message.chat_id, question):
+            if self.superseded(message.chat_id, question, message.reply.step):
                 raise Superseded(f"question {question} is no longer the one to answer")
             await self._send(message)
 
