@@ -28,6 +28,9 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # permanent failure (blocked bot, no channel): reason in last_error
+    # a late reply not sent: the question it asks is no longer the open one, or a later reply
+    # asks it too (bot/core/delivery.py); why, in last_error
+    SUPERSEDED = "superseded"
 
 
 class OutboxMessage(IdMixin, Base):

@@ -162,6 +162,41 @@ def test_a_send_under_way_counts_from_its_start_and_its_outcome_settles_it() -> 
     assert not shown.after_doubled("c")  # its answer is taken, whatever it is
 
 
+def test_a_late_reply_is_superseded_once_a_later_step_asked_a_question() -> None:
+    """A late reply (a step's reply, sent later by the outbox) is not sent once a later step
+    of the chat asked a question: that step's reply carries the open one. A step's question
+    is kept, for a reply the channel sends again later; a step not known (another process, a
+    restart) is judged by the chat's latest question."""
+    shown = ShownQuestions()
+    assert not shown.superseded("c", "q2", "m1")  # nothing known: sent
+    shown.handed_over("c", "q1", at=1.0)
+    shown.withheld("c", "q2", step="m1")  # m1's step asks q2; its reply goes late
+    assert shown.asked_by("c", "m1") == "q2" and shown.asked_by("c", "m0") is None
+    assert not shown.superseded("c", "q2", "m1")  # what shows the open question: sent
+    assert not shown.superseded("c", None, "m1")  # no question: sent
+    shown.withheld("c", None, step="m2")  # a later step that asks nothing (a note)
+    assert not shown.superseded("c", "q2", "m1")
+    shown.withheld("c", "q2", step="m3")  # a retype's step asks q2 again
+    assert shown.superseded("c", "q2", "m1")  # m3's reply carries it
+    assert not shown.superseded("c", "q2", "m3")
+    assert not shown.superseded("c", "q2", "m9") and shown.superseded("c", "q1", "m9")
+
+
+def test_a_question_shown_again_by_a_late_copy_reads_the_next_answer_against_it() -> None:
+    """A late reply shows the open question a second time (a retype's correction and the
+    question again, after the reply WeChat gave up on): the first answer to the question
+    after it may be a second answer to the copy."""
+    shown = ShownQuestions()
+    shown.withheld("c", "q2")
+    shown.sending("c", 10.0, "q2")  # the first late reply: q2 shown
+    shown.sending_ended("c", 10.0, "shown")
+    shown.sending("c", 11.0, "q2")  # the second: q2 again
+    shown.sending_ended("c", 11.0, "shown")
+    shown.withheld("c", "q3")  # q2 answered (from the first copy)
+    shown.handed_over("c", "q3", at=12.0)
+    assert shown.after_doubled("c") and not shown.after_doubled("c")
+
+
 def test_settled_waits_while_a_send_is_under_way() -> None:
     import asyncio
 

@@ -18,6 +18,7 @@ they sent (the scale-out issue routes a person to one worker).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import time
 from collections.abc import Hashable
@@ -42,6 +43,14 @@ class _Shown:
     # a retried send: it was certainly shown from this mark on, and may have been from `mark`
     # (an earlier attempt executed but unanswered); the channel may narrow that (`narrow`)
     until: float | None = None
+    # a channel handed the reply asking it over (a passive reply returned, a send returned)
+    # at this mark, and nothing since says it was lost: a late send of it refused meanwhile
+    # does not unshow it
+    handed: float | None = None
+    # a late message asking it (from the outbox) began to be sent at this mark and was not
+    # refused: it stays shown from then on, whatever becomes of another reply asking it (a
+    # retype's answer lost: WeChat resends it)
+    sent: float | None = None
 
 
 class ShownQuestions:
@@ -56,6 +65,12 @@ class ShownQuestions:
     def __init__(self) -> None:
         self._at: dict[Hashable, _Shown] = {}
         self._flights: dict[Hashable, int] = {}  # sends under way per chat (`sending`)
+        # (chat, step) -> (its place in the order of steps, the question its replies ask),
+        # for `withheld` with a step: a reply the channel sends later by the outbox names its
+        # question (`asked_by`), and a later step that asked one supersedes it (`superseded`)
+        self._steps: dict[tuple[Hashable, Hashable], tuple[int, str | None]] = {}
+        self._asked: dict[Hashable, int] = {}  # chat -> the latest step that asked a question
+        self._order = itertools.count()
 
     def handed_over(
         self,
@@ -70,28 +85,53 @@ class ShownQuestions:
         `until`: the retried send's mark, from which they were certainly shown (`at` is only
         the earliest an earlier, unanswered attempt may have been)."""
         known = self._at.pop(chat, None)  # re-inserted last: the dict stays in order of use
+        mark = time.monotonic() if at is None else at
         if known is not None and question is not None and known.question == question:
             if known.mark != _WITHHELD:
                 known.doubled = known.doubled or doubled
                 known.reasked = True
+                if known.handed is None:
+                    known.handed = mark
                 self._at[chat] = known
                 return
-        mark = time.monotonic() if at is None else at
-        before = known is not None and known.doubled and known.question != question
-        self._at[chat] = _Shown(question, mark, doubled, before, until=until)
+        before = known is not None and (
+            (known.doubled and known.question != question)
+            or (known.before_doubled and known.question == question)  # it was withheld
+        )
+        self._at[chat] = _Shown(question, mark, doubled, before, until=until, handed=mark)
         if len(self._at) > self.LIMIT:
             for old in list(self._at)[: self.LIMIT // 10]:
                 del self._at[old]
 
-    def withheld(self, chat: Hashable, question: str | None = None, unseen: bool = False) -> None:
+    def withheld(
+        self,
+        chat: Hashable,
+        question: str | None = None,
+        unseen: bool = False,
+        step: Hashable | None = None,
+    ) -> None:
         """The chat's latest question has not reached the person (WeChat resent the message
         it answered, or the reply waits in the outbox): typed text answers the one before.
         `question`: the one the withheld reply asks, when known; `unseen`: the person has
-        not seen it yet (the answer that carried it was lost). A question that was shown and
+        not seen it yet (the answer that carried it was lost); `step`: the message whose step
+        gave the reply (its question is kept for `asked_by`). A question that was shown and
         is only asked again (after an invalid answer) stays shown from its first showing:
         withholding, losing or a refused send of the reply that asks it again does not make
         it unseen."""
+        if step is not None:
+            self._steps[(chat, step)] = (place := next(self._order), question)
+            if question is not None:
+                self._asked.pop(chat, None)  # re-inserted last: the dict stays in order of use
+                self._asked[chat] = place
+            if len(self._steps) > self.LIMIT:
+                for old in list(self._steps)[: self.LIMIT // 10]:
+                    del self._steps[old]
+            if len(self._asked) > self.LIMIT:
+                for gone in list(self._asked)[: self.LIMIT // 10]:
+                    del self._asked[gone]
         known = self._at.pop(chat, None)
+        if known is not None:
+            known.handed = None  # the latest reply has not been handed over (or was lost)
         before = known.question if known else None
         new = question is not None and question != before
         if known is not None and known.mark != _WITHHELD and before is not None and not new:
@@ -102,14 +142,53 @@ class ShownQuestions:
                 known.reasked = True
                 self._at[chat] = known
                 return
-        self._at[chat] = _Shown(question if new else before, _WITHHELD, awaited=new or unseen)
+        # a question shown twice (a late copy of it) before this new one: the first answer
+        # since may be a second answer to it (`after_doubled`)
+        doubled = new and known is not None and known.doubled
+        # the same question, shown by a late message: it stays shown from then on
+        sent = None if new or known is None else known.sent
+        self._at[chat] = _Shown(
+            question if new else before,
+            _WITHHELD if sent is None else sent,
+            before_doubled=doubled,
+            awaited=new or unseen,
+            sent=sent,
+        )
 
     def handed_if_withheld(self, chat: Hashable, at: float | None = None) -> None:
-        """A withheld question was delivered after all (by the outbox; `at`: from when the
-        person may see it)."""
+        """A withheld question was delivered after all (by the outbox, or a resend's answer
+        returned; `at`: from when the person may see it)."""
         known = self._at.get(chat)
-        if known is not None and known.mark == _WITHHELD:
-            known.mark = time.monotonic() if at is None else at
+        if known is None:
+            return
+        mark = time.monotonic() if at is None else at
+        if known.mark == _WITHHELD:
+            known.mark = mark
+        if known.handed is None:
+            known.handed = mark
+
+    def asked_by(self, chat: Hashable, step: Hashable) -> str | None:
+        """The question the replies of `step` (a message of the chat, see `withheld`) ask;
+        None: none, or not known (another process handled it, or this one restarted)."""
+        found = self._steps.get((chat, step))
+        return None if found is None else found[1]
+
+    def superseded(
+        self, chat: Hashable, question: str | None, step: Hashable | None = None
+    ) -> bool:
+        """Whether a late message asking `question` (the reply to `step`, sent by the outbox)
+        would show a question that is not the one to answer: a later step of the chat asked
+        a question (the one open: that step's reply carries it, passive or late), or, the
+        step not known, the chat's latest question is another one. Such a message is not sent:
+        a person answers what they see, and an answer to a question that is not open would be
+        stored under the one that is. Unknown (no question, nothing known): False."""
+        if question is None:
+            return False
+        found = self._steps.get((chat, step)) if step is not None else None
+        if found is not None:
+            return self._asked.get(chat, -1) > found[0]
+        known = self._at.get(chat)
+        return known is not None and known.question is not None and known.question != question
 
     def sending(self, chat: Hashable, at: float, question: str | None = None) -> None:
         """A message to the chat began to be sent at `at` (from the outbox: a late reply). A
@@ -126,6 +205,10 @@ class ShownQuestions:
         if known is not None and known.mark == _WITHHELD and not other:
             known.mark = at
             known.before_doubled = known.before_doubled or known.awaited
+        elif known is not None and question is not None and question == known.question:
+            known.doubled = True  # shown already: this shows it again
+        if known is not None and question is not None and question == known.question:
+            known.sent = at if known.sent is None else known.sent
         self._flights[chat] = self._flights.get(chat, 0) + 1
 
     def sending_ended(self, chat: Hashable, at: float, outcome: str) -> None:
@@ -136,10 +219,14 @@ class ShownQuestions:
         if left > 0:
             self._flights[chat] = left
         known = self._at.get(chat)
+        if known is not None and outcome == "refused" and known.sent == at:
+            known.sent = None
         if known is None or known.mark != at:
             return  # not the send that made the chat's question count as shown
         if outcome == "refused":
-            known.mark = _WITHHELD
+            # unseen, unless a reply asking it again was handed over while this send was
+            # under way (a retype's passive answer): shown from then on
+            known.mark = _WITHHELD if known.handed is None else known.handed
 
     async def settled(self, chat: Hashable, limit: float) -> None:
         """Waits (at most `limit` seconds) until no message to the chat is being sent: what

@@ -4,7 +4,10 @@ sender, the outcome recorded.
 A claim is a lease (FOR UPDATE SKIP LOCKED on PostgreSQL, and a re-checked update on
 SQLite), so several workers never take the same row; a worker that dies mid-batch leaves its
 rows to whoever comes after the lease. A message that cannot reach a person on one channel
-goes once to their other linked channel.
+goes once to their other linked channel. A message asking a question that a later message
+queued to the same chat asks too is not sent (superseded: late replies to a person's message
+and to its retype, only the later shown); a sender may refuse one likewise (its question is
+no longer the open one), and it is recorded, not retried.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
 from bot.core.messages import Outgoing, Reply
-from bot.core.outbox import Outbox, PermanentFailure, Sender, TemporaryFailure
+from bot.core.outbox import Outbox, PermanentFailure, Sender, Superseded, TemporaryFailure
 from models import OutboxMessage, OutboxStatus, Person
 from models import outbox as rows
 
@@ -125,6 +128,8 @@ class OutboxDispatcher:
             row.claimed_until = None
             if error is None:
                 row.status, row.sent_at, row.last_error = OutboxStatus.SENT.value, now, None
+            elif isinstance(error, Superseded):
+                row.status, row.last_error = OutboxStatus.SUPERSEDED.value, str(error)[:1000]
             elif isinstance(error, PermanentFailure) or row.attempts >= MAX_ATTEMPTS:
                 row.status, row.last_error = OutboxStatus.FAILED.value, str(error)[:1000]
                 if isinstance(error, PermanentFailure) and row.person_id:
@@ -237,8 +242,10 @@ class OutboxDispatcher:
                 error: Exception | None = None
                 batch.sending.add(outbox_id)
                 try:
+                    if _asked_again(payload, rows[n + 1 :]):
+                        raise Superseded("a later reply to the chat asks the same question")
                     await self.senders[channel].send(message)
-                except (PermanentFailure, TemporaryFailure) as exc:
+                except (PermanentFailure, TemporaryFailure, Superseded) as exc:
                     error = exc
                 except Exception as exc:  # a sender bug must not stop the other deliveries
                     log.exception("sender %s failed on outbox %s", channel, outbox_id)
@@ -301,3 +308,14 @@ class OutboxDispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(due.wait(), interval)
             due.clear()
+
+
+def _asked_again(
+    payload: dict[str, object], later: list[tuple[int, str, str, dict[str, object], str]]
+) -> bool:
+    """Whether a message asking a question is followed, in its chat's queue, by another that
+    asks the same one (late replies to two messages of a person, the second a retype): only
+    the later is sent, which was made from the later state (a correction, the question
+    again). Showing both, the person would answer the first and see the question again."""
+    question = payload.get("question")
+    return question is not None and any(row[3].get("question") == question for row in later)

@@ -74,6 +74,9 @@ class Reply:
     # Which question this message asks (a form's field, its summary), for channels that track
     # when each question was first shown (bot/core/answers.py); None: not a question.
     question: str | None = None
+    # The message whose step gave this reply, when it is sent later by the outbox (a late
+    # WeChat reply): a later step's reply supersedes it (bot/core/answers.py).
+    step: str | None = None
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
@@ -88,6 +91,7 @@ class Reply:
             "document_path": self.document_path,
             "start_link": list(self.start_link) if self.start_link else None,
             "question": self.question,
+            "step": self.step,
         }
 
     @classmethod
@@ -102,6 +106,7 @@ class Reply:
             document_path=data.get("document_path"),
             start_link=(link[0], link[1]) if (link := data.get("start_link")) else None,
             question=data.get("question"),
+            step=data.get("step"),
         )
 
 

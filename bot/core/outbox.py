@@ -39,6 +39,13 @@ class TemporaryFailure(Exception):
         self.retry_after = retry_after
 
 
+class Superseded(Exception):
+    """A reply to someone in a conversation that is not to be shown any more: the question it
+    asks is no longer the one open (they answered on), or a later reply asks it too. Recorded,
+    not sent, not retried: shown, it would be answered, and the answer stored under the
+    question that is open."""
+
+
 class Sender(Protocol):
     async def send(self, message: Outgoing) -> None: ...
 

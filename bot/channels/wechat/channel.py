@@ -233,8 +233,11 @@ class WeChatChannel:
             return PlainTextResponse(EMPTY)  # still running: its reply will go late
         if text is None:
             return PlainTextResponse(EMPTY)
+        self.core.shown.withheld((CHANNEL, cb.openid), unseen=True)  # its first answer: lost
         if flight.resends + 1 >= self.limits.callback_tries:
-            await self._enqueue(cb, [Reply(text)], "lost")  # WeChat will not try again
+            asked = self.core.shown.asked_by((CHANNEL, cb.openid), cb.key)
+            reply = Reply(text, question=asked, step=cb.key)
+            await self._enqueue(cb, [reply], "lost")  # WeChat will not try again
             return PlainTextResponse(EMPTY)
         self.core.shown.handed_if_withheld((CHANNEL, cb.openid))
         return self.gate.passive(request, cb, text)
@@ -251,7 +254,9 @@ class WeChatChannel:
         self.core.shown.withheld((CHANNEL, cb.openid), unseen=True)
         first = chunks(handled.reply, PASSIVE_MAX_BYTES)[0]
         if handled.resends + 1 >= self.limits.callback_tries:
-            await self._enqueue(cb, [Reply(handled.reply)], "lost", late=True)
+            asked = self.core.shown.asked_by((CHANNEL, cb.openid), cb.key)
+            reply = Reply(handled.reply, question=asked, step=cb.key)
+            await self._enqueue(cb, [reply], "lost", late=True)
             return PlainTextResponse(EMPTY)
         self.core.shown.handed_if_withheld((CHANNEL, cb.openid))
         self._land(cb.key, flight, first)
@@ -302,7 +307,7 @@ class WeChatChannel:
             if replies:
                 # not shown until the answer is returned (or sent by the outbox): a message
                 # the follower sends meanwhile answers the question before
-                self.core.shown.withheld(chat, question_of(replies))
+                self.core.shown.withheld(chat, question_of(replies), step=key)
             return replies
 
     async def _copied(self, inc: Incoming, media: str) -> Incoming:
@@ -337,7 +342,7 @@ class WeChatChannel:
             text = as_text(replies, links=self.links)
             # the question it asks goes with it: a send of it shows that question, a send of
             # an earlier reply (tried again) does not (see ShownQuestions.sending)
-            late = [Reply(text, question=question_of(replies))] if text else []
+            late = [Reply(text, question=question_of(replies), step=cb.key)] if text else []
             late += [Reply("", image_path=p) for p in pictures(replies)]
             await self._enqueue(cb, late, "late", late=True)
         finally:

@@ -89,6 +89,12 @@ def build(core: Core, settings: Settings) -> WeChatRuntime:
     follower_sender.sending_ended = lambda openid, at, outcome: core.shown.sending_ended(
         ("wechat", openid), at, outcome
     )
+    # a late reply asking a question goes in the follower's turn (the channel's steps take
+    # it: bot/channels/wechat/channel.py), and not at all once that question is not open
+    follower_sender.turn = lambda openid: core.order.turn(("wechat", openid))
+    follower_sender.superseded = lambda openid, question, step: core.shown.superseded(
+        ("wechat", openid), question, step
+    )
     senders: dict[str, Sender] = {
         "wechat": follower_sender,
         "wecom": WeComSender(

@@ -16,6 +16,7 @@ disagree.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -33,7 +34,7 @@ from bot.channels.wechat.render import as_text, chunks, fit_bytes
 from bot.config import WeChatConfig
 from bot.core.clock import Clock
 from bot.core.messages import Outgoing
-from bot.core.outbox import PermanentFailure, TemporaryFailure
+from bot.core.outbox import PermanentFailure, Superseded, TemporaryFailure
 from models.wechat import close_window, reserve_service_message
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,11 @@ class WeChatSender:
         # shown) or "unknown" (an HTTP or network error: it may have been)
         self.sending: Callable[[str, float, str | None], None] = lambda _o, _at, _q: None
         self.sending_ended: Callable[[str, float, str], None] = lambda _o, _at, _outcome: None
+        # A message asking a question (a late reply) is sent in the follower's turn, so no
+        # step of theirs runs meanwhile, and not at all if `superseded` says the question is
+        # no longer the one to answer (see bot/core/answers.py ShownQuestions.superseded)
+        self.turn: Callable[[str], Any] = lambda _openid: contextlib.nullcontext()
+        self.superseded: Callable[[str, str, str | None], bool] = lambda _o, _q, _step: False
 
     def _reserve(self, openid: str) -> bool:
         with self.sessions() as session, session.begin():
@@ -143,6 +149,15 @@ class WeChatSender:
             close_window(session, openid)
 
     async def send(self, message: Outgoing) -> None:
+        question = message.reply.question
+        if question is None:
+            return await self._send(message)
+        async with self.turn(message.chat_id):
+            if self.superseded(message.chat_id, question, message.reply.step):
+                raise Superseded(f"question {question} is no longer the one to answer")
+            await self._send(message)
+
+    async def _send(self, message: Outgoing) -> None:
         openid, reply = message.chat_id, message.reply
         started = time.monotonic()
         text = as_text([reply], links=self.links)
