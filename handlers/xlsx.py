@@ -20,10 +20,11 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-import xlsxwriter
+if TYPE_CHECKING:
+    import xlsxwriter
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _URL_LIMIT = 2079  # Excel's longest hyperlink; a longer one is written as text
@@ -116,6 +117,8 @@ def _text(value: str) -> str:
 def write(target: IO[bytes] | Path, sheets: Iterable[Sheet]) -> None:
     """The workbook, one worksheet per sheet, in order (a sheet longer than Excel allows on
     as many as it takes)."""
+    import xlsxwriter  # when a workbook is written, not by every worker at start (memory)
+
     sheets = list(sheets) or [Sheet("Sheet")]
     book = xlsxwriter.Workbook(
         target,
