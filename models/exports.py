@@ -75,24 +75,6 @@ def enterprise_products(
     return list(session.execute(_PRODUCTS_OF, {"units": unit_ids}).tuples())
 
 
-_REPORTS = (
-    select(DailyReport, LiveAccount, Streamer.unit_id)
-    .join(LiveAccount, LiveAccount.id == DailyReport.account_id)
-    .join(Streamer, Streamer.id == DailyReport.streamer_id)
-    .order_by(DailyReport.report_date, Streamer.unit_id, DailyReport.streamer_id)
-)
-_REPORTS_OF = _REPORTS.where(Streamer.unit_id.in_(bindparam("units", expanding=True)))
-
-
-def reports(
-    session: Session, unit_ids: list[int] | None
-) -> list[tuple[DailyReport, LiveAccount, int]]:
-    """The daily reports' rows: each with its account and its streamer's unit, by day."""
-    if unit_ids is None:
-        return list(session.execute(_REPORTS).tuples())
-    return list(session.execute(_REPORTS_OF, {"units": unit_ids}).tuples())
-
-
 def report_rows(
     session: Session, unit_ids: list[int] | None, columns: list[str]
 ) -> Iterator[Sequence[Any]]:
