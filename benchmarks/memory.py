@@ -55,6 +55,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from bot.app import prepare_database  # noqa: E402
 from bot.config import FestivalConfig, load_config  # noqa: E402
 from bot.core.clock import FixedClock  # noqa: E402
+from bot.settings import data_dir_for  # noqa: E402
 from models.db import make_engine  # noqa: E402
 from models.totals import recompute_all  # noqa: E402
 from tests.fake_telegram import FakeTelegram, Sent  # noqa: E402
@@ -306,11 +307,10 @@ def conversations(fake: FakeTelegram, users: list[int], script: Callable[[int], 
     )
 
 
-def export_reports(fake: FakeTelegram, sampler: Sampler) -> str:
+def export_reports(fake: FakeTelegram, sampler: Sampler, exports: Path) -> str:
     """The committee member's /export reports; waits for the file (a big one takes minutes).
     The peak is split at the moment the file was last written: building it (the step) and
     sending it (the channel's upload) after."""
-    exports = ROOT / "data" / "exports"  # the bot's data folder with a PostgreSQL database
     known = set(exports.glob("reports-*.xlsx")) if exports.is_dir() else set()
     start = time.time()
     admin = fake.user(ADMIN_ID, "committee")
@@ -426,7 +426,7 @@ def run(db_url: str, args: argparse.Namespace, work: Path) -> None:
         worker = start_worker(fake, bot_env(fake, db_url, config_path, SIGN_UP), log)
         sampler = Sampler(worker.pid)
         try:
-            sampler.measure("sign-up worker, idle", lambda: time.sleep(3) or None)
+            sampler.measure("sign-up worker, idle", lambda: time.sleep(args.idle) or None)
             people = [100_000 + n for n in range(args.people)]
             sampler.measure(
                 "registration",
@@ -442,7 +442,7 @@ def run(db_url: str, args: argparse.Namespace, work: Path) -> None:
         worker = start_worker(fake, env, log)
         sampler = Sampler(worker.pid)
         try:
-            sampler.measure("live-month worker, idle", lambda: time.sleep(3) or None)
+            sampler.measure("live-month worker, idle", lambda: time.sleep(args.idle) or None)
             # single-account streamers (every tenth has two, and would be asked which)
             ids = [i for i in range(1, args.streamers + 1) if i % 10][: args.reporters]
             sampler.measure(
@@ -456,9 +456,10 @@ def run(db_url: str, args: argparse.Namespace, work: Path) -> None:
             serving = max(p.hwm for p in sampler.phases)
             if not args.no_export:
                 sampler.measure(
-                    "/export reports (committee)", lambda: export_reports(fake, sampler)
+                    "/export reports (committee)",
+                    lambda: export_reports(fake, sampler, data_dir_for(db_url) / "exports"),
                 )
-                sampler.measure("after the export, idle", lambda: time.sleep(3) or None)
+                sampler.measure("after the export, idle", lambda: time.sleep(args.idle) or None)
             if not args.no_board:
                 job_env = {**env, "BOT_CLOCK": BOARD}
                 took, peak, printed = board_job(job_env, log)
@@ -489,6 +490,7 @@ def main() -> int:
     parser.add_argument("--no-export", action="store_true", help="skip /export reports")
     parser.add_argument("--no-board", action="store_true", help="skip the weekly board")
     parser.add_argument("--deliver-seconds", type=float, default=30)
+    parser.add_argument("--idle", type=float, default=3, help="seconds of each idle phase")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="membench"))
     if not args.pg:
