@@ -13,7 +13,7 @@ import os
 import secrets
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from bot.core.i18n import fmt_local, mask_phone
 from bot.core.messages import Reply
 from bot.core.parsers import normalize
 from handlers import report, sheets, xlsx
-from handlers.fields import cell_of
+from handlers.fields import Kind, cell_of
 from handlers.phones import sees_phones
 from handlers.sheets import Column
 from models import Enterprise, Product, exports
@@ -58,8 +58,10 @@ def export(ctx: Ctx) -> list[Reply]:
             unit = ctx.session.get(Unit, ctx.scope.own_units[0])
     phones = sees_phones(ctx)  # the one rule of who reads phone numbers in full
     book = Book(ctx, phones, unit)
+    counted: list[int] | None = None
     if kind == "reports":
-        n = book.reports(unit_ids)
+        counted = book.reports(unit_ids)  # rows streamed while the file is written
+        n = 0
     elif kind == "streamers":
         n = book.streamers(unit_ids)
     else:
@@ -69,6 +71,8 @@ def export(ctx: Ctx) -> list[Reply]:
     except OSError:  # no safe folder, a full disk: say so, the step stores nothing else
         log.exception("export %s could not be written", kind)
         return [ctx.reply("export.failed")]
+    if counted is not None:
+        n = counted[0]
     # the reports have no phone column: no warning about one
     done = "export.done_reports" if kind == "reports" else "export.done"
     if kind != "reports" and not phones:
@@ -227,7 +231,10 @@ class Book:
         return info.full_name if info else ""
 
     # ----- the daily reports ----------------------------------------------------------------
-    def reports(self, unit_ids: list[int] | None) -> int:
+    def reports(self, unit_ids: list[int] | None) -> list[int]:
+        """The reports' sheet, its rows streamed from the database as the file is written (a
+        big festival's live month is millions of rows); returns a box holding how many rows
+        were written once the workbook is."""
         ctx = self.ctx
         header = headings(
             ctx,
@@ -235,34 +242,55 @@ class Book:
             report.STORED,
             ("rejected", "reason", "revision", "streamer_id", "held", "rules"),
         )
+        top = [[ctx.t("export.generated", at=self.at)]]
+        count = [0]
+        rows = self._report_rows(unit_ids, count)
+        self.sheets.append(xlsx.Sheet(ctx.t("export.kind.reports"), top, header, rows))
+        return count
+
+    def _report_rows(self, unit_ids: list[int] | None, count: list[int]) -> Iterator[list[Any]]:
+        ctx = self.ctx
         yes, no = ctx.t("export.yes"), ctx.t("export.no")
         labels = {p.key: p.label for p in ctx.config.platforms}
+        units: dict[int, str] = {}  # unit id -> its full name
+        rule_names: dict[str, str] = {}  # an anomaly rule -> its name in the reader's language
         fields = report.STORED
         n = len(fields)
-        rows = []
+        cells = [_cell_maker(f, ctx) for f in fields]  # looked up once, not per cell
         for r in exports.report_rows(ctx.session, unit_ids, [f.name for f in fields]):
             day, account, platform, unit_id = r[:4]
-            values = r[4 : 4 + n]
             rejected, reason, revision, streamer_id, held, flags = r[4 + n :]
-            rows.append(
-                [
-                    day,
-                    account,
-                    labels.get(platform, platform),
-                    self._unit_name(unit_id),
-                    *(cell_of(f, v, ctx) for f, v in zip(fields, values, strict=True)),
-                    yes if rejected else no,
-                    reason or "",
-                    revision,
-                    streamer_id,
-                    yes if held and not rejected else no,
-                    "、".join(ctx.t(f"trust.name.{f.get('rule')}") for f in flags or []),
-                ]
-            )
-        top = [[ctx.t("export.generated", at=self.at)]]
-        sheet = xlsx.Sheet(ctx.t("export.kind.reports"), top, header, rows)
-        self.sheets.append(sheet)
-        return len(rows)
+            unit = units.get(unit_id)
+            if unit is None:
+                unit = units[unit_id] = self._unit_name(unit_id)
+            names = ""
+            if flags:
+                for flag in flags:
+                    rule = str(flag.get("rule"))
+                    if rule not in rule_names:
+                        rule_names[rule] = ctx.t(f"trust.name.{rule}")
+                names = "、".join(rule_names[str(f.get("rule"))] for f in flags)
+            count[0] += 1
+            yield [
+                day,
+                account,
+                labels.get(platform, platform),
+                unit,
+                *(cell(v, ctx) for cell, v in zip(cells, r[4 : 4 + n], strict=True)),
+                yes if rejected else no,
+                reason or "",
+                revision,
+                streamer_id,
+                yes if held and not rejected else no,
+                names,
+            ]
+
+
+def _cell_maker(field: Field, ctx: Ctx) -> Callable[[Any, Ctx], Any]:
+    """cell_of for one field, its kind looked up once."""
+    if isinstance(field.parse, Kind):
+        return field.parse.cell
+    return lambda value, ctx: cell_of(field, value, ctx)
 
 
 def _renumbered(rows: list[list[Any]]) -> list[list[Any]]:

@@ -15,15 +15,15 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from openpyxl import load_workbook
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any
 
 from bot.core.context import Ctx
 from bot.core.i18n import translate
 from handlers import sheets
 from handlers.sheets import Column
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 HEADER_SEARCH_ROWS = 10  # the header row is among the first rows (title, 填报单位 line)
 
@@ -81,6 +81,10 @@ class ReadBook:
 
 
 def read(ctx: Ctx, path: Path) -> ReadBook:
+    # imported when a sheet comes, not by every worker at start: openpyxl is ~6 MB of a
+    # worker's memory (benchmarks/memory.py) that conversations never use
+    from openpyxl import load_workbook
+
     try:
         book = load_workbook(path, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

@@ -1,6 +1,9 @@
 """The exports' workbooks: sheets of plain values with a title, a header line, a bold frozen
 header row, column widths, merged cells and hyperlinks, written by XlsxWriter in its
-constant-memory mode (rows streamed to the file as they are written).
+constant-memory mode (rows streamed to the file as they are written). A sheet's rows may be
+any iterable (an export streams them from the database: a live month of a big festival is
+millions of reports, which must never be in memory at once); past Excel's last row a sheet
+continues on a sheet of its own with the same title line and header ("每日数据 (2)").
 
 Why not openpyxl's writer: it builds each cell as an object and serialises it through an XML
 tree, about 3 s per 10,000 rows of 14 cells on this machine (write-only mode included), so a
@@ -11,18 +14,23 @@ tests).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-import xlsxwriter
+if TYPE_CHECKING:
+    import xlsxwriter
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _URL_LIMIT = 2079  # Excel's longest hyperlink; a longer one is written as text
+_MAX_ROWS = 1_048_576  # Excel's rows per sheet: XlsxWriter drops a cell below the last one
+_WIDTH_SAMPLE = 500  # rows looked at for the column widths: enough to see what a column holds
+_DAY_ZERO = dt.date(1899, 12, 30).toordinal()  # Excel's serial 0 (1900 date system)
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,8 @@ class Sheet:
     # rows before the header (the form's title, its 填报单位 line): merged across `span` columns
     top: list[list[Any]] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
-    rows: Sequence[Sequence[Any]] = field(default_factory=list)
+    # any iterable, read once (a generator streams a big export from the database)
+    rows: Iterable[Sequence[Any]] = field(default_factory=list)
     merged: list[tuple[int, int, int, int]] = field(
         default_factory=list
     )  # r1, c1, r2, c2 (1-based)
@@ -71,9 +80,9 @@ def safe_title(title: str, taken: set[str]) -> str:
     return name
 
 
-def _widths(sheet: Sheet, ncols: int) -> list[int]:
-    widths = [text_width(h) for h in sheet.header] + [0] * (ncols - len(sheet.header))
-    for row in sheet.rows[:500]:  # enough to see what a column holds
+def _widths(header: Sequence[str], rows: Sequence[Sequence[Any]], ncols: int) -> list[int]:
+    widths = [text_width(h) for h in header] + [0] * (ncols - len(header))
+    for row in rows:
         for i, value in enumerate(row):
             if value is None or i >= ncols:
                 continue
@@ -106,7 +115,10 @@ def _text(value: str) -> str:
 
 
 def write(target: IO[bytes] | Path, sheets: Iterable[Sheet]) -> None:
-    """The workbook, one worksheet per sheet, in order."""
+    """The workbook, one worksheet per sheet, in order (a sheet longer than Excel allows on
+    as many as it takes)."""
+    import xlsxwriter  # when a workbook is written, not by every worker at start (memory)
+
     sheets = list(sheets) or [Sheet("Sheet")]
     book = xlsxwriter.Workbook(
         target,
@@ -118,56 +130,88 @@ def write(target: IO[bytes] | Path, sheets: Iterable[Sheet]) -> None:
             "in_memory": False,
         },
     )
-    title = book.add_format({"bold": True, "font_size": 14})
-    bold = book.add_format({"bold": True})
-    header = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
-    link = book.add_format({"font_color": "#0563C1", "underline": 1})
-    date = book.add_format({"num_format": "yyyy-mm-dd"})
+    styles = _Styles(book)
     taken: set[str] = set()
     for sheet in sheets:
-        ws = book.add_worksheet(safe_title(sheet.title, taken))
-        ncols = max([len(sheet.header), *(len(r) for r in sheet.rows[:1])], default=1) or 1
-        for i, width in enumerate(_widths(sheet, ncols)):
-            ws.set_column(i, i, width)
-        header_row = len(sheet.top)  # 0-based row of the header
-        if sheet.header:  # the header row stays in view while scrolling
-            ws.freeze_panes(header_row + 1, 0)
-        # constant_memory writes rows in order: merges are declared first, with their value
-        merged = {(r1 - 1, c1 - 1): (r2 - 1, c2 - 1) for r1, c1, r2, c2 in sheet.merged}
-        for r, top in enumerate(sheet.top):
-            style = title if r == 0 else bold
-            for c, value in enumerate(top):
-                if (r, c) in merged:
-                    r2, c2 = merged[(r, c)]
-                    ws.merge_range(r, c, r2, c2, _text(str(value or "")), style)
-                elif value not in (None, ""):
-                    ws.write(r, c, value, style)
-        if sheet.header:
-            ws.set_row(header_row, 36)
-            for c, value in enumerate(sheet.header):
-                ws.write_string(header_row, c, _text(value), header)
-        write_string, write_number = ws.write_string, ws.write_number
-        for r, row in enumerate(sheet.rows, start=header_row + 1 if sheet.header else header_row):
-            for c, value in enumerate(row):
-                kind = type(value)
-                if kind is str:  # the common cases first: an export writes a million cells
-                    if value:
-                        write_string(r, c, _text(value))
-                elif kind is int or kind is float:
-                    write_number(r, c, value)
-                elif value is None:
-                    continue
-                elif kind is bool:
-                    ws.write_boolean(r, c, value)
-                elif isinstance(value, Link):
-                    if len(value.target) <= _URL_LIMIT:
-                        ws.write_url(r, c, _url(value.target), link, _text(value.text))
-                    else:
-                        write_string(r, c, _text(value.text))
-                elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-                    ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date)
-                elif isinstance(value, int | float):
-                    write_number(r, c, value)
-                else:
-                    write_string(r, c, _text(str(value)))
+        rows = iter(sheet.rows)
+        head = list(itertools.islice(rows, _WIDTH_SAMPLE))
+        ncols = max([len(sheet.header), *(len(r) for r in head[:1])], default=1) or 1
+        widths = _widths(sheet.header, head, ncols)
+        part, last = 1, _MAX_ROWS - 1  # 0-based
+        ws, r = _begin(book, styles, sheet, safe_title(sheet.title, taken), widths)
+        for row in itertools.chain(head, rows):
+            if r > last:  # Excel's last row: the sheet goes on on another
+                part += 1
+                title = safe_title(f"{sheet.title[:25]} ({part})", taken)
+                ws, r = _begin(book, styles, sheet, title, widths)
+            _write_row(ws, styles, r, row)
+            r += 1
     book.close()
+
+
+class _Styles:
+    """The workbook's formats, made once."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self.title = book.add_format({"bold": True, "font_size": 14})
+        self.bold = book.add_format({"bold": True})
+        self.header = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        self.link = book.add_format({"font_color": "#0563C1", "underline": 1})
+        self.date = book.add_format({"num_format": "yyyy-mm-dd"})
+
+
+def _begin(
+    book: xlsxwriter.Workbook, styles: _Styles, sheet: Sheet, name: str, widths: list[int]
+) -> tuple[Any, int]:
+    """A worksheet with the sheet's widths, title lines and frozen header; returns it and
+    the 0-based row of its first data row."""
+    ws = book.add_worksheet(name)
+    for i, width in enumerate(widths):
+        ws.set_column(i, i, width)
+    header_row = len(sheet.top)  # 0-based row of the header
+    if sheet.header:  # the header row stays in view while scrolling
+        ws.freeze_panes(header_row + 1, 0)
+    # constant_memory writes rows in order: merges are declared first, with their value
+    merged = {(r1 - 1, c1 - 1): (r2 - 1, c2 - 1) for r1, c1, r2, c2 in sheet.merged}
+    for r, top in enumerate(sheet.top):
+        style = styles.title if r == 0 else styles.bold
+        for c, value in enumerate(top):
+            if (r, c) in merged:
+                r2, c2 = merged[(r, c)]
+                ws.merge_range(r, c, r2, c2, _text(str(value or "")), style)
+            elif value not in (None, ""):
+                ws.write(r, c, value, style)
+    if not sheet.header:
+        return ws, header_row
+    ws.set_row(header_row, 36)
+    for c, value in enumerate(sheet.header):
+        ws.write_string(header_row, c, _text(value), styles.header)
+    return ws, header_row + 1
+
+
+def _write_row(ws: Any, styles: _Styles, r: int, row: Sequence[Any]) -> None:
+    write_string, write_number = ws.write_string, ws.write_number
+    for c, value in enumerate(row):
+        kind = type(value)
+        if kind is str:  # the common cases first: an export writes millions of cells
+            if value:
+                write_string(r, c, value if value.isprintable() else _text(value))
+        elif kind is int or kind is float:
+            write_number(r, c, value)
+        elif value is None:
+            continue
+        elif kind is dt.date:  # Excel's serial day with a date format
+            write_number(r, c, value.toordinal() - _DAY_ZERO, styles.date)
+        elif kind is bool:
+            ws.write_boolean(r, c, value)
+        elif isinstance(value, Link):
+            if len(value.target) <= _URL_LIMIT:
+                ws.write_url(r, c, _url(value.target), styles.link, _text(value.text))
+            else:
+                write_string(r, c, _text(value.text))
+        elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            write_number(r, c, value.toordinal() - _DAY_ZERO, styles.date)
+        elif isinstance(value, int | float):
+            write_number(r, c, value)
+        else:
+            write_string(r, c, _text(str(value)))

@@ -9,6 +9,7 @@ every board (percentiles among all approved streamers); a scoped board only renu
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -68,6 +69,7 @@ class BoardEntry(Base):
     live_minutes: Mapped[int | None]
 
 
+_BATCH = 10_000  # entries inserted per statement
 _KEPT = ("reports", "viewers", "likes", "live_minutes")  # totals kept beside the score
 
 
@@ -139,7 +141,7 @@ def publish(
     if main is None:
         ranked = ranked if ranked is not None else current(session, rules)
         c = ranked.columns
-        rows = [
+        rows = (
             {
                 "board_id": board.id,
                 "streamer_id": c.ids[i],
@@ -154,10 +156,11 @@ def publish(
                 "live_minutes": c.live_minutes[i],
             }
             for rank, i, score in ranked.rows()
-        ]
-        for start in range(0, len(rows), 10_000):
-            session.execute(insert(BoardEntry), rows[start : start + 10_000])
-        board.entries = len(rows)
+        )
+        # built a batch at a time: 100,000 entries as dicts at once were ~100 MB
+        while batch := list(itertools.islice(rows, _BATCH)):
+            session.execute(insert(BoardEntry), batch)
+            board.entries += len(batch)
         return board
     units = scope_units(session, scope) or set()
     source = (

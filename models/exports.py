@@ -4,6 +4,7 @@ registration, but its statements need not be built again for each one."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session
 from models.enterprises import Enterprise, Product
 from models.streamers import DailyReport, LiveAccount, Streamer
 from models.units import Unit
+
+_BATCH = 2000  # rows fetched at a time by a streamed export
 
 _CHILDREN = select(Unit.id).where(Unit.parent_id == bindparam("unit"))
 
@@ -72,30 +75,13 @@ def enterprise_products(
     return list(session.execute(_PRODUCTS_OF, {"units": unit_ids}).tuples())
 
 
-_REPORTS = (
-    select(DailyReport, LiveAccount, Streamer.unit_id)
-    .join(LiveAccount, LiveAccount.id == DailyReport.account_id)
-    .join(Streamer, Streamer.id == DailyReport.streamer_id)
-    .order_by(DailyReport.report_date, Streamer.unit_id, DailyReport.streamer_id)
-)
-_REPORTS_OF = _REPORTS.where(Streamer.unit_id.in_(bindparam("units", expanding=True)))
-
-
-def reports(
-    session: Session, unit_ids: list[int] | None
-) -> list[tuple[DailyReport, LiveAccount, int]]:
-    """The daily reports' rows: each with its account and its streamer's unit, by day."""
-    if unit_ids is None:
-        return list(session.execute(_REPORTS).tuples())
-    return list(session.execute(_REPORTS_OF, {"units": unit_ids}).tuples())
-
-
 def report_rows(
     session: Session, unit_ids: list[int] | None, columns: list[str]
-) -> list[tuple[Any, ...]]:
-    """The daily reports as plain rows (a live month is tens of thousands: no ORM objects):
-    date, account name, platform, unit id, then `columns` of the report, then rejected,
-    reason, revision, streamer id, held, the rules that fired; by day."""
+) -> Iterator[Sequence[Any]]:
+    """The daily reports as plain rows (a live month is millions: no ORM objects, and
+    streamed in batches, never all in memory): date, account name, platform, unit id, then
+    `columns` of the report, then rejected, reason, revision, streamer id, held, the rules
+    that fired; by day."""
     stmt = (
         select(
             DailyReport.report_date,
@@ -116,4 +102,8 @@ def report_rows(
     )
     if unit_ids is not None:
         stmt = stmt.where(Streamer.unit_id.in_(unit_ids))
-    return [tuple(r) for r in session.execute(stmt)]
+    # yield_per: a server-side cursor on PostgreSQL (psycopg would otherwise fetch every
+    # row into the client first), fetchmany on SQLite
+    result = session.execute(stmt, execution_options={"yield_per": _BATCH})
+    for partition in result.partitions():
+        yield from partition

@@ -31,6 +31,10 @@ RUNS = {
         "--people 2 --scale 0.02 --only telegram/502 wechat/lost3".split(),
         "| wechat | lost3 | 2 |",
     ),
+    "memory": (
+        "--streamers 30 --people 2 --reporters 2 --idle 0.2 --no-board".split(),
+        "serving peak (VmHWM of the conversation phases):",
+    ),
     "erasure": (["--people", "5", "--days", "2"], "retention job for 4 people"),
     "telegram": (["--users", "3"], "| ours | 3 | 75 |"),
     "certificates": (
