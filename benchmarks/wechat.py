@@ -75,7 +75,7 @@ def bot_env(url: str, port: int, fake: FakeWeChat) -> dict[str, str]:
     }
     return {
         **env,
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
         "DATABASE_URL": url,
         "BOT_CLOCK": "2020-10-15T20:00",  # sign-up: before the registration deadline
         "WECHAT_TOKEN": TOKEN,
