@@ -1,8 +1,11 @@
 """The Official Account's callback `/wechat`: checks, resends, the 5-second rule.
 
 Each request first passes the gate (gate.py: size, signature, safe mode; each refusal before
-anything is stored or processed). Then the callback is looked up by its dedupe key; a message
-is recorded, with the reply its step gave, in that step's own commit.
+anything is stored or processed). A message then goes straight to its step, whose own commit
+records it by its dedupe key with the reply it gave and opens the follower's 48-hour window (no
+transaction before the step: one message, one transaction, one thread hop); a resend finds that
+record (looked up first when this worker committed the message lately, otherwise by the step,
+which then rolls back whole). An event with no step is recorded before its empty answer.
 
 Resends: WeChat resends a callback (same MsgId) when our answer did not reach it within 5 s,
 up to `callback_tries` deliveries in all. A resend gets the answer its first delivery got (an
