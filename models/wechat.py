@@ -134,6 +134,15 @@ _TOUCH = text(
     VALUES (:openid, :now, 0) ON CONFLICT (openid)
     DO UPDATE SET last_interaction_at = excluded.last_interaction_at, sent_since = 0"""
 ).bindparams(bindparam("now", type_=_TIME))
+# The same after a step: only while the follower is still someone (a step that erased them,
+# /forget, has deleted their window and renamed their identity).
+_TOUCH_KNOWN = text(
+    """INSERT INTO wechat_followers (openid, last_interaction_at, sent_since)
+    SELECT :openid, :now, 0 WHERE EXISTS
+    (SELECT 1 FROM identities WHERE channel = 'wechat' AND user_id = :openid)
+    ON CONFLICT (openid)
+    DO UPDATE SET last_interaction_at = excluded.last_interaction_at, sent_since = 0"""
+).bindparams(bindparam("now", type_=_TIME))
 
 
 def first_delivery(session: Session, key: str, now: dt.datetime, reply: str | None = None) -> bool:
@@ -143,15 +152,17 @@ def first_delivery(session: Session, key: str, now: dt.datetime, reply: str | No
     return session.connection().execute(_FIRST, params).first() is not None
 
 
-def finished(conn: Connection, key: str, openid: str, now: dt.datetime, reply: str | None) -> bool:
+def finished(session: Session, key: str, openid: str, now: dt.datetime, reply: str | None) -> bool:
     """The step's own record of a message, in its transaction: the callback with its reply
     (the message held for it, if it was answered empty, is cleared), and the follower's new
     48-hour window. False: handled before (a resend, or another worker finished it first):
     the caller rolls the step back."""
+    session.flush()  # the step's ORM changes first (an erasure renames the identity)
+    conn = session.connection()
     params = {"key": key[:200], "now": now, "reply": reply}
     if conn.execute(_FINISH, params).first() is None:
         return False
-    conn.execute(_TOUCH, {"openid": openid, "now": now})
+    conn.execute(_TOUCH_KNOWN, {"openid": openid, "now": now})
     return True
 
 

@@ -343,7 +343,7 @@ class WeChatChannel:
 
         def record(session: Session, replies: list[Reply]) -> None:
             reply = as_text(replies, links=self.links) or None
-            if not finished(session.connection(), key, openid, self.core.clock.now(), reply):
+            if not finished(session, key, openid, self.core.clock.now(), reply):
                 raise AlreadyHandled(key)
 
         return record
