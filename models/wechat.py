@@ -139,7 +139,7 @@ _TOUCH = text(
 _TOUCH_KNOWN = text(
     """INSERT INTO wechat_followers (openid, last_interaction_at, sent_since)
     SELECT :openid, :now, 0 WHERE EXISTS
-    (SELECT 1 FROM identities WHERE channel = 'wechat' AND user_id = :openid)
+    (SELECT 1 FROM identities WHERE channel = 'wechat' AND user_id = :known)
     ON CONFLICT (openid)
     DO UPDATE SET last_interaction_at = excluded.last_interaction_at, sent_since = 0"""
 ).bindparams(bindparam("now", type_=_TIME))
@@ -162,7 +162,8 @@ def finished(session: Session, key: str, openid: str, now: dt.datetime, reply: s
     params = {"key": key[:200], "now": now, "reply": reply}
     if conn.execute(_FINISH, params).first() is None:
         return False
-    conn.execute(_TOUCH_KNOWN, {"openid": openid, "now": now})
+    # the openid twice under two names: PostgreSQL deduces one parameter's type once
+    conn.execute(_TOUCH_KNOWN, {"openid": openid, "known": openid, "now": now})
     return True
 
 
