@@ -608,6 +608,18 @@ class WeChatConfig(_Strict):
     qr_permanent: bool = False
     qr_days: int = Field(default=30, ge=1, le=30)
     qr_renew_days: int = Field(default=5, ge=1, le=29)
+    # A message answered empty (its step missed the passive budget) is held for its step by
+    # the worker that took it, for this long and renewed while that worker lives; every
+    # worker looks for held messages whose lease ran out (a dead worker's) this often.
+    pending_lease_seconds: float = Field(default=30, gt=0)
+    pending_sweep_seconds: float = Field(default=5, gt=0)
+
+    @model_validator(mode="after")
+    def _sweep_within_lease(self) -> WeChatConfig:
+        # each lease is renewed at each sweep: a live worker's must outlast the interval
+        if self.pending_sweep_seconds >= self.pending_lease_seconds:
+            raise ValueError("pending_sweep_seconds must be shorter than pending_lease_seconds")
+        return self
 
 
 class CertificateCodes(_Strict):

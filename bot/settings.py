@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # send files). FILE_LINK_SECRET signs them (default: derived from WECHAT_TOKEN).
     public_base_url: str | None = None
     file_link_secret: SecretStr | None = None
+    # This process among several WeChat workers (the messages it holds for a late step are
+    # stored under it): stable across restarts, so a worker restarted after a crash takes
+    # its own over at once. Default: the host name and WEB_PORT.
+    wechat_worker_id: str | None = None
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     # Rehearsal mode: start the clock at this local time (ISO format), e.g. 2020-11-02T20:00.

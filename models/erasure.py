@@ -351,9 +351,11 @@ def _people(session: Session, items: _Items, out: Erased, now: dt.datetime) -> N
             for row in session.scalars(
                 select(WeChatInbound).where(
                     WeChatInbound.dedupe_key.contains(openid, autoescape=True)
+                    | (WeChatInbound.openid == openid)  # a message held for a late step
                 )
             ):
                 row.dedupe_key, row.reply = f"{ERASED}:{row.id}", None
+                row.openid = row.pending = row.owner = row.lease_until = None
     # what was sent to them, or waits to be: its text goes, its key stays (sent once)
     for chunk in chunks(items.people):
         mine = OutboxMessage.person_id.in_(chunk)

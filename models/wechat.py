@@ -13,7 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, delete, select, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    ForeignKey,
+    String,
+    Text,
+    bindparam,
+    delete,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -36,6 +48,15 @@ class WeChatInbound(IdMixin, Base):
     reply: Mapped[str | None] = mapped_column(Text)
     late: Mapped[bool] = mapped_column(default=False)  # the reply went out by the outbox
     resends: Mapped[int] = mapped_column(default=0)  # WeChat's resends seen so far
+    # A message answered empty (its step missed the passive budget) whose step has not
+    # committed yet: stored before the empty answer, as WeChat will not send it again. The
+    # Incoming as JSON, the worker holding it and until when (renewed while it lives); the
+    # step's own commit clears the three, and once the lease has run out another worker
+    # (or this one, restarted) takes the message over. All three None: handled.
+    openid: Mapped[str | None] = mapped_column(String(100))
+    pending: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(index=True)
 
 
 class WeChatFollower(IdMixin, Base):
@@ -78,16 +99,153 @@ def _insert(session: Session) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
-# ----- resends ---------------------------------------------------------------------------------
+# ----- resends and the messages answered empty -------------------------------------------------
+# Every message's step runs these, so they are statements built once and run on the step's own
+# connection. Written as SQL: SQLAlchemy compiles its SQLite and PostgreSQL INSERT ... ON
+# CONFLICT constructs anew at every execution (they are not cached), which cost more than
+# running them; this SQL is the same on both. RETURNING, not rowcount: psycopg reports -1 for
+# some INSERT ... ON CONFLICT.
+_TIME = WeChatInbound.__table__.c.received_at.type
+_VALUES = """INSERT INTO wechat_inbound (dedupe_key, received_at, reply, late, resends)
+VALUES (:key, :now, :reply, :late, 0)"""
+_FIRST = text(f"{_VALUES} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id").bindparams(
+    bindparam("now", type_=_TIME), bindparam("late", False, type_=Boolean())
+)
+# the step's record: a new row, or the message held for it (answered empty); a row already
+# handled (a resend, a takeover that won) returns nothing
+_FINISH = text(
+    f"""{_VALUES} ON CONFLICT (dedupe_key) DO UPDATE SET reply = excluded.reply,
+    openid = NULL, pending = NULL, owner = NULL, lease_until = NULL
+    WHERE wechat_inbound.pending IS NOT NULL RETURNING id"""
+).bindparams(bindparam("now", type_=_TIME), bindparam("late", False, type_=Boolean()))
+# held: its reply goes by the outbox (late), so a resend of it is answered empty
+_HOLD = text(
+    """INSERT INTO wechat_inbound
+    (dedupe_key, received_at, reply, late, resends, openid, pending, owner, lease_until)
+    VALUES (:key, :now, NULL, :late, 0, :openid, :pending, :owner, :until)
+    ON CONFLICT (dedupe_key) DO NOTHING"""
+).bindparams(
+    bindparam("now", type_=_TIME),
+    bindparam("until", type_=_TIME),
+    bindparam("late", True, type_=Boolean()),
+)
+_TOUCH = text(
+    """INSERT INTO wechat_followers (openid, last_interaction_at, sent_since)
+    VALUES (:openid, :now, 0) ON CONFLICT (openid)
+    DO UPDATE SET last_interaction_at = excluded.last_interaction_at, sent_since = 0"""
+).bindparams(bindparam("now", type_=_TIME))
+# The same after a step: only while the follower is still someone (a step that erased them,
+# /forget, has deleted their window and renamed their identity).
+_TOUCH_KNOWN = text(
+    """INSERT INTO wechat_followers (openid, last_interaction_at, sent_since)
+    SELECT :openid, :now, 0 WHERE EXISTS
+    (SELECT 1 FROM identities WHERE channel = 'wechat' AND user_id = :known)
+    ON CONFLICT (openid)
+    DO UPDATE SET last_interaction_at = excluded.last_interaction_at, sent_since = 0"""
+).bindparams(bindparam("now", type_=_TIME))
+
+
 def first_delivery(session: Session, key: str, now: dt.datetime, reply: str | None = None) -> bool:
     """Records a callback (with the step's reply); False when it was recorded before (WeChat
     resent it)."""
-    stmt = _insert(session)(WeChatInbound).values(
-        dedupe_key=key[:200], received_at=now, reply=reply, late=False, resends=0
+    params = {"key": key[:200], "now": now, "reply": reply}
+    return session.connection().execute(_FIRST, params).first() is not None
+
+
+def finished(session: Session, key: str, openid: str, now: dt.datetime, reply: str | None) -> bool:
+    """The step's own record of a message, in its transaction: the callback with its reply
+    (the message held for it, if it was answered empty, is cleared), and the follower's new
+    48-hour window. False: handled before (a resend, or another worker finished it first):
+    the caller rolls the step back."""
+    session.flush()  # the step's ORM changes first (an erasure renames the identity)
+    conn = session.connection()
+    params = {"key": key[:200], "now": now, "reply": reply}
+    if conn.execute(_FINISH, params).first() is None:
+        return False
+    # the openid twice under two names: PostgreSQL deduces one parameter's type once
+    conn.execute(_TOUCH_KNOWN, {"openid": openid, "known": openid, "now": now})
+    return True
+
+
+def hold(
+    conn: Connection,
+    key: str,
+    openid: str,
+    pending: str,
+    owner: str,
+    now: dt.datetime,
+    until: dt.datetime,
+) -> None:
+    """A message about to be answered empty is stored for its step (`pending`: the Incoming
+    as JSON), held by `owner` until `until`. Nothing happens if its step has committed
+    already (its row is there)."""
+    params = {"key": key[:200], "now": now, "openid": openid, "pending": pending}
+    conn.execute(_HOLD, params | {"owner": owner, "until": until})
+
+
+_RENEW = (
+    update(WeChatInbound)
+    .where(WeChatInbound.owner == bindparam("owner"), WeChatInbound.lease_until.is_not(None))
+    .values(lease_until=bindparam("until", type_=_TIME))
+)
+_HELD = (
+    select(
+        WeChatInbound.dedupe_key,
+        WeChatInbound.openid,
+        WeChatInbound.owner,
+        WeChatInbound.lease_until,
     )
-    # RETURNING, not rowcount: psycopg reports -1 for an ORM-executed INSERT ... ON CONFLICT
-    stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(WeChatInbound.id)
-    return session.execute(stmt).first() is not None
+    .where(WeChatInbound.lease_until.is_not(None))
+    .order_by(WeChatInbound.id)
+)
+
+
+def renew(conn: Connection, owner: str, until: dt.datetime) -> int:
+    """The worker is alive: every message it holds is held until `until` (one statement)."""
+    result = conn.execute(_RENEW, {"owner": owner, "until": until})
+    return int(result.rowcount)
+
+
+@dataclass(frozen=True)
+class Held:
+    key: str
+    openid: str
+    owner: str
+    lease_until: dt.datetime
+
+
+def held(conn: Connection) -> list[Held]:
+    """Every message answered empty whose step has not committed, oldest first."""
+    return [Held(*row) for row in conn.execute(_HELD)]
+
+
+def claim(
+    conn: Connection, key: str, owner: str, now: dt.datetime, until: dt.datetime
+) -> str | None:
+    """Takes a held message over: one conditional update, so of two workers trying at once
+    only one gets it. Taken when its lease has run out, or when `owner` holds it already
+    (this worker restarted). Returns the Incoming's JSON, or None: not taken."""
+    row = conn.execute(
+        update(WeChatInbound)
+        .where(
+            WeChatInbound.dedupe_key == key[:200],
+            WeChatInbound.lease_until.is_not(None),
+            or_(WeChatInbound.lease_until <= now, WeChatInbound.owner == owner),
+        )
+        .values(owner=owner, lease_until=until)
+        .returning(WeChatInbound.pending)
+    ).first()
+    return str(row[0]) if row is not None else None
+
+
+def release(conn: Connection, key: str) -> None:
+    """A held message whose step failed (the follower was told): not handled, so a resend
+    of it is handled anew, as for any failed step."""
+    conn.execute(
+        delete(WeChatInbound).where(
+            WeChatInbound.dedupe_key == key[:200], WeChatInbound.lease_until.is_not(None)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -101,7 +259,8 @@ class Handled:
 
 
 def resent(session: Session, key: str) -> Handled | None:
-    """A resend of a callback handled before (counted), or None: not handled yet."""
+    """A resend of a callback handled before (counted), or None: not handled yet. A message
+    still held for its step counts as late (its reply will go by the outbox)."""
     row = session.execute(
         update(WeChatInbound)
         .where(WeChatInbound.dedupe_key == key[:200])
@@ -125,21 +284,19 @@ def delivered(session: Session, key: str) -> bool:
 
 
 def forget_deliveries(session: Session, before: dt.datetime) -> int:
-    result = session.execute(delete(WeChatInbound).where(WeChatInbound.received_at < before))
+    """Callbacks handled before `before` (resends come within seconds); held ones stay."""
+    result = session.execute(
+        delete(WeChatInbound).where(
+            WeChatInbound.received_at < before, WeChatInbound.lease_until.is_(None)
+        )
+    )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 # ----- the customer-service window ---------------------------------------------------------------
 def touch_follower(session: Session, openid: str, now: dt.datetime) -> None:
     """The follower interacted: a new 48-hour window with a fresh quota."""
-    stmt = _insert(session)(WeChatFollower).values(
-        openid=openid, last_interaction_at=now, sent_since=0
-    )
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["openid"], set_={"last_interaction_at": now, "sent_since": 0}
-        )
-    )
+    session.connection().execute(_TOUCH, {"openid": openid, "now": now})
 
 
 def reserve_service_message(

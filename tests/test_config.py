@@ -373,3 +373,13 @@ def test_evidence_needed_by_mode(config: FestivalConfig) -> None:
 def test_trust_bounds_in_order(raw: dict[str, Any]) -> None:
     msg = broken(raw, lambda d: d["trust"].update(aov_min_yuan=6000))
     assert "aov_min_yuan must be below aov_max_yuan" in msg
+
+
+def test_a_held_wechat_message_is_swept_within_its_lease(raw: dict[str, Any]) -> None:
+    """Each worker renews its leases at each sweep: a sweep as long as the lease would let a
+    live worker's held messages be taken over."""
+    msg = broken(raw, lambda d: d["wechat"].update(pending_sweep_seconds=30))
+    assert msg == (
+        "festival.yaml: wechat: Value error, "
+        "pending_sweep_seconds must be shorter than pending_lease_seconds"
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 _COMMAND = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,31})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.S)
@@ -37,6 +37,15 @@ class Incoming:
     # The question before the open one may have been shown twice (a retried send), and this
     # is the first answer since: it may be a second answer to that one.
     after_double: bool = False
+
+    def to_payload(self) -> dict[str, Any]:
+        """Every field as plain JSON values (a message stored for a later step)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Incoming:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     @classmethod
     def from_text(cls, channel: str, user_id: str, text: str, **kw: Any) -> Incoming:

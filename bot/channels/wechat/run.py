@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.channels.file_links import FileLinks
 from bot.channels.wechat.api import Api, OfficialAccountClient, WeComAppClient
-from bot.channels.wechat.channel import WeChatChannel
+from bot.channels.wechat.channel import WeChatChannel, default_worker
 from bot.channels.wechat.sender import WeChatSender
 from bot.channels.wechat.wecom import WeComSender
 from bot.core.delivery import OutboxDispatcher
@@ -60,6 +60,7 @@ class WeChatRuntime:
 
     async def close(self) -> None:
         await self.channel.idle()
+        self.channel.close()
         for sender in self.senders.values():
             closer = getattr(sender, "close", None)
             if closer is not None:
@@ -104,7 +105,12 @@ def build(core: Core, settings: Settings) -> WeChatRuntime:
     dispatcher = OutboxDispatcher(core.sessions, core.clock, senders)
     aes = settings.wechat_aes_key.get_secret_value() if settings.wechat_aes_key else None
     channel = WeChatChannel(
-        core, settings.wechat_token.get_secret_value(), settings.wechat_app_id, aes, limits
+        core,
+        settings.wechat_token.get_secret_value(),
+        settings.wechat_app_id,
+        aes,
+        limits,
+        worker=settings.wechat_worker_id or default_worker(settings.web_port),
     )
     channel.links = follower_sender.links = file_links(core, settings)
     runtime = WeChatRuntime(channel, dispatcher, senders)
@@ -139,7 +145,8 @@ def media_bytes(client: Any, media_id: str) -> bytes:
 
 @contextlib.asynccontextmanager
 async def start(core: Core, settings: Settings) -> AsyncIterator[ChannelParts]:
-    """WeChat's parts of the process: the /wechat route, the follower and WeCom senders; a
+    """WeChat's parts of the process: the /wechat route, the follower and WeCom senders, the
+    sweep of messages held for a late step (at start, then every pending_sweep_seconds); a
     late reply wakes the process's dispatcher."""
     runtime = build(core, settings)
 
@@ -151,6 +158,7 @@ async def start(core: Core, settings: Settings) -> AsyncIterator[ChannelParts]:
             runtime.senders,
             core.config.wechat.outbox_interval_seconds,
             routes=list(runtime.channel.routes()),
+            loops=[runtime.channel.keep_held],
             bind=bind,
         )
     finally:
