@@ -85,7 +85,7 @@ def fill(engine: Engine, config: FestivalConfig, streamers: int) -> int:
         "SELECT i FROM s"
     )
     as_json = "::json" if pg else ""
-    categories = json_text(config.products.categories[:1])
+    categories = json_text([c.label for c in config.products.categories[:1]])  # stored labels
     declarations = json_text(config.eligibility.declarations)
     days = (config.calendar.live_end - config.calendar.live_start).days + 1
     start = config.calendar.live_start.isoformat()
