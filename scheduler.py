@@ -243,17 +243,22 @@ def image_dir_for(database_url: str) -> Path:
     return data_dir_for(database_url) / "boards"
 
 
+def job_runner(app: Any) -> JobRunner:
+    """The app's job runner (the embedded scheduler, the leader's, or the one run alone)."""
+    return JobRunner(
+        app.core.sessions,
+        app.config,
+        app.clock,
+        image_dir_for(app.settings.database_url),
+        app.core.services,
+    )
+
+
 async def with_scheduler(app: Any, channel: Coroutine[Any, Any, None]) -> None:
     """Run a channel with the embedded scheduler beside it (unless BOT_SCHEDULER=off)."""
     scheduler = None
     if app.settings.bot_scheduler == "embedded":
-        runner = JobRunner(
-            app.core.sessions,
-            app.config,
-            app.clock,
-            image_dir_for(app.settings.database_url),
-            app.core.services,
-        )
+        runner = job_runner(app)
         scheduler = FestivalScheduler(runner)
         scheduler.start()
     try:
@@ -266,13 +271,7 @@ async def with_scheduler(app: Any, channel: Coroutine[Any, Any, None]) -> None:
 async def scheduled(app: Any) -> None:
     """The embedded scheduler as a task: runs until cancelled (the worker stops, or loses the
     lead among several workers), then shuts down."""
-    runner = JobRunner(
-        app.core.sessions,
-        app.config,
-        app.clock,
-        image_dir_for(app.settings.database_url),
-        app.core.services,
-    )
+    runner = job_runner(app)
     scheduler = FestivalScheduler(runner)
     scheduler.start()
     try:
@@ -282,13 +281,7 @@ async def scheduled(app: Any) -> None:
 
 
 async def run_alone(app: Any) -> None:
-    runner = JobRunner(
-        app.core.sessions,
-        app.config,
-        app.clock,
-        image_dir_for(app.settings.database_url),
-        app.core.services,
-    )
+    runner = job_runner(app)
     scheduler = FestivalScheduler(runner)
     scheduler.start()
     log.info("scheduler running alone with %d jobs; the bot processes deliver", len(runner.specs))

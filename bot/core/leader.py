@@ -47,7 +47,6 @@ class Leadership:
         self.is_leader = False
         self.terms = 0  # how often this process became the leader (tests, logs)
         self.on_notify: Callable[[], None] = lambda: None
-        self._conn: AsyncConnection[Any] | None = None
 
     async def lead(self, work: Callable[[], Awaitable[None]]) -> None:
         """Runs `work()` while leading; when the lock is lost, `work` is cancelled and the
@@ -89,7 +88,6 @@ class Leadership:
                 row = await cur.fetchone()
                 if row is not None and row[0]:
                     await conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
-                    self._conn = conn
                     return conn
             except Exception as exc:  # the database is away: try again later
                 log.warning("trying to lead failed: %r", exc)
@@ -115,6 +113,5 @@ class Leadership:
                 return
 
     async def _drop(self, conn: AsyncConnection[Any]) -> None:
-        self._conn = None
         with contextlib.suppress(Exception):
             await conn.close()  # closing the session frees the lock
