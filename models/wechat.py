@@ -68,6 +68,9 @@ class WeChatFollower(IdMixin, Base):
     openid: Mapped[str] = mapped_column(String(100), unique=True)
     last_interaction_at: Mapped[dt.datetime]
     sent_since: Mapped[int] = mapped_column(default=0)
+    # the callback (its dedupe key) whose step asked the follower's open question: a late
+    # reply to an earlier one is superseded, whichever worker's outbox loop takes it
+    asked_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class WeChatToken(IdMixin, Base):
@@ -137,12 +140,13 @@ _TOUCH = text(
 # The same after a step: only while the follower is still someone (a step that erased them,
 # /forget, has deleted their window and renamed their identity).
 _TOUCH_KNOWN = text(
-    """INSERT INTO wechat_followers (openid, last_interaction_at, sent_since)
-    SELECT :openid, :now, 0 WHERE EXISTS
+    """INSERT INTO wechat_followers (openid, last_interaction_at, sent_since, asked_by)
+    SELECT :openid, :now, 0, :asked WHERE EXISTS
     (SELECT 1 FROM identities WHERE channel = 'wechat' AND user_id = :known)
     ON CONFLICT (openid)
-    DO UPDATE SET last_interaction_at = excluded.last_interaction_at, sent_since = 0"""
-).bindparams(bindparam("now", type_=_TIME))
+    DO UPDATE SET last_interaction_at = excluded.last_interaction_at, sent_since = 0,
+    asked_by = COALESCE(excluded.asked_by, wechat_followers.asked_by)"""
+).bindparams(bindparam("now", type_=_TIME), bindparam("asked", type_=String(200)))
 
 
 def first_delivery(session: Session, key: str, now: dt.datetime, reply: str | None = None) -> bool:
@@ -152,19 +156,35 @@ def first_delivery(session: Session, key: str, now: dt.datetime, reply: str | No
     return session.connection().execute(_FIRST, params).first() is not None
 
 
-def finished(session: Session, key: str, openid: str, now: dt.datetime, reply: str | None) -> bool:
+def finished(
+    session: Session,
+    key: str,
+    openid: str,
+    now: dt.datetime,
+    reply: str | None,
+    asked: bool = False,
+) -> bool:
     """The step's own record of a message, in its transaction: the callback with its reply
     (the message held for it, if it was answered empty, is cleared), and the follower's new
-    48-hour window. False: handled before (a resend, or another worker finished it first):
-    the caller rolls the step back."""
+    48-hour window; `asked`: the reply asks a question (this step asked the open one).
+    False: handled before (a resend, or another worker finished it first): the caller
+    rolls the step back."""
     session.flush()  # the step's ORM changes first (an erasure renames the identity)
     conn = session.connection()
     params = {"key": key[:200], "now": now, "reply": reply}
     if conn.execute(_FINISH, params).first() is None:
         return False
     # the openid twice under two names: PostgreSQL deduces one parameter's type once
-    conn.execute(_TOUCH_KNOWN, {"openid": openid, "known": openid, "now": now})
+    touch = {"openid": openid, "known": openid, "now": now, "asked": key[:200] if asked else None}
+    conn.execute(_TOUCH_KNOWN, touch)
     return True
+
+
+def asked_by(session: Session, openid: str) -> tuple[bool, str | None]:
+    """Which callback's step asked the follower's open question, as committed: (known, its
+    key); not known for a follower whose steps since the column came asked none."""
+    found = session.scalar(select(WeChatFollower.asked_by).where(WeChatFollower.openid == openid))
+    return found is not None, found
 
 
 def hold(

@@ -591,18 +591,22 @@ def settings_for(fake: FakeWeChat, safe: bool, wecom: bool = True) -> Any:
 
 @contextlib.asynccontextmanager
 async def wechat_bot(
-    core: Any, fake: FakeWeChat, safe: bool, interval: float = 0.05, **settings: Any
+    core: Any, fake: FakeWeChat, safe: bool, interval: float | None = 0.05, **settings: Any
 ) -> AsyncIterator[Harness]:
     """The bot's WeChat runtime and web app, reached through httpx's ASGI transport; the
-    outbox is polled every `interval` seconds (and at once when a late reply wakes it);
-    `settings` change the bot's settings (e.g. public_base_url)."""
+    outbox is polled every `interval` seconds (and at once when a late reply wakes it), or
+    (None) only when the test calls `deliver`; `settings` change the bot's settings (e.g.
+    public_base_url)."""
     from bot.channels.wechat.run import build
     from bot.web import create_app
 
     runtime = build(core, settings_for(fake, safe).model_copy(update=settings))
     app = create_app(runtime.channel.routes())
     transport = httpx.ASGITransport(app=app)
-    loop = asyncio.ensure_future(runtime.deliver_forever(interval))
+    idle = asyncio.Event()  # never set: a loop that delivers nothing
+    loop = asyncio.ensure_future(
+        idle.wait() if interval is None else runtime.deliver_forever(interval)
+    )
     async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as http:
         try:
             yield Harness(runtime, WeChatServer(http, safe, fake), fake)

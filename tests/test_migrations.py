@@ -110,7 +110,7 @@ def fresh_sqlite(tmp_path: Path) -> Iterator[Engine]:
 
 # ----- the schema -------------------------------------------------------------------------
 def test_one_head() -> None:
-    assert head() == "0015_wechat_pending"
+    assert head() == "0017_asked_by"
 
 
 def test_fresh_sqlite_matches_the_models(fresh_sqlite: Engine) -> None:

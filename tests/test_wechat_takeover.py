@@ -27,7 +27,7 @@ from bot.core.dispatcher import Core
 from bot.core.messages import Incoming, Reply
 from bot.core.routing import Record
 from handlers.routes import ROUTES
-from models import WeChatInbound
+from models import OutboxMessage, OutboxStatus, WeChatInbound
 from tests.catalog import said
 from tests.chat import form_answers
 from tests.conftest import until
@@ -37,9 +37,10 @@ from tests.test_telegram_faults import stored, varied_streamer
 pytestmark = pytest.mark.fake("wechat")
 
 OPENID = "o_takeover"
-# Worker A's outbox is drained by the test only: a killed worker delivers nothing (and its
-# stalled step thread would hold up its dispatcher's database work)
-IDLE = 3600.0
+# Worker A's outbox is drained by the test only (not even a late reply wakes it): a killed
+# worker delivers nothing (and its stalled step thread would hold up its dispatcher's
+# database work), and the test says which worker sends a late reply
+IDLE = None
 FOLLOWERS = 10  # the script's line answering the follower-count question
 LIKES = 11
 
@@ -271,3 +272,71 @@ def test_the_followers_next_message_finishes_the_held_one_first(
     asyncio.run(scenario())
     answers = form_answers(b, OPENID)
     assert answers["followers"] == 2004 and answers["likes_received"] == 30_004
+
+
+def superseded_rows(db: Engine) -> list[str]:
+    with Session(db) as session:
+        found = select(OutboxMessage.idempotency_key).where(
+            OutboxMessage.status == OutboxStatus.SUPERSEDED.value
+        )
+        return list(session.scalars(found))
+
+
+def test_a_late_reply_goes_out_by_a_worker_that_did_not_run_its_step(
+    workers: tuple[StallingCore, StallingCore], fake: FakeWeChat, db: Engine
+) -> None:
+    """Any worker's outbox loop may take a late reply: B, which never saw A's step (its own
+    memory knows an older question), still sends it: the conversation's committed state
+    says which step asked the open question."""
+    a, b = workers
+    lines, want = varied_streamer(4)
+
+    async def scenario() -> None:
+        async with (
+            wechat_bot(a, fake, True, IDLE, wechat_worker_id="worker-a") as wa,
+            wechat_bot(b, fake, True, IDLE, wechat_worker_id="worker-b") as wb,
+        ):
+            await wb.follower(OPENID).run(lines[:FOLLOWERS])
+            await answered_empty(wa, a, fake, lines[FOLLOWERS])
+            before = len(fake.service_texts(OPENID))
+            a.go.set()
+            await wa.runtime.channel.idle()  # A's step committed, its reply queued
+            await wb.deliver()  # B's outbox loop takes it
+            late = fake.service_texts(OPENID)[before:]
+            assert len(late) == 1 and said(late[0], "ask.likes_received")
+            await wb.follower(OPENID).run(lines[LIKES:])
+
+    asyncio.run(scenario())
+    assert superseded_rows(db) == []
+    assert stored(db, OPENID, "wechat") == want
+
+
+def test_a_late_reply_is_not_sent_once_another_worker_asked_since(
+    workers: tuple[StallingCore, StallingCore], fake: FakeWeChat, db: Engine
+) -> None:
+    """A's slow step's reply (the next question) waits in the outbox; meanwhile the follower,
+    seeing nothing, types something B answers by asking that question itself. A, whose
+    memory knows only its own step, must not send its copy: the follower would see the
+    question twice (and a second answer typed to the copy would land on the question after)."""
+    a, b = workers
+    lines, want = varied_streamer(5)
+
+    async def scenario() -> None:
+        async with (
+            wechat_bot(a, fake, True, IDLE, wechat_worker_id="worker-a") as wa,
+            wechat_bot(b, fake, True, IDLE, wechat_worker_id="worker-b") as wb,
+        ):
+            await wb.follower(OPENID).run(lines[:FOLLOWERS])
+            await answered_empty(wa, a, fake, lines[FOLLOWERS])
+            a.go.set()
+            await wa.runtime.channel.idle()  # A's step committed, its reply queued
+            answer = await post(wb, fake, "?", "990002")  # not a number: asked again
+            assert said(answer, "ask.likes_received")
+            before = len(fake.service_texts(OPENID))
+            await wa.deliver()
+            assert fake.service_texts(OPENID)[before:] == []
+            await wb.follower(OPENID).run(lines[LIKES:])
+
+    asyncio.run(scenario())
+    assert superseded_rows(db) == ["wechat:late:msg:990001:0"]
+    assert stored(db, OPENID, "wechat") == want

@@ -11,8 +11,10 @@ here; the core's form engine (`FormEngine.early`) binds an early answer to the p
 question.
 
 Kept per process, in memory: after a restart nothing is known and every answer counts for the
-question that is open, as before. Several workers serving one person would each know only what
-they sent (the scale-out issue routes a person to one worker).
+question that is open, as before. Several workers serving one person each know only what they
+sent: whether a late reply is superseded is therefore also stored with the WeChat follower
+(models/wechat.py asked_by) and read by whichever worker sends it; binding an early answer
+still uses this worker's memory only.
 """
 
 from __future__ import annotations

@@ -348,7 +348,8 @@ class WeChatChannel:
 
         def record(session: Session, replies: list[Reply]) -> None:
             reply = as_text(replies, links=self.links) or None
-            if not finished(session, key, openid, self.core.clock.now(), reply):
+            asked = question_of(replies) is not None
+            if not finished(session, key, openid, self.core.clock.now(), reply, asked):
                 raise AlreadyHandled(key)
 
         return record

@@ -3,7 +3,9 @@ delivered to followers ("wechat") and to WeCom groups ("wecom")."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from bot.core.dispatcher import Core
 from bot.core.outbox import Sender
 from bot.runner import ChannelParts, Waker
 from bot.settings import Settings
+from models.wechat import asked_by
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,24 @@ class WeChatRuntime:
                 await closer()
 
 
+async def superseded(core: Core, openid: str, question: str, step: str | None) -> bool:
+    """Whether a late reply to `step` asking `question` is no longer the one to send: a
+    later step of the follower asked a question. The conversation's committed state says
+    which step asked the open one: a follower's messages may reach any worker, and each
+    worker's memory (ShownQuestions) knows only its own steps. Not known there (no step
+    of theirs since the database kept it asked one): this worker's memory."""
+
+    def read() -> tuple[bool, str | None]:
+        with core.sessions() as session:
+            return asked_by(session, openid)
+
+    if step is not None:
+        known, asked = await asyncio.get_running_loop().run_in_executor(None, read)
+        if known:
+            return asked != step
+    return core.shown.superseded(("wechat", openid), question, step)
+
+
 def build(core: Core, settings: Settings) -> WeChatRuntime:
     assert settings.wechat_token is not None and settings.wechat_app_id
     limits = core.config.wechat
@@ -93,9 +114,7 @@ def build(core: Core, settings: Settings) -> WeChatRuntime:
     # a late reply asking a question goes in the follower's turn (the channel's steps take
     # it: bot/channels/wechat/channel.py), and not at all once that question is not open
     follower_sender.turn = lambda openid: core.order.turn(("wechat", openid))
-    follower_sender.superseded = lambda openid, question, step: core.shown.superseded(
-        ("wechat", openid), question, step
-    )
+    follower_sender.superseded = functools.partial(superseded, core)
     senders: dict[str, Sender] = {
         "wechat": follower_sender,
         "wecom": WeComSender(

@@ -20,7 +20,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,10 @@ SUBSCRIBE_CHARS = {
 GONE = {40003, 43004, 43019}  # not our follower / unsubscribed / blacklisted us
 TEXT_MAX_BYTES = 2000  # customer-service text: WeChat accepts about 2048 bytes
 MEDIA_KEEP = 2 * 24 * 3600.0  # temporary media lives 3 days: reuse an upload for 2
+
+
+async def _never(_openid: str, _question: str, _step: str | None) -> bool:
+    return False
 
 
 def classify(exc: Exception) -> Exception:
@@ -132,7 +136,7 @@ class WeChatSender:
         # step of theirs runs meanwhile, and not at all if `superseded` says the question is
         # no longer the one to answer (see bot/core/answers.py ShownQuestions.superseded)
         self.turn: Callable[[str], Any] = lambda _openid: contextlib.nullcontext()
-        self.superseded: Callable[[str, str, str | None], bool] = lambda _o, _q, _step: False
+        self.superseded: Callable[[str, str, str | None], Awaitable[bool]] = _never
 
     def _reserve(self, openid: str) -> bool:
         with self.sessions() as session, session.begin():
@@ -153,7 +157,7 @@ class WeChatSender:
         if question is None:
             return await self._send(message)
         async with self.turn(message.chat_id):
-            if self.superseded(message.chat_id, question, message.reply.step):
+            if await self.superseded(message.chat_id, question, message.reply.step):
                 raise Superseded(f"question {question} is no longer the one to answer")
             await self._send(message)
 
