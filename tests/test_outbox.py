@@ -423,3 +423,21 @@ def test_waits_follow_a_rehearsal_clocks_speed(core: Core, config: FestivalConfi
     assert run_once(OutboxDispatcher(core.sessions, clock, {"console": sender})) == 1
     [row] = rows(core)
     assert row.next_attempt_at == clock.now() + dt.timedelta(minutes=30)
+
+
+def test_a_superseded_question_still_tells_its_news_alone(core: Core, clock: FixedClock) -> None:
+    """Two queued messages ask the same question: only the later goes, but what the earlier
+    told besides (a correction) goes alone; a failure of that is tried again like any send."""
+    alice = person_of(core, "alice")
+    enqueue(core, alice, "late:1", Reply("已更正\n问题", question="q", aside="已更正"))
+    enqueue(core, alice, "late:2", Reply("问题", question="q"))
+    sender = FakeSender({"alice": [TemporaryFailure("502")]})
+    dispatcher = OutboxDispatcher(core.sessions, clock, {"console": sender})
+    run_once(dispatcher)
+    assert [m.reply.text for m in sender.calls] == ["已更正"]  # failed: the later waits
+    assert [r.status for r in rows(core)] == ["pending", "pending"]
+    clock.advance(minutes=5)
+    run_once(dispatcher)
+    assert [m.reply.text for m in sender.calls] == ["已更正", "已更正", "问题"]
+    assert sender.calls[1].reply.question is None  # the news alone asks nothing
+    assert [r.status for r in rows(core)] == ["superseded", "sent"]

@@ -340,3 +340,43 @@ def test_a_late_reply_is_not_sent_once_another_worker_asked_since(
     asyncio.run(scenario())
     assert superseded_rows(db) == ["wechat:late:msg:990001:0"]
     assert stored(db, OPENID, "wechat") == want
+
+
+def test_what_a_superseded_late_reply_told_still_reaches_the_follower(
+    workers: tuple[StallingCore, StallingCore], fake: FakeWeChat, db: Engine
+) -> None:
+    """Worker A is slow: the follower's phone number, then a corrected one typed while
+    nothing came, then their follower count (typed ahead) all wait and are answered empty.
+    Their replies go by the outbox: the phone's (asks the follower count), the correction's
+    (says the phone was corrected, asks again) and the count's (not taken: it came before the
+    question; asks again). Only the last question goes; the correction's news is not lost
+    with its superseded question: it goes alone."""
+    a, b = workers
+    lines, want = varied_streamer(6)
+    phone_at = FOLLOWERS - 1
+    corrected = "13912345678"  # made up
+
+    async def scenario() -> None:
+        async with (
+            wechat_bot(a, fake, True, IDLE, wechat_worker_id="worker-a") as wa,
+            wechat_bot(b, fake, True, IDLE, wechat_worker_id="worker-b") as wb,
+        ):
+            await wb.follower(OPENID).run(lines[:phone_at])
+            a.armed = True
+            assert await post(wa, fake, lines[phone_at], "990011") == "success"
+            assert a.stalled.is_set()
+            assert await post(wa, fake, corrected, "990012") == "success"
+            assert await post(wa, fake, lines[FOLLOWERS], "990013") == "success"
+            before = len(fake.service_texts(OPENID))
+            a.go.set()
+            await wa.runtime.channel.idle()  # the three steps committed, replies queued
+            await wa.deliver()
+            late = fake.service_texts(OPENID)[before:]
+            assert len(late) == 2, late
+            assert said(late[0], "form.corrected") and not said(late[0], "ask.followers")
+            assert said(late[1], "form.early_not_taken") and said(late[1], "ask.followers")
+            await wb.follower(OPENID).run(lines[FOLLOWERS:])
+
+    asyncio.run(scenario())
+    assert superseded_rows(db) == ["wechat:late:msg:990011:0", "wechat:late:msg:990012:0"]
+    assert stored(db, OPENID, "wechat") == {**want, "phone": corrected}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -245,7 +246,9 @@ class OutboxDispatcher:
                     if _asked_again(payload, rows[n + 1 :]):
                         raise Superseded("a later reply to the chat asks the same question")
                     await self.senders[channel].send(message)
-                except (PermanentFailure, TemporaryFailure, Superseded) as exc:
+                except Superseded as exc:
+                    error = await self._aside(message, exc)
+                except (PermanentFailure, TemporaryFailure) as exc:
                     error = exc
                 except Exception as exc:  # a sender bug must not stop the other deliveries
                     log.exception("sender %s failed on outbox %s", channel, outbox_id)
@@ -270,6 +273,23 @@ class OutboxDispatcher:
                     for later_id in later:
                         batch.pending.remove(later_id)
                     return
+
+    async def _aside(self, message: Outgoing, superseded: Superseded) -> Exception:
+        """A superseded message's news (what its step stored: a correction, a submission)
+        still goes, alone: only its question is no longer the one to answer. Its failure is
+        the message's (tried again, superseded again: the news again)."""
+        aside = message.reply.aside
+        if not aside:
+            return superseded
+        alone = dataclasses.replace(message, reply=Reply(aside))
+        try:
+            await self.senders[message.channel].send(alone)
+        except (PermanentFailure, TemporaryFailure) as exc:
+            return exc
+        except Exception as exc:
+            log.exception("sender %s failed on outbox %s", message.channel, message.outbox_id)
+            return TemporaryFailure(f"{type(exc).__name__}: {exc}")
+        return Superseded(f"{superseded} (its news sent alone)")
 
     async def _behind_failed(
         self, rows: list[tuple[int, str, str, dict[str, object], str]], batch: _Batch

@@ -11,6 +11,7 @@ transitions read best side by side.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -171,6 +172,7 @@ class FormEngine:
         note = ctx.reply(
             "form.corrected", field=ctx.t(field.label), value=self._show(ctx, field, scope)
         )
+        note = dataclasses.replace(note, news=True)
         if st["mode"] in ("ask", "edit", "item") and st["cursor"]:
             still = {f.name for f in form.applicable(st["answers"], ctx)}
             if st["cursor"][0] not in still:  # the correction made the open question moot
@@ -600,7 +602,9 @@ class FormEngine:
             return [Reply(ctx.t(err.key, **err.params)), self._prompt(ctx, form, [err.field])]
         ctx.state.data.get("drafts", {}).pop(form.name, None)
         ctx.state.clear()
-        return replies
+        # what the form's confirmation says (submitted, saved) is news, a question it asks
+        # next (another form's first one) is not
+        return [r if r.question is not None else dataclasses.replace(r, news=True) for r in replies]
 
     # ----- prompts ------------------------------------------------------------------------
     def _prompt(self, ctx: Ctx, form: Form, cursor: Cursor) -> Reply:

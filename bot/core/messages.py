@@ -86,6 +86,13 @@ class Reply:
     # The message whose step gave this reply, when it is sent later by the outbox (a late
     # WeChat reply): a later step's reply supersedes it (bot/core/answers.py).
     step: str | None = None
+    # It tells of something the step stored (a corrected answer, a submitted form), not only
+    # of the question or an error: still worth telling if the question it came with is no
+    # longer the one to answer. Not stored (the channel reads it from the step's replies).
+    news: bool = False
+    # A message sent by the outbox that asks a question: what else it says that is news, sent
+    # alone if the question is superseded (bot/core/delivery.py).
+    aside: str | None = None
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
@@ -101,6 +108,7 @@ class Reply:
             "start_link": list(self.start_link) if self.start_link else None,
             "question": self.question,
             "step": self.step,
+            "aside": self.aside,
         }
 
     @classmethod
@@ -116,6 +124,7 @@ class Reply:
             start_link=(link[0], link[1]) if (link := data.get("start_link")) else None,
             question=data.get("question"),
             step=data.get("step"),
+            aside=data.get("aside"),
         )
 
 

@@ -442,8 +442,13 @@ class WeChatChannel:
                 await asyncio.gather(flight.held, return_exceptions=True)  # stored by now
             text = as_text(replies, links=self.links)
             # the question it asks goes with it: a send of it shows that question, a send of
-            # an earlier reply (tried again) does not (see ShownQuestions.sending)
-            late = [Reply(text, question=question_of(replies), step=key)] if text else []
+            # an earlier reply (tried again) does not (see ShownQuestions.sending); what it
+            # tells besides (a correction, a submission) still goes if the question is
+            # superseded by the time it is sent
+            question = question_of(replies)
+            news = [r for r in replies if r.news and r.question is None] if question else []
+            aside = as_text(news, links=self.links) or None
+            late = [Reply(text, question=question, step=key, aside=aside)] if text else []
             late += [Reply("", image_path=p) for p in pictures(replies)]
             await self._enqueue(openid, key, late, "late", late=True, failed=failed)
         finally:
