@@ -112,11 +112,14 @@ def offer_services(core: Core, settings: Settings) -> None:
     """What handlers may use beyond the database (ctx.services, the jobs' services): the
     bot's Telegram username for t.me links (else learnt from getMe when Telegram starts) and
     the WeChat Official Account's QR code maker, when those channels are configured."""
-    from bot.channels.wechat.qrcodes import qr_codes
     from handlers.posters import TELEGRAM_USERNAME, WECHAT_QR
 
     if settings.telegram_bot_username:
         core.services[TELEGRAM_USERNAME] = settings.telegram_bot_username.lstrip("@")
+    if not (settings.wechat_token and settings.wechat_app_id):
+        return  # wechatpy and what it loads (about 14 MB) only where WeChat runs
+    from bot.channels.wechat.qrcodes import qr_codes
+
     maker = qr_codes(settings, core.sessions, core.config.wechat)
     if maker is not None:
         core.services[WECHAT_QR] = maker
