@@ -4,6 +4,7 @@ festival's routes -> the channels this process runs."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -81,7 +82,10 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> App:
     config = load_config(settings.bot_config)
     if clock is None:
         start = parse_start(settings.bot_clock, config.calendar.tz) if settings.bot_clock else None
-        clock = Clock(config.calendar.tz, start, settings.bot_clock_speed)
+        at = settings.bot_clock_at
+        if at is not None and at.tzinfo is None:
+            at = at.replace(tzinfo=dt.UTC)
+        clock = Clock(config.calendar.tz, start, settings.bot_clock_speed, started=at)
     engine = open_database(settings.database_url, config, clock)
     core = Core(config, engine, clock, ROUTES, data_dir_for(settings.database_url))
     if settings.bot_workers == "shared":

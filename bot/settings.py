@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
@@ -66,6 +67,10 @@ class Settings(BaseSettings):
     web_port: int = 8080
     # Rehearsal mode: start the clock at this local time (ISO format), e.g. 2020-11-02T20:00.
     bot_clock: str | None = None
+    # Rehearsal mode: the real instant (ISO, UTC unless an offset is given) at which the clock
+    # showed BOT_CLOCK. Default: when this process started. Several workers (and scheduler.py)
+    # given the same BOT_CLOCK and BOT_CLOCK_AT keep one time.
+    bot_clock_at: dt.datetime | None = None
     # Rehearsal mode: how many times faster than real time the clock runs (60: an hour a minute).
     bot_clock_speed: float = Field(default=1.0, gt=0, le=100_000)
     # embedded: `python -m bot` runs the scheduler too; off: `python scheduler.py` runs it alone.

@@ -535,3 +535,30 @@ def test_a_job_failing_beyond_its_grace_is_given_up(
     with sessions() as s:
         run = s.scalars(select(JobRun).where(JobRun.job == "evening_nudge")).one()
         assert (run.failures, run.finished_at) == (3, None)
+
+
+def test_workers_started_apart_keep_one_rehearsal_time(
+    config: FestivalConfig, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """BOT_CLOCK with BOT_CLOCK_AT: processes started at different moments show one time (a
+    lease, a processed_at of one worker read by another); without it each starts its own."""
+    from bot.app import build
+    from bot.settings import Settings
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'clock.db'}")
+    monkeypatch.setenv("BOT_CLOCK", "2020-10-15T20:00")
+    monkeypatch.setenv("BOT_CLOCK_SPEED", "60")
+    real_start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)  # two real minutes ago
+    monkeypatch.setenv("BOT_CLOCK_AT", real_start.isoformat())
+    first = build(Settings()).clock
+    second = build(Settings()).clock
+    shown = first.local_now()
+    # two real minutes at 60x: two hours since 20:00
+    assert shown.strftime("%m-%d %H") == "10-15 22"
+    assert abs(second.now() - first.now()) < dt.timedelta(minutes=2)  # 2 real seconds at 60x
+    monkeypatch.delenv("BOT_CLOCK_AT")
+    alone = build(Settings()).clock
+    assert alone.local_now().strftime("%m-%d %H:%M") in ("10-15 20:00", "10-15 20:01")
+    monkeypatch.setenv("BOT_CLOCK_AT", "not a time")
+    with pytest.raises(ValueError):
+        Settings()

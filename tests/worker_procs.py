@@ -4,6 +4,7 @@ Bot API, with BOT_WORKERS=shared."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import socket
@@ -23,6 +24,11 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# when the workers' rehearsal clock showed BOT_CLOCK (this run's start): a lease or a
+# processed_at written by one worker means the same time to another
+REHEARSAL_AT = dt.datetime.now(dt.UTC).isoformat()
 
 
 class Worker:
@@ -49,6 +55,7 @@ class Worker:
             "BOT_WORKERS": "shared" if shared else "single",
             # the registration is open on the shipped calendar
             "BOT_CLOCK": "2020-10-15T20:00",
+            "BOT_CLOCK_AT": REHEARSAL_AT,  # every worker of the run keeps one time
             "PYTHONPATH": str(ROOT),
             **(extra_env or {}),
         }

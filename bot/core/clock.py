@@ -19,13 +19,16 @@ class Clock:
         start_at: dt.datetime | None = None,
         speed: float = 1.0,
         wall: Callable[[], dt.datetime] | None = None,
+        started: dt.datetime | None = None,
     ) -> None:
+        """`started`: the real instant at which the clock showed `start_at` (default: now).
+        Several processes given the same pair keep one time (BOT_CLOCK_AT)."""
         if speed <= 0:
             raise ValueError("the clock's speed must be positive")
         self.tz = tz
         self.speed = speed
         self._wall = wall or (lambda: dt.datetime.now(dt.UTC))
-        self._wall_start = self._wall()
+        self._wall_start = started.astimezone(dt.UTC) if started is not None else self._wall()
         self._start = start_at.astimezone(dt.UTC) if start_at is not None else self._wall_start
 
     def now(self) -> dt.datetime:
