@@ -181,13 +181,19 @@ class FestivalScheduler:
         self._lock = asyncio.Lock()
 
     async def wake(self) -> None:
-        async with self._lock:  # one run_due at a time in this process
-            loop = asyncio.get_running_loop()
-            try:
-                await loop.run_in_executor(None, self.runner.run_due)
-            except Exception:
-                log.exception("scheduled jobs failed; retried at the next wake-up")
-            await loop.run_in_executor(None, self.runner.background)
+        try:
+            async with self._lock:  # one run_due at a time in this process
+                loop = asyncio.get_running_loop()
+                try:
+                    await loop.run_in_executor(None, self.runner.run_due)
+                except Exception:
+                    log.exception("scheduled jobs failed; retried at the next wake-up")
+                await loop.run_in_executor(None, self.runner.background)
+        except asyncio.CancelledError:
+            # the process is stopping (the console's input ended, a worker shuts down): the
+            # run under way finishes in its thread and commits what it did; APScheduler would
+            # log the cancellation as a failed job's traceback
+            log.debug("stopping while looking for due jobs")
 
     def tick_interval(self) -> float:
         """Real seconds between looks for due jobs: the configured tick in the festival's time,

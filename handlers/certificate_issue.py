@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import FestivalConfig
 from bot.core.context import Ctx
-from bot.core.i18n import translate
+from bot.core.i18n import fmt_list, translate
 from bot.core.messages import Reply
 from handlers import certificates as render
 from models import (
@@ -142,15 +142,17 @@ def plan(
             fen,
             directed,
             project,
-            "、".join(numbers) if numbers else None,
+            fmt_list(numbers, config.locale.default) if numbers else None,
         )
         planned.append(Planned(row_id, "enterprise", enterprise_id, thanks))
     return planned
 
 
 def holder_of_streamer(session: Session, config: FestivalConfig, s: Streamer) -> str:
-    """A streamer is known to the festival by their accounts (附件2 has no personal name)."""
-    return "、".join(a.account_name for a in repo.accounts_of(session, s.id))
+    """A streamer is known to the festival by their accounts (附件2 has no personal name),
+    listed as the certificates' language lists names."""
+    accounts = repo.accounts_of(session, s.id)
+    return fmt_list((a.account_name for a in accounts), config.locale.default)
 
 
 def winner_name(
@@ -172,14 +174,14 @@ def winner_name(
 
 def award_label(config: FestivalConfig, kind: str, tier: str) -> str:
     """优秀主播奖·特等奖, 优秀组织奖, 爱心企业贡献奖: the award's name, its tier as config labels
-    it (certificates are Chinese documents: the festival's language)."""
+    it in the certificates' language (the festival's default locale: one document for all)."""
     locale = config.locale.default
     if kind == "streamer":
-        labels = {a.key: a.label for a in config.awards.streamer}
+        labels = {a.key: a.label_in(locale) for a in config.awards.streamer}
         return translate(locale, "cert.name_streamer", tier=labels.get(tier, tier))
     if kind == "organisation":
         return translate(locale, "cert.name_organisation")
-    labels = {a.key: a.label for a in config.awards.enterprise}
+    labels = {a.key: a.label_in(locale) for a in config.awards.enterprise}
     return translate(locale, "cert.name_enterprise", tier=labels.get(tier, tier))
 
 

@@ -20,6 +20,7 @@ import datetime as dt
 from sqlalchemy import bindparam, select, update
 
 from bot.core.context import Ctx
+from bot.core.i18n import fmt_list
 from bot.core.messages import Reply
 from handlers import notify
 from handlers.codes import CODE_LENGTH, blocked_for, clean_code, new_code, record_failure
@@ -111,13 +112,14 @@ def redeem(ctx: Ctx, typed: str) -> Reply:
     ctx.session.expire(item)
     after = {"person": ctx.person_id, "from_placeholder": placeholder}
     repo.audit(ctx.session, now, ctx.person_id, "claim", inv.claim_kind, item.id, after=after)
-    title = _title(ctx, inv.claim_kind, item.id)
     if inv.created_by is not None:
+        title = _title(ctx, inv.claim_kind, item.id, notify.locale_of(ctx, inv.created_by))
         notify.to_person(ctx, inv.created_by, f"claimed:{inv.id}", "claim.notice", title=title)
+    title = _title(ctx, inv.claim_kind, item.id, ctx.locale)
     return ctx.reply(f"claim.done_{inv.claim_kind}", title=title)
 
 
-def _title(ctx: Ctx, kind: str, item_id: int) -> str:
+def _title(ctx: Ctx, kind: str, item_id: int, locale: str | None) -> str:
     if kind == "enterprise":
         return ctx.session.get_one(Enterprise, item_id).name
-    return "、".join(a.account_name for a in repo.accounts_of(ctx.session, item_id))
+    return fmt_list((a.account_name for a in repo.accounts_of(ctx.session, item_id)), locale)

@@ -14,7 +14,7 @@ from typing import Any
 from bot.config import FestivalConfig
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field, FieldError, Form
-from bot.core.i18n import fmt_local, fmt_typed, fmt_yuan, translate
+from bot.core.i18n import fmt_list, fmt_local, fmt_typed, fmt_yuan, translate
 from bot.core.messages import Reply
 from bot.core.parsers import ParseError, normalize, parse_date, parse_money_fen, parse_text
 from handlers import export, money, notify, xlsx
@@ -84,7 +84,8 @@ def statement_text(locale: str | None, row: LedgerRow) -> str:
     elif row.received_fen:
         lines.append(t("donations.received_line", received=fmt_yuan(row.received_fen)))
     if row.certificates:
-        lines.append(t("donations.certificates_line", numbers="、".join(row.certificates)))
+        numbers = fmt_list(row.certificates, locale)
+        lines.append(t("donations.certificates_line", numbers=numbers))
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.config import UnitKindConfig
 from bot.core.context import Ctx
-from bot.core.i18n import translate
+from bot.core.i18n import fmt_list, translate
 from bot.core.messages import Button, Reply
 from handlers.unit_picker import unit_info_by_id
 from models import Person, Unit, quotas
@@ -32,7 +32,7 @@ def submitted(
     ctx: Ctx,
     kind: str,
     item_id: int,
-    title: str,
+    title: str | tuple[str, ...],
     unit_id: int,
     status: str,
     version: int,
@@ -41,7 +41,8 @@ def submitted(
     """A registration was submitted or resubmitted: tell the committee and the unit contacts
     (`reviewers` when the caller has looked them up already). `version`: the audit entry of
     this submission, so each submission is told once and a later one always is (a clock
-    time would repeat on a rehearsal clock started again at the same time)."""
+    time would repeat on a rehearsal clock started again at the same time). `title`: a
+    name, or names each reviewer reads listed in their language."""
     unit = unit_info_by_id(ctx, unit_id)
     unit_name = unit.full_name if unit else ""
     if reviewers is None:
@@ -54,7 +55,7 @@ def submitted(
         text = translate(
             locale,
             f"notice.submitted_{kind}",
-            title=title,
+            title=title if isinstance(title, str) else fmt_list(title, locale),
             unit=unit_name,
             status=translate(locale, f"status.{status}"),
             id=item_id,

@@ -15,8 +15,9 @@ from bot.core.messages import Button, Reply
 from bot.core.parsers import normalize
 from handlers import notify
 from handlers import review_items as items
+from handlers import trust as checks
 from handlers.reasons import REASON_MAX, typed_reason
-from models import DailyReport, LiveAccount, Unit, repo, totals
+from models import DailyReport, Unit, repo, totals
 from models.streamers import count_streamers, reject_report, streamers_page
 from models.units import unit_full_name
 
@@ -70,7 +71,7 @@ def streamer(ctx: Ctx) -> list[Reply]:
 def _card(ctx: Ctx, item: items.Item) -> list[Reply]:
     reports = repo.reports_of_streamer(ctx.session, item.row.id, limit=SHOWN)
     platforms = {
-        a.id: ctx.config.platform_label(a.platform)
+        a.id: ctx.config.platform_label(a.platform, ctx.locale)
         for a in repo.accounts_of(ctx.session, item.row.id)
     }
     lines = [items.card(ctx, item), ctx.t("streamers.reports_title", n=len(reports))]
@@ -171,7 +172,6 @@ def reject(
     if done is None:
         return None
     day, account_id = done
-    account = ctx.session.get(LiveAccount, account_id)
     repo.audit(
         ctx.session,
         now,
@@ -190,9 +190,7 @@ def reject(
         f"report_rejected:{report_id}:{revision}",
         "notice.report_rejected",
         date=day,
-        account=f"{ctx.config.platform_label(account.platform)} {account.account_name}"
-        if account
-        else "",
+        account=checks.account_label(ctx, account_id, notify.locale_of(ctx, owner)),
         reason=reason,
     )
     return day

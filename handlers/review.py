@@ -6,7 +6,7 @@ who prefer typing.
 ```mermaid
 flowchart LR
   review[/review] --> card{next item in scope}
-  card -- none --> done[queue empty]
+  card -- none --> done[nothing waited / n reviewed]
   card -- 通过/推荐 --> decide[conditional update on the status seen] --> card
   card -- 驳回 --> reason[ask the reason] --> decide
   card -- 跳过 --> card
@@ -29,7 +29,7 @@ FLOW = "review"
 def review(ctx: Ctx) -> list[Reply]:
     """/review: starts the queue at its first item."""
     ctx.state.flow = FLOW
-    ctx.state.data = {"skipped": []}
+    ctx.state.data = {"skipped": [], "decided": 0}
     return _next(ctx, [])
 
 
@@ -50,9 +50,9 @@ def review_flow(ctx: Ctx) -> list[Reply]:
         if isinstance(reason, Reply):  # no reason yet: said why, asked again
             return [reason, *_reason_prompt(ctx)]
         data.pop("await_reason")
-        return _next(ctx, [items.decide(ctx, item, False, reason, data.get("seen"))])
+        return _decided(ctx, item, False, reason)
     if action == "rv:ok":
-        return _next(ctx, [items.decide(ctx, item, True, "", data.get("seen"))])
+        return _decided(ctx, item, True, "")
     if action == "rv:no":
         data["await_reason"] = True
         return _reason_prompt(ctx)
@@ -63,6 +63,14 @@ def review_flow(ctx: Ctx) -> list[Reply]:
         ctx.state.clear()
         return [ctx.reply("review.ended")]
     return [ctx.reply("review.use_buttons"), _card(ctx, item)]
+
+
+def _decided(ctx: Ctx, item: items.Item, approve: bool, reason: str) -> list[Reply]:
+    """The decision on the card shown, counted when it was the one stored; then the next."""
+    done, stored = items.decide(ctx, item, approve, reason, ctx.state.data.get("seen"))
+    if stored:
+        ctx.state.data["decided"] = ctx.state.data.get("decided", 0) + 1
+    return _next(ctx, [done])
 
 
 def _next(ctx: Ctx, before: list[Reply]) -> list[Reply]:
@@ -76,9 +84,17 @@ def _next(ctx: Ctx, before: list[Reply]) -> list[Reply]:
         ctx.state.data.update(item=ref, seen=items.seen(item))
         extra = items.attachment(item)
         return [*before, *([extra] if extra else []), _card(ctx, item)]
+    decided = ctx.state.data.get("decided", 0)
     ctx.state.clear()
-    key = "review.queue_skipped" if skipped else "review.queue_empty"
-    return [*before, ctx.reply(key, n=len(skipped))]
+    # nothing waited, or this round went through everything (and how much of it)
+    if skipped and decided:
+        done = ctx.reply("review.queue_finished_skipped", n=decided, skipped=len(skipped))
+        return [*before, done]
+    if skipped:
+        return [*before, ctx.reply("review.queue_skipped", n=len(skipped))]
+    if decided:
+        return [*before, ctx.reply("review.queue_finished", n=decided)]
+    return [*before, ctx.reply("review.queue_empty")]
 
 
 def _card(ctx: Ctx, item: items.Item) -> Reply:
@@ -130,4 +146,4 @@ def _typed(ctx: Ctx, approve: bool) -> Reply:
             reason = parse_text(parts[2] if len(parts) > 2 else "", max_len=REASON_MAX, min_len=2)
         except ParseError:
             return ctx.reply("review.reason_needed", max=REASON_MAX)
-    return items.decide(ctx, item, approve, reason, seen=None)
+    return items.decide(ctx, item, approve, reason, seen=None)[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.context import Ctx
-from bot.core.i18n import fmt_int, fmt_local, fmt_yuan
+from bot.core.i18n import fmt_int, fmt_list, fmt_local, fmt_yuan
 from bot.core.messages import Reply
 from handlers import notify, registration_window
 from handlers import review_reports as held
@@ -27,11 +27,15 @@ class Item:
     row: Streamer | Product | DailyReport
     unit_id: int
     owner: int  # the applicant's person id
-    title: str  # account names or product name
+    names: tuple[str, ...]  # the account names, a product's name, a held report's day
 
     @property
     def ref(self) -> str:
         return f"{self.kind}:{self.row.id}"
+
+    def title(self, locale: str | None) -> str:
+        """Its names as `locale` lists them (甲、乙 / A, B): a notice is read by its owner."""
+        return fmt_list(self.names, locale)
 
 
 def load(ctx: Ctx, kind: str, item_id: int) -> Item | None:
@@ -40,7 +44,7 @@ def load(ctx: Ctx, kind: str, item_id: int) -> Item | None:
         s = ctx.session.get(Streamer, item_id)
         if s is None or not ctx.scope.covers(s.unit_id):
             return None
-        names = "、".join(a.account_name for a in repo.accounts_of(ctx.session, s.id))
+        names = tuple(a.account_name for a in repo.accounts_of(ctx.session, s.id))
         return Item("s", s, s.unit_id, s.person_id, names)
     if kind == "r":
         # only the committee clears a held report: a unit's contact would vouch for the
@@ -51,13 +55,13 @@ def load(ctx: Ctx, kind: str, item_id: int) -> Item | None:
         owner = ctx.session.get(Streamer, r.streamer_id) if r else None
         if r is None or owner is None or not ctx.scope.covers(owner.unit_id):
             return None
-        return Item("r", r, owner.unit_id, owner.person_id, held.title(ctx, r))
+        return Item("r", r, owner.unit_id, owner.person_id, (held.title(ctx, r),))
     if kind == "p":
         p = ctx.session.get(Product, item_id)
         ent = ctx.session.get(Enterprise, p.enterprise_id) if p else None
         if p is None or ent is None or not ctx.scope.covers(ent.unit_id):
             return None
-        return Item("p", p, ent.unit_id, ent.person_id, p.name)
+        return Item("p", p, ent.unit_id, ent.person_id, (p.name,))
     return None
 
 
@@ -66,10 +70,15 @@ def load_ref(ctx: Ctx, ref: str | None) -> Item | None:
     return load(ctx, kind, int(raw)) if raw.isdigit() else None
 
 
-def account_names(ctx: Ctx, streamer_id: int) -> str:
-    return "、".join(
-        f"{ctx.config.platform_label(a.platform)} {a.account_name}"
-        for a in repo.accounts_of(ctx.session, streamer_id)
+def account_names(ctx: Ctx, streamer_id: int, locale: str | None = None) -> str:
+    """'抖音 甲、京东直播 乙' / 'Douyin 甲, JD Live 乙', for the reader (default: ctx's)."""
+    locale = locale or ctx.locale
+    return fmt_list(
+        (
+            f"{ctx.config.platform_label(a.platform, locale)} {a.account_name}"
+            for a in repo.accounts_of(ctx.session, streamer_id)
+        ),
+        locale,
     )
 
 
@@ -126,7 +135,7 @@ def card(ctx: Ctx, item: Item) -> str:
                 sales=fmt_yuan(s.cumulative_sales_fen),
                 orders=fmt_int(s.cumulative_orders),
             ),
-            ctx.t("review.card_categories", categories="、".join(map(str, s.categories)) or "-"),
+            ctx.t("review.card_categories", categories=_categories(ctx, s.categories) or "-"),
             # the committee may need to call; a unit contact as the exports show it to them
             ctx.t("review.card_phone", phone=shown_phone(ctx, s.phone)),
         ]
@@ -135,9 +144,7 @@ def card(ctx: Ctx, item: Item) -> str:
     else:
         p = item.row
         ent = ctx.session.get(Enterprise, p.enterprise_id)
-        tag = next(
-            (t.label for t in ctx.config.products.priority_tags if t.key == p.priority_tag), "-"
-        )
+        tag = ctx.config.tag_label(p.priority_tag, ctx.locale) if p.priority_tag else "-"
         lines = [
             ctx.t("review.card_product", id=p.id, status=status),
             ctx.t("review.card_product_name", name=p.name, enterprise=ent.name if ent else ""),
@@ -152,13 +159,22 @@ def card(ctx: Ctx, item: Item) -> str:
         ]
         if ent is not None:
             lines.append(
-                ctx.t("review.card_industry", industry=ent.industry, main=ent.main_products)
+                ctx.t(
+                    "review.card_industry",
+                    industry=ctx.config.category_label(ent.industry, ctx.locale),
+                    main=ent.main_products,
+                )
             )
     if item.row.status == rules.REJECTED and item.row.reject_reason:
         lines.append(ctx.t("me.reason", reason=item.row.reject_reason))
     if registration_window.is_late(item.row.created_at, ctx):  # added after the deadline
         lines.append(ctx.t("review.card_late", deadline=ctx.config.calendar.registration_deadline))
     return "\n".join(lines)
+
+
+def _categories(ctx: Ctx, stored: list[str] | None) -> str:
+    labels = (ctx.config.category_label(str(c), ctx.locale) for c in stored or ())
+    return fmt_list(labels, ctx.locale)
 
 
 def attachment(item: Item) -> Reply | None:
@@ -170,17 +186,20 @@ def attachment(item: Item) -> Reply | None:
 
 
 # ----- decisions ----------------------------------------------------------------------------
-def decide(ctx: Ctx, item: Item, approve: bool, reason: str, seen: str | None) -> Reply:
+def decide(
+    ctx: Ctx, item: Item, approve: bool, reason: str, seen: str | None
+) -> tuple[Reply, bool]:
     """Apply a reviewer's decision; `seen` is the status (a report: the revision) the
-    reviewer was shown."""
+    reviewer was shown. The answer, and whether this decision was the one stored (not one
+    made meanwhile by someone else, not an item no longer waiting)."""
     if isinstance(item.row, DailyReport):
         return held.decide(ctx, item.row, approve, reason, seen)
     before = item.row.status
     if seen is not None and before != seen:
-        return _changed(ctx, item)
+        return _changed(ctx, item), False
     new = rules.decision(before, approve, by_committee=ctx.scope.committee)
     if new is None:
-        return ctx.reply("review.not_pending", status=ctx.t(f"status.{before}"))
+        return ctx.reply("review.not_pending", status=ctx.t(f"status.{before}")), False
     model = Streamer if item.kind == "s" else Product
     now = ctx.clock.now()
     won = reviews.record_decision(
@@ -195,7 +214,7 @@ def decide(ctx: Ctx, item: Item, approve: bool, reason: str, seen: str | None) -
     )
     ctx.session.refresh(item.row)
     if not won:
-        return _changed(ctx, item)
+        return _changed(ctx, item), False
     action = (
         "reject" if not approve else ("recommend" if new == rules.PENDING_REVIEW else "approve")
     )
@@ -211,16 +230,16 @@ def decide(ctx: Ctx, item: Item, approve: bool, reason: str, seen: str | None) -
         note=reason or None,
     )
     _after_decision(ctx, item, before, new, reason, version)
-    return ctx.reply(f"review.done_{action}", title=item.title, status=ctx.t(f"status.{new}"))
+    title = item.title(ctx.locale)
+    return ctx.reply(f"review.done_{action}", title=title, status=ctx.t(f"status.{new}")), True
 
 
 def _changed(ctx: Ctx, item: Item) -> Reply:
     assert not isinstance(item.row, DailyReport)  # a report's decision: review_reports
     ctx.session.refresh(item.row)
     who = repo.person_name(ctx.session, item.row.reviewed_by)
-    return ctx.reply(
-        "review.changed", title=item.title, status=ctx.t(f"status.{item.row.status}"), who=who
-    )
+    status = ctx.t(f"status.{item.row.status}")
+    return ctx.reply("review.changed", title=item.title(ctx.locale), status=status, who=who)
 
 
 def _after_decision(ctx: Ctx, item: Item, before: str, new: str, reason: str, version: int) -> None:
@@ -232,16 +251,16 @@ def _after_decision(ctx: Ctx, item: Item, before: str, new: str, reason: str, ve
             ent.status = rules.enterprise_status(
                 p.status for p in repo.products_of(ctx.session, ent.id)
             )
+    # the owner reads the names listed as their own language lists them
+    title = item.title(notify.locale_of(ctx, item.owner))
     if new == rules.PENDING_REVIEW:  # the unit recommended it: on to the committee
-        notify.to_person(
-            ctx, item.owner, f"decision:{stamp}", "notice.recommended", title=item.title
-        )
-        notify.submitted(ctx, KINDS[item.kind], item.row.id, item.title, item.unit_id, new, version)
+        notify.to_person(ctx, item.owner, f"decision:{stamp}", "notice.recommended", title=title)
+        notify.submitted(ctx, KINDS[item.kind], item.row.id, item.names, item.unit_id, new, version)
     elif new == rules.APPROVED:
-        notify.to_person(ctx, item.owner, f"decision:{stamp}", "notice.approved", title=item.title)
+        notify.to_person(ctx, item.owner, f"decision:{stamp}", "notice.approved", title=title)
     else:
         notify.to_person(
-            ctx, item.owner, f"decision:{stamp}", "notice.rejected", title=item.title, reason=reason
+            ctx, item.owner, f"decision:{stamp}", "notice.rejected", title=title, reason=reason
         )
     if new in rules.COUNTED and before not in rules.COUNTED:
         notify.quota_exceeded(ctx, item.unit_id)

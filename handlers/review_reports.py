@@ -75,24 +75,27 @@ def attachment(report: DailyReport) -> Reply | None:
     return Reply("", image_path=report.evidence_file_id) if report.evidence_file_id else None
 
 
-def decide(ctx: Ctx, report: DailyReport, approve: bool, reason: str, seen_as: str | None) -> Reply:
-    """Clear (approve) or reject a held report, conditional on the revision seen."""
+def decide(
+    ctx: Ctx, report: DailyReport, approve: bool, reason: str, seen_as: str | None
+) -> tuple[Reply, bool]:
+    """Clear (approve) or reject a held report, conditional on the revision seen; whether
+    this decision was the one stored."""
     name = title(ctx, report)
     if not report.held or report.rejected:
-        return ctx.reply("trust.not_held", title=name)
+        return ctx.reply("trust.not_held", title=name), False
     if seen_as is not None and seen_as != seen(report):
-        return ctx.reply("trust.changed", title=name)
+        return ctx.reply("trust.changed", title=name), False
     now, revision = ctx.clock.now(), report.revision
     owner = ctx.session.get(Streamer, report.streamer_id)
     if approve:
         done = trust.clear_report(ctx.session, report.id, revision, now)
         if done is None:
-            return ctx.reply("trust.changed", title=name)
+            return ctx.reply("trust.changed", title=name), False
         action, before, after = "clear_report", {"held": True}, {"held": False}
     else:
         rejected = reject_report(ctx.session, report.id, report.streamer_id, revision, reason, now)
         if rejected is None:
-            return ctx.reply("trust.changed", title=name)
+            return ctx.reply("trust.changed", title=name), False
         action, before, after = "reject_report", {"rejected": False}, {"rejected": True}
     repo.audit(
         ctx.session,
@@ -108,7 +111,8 @@ def decide(ctx: Ctx, report: DailyReport, approve: bool, reason: str, seen_as: s
     ctx.session.refresh(report)
     totals.refresh_day(ctx.session, report.streamer_id, report.report_date, ctx.config)
     if owner is not None:
-        account = checks.account_label(ctx, report.account_id)
+        owner_locale = notify.locale_of(ctx, owner.person_id)
+        account = checks.account_label(ctx, report.account_id, owner_locale)
         if approve:
             notify.to_person(
                 ctx,
@@ -128,4 +132,4 @@ def decide(ctx: Ctx, report: DailyReport, approve: bool, reason: str, seen_as: s
                 account=account,
                 reason=reason,
             )
-    return ctx.reply("trust.done_clear" if approve else "trust.done_reject", title=name)
+    return ctx.reply("trust.done_clear" if approve else "trust.done_reject", title=name), True

@@ -143,11 +143,13 @@ def shown(ctx: Ctx, flag: dict[str, Any]) -> dict[str, object]:
     return out
 
 
-def account_label(ctx: Ctx, account_id: int) -> str:
+def account_label(ctx: Ctx, account_id: int, locale: str | None = None) -> str:
+    """'抖音 甲' / 'Douyin 甲' for the reader (default: the one writing)."""
     account = ctx.session.get(LiveAccount, account_id)
     if account is None:
         return ""
-    return f"{ctx.config.platform_label(account.platform, ctx.locale)} {account.account_name}"
+    platform = ctx.config.platform_label(account.platform, locale or ctx.locale)
+    return f"{platform} {account.account_name}"
 
 
 def evidence_missing_key(ctx: Ctx, gmv_fen: int) -> str:

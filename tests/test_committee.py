@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.core.dispatcher import Core
 from models import AuditEntry, Role
+from tests.catalog import line
 from tests.chat import Chat
 from tests.committee_helpers import ANYUAN, XIANGDONG, invite, register, status
 
@@ -44,8 +45,7 @@ def test_invite_recommend_approve_notify_quota_history(chat: Chat, core: Core) -
     assert card.endswith("  [1] 推荐  [2] 驳回  [3] 跳过  [4] 结束\n")
     assert chat.press("c1", "推荐") == (
         "「小明的果园」已推荐，现为「待审核」，等待组委会审核；已通知申请人。\n"
-        "目前没有等待你审核的内容。\n"
-    )
+    ) + line("review.queue_finished", n=1)
     delivered = chat.deliver()
     assert (
         "📨 → s [s]:\n   你的报名「小明的果园」已获推荐单位推荐，正在等待组委会审核。\n"
@@ -63,9 +63,8 @@ def test_invite_recommend_approve_notify_quota_history(chat: Chat, core: Core) -
     assert card.startswith(f"【主播资格审核】编号 {sid}，状态：待审核\n")
     assert "联系电话：13800138000\n" in card  # the committee sees the whole number
     assert card.endswith("  [1] 通过  [2] 驳回  [3] 跳过  [4] 结束\n")
-    assert chat.press("admin", "通过") == (
-        "「小明的果园」已通过，已通知申请人。\n目前没有等待你审核的内容。\n"
-    )
+    done = "「小明的果园」已通过，已通知申请人。\n"
+    assert chat.press("admin", "通过") == done + line("review.queue_finished", n=1)
     assert chat.deliver() == "📨 → s [s]:\n   你的报名「小明的果园」已通过审核！\n"
     assert status(core, sid) == "approved"
     assert "主播 1/10 已推荐（还差 9）" in chat.say("c1", "/unit")

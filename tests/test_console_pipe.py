@@ -129,3 +129,22 @@ def test_done_when_walkthrough(tmp_path: Path) -> None:
         assert row == (620000, 180, 2)
         before = conn.execute("select before from audit_log where action = 'correct'").fetchone()[0]
         assert '"gmv_fen": 500000' in before
+
+
+def test_the_end_of_input_ends_the_chat_without_a_traceback(tmp_path: Path) -> None:
+    """Input that ends at once stops the bot while the scheduler's first look for due jobs
+    is under way: it stops quietly (it logged the wake job's CancelledError)."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'eof.db'}"}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "CancelledError" not in proc.stderr, proc.stderr

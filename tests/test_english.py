@@ -1,6 +1,8 @@
 """An English-speaking streamer never reads Chinese, except proper names that have no English
 one (units, enterprises and their products, people) and the language button's 中文: a walk
-through sign-up, /products, /report, /reports, /me and /help, every screen checked."""
+through sign-up, /products, /report, /reports, /me and /help, every screen checked; an
+English-speaking reviewer through /review (a held report, a streamer, a product), /streamers
+and /streamer with a report rejected, and the notices each owner reads in their language."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from sqlalchemy.orm import Session
 from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
-from models import DailyReport, LiveAccount, Streamer, Unit
+from handlers.certificate_issue import award_label, holder_of_streamer
+from models import DailyReport, LiveAccount, Person, Streamer, Unit
 from tests import festival_data as data
 from tests.catalog import label, said
 from tests.chat import Chat
@@ -95,10 +98,9 @@ def test_an_english_streamer_reads_no_chinese(
     chat.say("admin", "/start")
     chat.say("admin", f"/approve streamer {streamer.id}")
     notice = chat.deliver()
-    # the decision's title joins the accounts with 、 for every reader (handlers/review_items.py,
-    # the review flows' own file): the one Chinese mark left on this walk
-    assert chinese_left(notice, [*allowed, "、"]) == []
-    assert said(notice, "notice.approved", EN)
+    # the Chinese reviewer's decision, told in the streamer's language and list
+    assert chinese_left(notice, allowed) == []
+    assert said(notice, "notice.approved", EN, title="green_farm, green_jd")
 
     me = say("/me")
     assert "Douyin green_farm, JD Live green_jd" in me
@@ -164,3 +166,100 @@ def test_a_label_without_an_english_name_is_shown_as_it_is(config: FestivalConfi
     )
     assert [c.label_in("en") for c in products.categories] == ["井冈山特产", "Tea"]
     assert products.categories[0].names() == ("井冈山特产",)
+
+
+def test_an_english_reviewer_reads_no_chinese(
+    chat: Chat, db: Engine, clock: FixedClock, config: FestivalConfig
+) -> None:
+    """/review's cards (a held report, a streamer, a product), the end of the round,
+    /streamers and /streamer with a rejected report: platforms, categories, priority tags and
+    lists in English; each owner told in their own language."""
+    clock.set(dt.datetime(2020, 11, 2, 20, 0))
+    with Session(db, expire_on_commit=False) as s, s.begin():
+        green = data.streamer(s, "green_farm", status="pending_review", user="green")
+        green.categories = ["农产品", "茶叶"]
+        data.second_account(s, green, "green_jd")
+        held = data.streamer(s, "held_farm", user="held")
+        report = data.report(s, config, held, dt.date(2020, 11, 1), gmv_yuan=220_000)
+        report.held, report.flags = True, [{"rule": "gmv_spike"}]
+        _, products = data.enterprise(
+            s,
+            CATALOGUE[0],
+            [(CATALOGUE[1], "poverty_catalog")],
+            industry="茶叶",
+            user="tea",
+            product_status="pending_review",
+        )
+        for person in s.scalars(select(Person)):
+            person.locale = EN
+        ids = green.id, held.id, products[0].id
+    allowed = proper_names(db, config)
+    seen: list[str] = []
+
+    def check(out: str, after: str) -> str:
+        seen.append(out)
+        assert chinese_left(out, allowed) == [], f"after {after!r}:\n{out}"
+        return out
+
+    def say(line: str) -> str:
+        return check(chat.say("admin", line), line)
+
+    def press(button: str) -> str:
+        return check(chat.press("admin", button), button)
+
+    say("/lang en")
+    say("/start")
+    assert said(say("/review"), "trust.card_title", EN)
+    card = press(label("btn.clear_report", EN))
+    assert said(card, "review.card_streamer", EN, id=ids[0])
+    assert "Douyin green_farm, JD Live green_jd" in card
+    assert said(card, "review.card_categories", EN, categories="Farm produce, Tea")
+    card = press(label("btn.approve", EN))
+    assert said(card, "review.card_product", EN, id=ids[2])
+    assert said(card, "review.card_industry", EN, industry="Tea")
+    assert "Poverty-relief catalogue" in card
+    press(label("btn.reject", EN))
+    end = say("no sales record")
+    assert said(end, "review.queue_finished", EN, n=3)
+    notices = check(chat.deliver(), "the decisions")
+    assert said(notices, "notice.report_cleared", EN, account="Douyin held_farm")
+    assert said(notices, "notice.approved", EN, title="green_farm, green_jd")
+    assert said(notices, "notice.rejected", EN, title=CATALOGUE[1])
+
+    listing = say("/streamers")
+    assert said(listing, "streamers.line", EN, accounts="Douyin green_farm, JD Live green_jd")
+    say(f"/streamer {ids[1]}")
+    press(label("btn.reject_report", EN, day="11-01 Douyin"))
+    assert said(say("figures do not add up"), "streamers.report_rejected", EN)
+    notice = check(chat.deliver(), "the report's rejection")
+    assert said(notice, "notice.report_rejected", EN, account="Douyin held_farm")
+    assert len(seen) > 10
+
+
+def test_a_chinese_owner_is_told_in_chinese_by_an_english_reviewer(
+    chat: Chat, db: Engine, config: FestivalConfig
+) -> None:
+    """The notice's list and platform follow the owner's language, not the reviewer's."""
+    with Session(db, expire_on_commit=False) as s, s.begin():
+        green = data.streamer(s, "甲", status="pending_review", user="green")
+        data.second_account(s, green, "乙")
+    chat.say("admin", "/start")
+    chat.say("admin", "/lang en")
+    chat.say("admin", "/review")
+    chat.press("admin", label("btn.approve", EN))
+    assert said(chat.deliver(), "notice.approved", title="甲、乙")
+
+
+def test_certificates_name_awards_in_the_festivals_language(
+    db: Engine, config: FestivalConfig
+) -> None:
+    """A festival whose language is English prints English award names and lists."""
+    english = config.model_copy(update={"locale": config.locale.model_copy(update={"default": EN})})
+    assert CJK.search(award_label(english, "streamer", "grand")) is None
+    assert "Grand prize" in award_label(english, "streamer", "grand")
+    assert "突出贡献奖" in award_label(config, "enterprise", "outstanding")
+    with Session(db, expire_on_commit=False) as s, s.begin():
+        s_row = data.streamer(s, "green_farm")
+        data.second_account(s, s_row, "green_jd")
+        assert holder_of_streamer(s, english, s_row) == "green_farm, green_jd"
+        assert holder_of_streamer(s, config, s_row) == "green_farm、green_jd"

@@ -74,7 +74,7 @@ def test_reject_asks_a_reason_and_checks_it(chat: Chat, core: Core) -> None:
     assert begins(chat.press("admin", label("btn.back")), "review.card_streamer", id=sid)
     chat.press("admin", label("btn.reject"))
     assert chat.say("admin", "粉丝截图看不清") == (
-        line("review.done_reject", title="小明的果园") + line("review.queue_empty")
+        line("review.done_reject", title="小明的果园") + line("review.queue_finished", n=1)
     )
     assert status(core, sid) == "rejected"
     assert said(chat.deliver(), "notice.rejected", title="小明的果园", reason="粉丝截图看不清")
