@@ -13,8 +13,9 @@ WeChat server; the end is read from the database."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -282,6 +283,24 @@ def superseded_rows(db: Engine) -> list[str]:
         return list(session.scalars(found))
 
 
+@contextlib.asynccontextmanager
+async def slow_reply_queued(
+    a: StallingCore, b: StallingCore, fake: FakeWeChat, lines: list[str]
+) -> AsyncIterator[tuple[Harness, Harness]]:
+    """B takes the follower up to the follower-count question; their answer reaches A, whose
+    step stalls past the budget (answered empty), then commits: its reply (the likes
+    question) waits in the outbox, which only the test drains."""
+    async with (
+        wechat_bot(a, fake, True, IDLE, wechat_worker_id="worker-a") as wa,
+        wechat_bot(b, fake, True, IDLE, wechat_worker_id="worker-b") as wb,
+    ):
+        await wb.follower(OPENID).run(lines[:FOLLOWERS])
+        await answered_empty(wa, a, fake, lines[FOLLOWERS])
+        a.go.set()
+        await wa.runtime.channel.idle()
+        yield wa, wb
+
+
 def test_a_late_reply_goes_out_by_a_worker_that_did_not_run_its_step(
     workers: tuple[StallingCore, StallingCore], fake: FakeWeChat, db: Engine
 ) -> None:
@@ -292,15 +311,8 @@ def test_a_late_reply_goes_out_by_a_worker_that_did_not_run_its_step(
     lines, want = varied_streamer(4)
 
     async def scenario() -> None:
-        async with (
-            wechat_bot(a, fake, True, IDLE, wechat_worker_id="worker-a") as wa,
-            wechat_bot(b, fake, True, IDLE, wechat_worker_id="worker-b") as wb,
-        ):
-            await wb.follower(OPENID).run(lines[:FOLLOWERS])
-            await answered_empty(wa, a, fake, lines[FOLLOWERS])
+        async with slow_reply_queued(a, b, fake, lines) as (_wa, wb):
             before = len(fake.service_texts(OPENID))
-            a.go.set()
-            await wa.runtime.channel.idle()  # A's step committed, its reply queued
             await wb.deliver()  # B's outbox loop takes it
             late = fake.service_texts(OPENID)[before:]
             assert len(late) == 1 and said(late[0], "ask.likes_received")
@@ -322,14 +334,7 @@ def test_a_late_reply_is_not_sent_once_another_worker_asked_since(
     lines, want = varied_streamer(5)
 
     async def scenario() -> None:
-        async with (
-            wechat_bot(a, fake, True, IDLE, wechat_worker_id="worker-a") as wa,
-            wechat_bot(b, fake, True, IDLE, wechat_worker_id="worker-b") as wb,
-        ):
-            await wb.follower(OPENID).run(lines[:FOLLOWERS])
-            await answered_empty(wa, a, fake, lines[FOLLOWERS])
-            a.go.set()
-            await wa.runtime.channel.idle()  # A's step committed, its reply queued
+        async with slow_reply_queued(a, b, fake, lines) as (wa, wb):
             answer = await post(wb, fake, "?", "990002")  # not a number: asked again
             assert said(answer, "ask.likes_received")
             before = len(fake.service_texts(OPENID))
