@@ -24,7 +24,7 @@ from models.people import AuditEntry, DialogState, Identity, Person, Role
 from models.picks import ProductPick, ReportProductSale
 from models.posters import WeChatQrCode
 from models.streamers import DailyReport, LiveAccount, Streamer
-from models.telegram import TelegramUpdate
+from models.telegram import TelegramShown, TelegramUpdate
 from models.totals import StreamerDayTotal, StreamerTotal
 from models.units import Unit
 from models.wechat import LinkCode, WeChatFollower, WeChatInbound, WeChatToken
@@ -68,6 +68,7 @@ __all__ = [
     "Streamer",
     "StreamerDayTotal",
     "StreamerTotal",
+    "TelegramShown",
     "TelegramUpdate",
     "Turnover",
     "TurnoverStatus",

@@ -227,3 +227,23 @@ def test_a_menu_choice_typed_again_before_the_privacy_notice_showed(core: Core, 
     replies = _say(core, "gi", "好的", early=True)
     assert said(replies, "form.early_not_taken_any") and said(replies, "privacy.notice")
     assert said(chat.say("gi", "同意并继续"), "ask.unit_group")
+
+
+def test_what_one_worker_knew_of_a_question_another_takes_over() -> None:
+    """snapshot/restore (several workers, through JSON): the other worker binds answers as
+    the one that sent the question would, a withheld question included."""
+    import json
+
+    sent = ShownQuestions()
+    sent.handed_over("c", "q2", at=20, doubled=True, until=22)
+    other = ShownQuestions()
+    other.handed_over("c", "q1", at=5)  # what it knew from long before: stale
+    other.restore("c", json.loads(json.dumps(sent.snapshot("c"))))
+    assert other.early("c", 19) and not other.early("c", 23)
+    assert other.uncertain("c") == sent.uncertain("c")
+    sent.withheld("c", "q3")
+    snap = sent.snapshot("c")
+    assert snap is not None and snap["mark"] is None  # JSON has no infinity
+    other.restore("c", json.loads(json.dumps(snap)))
+    assert other.early("c", 10**9)  # not shown yet: anything typed is early
+    assert ShownQuestions().snapshot("c") is None

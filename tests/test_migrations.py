@@ -70,6 +70,7 @@ TABLES = {
     "streamer_day_totals",
     "streamer_totals",
     "streamers",
+    "telegram_shown",
     "telegram_updates",
     "units",
     "wechat_followers",
@@ -110,7 +111,7 @@ def fresh_sqlite(tmp_path: Path) -> Iterator[Engine]:
 
 # ----- the schema -------------------------------------------------------------------------
 def test_one_head() -> None:
-    assert head() == HEAD == "0017_asked_by"
+    assert head() == HEAD == "0018_telegram_shown"
 
 
 def test_fresh_sqlite_matches_the_models(fresh_sqlite: Engine) -> None:

@@ -17,8 +17,11 @@ from sqlalchemy.engine import make_url
 
 from bot.core.leader import OUTBOX_CHANNEL, Leadership
 from bot.core.shared_order import SharedOrder, lock_key
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, Fault
 from tests.flows import streamer_lines
+from tests.people import TYPED_VALUES, TelegramPeople, TelegramPerson, expected
+from tests.test_telegram_faults import stored as registration
+from tests.test_telegram_faults import varied_streamer
 from tests.worker_procs import ROOT, Worker, typed_ahead
 
 pytestmark = pytest.mark.skipif(
@@ -110,6 +113,46 @@ def test_two_workers_apply_one_persons_alternating_messages_in_order(
     for n, ids in sent.items():
         assert sorted(applied_order(db, 7_000 + n)) == ids, logs  # each once
     assert stored(db) == {7_000 + n: (f"acct_w{n}", 20_000 + n) for n in range(PEOPLE)}
+
+
+def test_copies_of_a_question_answered_on_two_workers_land_on_their_questions(
+    db: Engine, database_url: str, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    """One sendMessage in ten is executed, then answered 502: the question is retried and
+    shown twice, and the person answers both copies (every other person a different value
+    the second time: a correction). Their updates reach the two workers in turn, so the
+    answer to the second copy is mostly handled by the worker that did not send it: it must
+    know the question was shown twice and from which message id (stored in telegram_shown),
+    or it takes that answer for the next question."""
+    people = [
+        TelegramPerson(
+            fake_telegram,
+            8_000 + n,
+            varied_streamer(n)[0],
+            change_on_copy=TYPED_VALUES if n % 2 else (),
+        )
+        for n in range(1, 11)
+    ]
+    workers = [Worker(database_url, fake_telegram, tmp_path / f"w{i}.log") for i in range(2)]
+    try:
+        for worker in workers:
+            worker.wait_ready()
+        fake_telegram.faults.append(Fault("502_after", "sendMessage", rate=0.1))
+        fake_telegram.deliver_to([w.url for w in workers], in_flight=1)
+        crowd = TelegramPeople(fake_telegram, people)
+        crowd.start()
+        left = crowd.wait(180)
+        fake_telegram.faults.clear()
+        logs = "\n".join(w.tail() for w in workers)
+    finally:
+        for worker in workers:
+            worker.stop()
+    assert fake_telegram.stats.faults.get("502_after", 0) > 0  # copies were shown
+    assert sum(p.copies for p in people) > 0
+    assert not left, [p.script.transcript() for p in left] + [logs]
+    for n, person in enumerate(people, start=1):
+        want = expected(person.script.lines, person.script.final)  # the values last meant
+        assert registration(db, 8_000 + n) == want, person.script.transcript()
 
 
 def shared_order(database_url: str) -> SharedOrder:

@@ -13,18 +13,23 @@ question.
 Kept per process, in memory: after a restart nothing is known and every answer counts for the
 question that is open, as before. Several workers serving one person each know only what they
 sent: whether a late reply is superseded is therefore also stored with the WeChat follower
-(models/wechat.py asked_by) and read by whichever worker sends it; binding an early answer
-still uses this worker's memory only.
+(models/wechat.py asked_by) and read by whichever worker sends it, and on Telegram the worker
+that answered a person leaves what it knows of the chat's question in the database
+(`snapshot`, models/telegram.py TelegramShown) for the next holder of the person's turn
+(`restore`). A WeChat follower is routed to one worker (the proxy hashes the openid), whose
+memory is then all there is to know.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import math
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core.messages import Reply
 from bot.core.parsers import normalize
@@ -168,6 +173,27 @@ class ShownQuestions:
             known.mark = mark
         if known.handed is None:
             known.handed = mark
+
+    def snapshot(self, chat: Hashable) -> dict[str, object] | None:
+        """What is known of the chat's latest question, as plain JSON values (several
+        workers share it: see models/telegram.py TelegramShown); None: nothing."""
+        known = self._at.get(chat)
+        if known is None:
+            return None
+        data = dataclasses.asdict(known)
+        if known.mark == _WITHHELD:
+            data["mark"] = None  # JSON has no infinity
+        return data
+
+    def restore(self, chat: Hashable, data: dict[str, Any]) -> None:
+        """Takes what another worker knew of the chat's latest question (`snapshot`): it
+        sent the chat's latest replies, so it knows better than this worker's memory."""
+        fields = {f.name for f in dataclasses.fields(_Shown)}
+        known = _Shown(**{k: v for k, v in data.items() if k in fields})
+        if known.mark is None:
+            known.mark = _WITHHELD
+        self._at.pop(chat, None)  # re-inserted last: the dict stays in order of use
+        self._at[chat] = known
 
     def asked_by(self, chat: Hashable, step: Hashable) -> str | None:
         """The question the replies of `step` (a message of the chat, see `withheld`) ask;

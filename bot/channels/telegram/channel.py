@@ -33,7 +33,7 @@ from bot.config import TelegramConfig
 from bot.core.dispatcher import Core
 from bot.core.i18n import translate
 from bot.core.messages import Incoming, Reply
-from models.telegram import UpdateStore
+from models.telegram import UpdateStore, keep_shown, shown_of
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +193,9 @@ class TelegramChannel:
             replies = await self._apologise(inc, update_id)
             await self.output.answer(payload, inc, replies, update_id)
             return
+        shared = self.core.shared and inc.chat_kind == "private"
+        if shared:
+            await self._recall(payload, inc.chat_id)
         if inc.photo and inc.chat_kind == "private" and self.core.files_dir is not None:
             inc = dataclasses.replace(inc, photo=await self._download(inc.chat_id, inc.photo))
         if inc.document and inc.chat_kind == "private" and self.core.files_dir is not None:
@@ -224,6 +227,32 @@ class TelegramChannel:
         await self.output.answer(payload, inc, replies, update_id)
         if replies:
             self._answered.append(update_id)
+        if shared:
+            await self._keep_shown(inc.chat_id)
+
+    async def _recall(self, payload: dict[str, Any], chat_id: str) -> None:
+        """Several workers: what the worker that last answered this chat knew of the question
+        it showed (maybe another one; it wrote it in the person's turn, which this worker
+        now holds), and this update's own message id (stored by whichever worker got it)."""
+        found = await self.core.offload(shown_of, self.core.sessions, chat_id)
+        if found is not None:
+            if found.get("shown"):
+                self.core.shown.restore((CHANNEL, chat_id), found["shown"])
+            for message_id in found.get("ids") or ():
+                self.output.saw(chat_id, int(message_id))
+        seen = adapter.private_message_id(payload)
+        if seen is not None:
+            self.output.saw(*seen)
+
+    async def _keep_shown(self, chat_id: str) -> None:
+        """Several workers: what this one now knows of the chat's question, for the next."""
+        shown = self.core.shown.snapshot((CHANNEL, chat_id))
+        data = {"shown": shown, "ids": self.output.recent_ids(chat_id)}
+        try:
+            now = self.core.clock.now()
+            await self.core.offload(keep_shown, self.core.sessions, chat_id, data, now)
+        except Exception:  # the answer went out: only the next worker's binding degrades
+            log.exception("telegram: what chat %s was shown could not be stored", chat_id)
 
     async def _step(self, inc: Incoming, update_id: int) -> list[Reply] | None:
         """The core's step, tried again a few times when it fails (each failed try was rolled

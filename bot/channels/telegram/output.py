@@ -64,6 +64,11 @@ class Output:
                     del self._highest[old]
                     self._ids.pop(old, None)
 
+    def recent_ids(self, chat_id: str) -> list[int]:
+        """The chat's message ids seen lately (shared by several workers with the question
+        shown: channel.py `_recall`)."""
+        return sorted(self._ids.get(chat_id) or ())[-RECENT_IDS:]
+
     def first_unknown(self, chat_id: str, low: int, high: int) -> int:
         """The first message id from `low` (up to `high`) that is not a message the chat is
         known to hold: the earliest an unanswered attempt of a send begun after `low` - 1 can
