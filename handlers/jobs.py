@@ -66,6 +66,9 @@ class JobCtx:
     # Work that may only run once the run is committed, outside any transaction (SQLite's
     # VACUUM after the retention job erased someone); not run by a dry run.
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    # Commits what the run has enqueued so far (the runner's; None: a dry run, which stores
+    # nothing). A job with 100,000 recipients commits them in pieces (see checkpoint).
+    commit: Callable[[], None] | None = None
     _people: list[Person] = field(default_factory=list)
 
     @property
@@ -77,6 +80,14 @@ class JobCtx:
         thousands); held here, as the session only keeps weak references."""
         self._people += recipients.people(self.session, person_ids)
         return person_ids
+
+    def checkpoint(self) -> None:
+        """Commits the messages enqueued so far, so that a run's memory and its transaction
+        stay the size of a piece, not of all its recipients. Safe because every message is
+        keyed (job, period, recipient): a run killed after some pieces and run again enqueues
+        the rest and nothing twice; the run counts as done only when it finished."""
+        if self.commit is not None:
+            self.commit()
 
     def locale_of(self, person_id: int) -> str:
         person = self.session.get(Person, person_id)
@@ -346,28 +357,37 @@ def final_board_at(config: FestivalConfig) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), cal.tz)
 
 
+BOARD_PAGE = 2_000  # streamers read, and their messages enqueued and committed, at a time
+
+
 def _board_job(period: Callable[[JobCtx], str], private_key: str) -> JobFn:
     def run(jc: JobCtx) -> None:
         main = publish_boards(jc, period(jc))
+        board_id, entries = main.id, main.entries
         group_locale = jc.config.locale.default
         for channel, chat_id in group_chats(jc.session, jc.config):
             jc.send_chat(
                 channel, chat_id, board_view.board_reply(jc.session, jc.config, group_locale, main)
             )
-        rows = recipients.ranked_people(jc.session, main.id)
-        jc.preload([person_id for person_id, _entry in rows])
-        for person_id, entry in rows:
-            locale = jc.locale_of(person_id)
-            text = translate(
-                locale,
-                private_key,
-                rank=entry.rank,
-                n=main.entries,
-                change=board_view.change_text(locale, entry.previous_rank, entry.rank),
-                score=f"{entry.score:.1f}",
-                festival=jc.config.festival.name_in(locale),
-            )
-            jc.send_person(person_id, "", Reply(text))
+        jc.checkpoint()  # the boards, the picture and the groups' messages
+        # each streamer's message: a page of plain rows at a time (no ORM object per person),
+        # committed page by page, so the run holds one page whatever the festival's size
+        after = 0
+        while page := recipients.ranked_page(jc.session, board_id, after, BOARD_PAGE):
+            for row in page:
+                locale = row.locale or jc.config.locale.default
+                text = translate(
+                    locale,
+                    private_key,
+                    rank=row.rank,
+                    n=entries,
+                    change=board_view.change_text(locale, row.previous_rank, row.rank),
+                    score=f"{row.score:.1f}",
+                    festival=jc.config.festival.name_in(locale),
+                )
+                jc.send_person(row.person_id, "", Reply(text))
+            after = page[-1].rank
+            jc.checkpoint()
 
     run.__doc__ = "Publish the 龙虎榜: picture and text to the groups, each streamer their rank."
     return run

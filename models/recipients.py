@@ -6,6 +6,8 @@ Statements are built once, at import: a broadcast job asks for the same lists ev
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -41,11 +43,22 @@ _REPORTED_ON = (
     .join(DailyReport, DailyReport.streamer_id == Streamer.id)
     .where(DailyReport.report_date == bindparam("day"))
 )
+# A page of a published board, after a rank (a board's ranks are 1..n, each once): the
+# (board, rank) index walks it, and each page is its own statement, so a job may commit
+# between pages (a cursor would not outlive the commit).
 _RANKED = (
-    select(Streamer.person_id, BoardEntry)
+    select(
+        Streamer.person_id,
+        BoardEntry.rank,
+        BoardEntry.previous_rank,
+        BoardEntry.score,
+        Person.locale,
+    )
     .join(BoardEntry, BoardEntry.streamer_id == Streamer.id)
-    .where(BoardEntry.board_id == bindparam("board"))
+    .join(Person, Person.id == Streamer.person_id)
+    .where(BoardEntry.board_id == bindparam("board"), BoardEntry.rank > bindparam("after"))
     .order_by(BoardEntry.rank)
+    .limit(bindparam("limit"))
 )
 _PEOPLE = select(Person).where(Person.id.in_(bindparam("ids", expanding=True)))
 
@@ -75,10 +88,21 @@ def reported_on(session: Session, day: dt.date) -> set[int]:
     return set(session.scalars(_REPORTED_ON, {"day": day}))
 
 
-def ranked_people(session: Session, board_id: int) -> list[tuple[int, BoardEntry]]:
-    """Each streamer on a published board as (person id, entry), best rank first."""
-    rows = session.execute(_RANKED, {"board": board_id}).tuples()
-    return [(person_id, entry) for person_id, entry in rows]
+class Ranked(NamedTuple):
+    """A streamer on a published board, as plain values (a board job reads 100,000)."""
+
+    person_id: int
+    rank: int
+    previous_rank: int | None
+    score: Decimal
+    locale: str | None
+
+
+def ranked_page(session: Session, board_id: int, after: int, limit: int) -> list[Ranked]:
+    """The next `limit` streamers on a published board with a rank above `after`, best rank
+    first ([] past the last one)."""
+    rows = session.execute(_RANKED, {"board": board_id, "after": after, "limit": limit})
+    return [Ranked(*row) for row in rows.tuples()]
 
 
 def people(session: Session, person_ids: list[int]) -> list[Person]:
