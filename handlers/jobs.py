@@ -97,6 +97,16 @@ class JobCtx:
         text = translate(self.locale_of(person_id), text_key, **params)
         self.send_person(person_id, key_suffix, Reply(text))
 
+    def to_person_in(
+        self, person_id: int, locale: str | None, text_key: str, **params: object
+    ) -> None:
+        """`person` for a recipient read with their language (a page of plain rows): the
+        festival's name in that language is given as `festival`."""
+        locale = locale or self.config.locale.default
+        festival = self.config.festival.name_in(locale)
+        text = translate(locale, text_key, **{"festival": festival, **params})
+        self.send_person(person_id, "", Reply(text))
+
     def send_person(self, person_id: int, key_suffix: str, reply: Reply) -> None:
         self.sink.to_person(person_id, f"{self.job}:{self.period}:p{person_id}{key_suffix}", reply)
         self.count += 1
@@ -107,6 +117,10 @@ class JobCtx:
 
 
 JobFn = Callable[[JobCtx], None]
+
+# Recipients read (as plain rows), and their messages enqueued and committed, at a time by
+# the jobs that reach every streamer (a festival has 100,000): JobCtx.checkpoint.
+PAGE = 2_000
 
 
 def group_chats(session: Session, config: FestivalConfig) -> list[tuple[str, str]]:
@@ -308,9 +322,10 @@ def _to_streamers(text_key: str) -> JobFn:
             "backfill": jc.config.reports.backfill_days,
             "final_at": final_board_at(jc.config).strftime("%m-%d %H:%M"),
         }
-        for person_id in jc.preload(recipients.approved_streamers(jc.session)):
-            festival = jc.config.festival.name_in(jc.locale_of(person_id))
-            jc.person(person_id, "", text_key, festival=festival, **params)
+        for page in recipients.approved_streamer_pages(jc.session, PAGE):
+            for person_id, locale in page:
+                jc.to_person_in(person_id, locale, text_key, **params)
+            jc.checkpoint()
 
     run.__doc__ = f"To every approved streamer: {text_key}."
     return run
@@ -320,9 +335,11 @@ def evening_nudge(jc: JobCtx) -> None:
     """To approved streamers who have not reported today (none to those who have)."""
     day = jc.scheduled_for.astimezone(jc.config.calendar.tz).date()
     reported = recipients.reported_on(jc.session, day)
-    for person_id in jc.preload(recipients.approved_streamers(jc.session)):
-        if person_id not in reported:
-            jc.person(person_id, "", "remind.evening", date=day.isoformat())
+    for page in recipients.approved_streamer_pages(jc.session, PAGE):
+        for person_id, locale in page:
+            if person_id not in reported:
+                jc.to_person_in(person_id, locale, "remind.evening", date=day.isoformat())
+        jc.checkpoint()
 
 
 def publish_boards(jc: JobCtx, period: str) -> boards.Board:
@@ -357,9 +374,6 @@ def final_board_at(config: FestivalConfig) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), cal.tz)
 
 
-BOARD_PAGE = 2_000  # streamers read, and their messages enqueued and committed, at a time
-
-
 def _board_job(period: Callable[[JobCtx], str], private_key: str) -> JobFn:
     def run(jc: JobCtx) -> None:
         main = publish_boards(jc, period(jc))
@@ -373,7 +387,7 @@ def _board_job(period: Callable[[JobCtx], str], private_key: str) -> JobFn:
         # each streamer's message: a page of plain rows at a time (no ORM object per person),
         # committed page by page, so the run holds one page whatever the festival's size
         after = 0
-        while page := recipients.ranked_page(jc.session, board_id, after, BOARD_PAGE):
+        while page := recipients.ranked_page(jc.session, board_id, after, PAGE):
             for row in page:
                 locale = row.locale or jc.config.locale.default
                 text = translate(
@@ -405,8 +419,12 @@ final_board = _board_job(lambda jc: "final", "board.private_final")
 def feedback_reminder(jc: JobCtx) -> None:
     """To unit contacts and approved streamers: the feedback deadline."""
     deadline = jc.config.calendar.feedback_deadline.isoformat()
-    people = [p for p, _u in recipients.unit_contacts(jc.session)] + recipients.approved_streamers(
-        jc.session
-    )
-    for person_id in jc.preload(list(dict.fromkeys(people))):
+    contacts = list(dict.fromkeys(p for p, _u in recipients.unit_contacts(jc.session)))
+    for person_id in jc.preload(contacts):
         jc.person(person_id, "", "remind.feedback", deadline=deadline)
+    told = set(contacts)
+    for page in recipients.approved_streamer_pages(jc.session, PAGE):
+        for person_id, locale in page:
+            if person_id not in told:  # a unit contact who streams too: once
+                jc.to_person_in(person_id, locale, "remind.feedback", deadline=deadline)
+        jc.checkpoint()

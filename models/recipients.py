@@ -6,6 +6,7 @@ Statements are built once, at import: a broadcast job asks for the same lists ev
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -25,6 +26,15 @@ _APPROVED_STREAMERS = (
     select(Streamer.person_id)
     .where(Streamer.status == ReviewStatus.APPROVED.value)
     .order_by(Streamer.id)
+)
+# A page of them after a streamer id, with each one's language: read page by page (each its
+# own statement, so a job may commit between pages), no Person object loaded.
+_APPROVED_PAGE = (
+    select(Streamer.id, Streamer.person_id, Person.locale)
+    .join(Person, Person.id == Streamer.person_id)
+    .where(Streamer.status == ReviewStatus.APPROVED.value, Streamer.id > bindparam("after"))
+    .order_by(Streamer.id)
+    .limit(bindparam("limit"))
 )
 _UNIT_CONTACTS = (
     select(Role.person_id, Role.unit_id)
@@ -66,6 +76,15 @@ _PEOPLE = select(Person).where(Person.id.in_(bindparam("ids", expanding=True)))
 def approved_streamers(session: Session) -> list[int]:
     """Person ids of the approved streamers, in the order they registered."""
     return list(session.scalars(_APPROVED_STREAMERS))
+
+
+def approved_streamer_pages(session: Session, size: int) -> Iterator[list[tuple[int, str | None]]]:
+    """The approved streamers as (person id, locale), `size` at a time, in the order they
+    registered; the next page is read when asked for (after a commit, too)."""
+    after = 0
+    while rows := session.execute(_APPROVED_PAGE, {"after": after, "limit": size}).all():
+        after = rows[-1][0]
+        yield [(person_id, locale) for _sid, person_id, locale in rows]
 
 
 def unit_contacts(session: Session) -> list[tuple[int, int]]:

@@ -45,7 +45,7 @@ KILLED_RUN = textwrap.dedent(
 
     url, images, at = sys.argv[1], Path(sys.argv[2]), dt.datetime.fromisoformat(sys.argv[3])
     config = load_config(Path("config.yaml"))
-    jobs.BOARD_PAGE = int(sys.argv[4])
+    jobs.PAGE = int(sys.argv[4])
     engine = make_engine(url)
     pages = []
 
@@ -124,7 +124,7 @@ def test_a_board_of_several_pages_in_one_run(
         for i in range(2 * PAGE):
             data.streamer(s, f"主播{i:02d}", "360302", user=f"u{i:02d}")
     for page, week in ((PAGE, 2), (PAGE + 1, 9), (2 * PAGE, 16)):
-        monkeypatch.setattr(jobs, "BOARD_PAGE", page)
+        monkeypatch.setattr(jobs, "PAGE", page)
         at = dt.datetime(2020, 11, week, 10, 0, tzinfo=config.calendar.tz)
         runner = JobRunner(sessions, config, FixedClock(config.calendar.tz, at), tmp_path)
         assert runner.run("weekly_board", at).enqueued == 2 * PAGE
