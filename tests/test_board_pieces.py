@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import FestivalConfig
 from bot.core.clock import FixedClock
 from handlers import jobs
-from models import JobRun, OutboxMessage
+from models import JobRun, OutboxMessage, Person
 from models.board import Board
 from scheduler import JobRunner
 from tests import festival_data as data
@@ -136,3 +136,27 @@ def test_a_board_of_several_pages_in_one_run(
                 )
             ).all()
             assert len(keys) == 2 * PAGE
+
+
+def test_a_broadcast_to_every_streamer_in_pages_reaches_each_once(
+    db: Engine, config: FestivalConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm-up notice, 3 streamers a page over 7 (one not approved): each approved one
+    once, in their own language."""
+    sessions = sessionmaker(db, expire_on_commit=False)
+    with sessions() as s, s.begin():
+        made = [data.streamer(s, f"主播{i:02d}", "360302", user=f"u{i:02d}") for i in range(7)]
+        data.streamer(s, "待推荐的号", "360302", status="pending_unit", user="wait")
+        english_reader = s.get(Person, made[3].person_id)
+        assert english_reader is not None
+        english_reader.locale = "en"
+    monkeypatch.setattr(jobs, "PAGE", 3)
+    at = dt.datetime(2020, 10, 25, 9, 0, tzinfo=config.calendar.tz)
+    clock = FixedClock(config.calendar.tz, at)
+    assert JobRunner(sessions, config, clock, tmp_path).run("warmup", at).enqueued == 7
+    sender = Recorder()
+    deliver(sessions, clock, sender)
+    assert sorted(m.chat_id for m in sender.sent) == [f"u{i:02d}" for i in range(7)]
+    [english] = [m.reply.text for m in sender.sent if m.chat_id == "u03"]
+    assert said(english, "remind.warmup", locale="en")
+    assert not said(english, "remind.warmup")
