@@ -3,6 +3,7 @@ full database behind it, and the peaks of a board publish and a full /export rep
 
     .venv/bin/python benchmarks/memory.py --pg URL [--streamers 100000] [--people 50]
                                           [--reporters 50] [--no-export] [--no-board]
+                                          [--links] [--max-upload-mb MB]
 
 A scratch database (on the PostgreSQL server of URL; SQLite without --pg) is migrated with the
 project's Alembic migrations and filled in SQL (INSERT ... SELECT over generated ids, nothing
@@ -18,10 +19,12 @@ and its VmRSS / VmHWM (/proc/PID/status) are sampled every 0.1 s:
 1. sign-up (clock 2020-10-15 20:00): P new people register as streamers at once;
 2. the live month (clock 2020-11-16 20:00, a new worker): R of the stored streamers file
    today's report at once; then a committee member sends /export reports (every report) and
-   waits for the file;
+   waits for the answer: the file, or above telegram.max_upload_mb (--max-upload-mb) a
+   download link (--links: the worker gets a public address; the link is fetched) or a note;
 3. the weekly board (`python -m bot jobs run weekly_board`, clock 2020-11-16 10:00, a
-   Monday): its own process, whose peak comes from wait4 (ru_maxrss); the worker then
-   delivers the board's messages (one per streamer) for a while, sampled too.
+   Monday): its own process, whose peak is its own VmHWM, read until it exits (see
+   board_job: not wait4); the worker then delivers the board's messages (one per streamer)
+   for a while, sampled too.
 
 Each phase's peak is measured apart (VmHWM is reset through /proc/PID/clear_refs before it).
 """
