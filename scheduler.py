@@ -118,19 +118,34 @@ class JobRunner:
             return Outcome(name, scheduled_for, ran=False, failed=True)
 
     def run(self, name: str, scheduled_for: dt.datetime) -> Outcome:
-        """One run in one transaction: claim (job, fire time), enqueue, mark finished."""
+        """One run: claim (job, fire time), enqueue, mark finished. In one transaction,
+        unless the job commits pieces of it (JobCtx.checkpoint: the 龙虎榜's message to every
+        streamer): then a run that died left those pieces, and the run, still unfinished, is
+        claimed again and enqueues the rest (the messages' keys make that exact)."""
         spec = self.specs[name]
         if spec.prepare is not None:
             spec.prepare(self.services)
-        with self.sessions() as session, session.begin():
-            if not runs.claim(session, name, scheduled_for, self.clock.now()):
-                return Outcome(name, scheduled_for, ran=False)
-            outbox = Outbox(session, self.clock, batch=True)
-            jc = self._ctx(session, spec, scheduled_for, outbox)
-            spec.run(jc)
-            outbox.flush()
-            run = runs.run_of(session, name, scheduled_for)
-            run.finished_at, run.enqueued = self.clock.now(), jc.count
+        with self.sessions() as session:
+            try:
+                if not runs.claim(session, name, scheduled_for, self.clock.now()):
+                    session.rollback()
+                    return Outcome(name, scheduled_for, ran=False)
+                outbox = Outbox(session, self.clock, batch=True)
+
+                def commit() -> None:
+                    outbox.flush()
+                    session.commit()
+
+                jc = self._ctx(session, spec, scheduled_for, outbox)
+                jc.commit = commit
+                spec.run(jc)
+                outbox.flush()
+                run = runs.run_of(session, name, scheduled_for)
+                run.finished_at, run.enqueued = self.clock.now(), jc.count
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
             log.info("job %s for %s: %d messages enqueued", name, scheduled_for, jc.count)
         for hook in jc.after_commit:  # committed: what may only run outside a transaction
             try:

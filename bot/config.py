@@ -524,6 +524,10 @@ class TelegramConfig(_Strict):
     # A failed getUpdates is retried at once, then after this, doubling up to
     # max_backoff_seconds, with jitter: every reply waits behind the next getUpdates.
     poll_retry_seconds: float = Field(default=0.1, gt=0)
+    # The largest file a bot may upload (sendDocument): 50 MB on the Bot API, up to 2000 MB
+    # with a local Bot API server. A larger file is never uploaded: it goes as a signed
+    # download link when the bot has a public address (PUBLIC_BASE_URL), else as a note.
+    max_upload_mb: float = Field(default=50, gt=0, le=2000)
     # A 429 asking to wait longer than this goes back to the outbox instead of blocking.
     max_retry_after_seconds: int = Field(default=60, gt=0)
     outbox_interval_seconds: float = Field(default=1, gt=0)

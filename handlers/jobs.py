@@ -66,6 +66,9 @@ class JobCtx:
     # Work that may only run once the run is committed, outside any transaction (SQLite's
     # VACUUM after the retention job erased someone); not run by a dry run.
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    # Commits what the run has enqueued so far (the runner's; None: a dry run, which stores
+    # nothing). A job with 100,000 recipients commits them in pieces (see checkpoint).
+    commit: Callable[[], None] | None = None
     _people: list[Person] = field(default_factory=list)
 
     @property
@@ -78,6 +81,14 @@ class JobCtx:
         self._people += recipients.people(self.session, person_ids)
         return person_ids
 
+    def checkpoint(self) -> None:
+        """Commits the messages enqueued so far, so that a run's memory and its transaction
+        stay the size of a piece, not of all its recipients. Safe because every message is
+        keyed (job, period, recipient): a run killed after some pieces and run again enqueues
+        the rest and nothing twice; the run counts as done only when it finished."""
+        if self.commit is not None:
+            self.commit()
+
     def locale_of(self, person_id: int) -> str:
         person = self.session.get(Person, person_id)
         return (person.locale if person else None) or self.config.locale.default
@@ -85,6 +96,16 @@ class JobCtx:
     def person(self, person_id: int, key_suffix: str, text_key: str, **params: object) -> None:
         text = translate(self.locale_of(person_id), text_key, **params)
         self.send_person(person_id, key_suffix, Reply(text))
+
+    def to_person_in(
+        self, person_id: int, locale: str | None, text_key: str, **params: object
+    ) -> None:
+        """`person` for a recipient read with their language (a page of plain rows): the
+        festival's name in that language is given as `festival`."""
+        locale = locale or self.config.locale.default
+        festival = self.config.festival.name_in(locale)
+        text = translate(locale, text_key, **{"festival": festival, **params})
+        self.send_person(person_id, "", Reply(text))
 
     def send_person(self, person_id: int, key_suffix: str, reply: Reply) -> None:
         self.sink.to_person(person_id, f"{self.job}:{self.period}:p{person_id}{key_suffix}", reply)
@@ -96,6 +117,10 @@ class JobCtx:
 
 
 JobFn = Callable[[JobCtx], None]
+
+# Recipients read (as plain rows), and their messages enqueued and committed, at a time by
+# the jobs that reach every streamer (a festival has 100,000): JobCtx.checkpoint.
+PAGE = 2_000
 
 
 def group_chats(session: Session, config: FestivalConfig) -> list[tuple[str, str]]:
@@ -297,9 +322,10 @@ def _to_streamers(text_key: str) -> JobFn:
             "backfill": jc.config.reports.backfill_days,
             "final_at": final_board_at(jc.config).strftime("%m-%d %H:%M"),
         }
-        for person_id in jc.preload(recipients.approved_streamers(jc.session)):
-            festival = jc.config.festival.name_in(jc.locale_of(person_id))
-            jc.person(person_id, "", text_key, festival=festival, **params)
+        for page in recipients.approved_streamer_pages(jc.session, PAGE):
+            for person_id, locale in page:
+                jc.to_person_in(person_id, locale, text_key, **params)
+            jc.checkpoint()
 
     run.__doc__ = f"To every approved streamer: {text_key}."
     return run
@@ -309,9 +335,11 @@ def evening_nudge(jc: JobCtx) -> None:
     """To approved streamers who have not reported today (none to those who have)."""
     day = jc.scheduled_for.astimezone(jc.config.calendar.tz).date()
     reported = recipients.reported_on(jc.session, day)
-    for person_id in jc.preload(recipients.approved_streamers(jc.session)):
-        if person_id not in reported:
-            jc.person(person_id, "", "remind.evening", date=day.isoformat())
+    for page in recipients.approved_streamer_pages(jc.session, PAGE):
+        for person_id, locale in page:
+            if person_id not in reported:
+                jc.to_person_in(person_id, locale, "remind.evening", date=day.isoformat())
+        jc.checkpoint()
 
 
 def publish_boards(jc: JobCtx, period: str) -> boards.Board:
@@ -349,25 +377,31 @@ def final_board_at(config: FestivalConfig) -> dt.datetime:
 def _board_job(period: Callable[[JobCtx], str], private_key: str) -> JobFn:
     def run(jc: JobCtx) -> None:
         main = publish_boards(jc, period(jc))
+        board_id, entries = main.id, main.entries
         group_locale = jc.config.locale.default
         for channel, chat_id in group_chats(jc.session, jc.config):
             jc.send_chat(
                 channel, chat_id, board_view.board_reply(jc.session, jc.config, group_locale, main)
             )
-        rows = recipients.ranked_people(jc.session, main.id)
-        jc.preload([person_id for person_id, _entry in rows])
-        for person_id, entry in rows:
-            locale = jc.locale_of(person_id)
-            text = translate(
-                locale,
-                private_key,
-                rank=entry.rank,
-                n=main.entries,
-                change=board_view.change_text(locale, entry.previous_rank, entry.rank),
-                score=f"{entry.score:.1f}",
-                festival=jc.config.festival.name_in(locale),
-            )
-            jc.send_person(person_id, "", Reply(text))
+        jc.checkpoint()  # the boards, the picture and the groups' messages
+        # each streamer's message: a page of plain rows at a time (no ORM object per person),
+        # committed page by page, so the run holds one page whatever the festival's size
+        after = 0
+        while page := recipients.ranked_page(jc.session, board_id, after, PAGE):
+            for row in page:
+                locale = row.locale or jc.config.locale.default
+                text = translate(
+                    locale,
+                    private_key,
+                    rank=row.rank,
+                    n=entries,
+                    change=board_view.change_text(locale, row.previous_rank, row.rank),
+                    score=f"{row.score:.1f}",
+                    festival=jc.config.festival.name_in(locale),
+                )
+                jc.send_person(row.person_id, "", Reply(text))
+            after = page[-1].rank
+            jc.checkpoint()
 
     run.__doc__ = "Publish the 龙虎榜: picture and text to the groups, each streamer their rank."
     return run
@@ -385,8 +419,12 @@ final_board = _board_job(lambda jc: "final", "board.private_final")
 def feedback_reminder(jc: JobCtx) -> None:
     """To unit contacts and approved streamers: the feedback deadline."""
     deadline = jc.config.calendar.feedback_deadline.isoformat()
-    people = [p for p, _u in recipients.unit_contacts(jc.session)] + recipients.approved_streamers(
-        jc.session
-    )
-    for person_id in jc.preload(list(dict.fromkeys(people))):
+    contacts = list(dict.fromkeys(p for p, _u in recipients.unit_contacts(jc.session)))
+    for person_id in jc.preload(contacts):
         jc.person(person_id, "", "remind.feedback", deadline=deadline)
+    told = set(contacts)
+    for page in recipients.approved_streamer_pages(jc.session, PAGE):
+        for person_id, locale in page:
+            if person_id not in told:  # a unit contact who streams too: once
+                jc.to_person_in(person_id, locale, "remind.feedback", deadline=deadline)
+        jc.checkpoint()

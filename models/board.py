@@ -9,7 +9,6 @@ every board (percentiles among all approved streamers); a scoped board only renu
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -140,25 +139,33 @@ def publish(
         previous = {sid: rank for sid, rank in found.tuples()}
     if main is None:
         ranked = ranked if ranked is not None else current(session, rules)
-        c = ranked.columns
-        rows = (
-            {
-                "board_id": board.id,
-                "streamer_id": c.ids[i],
-                "rank": rank,
-                "score": Decimal(f"{score:.3f}"),
-                "gmv_fen": c.gmv_fen[i],
-                "live_days": c.live_days[i],
-                "previous_rank": previous.get(c.ids[i]),
-                "reports": c.reports[i],
-                "viewers": c.viewers[i],
-                "likes": c.likes[i],
-                "live_minutes": c.live_minutes[i],
-            }
-            for rank, i, score in ranked.rows()
-        )
-        # built a batch at a time: 100,000 entries as dicts at once were ~100 MB
-        while batch := list(itertools.islice(rows, _BATCH)):
+        # a batch at a time, from the ranking's arrays: 100,000 entries as dicts at once
+        # were ~100 MB, and the ranking's columns as Python lists ~25 MB more
+        for start in range(0, len(ranked), _BATCH):
+            batch = [
+                {
+                    "board_id": board.id,
+                    "streamer_id": sid,
+                    "rank": rank,
+                    "score": Decimal(f"{score:.3f}"),
+                    "gmv_fen": gmv_fen,
+                    "live_days": live_days,
+                    "previous_rank": previous.get(sid),
+                    "reports": reports,
+                    "viewers": viewers,
+                    "likes": likes,
+                    "live_minutes": live_minutes,
+                }
+                for rank, (
+                    sid,
+                    reports,
+                    gmv_fen,
+                    viewers,
+                    likes,
+                    live_days,
+                    live_minutes,
+                ), score in ranked.page(start, start + _BATCH)
+            ]
             session.execute(insert(BoardEntry), batch)
             board.entries += len(batch)
         return board

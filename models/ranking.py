@@ -28,6 +28,7 @@ _QUERY = (
     # registration order: the last tie-break (NULLs last on both engines)
     .order_by(Streamer.submitted_at.is_(None), Streamer.submitted_at, Streamer.id)
 )
+_PAGE = 10_000  # rows fetched at a time
 
 
 def current(session: Session, rules: ScoringRules) -> Ranking:
@@ -41,7 +42,12 @@ def current(session: Session, rules: ScoringRules) -> Ranking:
     cursor = conn.connection.cursor()
     try:
         cursor.execute(sql)
-        table = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, len(Columns._fields))
+        # a page of tuples at a time into arrays: 100,000 rows of tuples at once are ~35 MB
+        pages = []
+        while rows := cursor.fetchmany(_PAGE):
+            pages.append(np.array(rows, dtype=np.int64))
+        width = len(Columns._fields)
+        table = np.concatenate(pages) if pages else np.empty((0, width), dtype=np.int64)
     finally:
         cursor.close()
     return rank_columns(Columns(*table.T), rules)

@@ -188,6 +188,14 @@ class Ranking:
         ranks = range(1, len(self) + 1)
         return zip(ranks, self.order.tolist(), self.scores.tolist(), strict=True)
 
+    def page(self, start: int, stop: int) -> Iterator[tuple[int, list[int], float]]:
+        """(rank, the Columns fields' values, score) of ranks start + 1 .. stop, best first:
+        a page's worth of Python values at a time (`columns` makes all 700,000 at once)."""
+        at = self.order[start:stop]
+        values = self.data[:, at].T.tolist()
+        scores = self.scores[start:stop].tolist()
+        return zip(range(start + 1, start + len(at) + 1), values, scores, strict=True)
+
     def at(self, rank: int) -> Scored:
         if not 1 <= rank <= len(self):
             raise IndexError(rank)

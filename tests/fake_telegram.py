@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.parser
+import hashlib
 import itertools
 import json
 import random
@@ -101,6 +102,8 @@ class FakeTelegram:
         self.webhook: dict[str, Any] = {}
         self.delivered = 0  # updates POSTed to a webhook and answered 200 (deliver_to)
         self.files: dict[str, bytes] = {}
+        # the Bot API refuses a bot's upload above 50 MB (sendDocument): 413, after the upload
+        self.max_upload_bytes = 50 * 1024 * 1024
         self.faults: list[Fault] = []
         self.stats = Stats()
         self.last_call = time.monotonic()  # of any call but getUpdates: the bot is idle since
@@ -486,8 +489,10 @@ class FakeTelegram:
     def _m_sendDocument(self, p: dict[str, Any]) -> tuple[int, str, bytes]:
         if "document" not in p:
             return _error(400, "Bad Request: there is no document in the request")
-        answer = self._send(p, "document", str(p.get("caption", "")))
         document = p["document"]
+        if isinstance(document, dict) and document["size"] > self.max_upload_bytes:
+            return _error(413, "Request Entity Too Large")
+        answer = self._send(p, "document", str(p.get("caption", "")))
         if answer[0] == 200 and isinstance(document, dict):  # an upload: its name and size
             self.sent[-1].file_name = document.get("file_name")
             self.sent[-1].media = document
@@ -841,7 +846,11 @@ def _params(content_type: str, body: bytes) -> dict[str, Any]:
                 continue
             data = part.get_payload(decode=True) or b""
             if part.get_filename():
-                out[str(name)] = {"file_name": part.get_filename(), "size": len(data)}
+                out[str(name)] = {
+                    "file_name": part.get_filename(),
+                    "size": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),  # the bytes arrived whole
+                }
             else:
                 out[str(name)] = _value(str(name), data.decode())
         return out

@@ -32,8 +32,9 @@ RUNS = {
         "| wechat | lost3 | 2 |",
     ),
     "memory": (
-        "--streamers 30 --people 2 --reporters 2 --idle 0.2 --no-board".split(),
-        "serving peak (VmHWM of the conversation phases):",
+        "--streamers 30 --people 2 --reporters 2 --idle 0.2 --deliver-seconds 0.5"
+        " --links --max-upload-mb 0.001".split(),  # the export above the limit: its link
+        "above the upload limit: a link",
     ),
     "erasure": (["--people", "5", "--days", "2"], "retention job for 4 people"),
     "telegram": (["--users", "3"], "| ours | 3 | 75 |"),

@@ -474,9 +474,10 @@ def test_a_failing_job_is_recorded_and_retried_within_its_grace(
     sessions: sessionmaker[Session],
     config: FestivalConfig,
 ) -> None:
-    """The evening nudge fails once (say, the disk refused a write): the failure is rolled back
-    with what it enqueued, recorded with its error, and the next look (still in its grace)
-    runs it; beyond its grace it is left alone."""
+    """The evening nudge fails once (say, the disk refused a write) after its page of
+    streamers was committed (it commits page by page, JobCtx.checkpoint): the failure is
+    recorded with its error, the run stays unfinished, and the next look (still in its grace)
+    runs it again, which sends nothing twice; beyond its grace it is left alone."""
     clock = runner.clock
     assert isinstance(clock, FixedClock)
     nudge = runner.specs["evening_nudge"]
@@ -485,7 +486,7 @@ def test_a_failing_job_is_recorded_and_retried_within_its_grace(
     def flaky(jc: Any) -> None:
         tries.append(jc.scheduled_for)
         if len(tries) == 1:
-            nudge.run(jc)  # enqueues, then fails: nothing of it may stay
+            nudge.run(jc)  # enqueues and commits its page, then fails
             raise OSError(30, "Read-only file system")
         nudge.run(jc)
 
@@ -498,7 +499,7 @@ def test_a_failing_job_is_recorded_and_retried_within_its_grace(
         run = s.scalars(select(JobRun).where(JobRun.job == "evening_nudge")).one()
         assert run.finished_at is None and run.failures == 1
         assert "Read-only file system" in (run.last_error or "")
-        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 2  # the page
     clock.advance(minutes=1)
     [retried] = [o for o in runner.run_due() if o.job == "evening_nudge"]
     assert retried.ran and retried.enqueued == 2  # ming and hong, as a run that never failed
@@ -510,6 +511,30 @@ def test_a_failing_job_is_recorded_and_retried_within_its_grace(
     sender = Recorder()
     deliver(sessions, clock, sender)
     assert sorted(m.chat_id for m in sender.sent) == ["hong", "ming"]  # once each
+
+
+def test_a_job_of_one_transaction_that_fails_leaves_nothing(
+    runner: JobRunner,
+    festival: None,
+    sessions: sessionmaker[Session],
+    config: FestivalConfig,
+) -> None:
+    """The admins' digest (no pages) enqueues, then fails: rolled back with what it enqueued."""
+    digest = runner.specs["digest"]
+
+    def failing(jc: Any) -> None:
+        digest.run(jc)
+        assert jc.count == 1  # the admin's digest, enqueued...
+        raise OSError(30, "Read-only file system")  # ...and the run fails
+
+    runner.specs["digest"] = dataclasses.replace(digest, run=failing)
+    at = local(config, 2020, 10, 15, 18, 0)
+    runner.clock.set(at)  # type: ignore[attr-defined]
+    assert runner.attempt("digest", at).failed
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        run = s.scalars(select(JobRun).where(JobRun.job == "digest")).one()
+        assert run.finished_at is None and run.failures == 1
 
 
 def test_a_job_failing_beyond_its_grace_is_given_up(

@@ -1,7 +1,9 @@
-"""Signed, expiring download links to files the bot made (certificates' PDFs), for channels
-that cannot send a file: a WeChat Official Account sends text, pictures, voice and video to a
-follower, never a document. The link is `PUBLIC_BASE_URL/files/<token>`, the token naming the
-file (under one folder only), its expiry and an HMAC of both; the bot's web app serves it."""
+"""Signed, expiring download links to files the bot made, for channels that cannot send a
+file: a WeChat Official Account sends text, pictures, voice and video to a follower, never a
+document (certificates' PDFs: `PUBLIC_BASE_URL/files/<token>`); a Telegram bot uploads at most
+50 MB (a full /export of a big festival: `PUBLIC_BASE_URL/exports/<token>`). The token names
+the file (under one folder only), its expiry and an HMAC of both; the bot's web app serves
+it, streamed from the disk."""
 
 from __future__ import annotations
 
@@ -15,8 +17,6 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
-
-PATH = "/files/{token}"
 
 
 def _b64(data: bytes) -> str:
@@ -35,9 +35,13 @@ class FileLinks:
         root: Path,
         hours: float,
         now: Callable[[], float] = time.time,
+        prefix: str = "files",
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.secret = hashlib.sha256(b"festival-file-links:" + secret).digest()
+        # each folder's links are signed apart: a token of one never opens another's files
+        scope = b"" if prefix == "files" else f":{prefix}".encode()
+        self.secret = hashlib.sha256(b"festival-file-links" + scope + b":" + secret).digest()
+        self.prefix = prefix
         self.root = root.resolve()
         self.hours = hours
         self.now = now
@@ -54,7 +58,7 @@ class FileLinks:
             return None
         expires = int(self.now() + self.hours * 3600)
         token = f"{_b64(name.encode())}.{expires}.{self._sign(name, expires)}"
-        return f"{self.base_url}/files/{token}"
+        return f"{self.base_url}/{self.prefix}/{token}"
 
     def resolve(self, token: str) -> Path | None:
         """The file a token names, if its signature holds and it has not expired."""
@@ -80,4 +84,4 @@ class FileLinks:
         return FileResponse(path, filename=path.name)
 
     def route(self) -> Route:
-        return Route(PATH, self.serve)
+        return Route(f"/{self.prefix}/{{token}}", self.serve)

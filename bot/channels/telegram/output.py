@@ -5,6 +5,7 @@ every retry goes to the outbox instead of being dropped."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import warnings
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.warnings import PTBUserWarning
 
 from bot.channels import files
+from bot.channels.file_links import FileLinks
 from bot.channels.telegram import adapter
 from bot.channels.telegram.adapter import CHANNEL
 from bot.channels.telegram.sender import Sender
@@ -40,6 +42,11 @@ class Output:
         self.core = core
         self.bot = bot
         self.sender = sender
+        # the largest document uploaded; a larger one goes as a link (or a note) instead
+        self.max_upload_mb = core.config.telegram.max_upload_mb
+        self.max_upload_bytes = int(self.max_upload_mb * 1024 * 1024)
+        # signed download links to the exports' folder (a public address is set), else None
+        self.links: FileLinks | None = None
         self.wake: Callable[[], None] = lambda: None  # the outbox dispatcher, told of deferrals
         # The highest message id known in each private chat (its updates and our messages):
         # message ids are one sequence per chat for both sides, so they order an answer
@@ -199,6 +206,11 @@ class Output:
             # that is gone: it cannot be shown here (Telegram's own file ids have neither)
             text = f"{text}\n[{translate(locale, 'tg.picture_elsewhere')}]"
             media = None
+        if media and reply.document_path and files.is_stored(media):
+            size = Path(media).stat().st_size
+            if size > self.max_upload_bytes:  # Telegram would refuse it after the upload
+                text = f"{text}\n{self._too_big(Path(media), size, locale)}".strip()
+                media = None
         if media:
             kind = "photo" if reply.image_path else "document"
             await self._media(chat_id, text, media, kind, markup, sent)
@@ -209,27 +221,49 @@ class Output:
             await self._text(chat_id, translate(locale, "tg.share_contact_hint"), keyboard, sent)
         return sent
 
+    def _too_big(self, path: Path, size: int, locale: str | None) -> str:
+        """What is said instead of a document above the upload limit: a signed download link
+        where the bot has a public address and the file is an export, else why it is not
+        sent and what to do."""
+        params = {
+            "name": path.name,
+            "size": f"{size / 2**20:,.1f}",
+            "limit": f"{self.max_upload_mb:g}",
+        }
+        url = self.links.link(path) if self.links is not None else None
+        if url is None:
+            return translate(locale, "tg.document_too_big", **params)
+        assert self.links is not None
+        return translate(
+            locale, "tg.document_link", url=url, hours=f"{self.links.hours:g}", **params
+        )
+
     async def _media(
         self, chat_id: str, text: str, media: str, kind: str, markup: Any, sent: _Sent
     ) -> None:
         if len(text) > CAPTION_LIMIT:
             await self._text(chat_id, text, None, sent)
             text = ""
-        # our own copy; else a picture someone sent us, which Telegram re-sends by its id
-        data: Any = Path(media).read_bytes() if files.is_stored(media) else media
-        upload = InputFile(data, filename=Path(media).name) if isinstance(data, bytes) else data
+        # our own copy (streamed from the disk, never read whole: an export is up to
+        # max_upload_mb), else a picture someone sent us, which Telegram re-sends by its id
+        stored = Path(media) if files.is_stored(media) else None
 
         tries = sent.attempts
 
         async def send_file(c: str) -> Any:
             sent.attempts += 1
-            return await self.api(
-                f"send_{kind}",
-                chat_id=c,
-                caption=text or None,
-                reply_markup=markup,
-                **{kind: upload},
-            )
+            with contextlib.ExitStack() as opened:
+                upload: Any = media
+                if stored is not None:  # opened for each attempt: a retry starts over
+                    handle = opened.enter_context(stored.open("rb"))
+                    upload = InputFile(handle, filename=stored.name, read_file_handle=False)
+                return await self.api(
+                    f"send_{kind}",
+                    chat_id=c,
+                    caption=text or None,
+                    reply_markup=markup,
+                    **{kind: upload},
+                )
 
         result = await self.sender.call(chat_id, send_file)
         self._sent(chat_id, sent, result, sent.attempts - tries)

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from starlette.routing import Route
 from telegram import Bot
 
+from bot.channels.file_links import FileLinks
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.polling import ALLOWED_UPDATES, poll
 from bot.channels.telegram.transport import AiohttpRequest
@@ -23,6 +24,8 @@ from bot.runner import ChannelParts
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+EXPORTS = "exports"  # the exports' folder in the data directory (handlers/export.py export_dir)
 
 
 def file_base_url(api_base_url: str) -> str:
@@ -61,7 +64,12 @@ async def start(core: Core, settings: Settings) -> AsyncIterator[ChannelParts]:
         resumed = await channel.resume()
         if resumed:
             log.warning("resuming %d stored updates", resumed)
+        links = export_links(core, settings)
+        if links is not None:  # exports above the upload limit go as links the web app serves
+            channel.output.links = links
         parts = ChannelParts({"telegram": channel.sender}, limits.outbox_interval_seconds)
+        if links is not None:
+            parts.routes.append(links.route())
         parts.bind = lambda dispatcher: setattr(channel, "wake", dispatcher.wake)
         if settings.telegram_webhook_url:
             parts.routes.append(await register_webhook(channel, settings))
@@ -75,6 +83,23 @@ async def start(core: Core, settings: Settings) -> AsyncIterator[ChannelParts]:
         yield parts
         await channel.idle()  # a normal stop: let the steps in flight finish
         await channel.flush_answered()
+
+
+def export_links(core: Core, settings: Settings) -> FileLinks | None:
+    """Signed links to the exports' folder, when the bot has a public address: a document
+    above the upload limit (a full /export of a big festival) is linked instead of sent. They
+    last as long as the exports are kept (excel.keep_exports_hours)."""
+    if not settings.public_base_url or core.files_dir is None:
+        return None
+    secret = settings.file_link_secret or settings.telegram_bot_token
+    assert secret is not None
+    return FileLinks(
+        settings.public_base_url,
+        secret.get_secret_value().encode(),
+        core.files_dir / EXPORTS,
+        core.config.excel.keep_exports_hours,
+        prefix=EXPORTS,
+    )
 
 
 async def register_webhook(channel: TelegramChannel, settings: Settings) -> Route:
