@@ -8,6 +8,7 @@ folder; the scheduler removes them (handlers/jobs.py `exports_cleanup`)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import secrets
@@ -256,7 +257,9 @@ class Book:
         rule_names: dict[str, str] = {}  # an anomaly rule -> its name in the reader's language
         fields = report.STORED
         n = len(fields)
-        cells = [_cell_maker(f, ctx) for f in fields]  # looked up once, not per cell
+        # looked up once, not per cell; a kind whose cell is its stored value is not called
+        # (None and "" are both an empty cell)
+        made = [(4 + i, _cell_maker(f, ctx)) for i, f in enumerate(fields) if not _as_stored(f)]
         for r in exports.report_rows(ctx.session, unit_ids, [f.name for f in fields]):
             day, account, platform, unit_id = r[:4]
             rejected, reason, revision, streamer_id, held, flags = r[4 + n :]
@@ -264,26 +267,31 @@ class Book:
             if unit is None:
                 unit = units[unit_id] = self._unit_name(unit_id)
             names = ""
-            if flags:
-                for flag in flags:
+            if flags:  # the rules' JSON as stored: most reports have none ("[]")
+                fired = json.loads(flags) or ()
+                for flag in fired:
                     rule = str(flag.get("rule"))
                     if rule not in rule_names:
                         rule_names[rule] = ctx.t(f"trust.name.{rule}")
-                names = "、".join(rule_names[str(f.get("rule"))] for f in flags)
+                names = "、".join(rule_names[str(f.get("rule"))] for f in fired)
             count[0] += 1
-            yield [
-                day,
-                account,
-                labels.get(platform, platform),
-                unit,
-                *(cell(v, ctx) for cell, v in zip(cells, r[4 : 4 + n], strict=True)),
+            row = [day, account, labels.get(platform, platform), unit, *r[4 : 4 + n]]
+            for i, cell in made:
+                row[i] = cell(row[i], ctx)
+            row += (
                 yes if rejected else no,
-                reason or "",
+                reason,
                 revision,
                 streamer_id,
                 yes if held and not rejected else no,
                 names,
-            ]
+            )
+            yield row
+
+
+def _as_stored(field: Field) -> bool:
+    """A field whose cell is its stored value as it is (a count, a duration in minutes)."""
+    return isinstance(field.parse, Kind) and type(field.parse).cell is Kind.cell
 
 
 def _cell_maker(field: Field, ctx: Ctx) -> Callable[[Any, Ctx], Any]:
@@ -334,8 +342,12 @@ def write_book(ctx: Ctx, kind: str, book: Sequence[xlsx.Sheet]) -> Path:
     created 0600 before a byte is written (chmod after saving would leave a window)."""
     stamp = ctx.clock.local_now().strftime("%Y%m%d-%H%M")
     path = export_dir(ctx) / f"{kind}-{stamp}-{secrets.token_hex(6)}.xlsx"
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
-        xlsx.write(fh, book)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        xlsx.write(path, book)  # the writer truncates the file and keeps its mode
+    except BaseException:
+        path.unlink(missing_ok=True)  # no half-written workbook left for the next reader
+        raise
     return path
 
 
