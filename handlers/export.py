@@ -124,7 +124,7 @@ class Book:
         if column.key == "account_name":
             return "、".join(name for _p, name in accounts)
         if column.key == "platform":
-            return "、".join(ctx.config.platform_label(p) for p, _n in accounts)
+            return "、".join(ctx.config.platform_label(p, ctx.locale) for p, _n in accounts)
         if column.key == "phone" and not self.phones:
             return mask_phone(s.phone)
         if column.field is not None:
@@ -187,7 +187,7 @@ class Book:
         ordered = sorted(by_unit, key=lambda u: self.units[u].code if u in self.units else "")
         if len(ordered) != 1:  # a city with its counties, or every unit: the 汇总 first
             info = self._info(self.unit.id) if self.unit else None
-            title = self.ctx.t("sheet.summary")
+            title = sheets.layout(self.ctx, "sheet.summary")
             self._sheet(
                 kind, f"{title} {info.full_name}" if info else title, info, header, everyone
             )
@@ -198,7 +198,7 @@ class Book:
             info = self._info(unit_id)
             self._sheet(kind, info.full_name if info else str(unit_id), info, header, per_unit)
         if withdrawn:
-            self._sheet(kind, self.ctx.t("sheet.withdrawn"), None, header, withdrawn)
+            self._sheet(kind, sheets.layout(self.ctx, "sheet.withdrawn"), None, header, withdrawn)
         return len(everyone)
 
     def _sheet(
@@ -235,7 +235,8 @@ class Book:
     def reports(self, unit_ids: list[int] | None) -> list[int]:
         """The reports' sheet, its rows streamed from the database as the file is written (a
         big festival's live month is millions of rows); returns a box holding how many rows
-        were written once the workbook is."""
+        were written once the workbook is. Not one of the notice's forms: its headings are in
+        the reader's language."""
         ctx = self.ctx
         header = headings(
             ctx,
@@ -252,7 +253,7 @@ class Book:
     def _report_rows(self, unit_ids: list[int] | None, count: list[int]) -> Iterator[list[Any]]:
         ctx = self.ctx
         yes, no = ctx.t("export.yes"), ctx.t("export.no")
-        labels = {p.key: p.label for p in ctx.config.platforms}
+        labels = {p.key: p.label_in(ctx.locale) for p in ctx.config.platforms}
         units: dict[int, str] = {}  # unit id -> its full name
         rule_names: dict[str, str] = {}  # an anomaly rule -> its name in the reader's language
         fields = report.STORED
