@@ -15,7 +15,7 @@ from handlers import fields as f
 from handlers.import_sheet import SPLIT, Importer, code_note, raw_text
 from handlers.schemas import row_values
 from handlers.sheet_reader import Row
-from models import LiveAccount, Streamer, repo
+from models import LiveAccount, Streamer, erased_marks, erasure, repo
 from models import review_rules as rules
 
 _STREAMER_SKIPPED = {"platform", "account_name", "second_platform", "second_account"}
@@ -41,7 +41,7 @@ class StreamerRows:
             accounts = self.accounts(row)
             if accounts is None:
                 continue
-            existing, row_ctx, ok = None, ctx, True
+            existing, row_ctx, ok, gone = None, ctx, True, False
             for platform, name in accounts.items():
                 key = (platform, name.lower())
                 if key in seen:
@@ -49,13 +49,20 @@ class StreamerRows:
                     ok = False
                 seen.setdefault(key, row.number)
                 owner = owner_of(platform, name)
-                if owner is not None:
-                    found = ctx.session.get_one(Streamer, owner)
-                    if found.unit_id != imp.unit.id:
-                        imp.error(row, "account_name", "import.err.stored_elsewhere")
-                        ok = False
-                    elif existing is None:
-                        existing = found
+                if owner is None:
+                    gone = gone or self.erased_name(platform, name)
+                    continue
+                found = ctx.session.get_one(Streamer, owner)
+                if found.person_id in self.erased_people:  # a name kept as published
+                    gone = True
+                elif found.unit_id != imp.unit.id:
+                    imp.error(row, "account_name", "import.err.stored_elsewhere")
+                    ok = False
+                elif existing is None:
+                    existing = found
+            if gone:
+                imp.skip_erased(row)
+                continue
             if existing is not None:  # the chat's checks see the registration as its own
                 row_ctx = dataclasses.replace(ctx, person_id=existing.person_id)
             answers: Answers = {}
@@ -102,6 +109,17 @@ class StreamerRows:
         asked = {n.lower() for n in names}
         # kept referenced while the sheet is checked: session.get_one finds them loaded
         self.loaded: list[Streamer] = repo.streamers_by_id(session, set(found.values()))
+        self.erased_people = erasure.erased_among(session, {s.person_id for s in self.loaded})
+        platforms = [p.key for p in imp.ctx.config.platforms]
+        self.erased_marks = {
+            erased_marks.fingerprint(erased_marks.ACCOUNT, key)
+            for key in erased_marks.marked(
+                session, erased_marks.ACCOUNT, [(p, n) for n in names for p in platforms]
+            )
+        }
+        self.asked_marks = {
+            erased_marks.fingerprint(erased_marks.ACCOUNT, (p, n)) for n in names for p in platforms
+        }
 
         def owner_of(platform: str, name: str) -> int | None:
             if name.lower() in asked:
@@ -109,6 +127,14 @@ class StreamerRows:
             return repo.account_owner(session, platform, name)  # as the chat's parser read it
 
         return owner_of
+
+    def erased_name(self, platform: str, name: str) -> bool:
+        """An account whose registration was erased (its name is stored no more)."""
+        digest = erased_marks.fingerprint(erased_marks.ACCOUNT, (platform, name))
+        if digest in self.asked_marks:
+            return digest in self.erased_marks
+        session = self.imp.ctx.session  # a name as the chat's parser read it
+        return bool(erased_marks.marked(session, erased_marks.ACCOUNT, [(platform, name)]))
 
     def accounts(self, row: Row) -> dict[str, str] | None:
         """The row's accounts (platform: name): 达人账号名 (two as "a、b"), on 直播平台 when the
