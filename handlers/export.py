@@ -343,12 +343,8 @@ def write_book(ctx: Ctx, kind: str, book: Sequence[xlsx.Sheet]) -> Path:
     created 0600 before a byte is written (chmod after saving would leave a window)."""
     stamp = ctx.clock.local_now().strftime("%Y%m%d-%H%M")
     path = export_dir(ctx) / f"{kind}-{stamp}-{secrets.token_hex(6)}.xlsx"
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    try:
-        xlsx.write(path, book)  # the writer truncates the file and keeps its mode
-    except BaseException:
-        path.unlink(missing_ok=True)  # no half-written workbook left for the next reader
-        raise
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
+        xlsx.write(fh, book)
     return path
 
 

@@ -230,8 +230,8 @@ def annotate(ctx: Ctx, path: Path, book: ReadBook, outcome: Outcome) -> Path:
             body.append([*row, *([None] * (width - len(row))), result])
         out.append(xlsx.Sheet(data.title, top, header, body))
     target = export_dir(ctx) / f"import-{os.urandom(6).hex()}.xlsx"
-    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    xlsx.write(target, out)  # the writer truncates the file and keeps its mode
+    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
+        xlsx.write(fh, out)
     return target
 
 

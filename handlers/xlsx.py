@@ -1,22 +1,21 @@
 """The exports' workbooks: sheets of plain values with a title, a header line, a bold frozen
-header row, column widths, merged cells and hyperlinks, written in constant-memory mode (each
-row goes to a temporary file as soon as the next one is begun). A sheet's rows may be any
-iterable (an export streams them from the database: a live month of a big festival is
+header row, column widths, merged cells and hyperlinks, written by XlsxWriter in its
+constant-memory mode (rows streamed to the file as they are written). A sheet's rows may be
+any iterable (an export streams them from the database: a live month of a big festival is
 millions of reports, which must never be in memory at once); past Excel's last row a sheet
 continues on a sheet of its own with the same title line and header ("每日数据 (2)").
 
-The writer is rust_xlsxwriter (the compiled sibling of XlsxWriter, by XlsxWriter's author)
-through its Python binding rvgsrust-xlsxwriter, which keeps XlsxWriter's calls (formats,
-merge_range, write_url, freeze_panes, constant memory) and takes a whole row in one call.
-Why: XlsxWriter spends about 10 µs of Python a cell; the profile of the reports' export
-(60,000 rows x 14 cells) had 90% of its time inside XlsxWriter, and the same rows and layout
-take about a sixth of that here (figures: README, "Excel both ways"). The binding is young:
-its version is pinned, and what this module asks of it is covered by tests/test_xlsx.py and
-the layout tests of tests/test_export.py (read back with openpyxl).
+Why not rust_xlsxwriter (tried through its binding rvgsrust-xlsxwriter 0.3.5, which keeps
+XlsxWriter's calls and takes a row at once): the reports' export took 2.2 s of CPU instead of
+5.4 s, but its save assembles each sheet's XML in memory, about 1.2 KB a report row (+75 MB
+at the save of 60,000 rows, +230 MB for 180,000, in a process that had worked with data
+before, as a bot worker has): a festival's 3,000,000 reports would need gigabytes, which
+issue 18 rules out. XlsxWriter's constant-memory mode writes the XML to a temporary file.
 
 Why not openpyxl's writer: it builds each cell as an object and serialises it through an XML
-tree, about 3 s per 10,000 rows of 14 cells on this machine (write-only mode included).
-openpyxl still reads the files (imports, tests).
+tree, about 3 s per 10,000 rows of 14 cells on this machine (write-only mode included), so a
+live month's reports (60,000 rows) took half a minute. openpyxl still reads the files (imports,
+tests).
 """
 
 from __future__ import annotations
@@ -28,18 +27,17 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    import xlsxwriter
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _URL_LIMIT = 2079  # Excel's longest hyperlink; a longer one is written as text
-_MAX_ROWS = 1_048_576  # Excel's rows per sheet: the writer refuses a cell below the last one
-_STRING_LIMIT = 32_767  # Excel's longest text in a cell: a longer one is cut there
+_MAX_ROWS = 1_048_576  # Excel's rows per sheet: XlsxWriter drops a cell below the last one
 _WIDTH_SAMPLE = 500  # rows looked at for the column widths: enough to see what a column holds
 _DAY_ZERO = dt.date(1899, 12, 30).toordinal()  # Excel's serial 0 (1900 date system)
-# the cell types the writer takes as they are (a datetime is written as its text, as before)
-_PLAIN = frozenset({str, int, float, bool, type(None), dt.date})
-_IS_TEXT = str.__instancecheck__
 
 
 @dataclass(frozen=True)
@@ -101,8 +99,9 @@ def _widths(header: Sequence[str], rows: Sequence[Sequence[Any]], ncols: int) ->
 
 
 def _url(target: str) -> str:
-    """The writer takes a local file's file:// address as it is (and writes it as Excel's
-    relative form, which local_path reads back)."""
+    """XlsxWriter writes a local file's link Excel's way (external:, with backslashes)."""
+    if target.startswith("file://"):
+        return "external:" + unquote(urlsplit(target).path)
     return target
 
 
@@ -119,22 +118,26 @@ def local_path(target: str | None) -> Path | None:
 
 
 def _text(value: str) -> str:
-    if len(value) > _STRING_LIMIT:
-        value = value[:_STRING_LIMIT]
     return value if value.isprintable() else _ILLEGAL.sub("", value)
 
 
 def write(target: IO[bytes] | Path, sheets: Iterable[Sheet]) -> None:
     """The workbook, one worksheet per sheet, in order (a sheet longer than Excel allows on
-    as many as it takes). A path is written as the rows come (the file should exist already,
-    0600: it is truncated, its mode kept); a file object gets the finished bytes at once (for
-    small workbooks: they are held in memory)."""
-    import rvgsrust_xlsxwriter  # when a workbook is written, not by every worker at start
+    as many as it takes)."""
+    import xlsxwriter  # when a workbook is written, not by every worker at start (memory)
+    from xlsxwriter.exceptions import FileCreateError
 
     sheets = list(sheets) or [Sheet("Sheet")]
-    book = rvgsrust_xlsxwriter.Workbook()
-    if isinstance(target, Path):  # the rows' temporary files beside the export, not in /tmp
-        book.set_tempdir(str(target.parent))
+    book = xlsxwriter.Workbook(
+        target,
+        {
+            "constant_memory": True,  # rows go to the file as they are written
+            "strings_to_numbers": False,  # a phone number or an id stays text
+            "strings_to_formulas": False,  # "=1+1" typed by someone is text, not a formula
+            "strings_to_urls": False,  # links only where a Link says so
+            "in_memory": False,
+        },
+    )
     styles = _Styles(book)
     taken: set[str] = set()
     for sheet in sheets:
@@ -152,40 +155,34 @@ def write(target: IO[bytes] | Path, sheets: Iterable[Sheet]) -> None:
             _write_row(ws, styles, r, row)
             r += 1
     try:
-        if isinstance(target, Path):
-            book.close(str(target))
-        else:
-            target.write(book.save_to_buffer())
-    except OSError:
-        raise
-    except Exception as error:  # the writer's own error for a full disk, a gone folder
-        raise OSError(f"the workbook could not be written: {error}") from error
+        book.close()
+    except FileCreateError as error:  # a gone folder, a full disk
+        raise OSError(str(error)) from error
 
 
 class _Styles:
     """The workbook's formats, made once."""
 
-    def __init__(self, book: Any) -> None:
-        self.title = book.add_format().set_bold().set_font_size(14)
-        self.bold = book.add_format().set_bold()
-        self.header = book.add_format().set_bold().set_text_wrap().set_vertical_align("top")
-        self.link = book.add_format().set_font_color("#0563C1").set_underline()
-        self.date = book.add_format().set_num_format("yyyy-mm-dd")
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self.title = book.add_format({"bold": True, "font_size": 14})
+        self.bold = book.add_format({"bold": True})
+        self.header = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        self.link = book.add_format({"font_color": "#0563C1", "underline": 1})
+        self.date = book.add_format({"num_format": "yyyy-mm-dd"})
 
 
 def _begin(
-    book: Any, styles: _Styles, sheet: Sheet, name: str, widths: list[int]
+    book: xlsxwriter.Workbook, styles: _Styles, sheet: Sheet, name: str, widths: list[int]
 ) -> tuple[Any, int]:
     """A worksheet with the sheet's widths, title lines and frozen header; returns it and
     the 0-based row of its first data row."""
-    # constant memory: each row goes to a temporary file once the next one is begun
-    ws = book.add_worksheet(name, constant_memory=True)
+    ws = book.add_worksheet(name)
     for i, width in enumerate(widths):
-        ws.set_column_width(i, width)
+        ws.set_column(i, i, width)
     header_row = len(sheet.top)  # 0-based row of the header
     if sheet.header:  # the header row stays in view while scrolling
         ws.freeze_panes(header_row + 1, 0)
-    # rows are written in order: merges are declared with their row, with their value
+    # constant_memory writes rows in order: merges are declared first, with their value
     merged = {(r1 - 1, c1 - 1): (r2 - 1, c2 - 1) for r1, c1, r2, c2 in sheet.merged}
     for r, top in enumerate(sheet.top):
         style = styles.title if r == 0 else styles.bold
@@ -194,52 +191,42 @@ def _begin(
                 r2, c2 = merged[(r, c)]
                 ws.merge_range(r, c, r2, c2, _text(str(value or "")), style)
             elif value not in (None, ""):
-                ws.write(r, c, _cell(value), style)
+                ws.write(r, c, value, style)
     if not sheet.header:
         return ws, header_row
-    ws.set_row_height(header_row, 36)
-    ws.write_row(header_row, 0, [_text(value) for value in sheet.header], styles.header)
+    ws.set_row(header_row, 36)
+    for c, value in enumerate(sheet.header):
+        ws.write_string(header_row, c, _text(value), styles.header)
     return ws, header_row + 1
 
 
 def _write_row(ws: Any, styles: _Styles, r: int, row: Sequence[Any]) -> None:
-    """A row in one call (the writer's per-cell work is compiled): text, numbers, truth
-    values and dates as they are (a date with the writer's yyyy-mm-dd format); what needs a
-    link or cleaning is written cell by cell."""
-    if _PLAIN.issuperset(map(type, row)):  # the common case, checked without a Python loop
-        texts = list(filter(_IS_TEXT, row))
-        joined = "".join(texts)
-        if _ILLEGAL.search(joined) is None and (
-            len(joined) <= _STRING_LIMIT or max(map(len, texts)) <= _STRING_LIMIT
-        ):
-            ws.write_row(r, 0, row)
-            return
-    plain: list[Any] = list(row)
-    later: list[tuple[int, Any]] = []
-    for c, value in enumerate(plain):
+    # XlsxWriter's write_* are its _write_* behind a decorator that reads "A1" addresses;
+    # with numeric addresses the undecorated ones do the same, a sixth faster over a live
+    # month's reports (the decorated ones if a version ever lacks them)
+    write_string = getattr(ws, "_write_string", ws.write_string)
+    write_number = getattr(ws, "_write_number", ws.write_number)
+    for c, value in enumerate(row):
         kind = type(value)
-        if kind is str:
-            plain[c] = _text(value)
-        elif kind in _PLAIN:
+        if kind is str:  # the common cases first: an export writes millions of cells
+            if value:
+                write_string(r, c, value if value.isprintable() else _text(value), None)
+        elif kind is int or kind is float:
+            write_number(r, c, value, None)
+        elif value is None:
             continue
-        else:
-            later.append((c, value))
-            plain[c] = None
-    ws.write_row(r, 0, plain)
-    for c, value in later:
-        if isinstance(value, Link):
+        elif kind is dt.date:  # Excel's serial day with a date format
+            write_number(r, c, value.toordinal() - _DAY_ZERO, styles.date)
+        elif kind is bool:
+            ws.write_boolean(r, c, value)
+        elif isinstance(value, Link):
             if len(value.target) <= _URL_LIMIT:
                 ws.write_url(r, c, _url(value.target), styles.link, _text(value.text))
             else:
-                ws.write(r, c, _text(value.text))
+                write_string(r, c, _text(value.text), None)
         elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            ws.write(r, c, value.toordinal() - _DAY_ZERO, styles.date)  # Excel's serial day
+            write_number(r, c, value.toordinal() - _DAY_ZERO, styles.date)
+        elif isinstance(value, int | float):
+            write_number(r, c, value, None)
         else:
-            ws.write(r, c, _cell(value))
-
-
-def _cell(value: Any) -> Any:
-    """A value the writer takes as it is (text, a number, a truth value), else its text."""
-    if isinstance(value, bool | int | float):
-        return value
-    return _text(str(value))
+            write_string(r, c, _text(str(value)), None)

@@ -52,7 +52,8 @@ def test_a_sheet_past_the_last_row_goes_on_on_another(
 def test_cells_are_written_as_what_they_are(tmp_path: Path) -> None:
     """Text that looks like a formula, a link or a number stays text; characters XML cannot
     hold are dropped; text past Excel's limit is cut; a link opens its file; a datetime is
-    its text (an import's sheet is written back as it was read)."""
+    its text (an import's sheet is written back as it was read). The rows are written
+    through XlsxWriter's undecorated methods: what they write is checked here."""
     stored = tmp_path / "a picture.jpg"
     stored.write_bytes(b"x")
     row = [
