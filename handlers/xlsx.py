@@ -73,6 +73,8 @@ def column_letter(index: int) -> str:
 
 def text_width(text: str) -> int:
     """How wide a text is in Excel's character units: a Chinese character is two."""
+    if text.isascii():  # numbers, phone numbers, links: one each, without a look-up a character
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
