@@ -33,12 +33,13 @@ KINDS: dict[str, type[Streamer] | type[Enterprise]] = {
 }
 
 
-def issue(ctx: Ctx, kind: str, item_id: int, unit_id: int, actor: int | None) -> str:
-    """A new claim code for an imported registration."""
+def issue(
+    ctx: Ctx, kind: str, item_id: int, unit_id: int, actor: int | None, code: str | None = None
+) -> str:
+    """A new claim code for an imported registration (`code`: one of fresh_codes)."""
     now = ctx.clock.now()
-    code = new_code()
-    while committee.code_taken(ctx.session, code):
-        code = new_code()
+    if code is None:
+        [code] = fresh_codes(ctx, 1)
     ctx.session.add(
         Invitation(
             code=code,
@@ -52,6 +53,15 @@ def issue(ctx: Ctx, kind: str, item_id: int, unit_id: int, actor: int | None) ->
         )
     )
     return code
+
+
+def fresh_codes(ctx: Ctx, n: int) -> list[str]:
+    """n new codes, none of them stored yet (an import issues a thousand: checked at once)."""
+    codes: set[str] = set()
+    while len(codes) < n:
+        drawn = {new_code() for _ in range(n - len(codes))} - codes
+        codes |= drawn - committee.codes_taken(ctx.session, drawn)
+    return sorted(codes)
 
 
 _OPEN_CODE = (

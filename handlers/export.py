@@ -8,6 +8,7 @@ folder; the scheduler removes them (handlers/jobs.py `exports_cleanup`)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import secrets
@@ -28,7 +29,7 @@ from handlers.phones import sees_phones
 from handlers.sheets import Column
 from models import Enterprise, Product, exports
 from models import review_rules as rules
-from models.units import Unit, UnitInfo, unit_by_code, unit_directory
+from models.units import Unit, UnitInfo, unit_by_code, unit_contacts, unit_directory
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class Book:
         self.phones = phones  # False: phone numbers masked
         self.unit = unit  # the unit asked for (its 汇总's header line), None: all
         self.units = {u.id: u for u in unit_directory(ctx.session)}
+        self.contacts: dict[int, tuple[str | None, str | None]] | None = None
         self.sheets: list[xlsx.Sheet] = []
         self.at = fmt_local(ctx.clock.now(), ctx.clock.tz)
 
@@ -123,7 +125,7 @@ class Book:
         if column.key == "account_name":
             return "、".join(name for _p, name in accounts)
         if column.key == "platform":
-            return "、".join(ctx.config.platform_label(p) for p, _n in accounts)
+            return "、".join(ctx.config.platform_label(p, ctx.locale) for p, _n in accounts)
         if column.key == "phone" and not self.phones:
             return mask_phone(s.phone)
         if column.field is not None:
@@ -186,7 +188,7 @@ class Book:
         ordered = sorted(by_unit, key=lambda u: self.units[u].code if u in self.units else "")
         if len(ordered) != 1:  # a city with its counties, or every unit: the 汇总 first
             info = self._info(self.unit.id) if self.unit else None
-            title = self.ctx.t("sheet.summary")
+            title = sheets.layout(self.ctx, "sheet.summary")
             self._sheet(
                 kind, f"{title} {info.full_name}" if info else title, info, header, everyone
             )
@@ -197,7 +199,7 @@ class Book:
             info = self._info(unit_id)
             self._sheet(kind, info.full_name if info else str(unit_id), info, header, per_unit)
         if withdrawn:
-            self._sheet(kind, self.ctx.t("sheet.withdrawn"), None, header, withdrawn)
+            self._sheet(kind, sheets.layout(self.ctx, "sheet.withdrawn"), None, header, withdrawn)
         return len(everyone)
 
     def _sheet(
@@ -215,13 +217,14 @@ class Book:
         self.sheets.append(xlsx.Sheet(title, top, header, list(rows), merged))
 
     def _contact(self, unit_id: int) -> str:
-        unit = self.ctx.session.get(Unit, unit_id)
-        if unit is None or not (unit.contact_name or unit.contact_phone):
+        if self.contacts is None:  # every unit's at once: an export of every unit has 100 sheets
+            self.contacts = unit_contacts(self.ctx.session)
+        name, phone = self.contacts.get(unit_id, (None, None))
+        if not (name or phone):
             return ""
-        phone = unit.contact_phone or ""
         if phone and not self.phones:
             phone = mask_phone(phone)
-        return " ".join(p for p in (unit.contact_name or "", phone) if p)
+        return " ".join(p for p in (name or "", phone or "") if p)
 
     def _info(self, unit_id: int) -> UnitInfo | None:
         return self.units.get(unit_id)
@@ -234,7 +237,8 @@ class Book:
     def reports(self, unit_ids: list[int] | None) -> list[int]:
         """The reports' sheet, its rows streamed from the database as the file is written (a
         big festival's live month is millions of rows); returns a box holding how many rows
-        were written once the workbook is."""
+        were written once the workbook is. Not one of the notice's forms: its headings are in
+        the reader's language."""
         ctx = self.ctx
         header = headings(
             ctx,
@@ -251,12 +255,14 @@ class Book:
     def _report_rows(self, unit_ids: list[int] | None, count: list[int]) -> Iterator[list[Any]]:
         ctx = self.ctx
         yes, no = ctx.t("export.yes"), ctx.t("export.no")
-        labels = {p.key: p.label for p in ctx.config.platforms}
+        labels = {p.key: p.label_in(ctx.locale) for p in ctx.config.platforms}
         units: dict[int, str] = {}  # unit id -> its full name
         rule_names: dict[str, str] = {}  # an anomaly rule -> its name in the reader's language
         fields = report.STORED
         n = len(fields)
-        cells = [_cell_maker(f, ctx) for f in fields]  # looked up once, not per cell
+        # looked up once, not per cell; a kind whose cell is its stored value is not called
+        # (None and "" are both an empty cell)
+        made = [(4 + i, _cell_maker(f, ctx)) for i, f in enumerate(fields) if not _as_stored(f)]
         for r in exports.report_rows(ctx.session, unit_ids, [f.name for f in fields]):
             day, account, platform, unit_id = r[:4]
             rejected, reason, revision, streamer_id, held, flags = r[4 + n :]
@@ -264,26 +270,31 @@ class Book:
             if unit is None:
                 unit = units[unit_id] = self._unit_name(unit_id)
             names = ""
-            if flags:
-                for flag in flags:
+            if flags:  # the rules' JSON as stored: most reports have none ("[]")
+                fired = json.loads(flags) or ()
+                for flag in fired:
                     rule = str(flag.get("rule"))
                     if rule not in rule_names:
                         rule_names[rule] = ctx.t(f"trust.name.{rule}")
-                names = "、".join(rule_names[str(f.get("rule"))] for f in flags)
+                names = "、".join(rule_names[str(f.get("rule"))] for f in fired)
             count[0] += 1
-            yield [
-                day,
-                account,
-                labels.get(platform, platform),
-                unit,
-                *(cell(v, ctx) for cell, v in zip(cells, r[4 : 4 + n], strict=True)),
+            row = [day, account, labels.get(platform, platform), unit, *r[4 : 4 + n]]
+            for i, cell in made:
+                row[i] = cell(row[i], ctx)
+            row += (
                 yes if rejected else no,
-                reason or "",
+                reason,
                 revision,
                 streamer_id,
                 yes if held and not rejected else no,
                 names,
-            ]
+            )
+            yield row
+
+
+def _as_stored(field: Field) -> bool:
+    """A field whose cell is its stored value as it is (a count, a duration in minutes)."""
+    return isinstance(field.parse, Kind) and type(field.parse).cell is Kind.cell
 
 
 def _cell_maker(field: Field, ctx: Ctx) -> Callable[[Any, Ctx], Any]:

@@ -196,13 +196,15 @@ def retention(jc: JobCtx) -> None:
     that name removed files, erased again by the next try (the reverse would leave files
     that no row names any more)."""
     people = erasure.due_for_retention(jc.session)
+    # the office's accounts stay, a registration or feedback of their own does not
+    staff = erasure.staff_holding_data(jc.session)
     dry = isinstance(jc.sink, DryRun)
-    if not people:
+    if not people and not staff:
         return
     now = jc.clock.now()
     extra, drafted = draft_values(jc, erasure.drafts_of(jc.session, people))
     # every stored message's text goes below: they are not searched one by one
-    done = erasure.erase(jc.session, people, now, extra, messages=False)
+    done = erasure.erase(jc.session, people, now, extra, messages=False, staff=staff)
     done.files |= drafted
     forget_copies_after_retention(jc.session)
     files_dir = None if dry else jc.image_dir.parent
@@ -215,10 +217,17 @@ def retention(jc: JobCtx) -> None:
         "retention_erase",
         "people",
         None,
-        after={"people": len(people), "files": removed, "kept_names": done.kept_names},
+        after={
+            "people": len(people),
+            "staff": len(staff),
+            "files": removed,
+            "kept_names": done.kept_names,
+        },
     )
     for admin in recipients.admins(jc.session):
-        jc.person(admin, "", "forget.retention_done", n=len(people), kept=done.kept_names)
+        jc.person(
+            admin, "", "forget.retention_done", n=len(people) + len(staff), kept=done.kept_names
+        )
     log.info("retention: %d people erased, %d files removed", len(people), removed)
     engine = jc.session.get_bind()
     jc.after_commit.append(lambda: vacuum(engine, full=True))  # type: ignore[arg-type]

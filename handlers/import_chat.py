@@ -166,11 +166,15 @@ def report(ctx: Ctx, outcome: Outcome, record: SheetImport | None) -> str:
         if len(outcome.errors) > shown:
             lines.append(ctx.t("import.more_errors", n=len(outcome.errors) - shown))
         return "\n".join(lines)
+    # rows of people whose data was erased are never imported again: said after the counts
+    erased = [ctx.t("import.erased_rows", n=outcome.erased)] if outcome.erased else []
     if record is None:
         previous = outcome.previous
         if previous is not None:
-            return ctx.t("import.unchanged_again", id=previous.id, n=outcome.unchanged)
-        return ctx.t("import.unchanged", n=outcome.unchanged)
+            said = ctx.t("import.unchanged_again", id=previous.id, n=outcome.unchanged)
+        else:
+            said = ctx.t("import.unchanged", n=outcome.unchanged)
+        return "\n".join([said, *erased])
     lines = [
         ctx.t(
             "import.done",
@@ -182,6 +186,7 @@ def report(ctx: Ctx, outcome: Outcome, record: SheetImport | None) -> str:
     ]
     for _code, name, phone in outcome.contact_changed:
         lines.append(ctx.t("import.contact_saved", name=name, phone=phone))
+    lines += erased
     if outcome.codes:
         lines.append(ctx.t("import.claim_hint", n=len(outcome.codes)))
     if outcome.pictures_missing:

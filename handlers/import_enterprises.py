@@ -16,7 +16,7 @@ from handlers import claim, enterprise, sheets, xlsx
 from handlers.import_sheet import Importer, code_note, raw_text
 from handlers.schemas import row_values
 from handlers.sheet_reader import Row
-from models import Enterprise, Product, repo
+from models import Enterprise, Product, erased_marks, erasure, repo
 from models import review_rules as rules
 
 PRODUCT = "product:"  # the product columns' keys in a row (Column.cell_key)
@@ -53,6 +53,9 @@ class EnterpriseRows:
             ok = imp.parse_row(first, self.fields, answers)
             name = answers.get("name")
             existing = self.stored(name) if name else None
+            if name and self.erased(name, existing):
+                imp.skip_erased(first)
+                continue
             if existing is not None and existing.unit_id != imp.unit.id:
                 imp.error(first, "name", "import.err.stored_elsewhere")
                 ok = False
@@ -107,6 +110,14 @@ class EnterpriseRows:
         return self.imp.ctx.session.scalars(
             select(Enterprise).where(func.lower(Enterprise.name) == name.lower()).limit(1)
         ).first()
+
+    def erased(self, name: str, existing: Enterprise | None) -> bool:
+        """An enterprise whose data was erased: its name kept (an award, a donation) under an
+        erased person, or its name gone and fingerprinted."""
+        session = self.imp.ctx.session
+        if existing is not None:
+            return erasure.is_erased(session, existing.person_id)
+        return bool(erased_marks.marked(session, erased_marks.ENTERPRISE, [(name,)]))
 
     def picture(self, row: Row) -> str | None:
         """The product's picture when its cell links to a file in our storage (an export's

@@ -27,6 +27,7 @@ class Outcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    erased: int = 0  # rows of people whose data was erased: not imported again
     rows: int = 0
     kinds: set[str] = field(default_factory=set)
     unit_ids: set[int] = field(default_factory=set)

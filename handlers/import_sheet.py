@@ -68,6 +68,12 @@ class Importer:
             RowError(self.sheet.title, row.number, heading, shown[:60], reason, params)
         )
 
+    def skip_erased(self, row: Row) -> None:
+        """A row of someone whose data was erased (/forget, the retention date): not imported
+        again, whatever the sheet says; the answer and the returned sheet say so."""
+        self.out.erased += 1
+        self.out.results[(self.sheet.title, row.number)] = self.ctx.t("import.result.erased")
+
     def columns_present(self) -> bool:
         """Counts the sheet's rows; False (each missing column an error) when a column the
         form needs is not in the sheet: its rows are then not read."""

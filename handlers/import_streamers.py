@@ -5,7 +5,7 @@ stored: one registration per account, under one unit), then stored: a new regist
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bot.core.forms import Answers, FieldError
@@ -15,7 +15,7 @@ from handlers import fields as f
 from handlers.import_sheet import SPLIT, Importer, code_note, raw_text
 from handlers.schemas import row_values
 from handlers.sheet_reader import Row
-from models import LiveAccount, Streamer, repo
+from models import LiveAccount, Streamer, erased_marks, erasure, repo
 from models import review_rules as rules
 
 _STREAMER_SKIPPED = {"platform", "account_name", "second_platform", "second_account"}
@@ -36,25 +36,33 @@ class StreamerRows:
         imp, ctx = self.imp, self.imp.ctx
         seen: dict[tuple[str, str], int] = {}
         planned: list[tuple[Row, dict[str, Any], dict[str, str], Streamer | None]] = []
+        owner_of = self.owners()
         for row in imp.sheet.rows:
             accounts = self.accounts(row)
             if accounts is None:
                 continue
-            existing, row_ctx, ok = None, ctx, True
+            existing, row_ctx, ok, gone = None, ctx, True, False
             for platform, name in accounts.items():
                 key = (platform, name.lower())
                 if key in seen:
                     imp.error(row, "account_name", "import.err.duplicate_in_sheet", other=seen[key])
                     ok = False
                 seen.setdefault(key, row.number)
-                owner = repo.account_owner(ctx.session, platform, name)
-                if owner is not None:
-                    found = ctx.session.get_one(Streamer, owner)
-                    if found.unit_id != imp.unit.id:
-                        imp.error(row, "account_name", "import.err.stored_elsewhere")
-                        ok = False
-                    elif existing is None:
-                        existing = found
+                owner = owner_of(platform, name)
+                if owner is None:
+                    gone = gone or self.erased_name(platform, name)
+                    continue
+                found = ctx.session.get_one(Streamer, owner)
+                if found.person_id in self.erased_people:  # a name kept as published
+                    gone = True
+                elif found.unit_id != imp.unit.id:
+                    imp.error(row, "account_name", "import.err.stored_elsewhere")
+                    ok = False
+                elif existing is None:
+                    existing = found
+            if gone:
+                imp.skip_erased(row)
+                continue
             if existing is not None:  # the chat's checks see the registration as its own
                 row_ctx = dataclasses.replace(ctx, person_id=existing.person_id)
             answers: Answers = {}
@@ -80,10 +88,53 @@ class StreamerRows:
             planned.append((row, checked, accounts, existing))
 
         def apply() -> None:
+            codes = iter(claim.fresh_codes(ctx, sum(1 for p in planned if p[3] is None)))
             for row, checked, accounts, existing in planned:
-                self.store(row, checked, accounts, existing)
+                self.store(row, checked, accounts, existing, codes)
 
         return apply
+
+    def owners(self) -> Callable[[str, str], int | None]:
+        """repo.account_owner for the sheet's accounts, looked up at once (a thousand rows:
+        one query, not a thousand), and their registrations loaded with them."""
+        imp, session = self.imp, self.imp.ctx.session
+        names = [
+            n.strip()
+            for row in imp.sheet.rows
+            if not row.blank("account_name")
+            for n in SPLIT.split(raw_text(row.value("account_name")))
+            if n.strip()
+        ]
+        found = repo.account_owners(session, names)
+        asked = {n.lower() for n in names}
+        # kept referenced while the sheet is checked: session.get_one finds them loaded
+        self.loaded: list[Streamer] = repo.streamers_by_id(session, set(found.values()))
+        self.erased_people = erasure.erased_among(session, {s.person_id for s in self.loaded})
+        platforms = [p.key for p in imp.ctx.config.platforms]
+        self.erased_marks = {
+            erased_marks.fingerprint(erased_marks.ACCOUNT, key)
+            for key in erased_marks.marked(
+                session, erased_marks.ACCOUNT, [(p, n) for n in names for p in platforms]
+            )
+        }
+        self.asked_marks = {
+            erased_marks.fingerprint(erased_marks.ACCOUNT, (p, n)) for n in names for p in platforms
+        }
+
+        def owner_of(platform: str, name: str) -> int | None:
+            if name.lower() in asked:
+                return found.get((platform, name.lower()))
+            return repo.account_owner(session, platform, name)  # as the chat's parser read it
+
+        return owner_of
+
+    def erased_name(self, platform: str, name: str) -> bool:
+        """An account whose registration was erased (its name is stored no more)."""
+        digest = erased_marks.fingerprint(erased_marks.ACCOUNT, (platform, name))
+        if digest in self.asked_marks:
+            return digest in self.erased_marks
+        session = self.imp.ctx.session  # a name as the chat's parser read it
+        return bool(erased_marks.marked(session, erased_marks.ACCOUNT, [(platform, name)]))
 
     def accounts(self, row: Row) -> dict[str, str] | None:
         """The row's accounts (platform: name): 达人账号名 (two as "a、b"), on 直播平台 when the
@@ -128,7 +179,12 @@ class StreamerRows:
         return found
 
     def store(
-        self, row: Row, checked: dict[str, Any], accounts: dict[str, str], existing: Streamer | None
+        self,
+        row: Row,
+        checked: dict[str, Any],
+        accounts: dict[str, str],
+        existing: Streamer | None,
+        codes: Iterator[str],
     ) -> None:
         imp, ctx = self.imp, self.imp.ctx
         values = row_values(checked, Streamer)
@@ -149,7 +205,7 @@ class StreamerRows:
                 "updated_at": imp.now,
             }
             streamer_id = repo.insert_streamer(ctx.session, record, accounts)
-            code = claim.issue(ctx, "streamer", streamer_id, imp.unit.id, imp.actor)
+            code = claim.issue(ctx, "streamer", streamer_id, imp.unit.id, imp.actor, next(codes))
             imp.audit("import", "streamer", streamer_id, None, {**values, "accounts": accounts})
             imp.out.created += 1
             imp.out.codes.append((first, code))

@@ -79,17 +79,28 @@ def notice_columns(kind: str) -> tuple[Column, ...]:
     return tuple(c for c in COLUMNS[kind] if c.notice)
 
 
+# The layout is the notice's, in the notice's language, whoever exports: the sheet is the
+# notice's 附件 (the unit stamps it and sends it on, a city merges its counties' sheets, the
+# import reads it back), so its title, its header line, every heading and the names of the
+# 汇总 / 已撤回 sheets are the festival's default locale's (zh_CN), not the reader's. The
+# values of the festival's own vocabulary (platforms, categories, statuses, 是/否) follow the
+# reader's locale, as everywhere in the bot; the import takes them in either language.
+def layout(ctx: Ctx, key: str, **params: object) -> str:
+    """A text of the notice's layout, in the notice's language."""
+    return translate(ctx.config.locale.default, key, **params)
+
+
 def headings(ctx: Ctx, kind: str) -> list[str]:
-    return [ctx.t(c.heading) for c in COLUMNS[kind]]
+    return [layout(ctx, c.heading) for c in COLUMNS[kind]]
 
 
 def top_rows(ctx: Ctx, kind: str, unit: str, contact: str) -> list[list[object]]:
     """The title and the header line: 填报单位（盖章）in the first cell, 联系人及手机号 from the
     middle of the notice's columns on, as the notice prints them."""
     middle = len(notice_columns(kind)) // 2
-    line: list[object] = [ctx.t("sheet.unit_line", unit=unit)] + [None] * (middle - 1)
-    line.append(ctx.t("sheet.contact_line", contact=contact))
-    title = ctx.t(f"sheet.title.{kind}", year=ctx.config.festival.year)
+    line: list[object] = [layout(ctx, "sheet.unit_line", unit=unit)] + [None] * (middle - 1)
+    line.append(layout(ctx, "sheet.contact_line", contact=contact))
+    title = layout(ctx, f"sheet.title.{kind}", year=ctx.config.festival.year)
     return [[title], line]
 
 

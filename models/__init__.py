@@ -16,6 +16,7 @@ from models.donations import (
     TurnoverStatus,
 )
 from models.enterprises import Enterprise, Product
+from models.erased_marks import ErasedMark
 from models.feedback import Feedback
 from models.imports import SheetImport
 from models.job_runs import JobRun
@@ -47,6 +48,7 @@ __all__ = [
     "DonationDirection",
     "DonationPayment",
     "Enterprise",
+    "ErasedMark",
     "Feedback",
     "GroupSubscription",
     "Identity",

@@ -4,6 +4,7 @@ rate limiting) and the group chats subscribed to broadcasts; and their queries."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -62,6 +63,16 @@ class GroupSubscription(IdMixin, Base):
 # ----- invitations ----------------------------------------------------------------------------
 def code_taken(session: Session, code: str) -> bool:
     return session.scalar(select(Invitation.id).where(Invitation.code == code)) is not None
+
+
+def codes_taken(session: Session, codes: Collection[str]) -> set[str]:
+    """Which of these codes are stored already."""
+    wanted = sorted(codes)
+    taken: set[str] = set()
+    for start in range(0, len(wanted), 500):  # within every engine's limit of parameters
+        chunk = wanted[start : start + 500]
+        taken.update(session.scalars(select(Invitation.code).where(Invitation.code.in_(chunk))))
+    return taken
 
 
 def invitation_by_code(session: Session, code: str) -> Invitation | None:

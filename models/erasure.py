@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from models import erased_marks
 from models.awards import AwardEntry, Certificate
 from models.board import BoardEntry
 from models.donations import (
@@ -63,6 +64,10 @@ class Erased:
     sheets: list[SheetImport] = field(default_factory=list)
     needles: Needles = field(default_factory=Needles)
     kept_names: int = 0  # registrations whose name stays (published boards, awards, donations)
+    # the names erased, fingerprinted so that an old sheet cannot bring them back
+    marks: dict[str, set[tuple[str, ...]]] = field(
+        default_factory=lambda: {erased_marks.ACCOUNT: set(), erased_marks.ENTERPRISE: set()}
+    )
 
 
 # ----- who -------------------------------------------------------------------------------------
@@ -78,8 +83,40 @@ def due_for_retention(session: Session) -> list[int]:
     )
 
 
+def staff_holding_data(session: Session) -> list[int]:
+    """The office's own accounts (committee and unit-contact roles) that still hold a
+    registration or feedback of their own: the retention job erases those and keeps the
+    account (its identities, name, roles and conversation) that runs the office."""
+    staff = select(Role.person_id)
+    held = (
+        select(Streamer.person_id)
+        .where(Streamer.person_id.in_(staff), Streamer.phone != "")
+        .union(
+            select(Enterprise.person_id).where(
+                Enterprise.person_id.in_(staff), Enterprise.phone != ""
+            ),
+            select(Feedback.person_id).where(Feedback.person_id.in_(staff)),
+        )
+        .subquery()
+    )
+    return ids_of(session, select(held.c[0]).order_by(held.c[0]))
+
+
 def is_erased(session: Session, person_id: int) -> bool:
     return session.scalar(select(Person.erased_at).where(Person.id == person_id)) is not None
+
+
+def erased_among(session: Session, person_ids: Iterable[int]) -> set[int]:
+    """Which of these people were erased."""
+    found: set[int] = set()
+    for chunk in chunks(sorted(set(person_ids))):
+        found |= set(
+            ids_of(
+                session,
+                select(Person.id).where(Person.id.in_(chunk), Person.erased_at.is_not(None)),
+            )
+        )
+    return found
 
 
 def holds_record(session: Session, person_id: int) -> bool:
@@ -136,26 +173,35 @@ def erase(
     now: dt.datetime,
     extra: Iterable[str] = (),
     messages: bool = True,
+    staff: Sequence[int] = (),
 ) -> Erased:
     """Erase these people's personal data and every copy of it (see the module's docstring),
     in the session's transaction; `extra`: more of their values to look for in copies (their
     drafts' answers, which only the forms can tell from choices); `messages`: False when
     the caller wipes every stored message anyway (forget_copies_after_retention), so they
-    are not searched. Idempotent: erasing an erased person again changes nothing that was
-    not erased already."""
+    are not searched; `staff`: the office's own accounts (the retention job), whose
+    registrations, feedback and drafts go while the account itself (identities, name, roles)
+    stays. Idempotent: erasing an erased person again changes nothing that was not erased
+    already. The erased names are fingerprinted (models/erased_marks.py)."""
     out = Erased(people=list(person_ids))
     out.needles.add(*extra)
-    if not person_ids:
+    if not person_ids and not staff:
         return out
     items = _Items.of(session, list(person_ids))
-    _streamers(session, items, out)
-    _enterprises(session, items, out)
-    _feedback(session, items, out)
+    theirs = _Items.of(session, [p for p in staff if p not in set(person_ids)])
+    for held in (items, theirs):
+        _streamers(session, held, out)
+        _enterprises(session, held, out)
+        _feedback(session, held, out)
     _people(session, items, out, now)
-    out.sheets = _sheets(session, items)  # before the audit notes naming them are erased
+    # before the audit notes naming them are erased
+    out.sheets = _sheets(session, items) + _sheets(session, theirs)
     _audit(session, items)
+    _audit(session, theirs, person=False)
     scrub_copies(session, out.needles, items.telegram_users, messages)
     out.files = _unreferenced(session, out.files)
+    for kind, keys in out.marks.items():
+        erased_marks.mark(session, kind, keys, now)
     return out
 
 
@@ -234,6 +280,8 @@ def _streamers(session: Session, items: _Items, out: Erased) -> None:
     for a in _rows(session, LiveAccount, items.accounts):
         # a kept name stays here only: its copies (replies, notices) go like everything else
         out.needles.add(a.account_name)
+        if not a.account_name.startswith(f"{ERASED}-"):
+            out.marks[erased_marks.ACCOUNT].add((a.platform, a.account_name))
         if a.streamer_id not in kept and not a.account_name.startswith(f"{ERASED}-"):
             a.account_name = f"{ERASED}-{a.id}"  # unique per platform, as account names are
     # a streamer has a report a day: only those with a picture or a reason are read, and
@@ -262,6 +310,8 @@ def _enterprises(session: Session, items: _Items, out: Erased) -> None:
         e.phone, e.contact_name, e.main_products = "", "", ""
         e.shop_type, e.shop_link = None, None
         out.needles.add(e.name)  # kept or not, its copies go
+        if not e.name.startswith(f"{ERASED}-"):
+            out.marks[erased_marks.ENTERPRISE].add((e.name,))
         if e.id not in kept and not e.name.startswith(f"{ERASED}-"):
             e.name = f"{ERASED}-{e.id}"
     for p in _rows(session, Product, items.products):
@@ -373,16 +423,17 @@ def _people(session: Session, items: _Items, out: Erased, now: dt.datetime) -> N
             blank(u)
 
 
-def _audit(session: Session, items: _Items) -> None:
+def _audit(session: Session, items: _Items, person: bool = True) -> None:
     """The audit entries of the people's own registrations, reports, products, turnovers
-    and person: who did what when stays, the values read "erased" (numbers stay: figures)."""
+    and (`person`) person: who did what when stays, the values read "erased" (numbers stay:
+    figures)."""
     owned = {
         "streamer": items.streamers,
         "daily_report": items.reports,
         "enterprise": items.enterprises,
         "product": items.products,
         "turnover": items.turnovers,
-        "person": items.people,
+        "person": items.people if person else [],
     }
     for entity, ids in owned.items():
         for chunk in chunks(ids):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from models.enterprises import Enterprise, Product
@@ -81,7 +81,7 @@ def report_rows(
     """The daily reports as plain rows (a live month is millions: no ORM objects, and
     streamed in batches, never all in memory): date, account name, platform, unit id, then
     `columns` of the report, then rejected, reason, revision, streamer id, held, the rules
-    that fired; by day."""
+    that fired (their JSON text, None for none); by day."""
     stmt = (
         select(
             DailyReport.report_date,
@@ -94,7 +94,9 @@ def report_rows(
             DailyReport.revision,
             DailyReport.streamer_id,
             DailyReport.held,
-            DailyReport.flags,
+            # the JSON as text, NULL for none: most reports have no rule fired, and
+            # decoding 60,000 empty lists was a tenth of the export's own time
+            func.nullif(cast(DailyReport.flags, String), "[]"),
         )
         .join(LiveAccount, LiveAccount.id == DailyReport.account_id)
         .join(Streamer, Streamer.id == DailyReport.streamer_id)

@@ -8,6 +8,7 @@ ORM changes; their callers run them before changing anything."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import CursorResult, Executable, bindparam, func, insert, select, update
@@ -108,6 +109,29 @@ def account_owner(session: Session, platform: str, account_name: str) -> int | N
         .scalar()
     )
     return None if found is None else int(found)
+
+
+def account_owners(session: Session, names: Iterable[str]) -> dict[tuple[str, str], int]:
+    """account_owner for many names at once (an import's sheet): (platform, lower-case
+    name) -> the registration, for the names that are stored."""
+    wanted = sorted({n.lower() for n in names})
+    lower = func.lower(LiveAccount.account_name)
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(wanted), 500):  # within every engine's limit of parameters
+        chunk = wanted[start : start + 500]
+        stmt = select(LiveAccount.platform, lower, LiveAccount.streamer_id).where(lower.in_(chunk))
+        for platform, name, streamer_id in session.connection().execute(stmt):
+            found.setdefault((platform, name), int(streamer_id))
+    return found
+
+
+def streamers_by_id(session: Session, ids: Iterable[int]) -> list[Streamer]:
+    wanted = sorted(ids)
+    found: list[Streamer] = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found += session.scalars(select(Streamer).where(Streamer.id.in_(chunk)))
+    return found
 
 
 _REPORT_OF = select(DailyReport).where(

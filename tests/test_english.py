@@ -263,3 +263,47 @@ def test_certificates_name_awards_in_the_festivals_language(
         data.second_account(s, s_row, "green_jd")
         assert holder_of_streamer(s, english, s_row) == "green_farm, green_jd"
         assert holder_of_streamer(s, config, s_row) == "green_farm、green_jd"
+
+
+def test_an_english_committee_member_exports_the_notices_layout_with_english_values(
+    chat: Chat,
+) -> None:
+    """The notice's sheets keep the notice's layout in Chinese (title, header line, headings,
+    the 已撤回 sheet: the sheet is the notice's 附件); the festival's own words in the cells
+    (platform, recommendation, status) are the reader's. The daily reports are no form of the
+    notice: headings and values both in the reader's language."""
+    from openpyxl import load_workbook
+
+    from handlers import sheets
+    from tests.committee_helpers import register
+    from tests.flows import report_lines
+
+    sid = register(chat, "s", "小明的果园")
+    chat.say("admin", "/lang en")
+
+    def book(command: str) -> list[tuple[object, ...]]:
+        chat.say("admin", command)
+        [reply] = chat.last
+        assert reply.document_path is not None, reply.text
+        ws = load_workbook(reply.document_path).active
+        assert ws is not None
+        return [tuple(r) for r in ws.iter_rows(values_only=True)]
+
+    data = book("/export streamers")
+    assert data[0][0] == label("sheet.title.streamers", year=2020)
+    assert data[1][0] == label("sheet.unit_line", unit="萍乡市 安源区")
+    assert list(data[2]) == [label(c.heading) for c in sheets.STREAMER_COLUMNS]
+    n = len(sheets.notice_columns("streamers"))
+    assert data[3][n] == "Douyin"  # 直播平台
+    assert data[3][n + 2 : n + 4] == (
+        label("review.rec.self", EN),
+        label("status.pending_review", EN),
+    )
+
+    chat.say("admin", f"/approve streamer {sid}")
+    chat.run("s", [*report_lines(), "确认提交"])
+    data = book("/export reports")
+    assert data[1][:4] == tuple(
+        label(f"export.col.{c}", EN) for c in ("date", "account", "platform", "unit")
+    )
+    assert data[2][1:3] == ("小明的果园", "Douyin")

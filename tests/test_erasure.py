@@ -662,3 +662,92 @@ def test_the_retention_job_for_many_people_at_once(
     with Session(db) as session:
         note = session.scalars(select(AuditEntry).where(AuditEntry.action == "note")).one()
         assert note.after == {"called": [ERASED] * 20, "about": f"{ERASED} 说明"}
+
+
+def test_a_sheet_imported_again_does_not_bring_an_erased_person_back(
+    files_core: Core, db: Engine, tmp_path: Path
+) -> None:
+    """After 甲's /forget the unit sends a changed sheet that still holds her row (and a new
+    one): hers is not imported, the answer and the returned sheet say so, nothing of hers is
+    stored again; the new row is. A name kept as published (a board) is not updated either."""
+    from openpyxl import load_workbook
+
+    from tests.test_import import CLAIM, notice_sheet, send, streamer_row
+
+    chat = Chat(files_core)
+    sheets = tmp_path / "received"
+    sheets.mkdir()
+    first = notice_sheet(
+        sheets / "附件2.xlsx",
+        [
+            streamer_row(1, "甲的测试账号", phone="138 0013 8771"),
+            streamer_row(2, "乙的测试账号", phone="13800138772"),
+        ],
+    )
+    send(chat, "admin", first)
+    returned = load_workbook(str(chat.last[1].document_path)).active
+    assert returned is not None
+    codes = [m for row in returned.iter_rows(values_only=True) for m in CLAIM.findall(str(row[-1]))]
+    chat.say("admin", "不附扫描件")
+    chat.say("jia", f"/start claim_{codes[0]}")
+    assert said(chat.say("jia", "同意并继续"), "claim.done_streamer", title="甲的测试账号")
+    chat.say("jia", "/forget")
+    chat.press("jia", label("btn.forget_yes"))
+    hers = ("13800138771", "甲的测试账号")
+    assert found_in_database(db, *hers) == []
+
+    again = notice_sheet(
+        sheets / "附件2 补报.xlsx",
+        [
+            streamer_row(1, "甲的测试账号", phone="138 0013 8771"),
+            streamer_row(2, "乙的测试账号", phone="13800138772"),
+            streamer_row(3, "丙的测试账号", phone="13800138773"),
+        ],
+    )
+    answer = send(chat, "admin", again)
+    with Session(db) as session:
+        record = max(session.scalars(select(SheetImport.id)))
+    done = said(answer, "import.done", id=str(record), created="1", updated="0", unchanged="1")
+    assert done, answer
+    assert said(answer, "import.erased_rows", n="1"), answer
+    result = load_workbook(str(chat.last[1].document_path)).active
+    assert result is not None
+    assert result.cell(4, result.max_column).value == label("import.result.erased")
+    assert found_in_database(db, *hers) == []
+    assert found_in_database(db, "丙的测试账号")
+
+
+def test_the_retention_job_erases_an_office_accounts_own_registration(
+    db: Engine, config: FestivalConfig, tmp_path: Path
+) -> None:
+    """A unit contact who also registered as a streamer: after the retention date the
+    registration's phone, account name and audit values go like anyone's, while the contact's
+    account (identity, name, role) stays to run the office; the next night changes nothing."""
+    from models import Identity, Role
+
+    sessions = sessionmaker(db, expire_on_commit=False)
+    with sessions() as session, session.begin():
+        data.admin(session, "boss")
+        liaison = data.contact(session, "liaison", "360302")
+        s = data.streamer(session, "联络员自己的测试号", user="liaison-streamer")
+        s.person_id = liaison.id  # the contact's own registration
+        s.phone = "13800138781"
+    assert config.privacy is not None
+    first = dt.datetime.combine(config.privacy.erase_after, dt.time(3), config.calendar.tz)
+    clock = FixedClock(config.calendar.tz, first.replace(tzinfo=None))
+    runner = JobRunner(sessions, config, clock, tmp_path / "boards")
+
+    outcome = runner.run("erasure", first)
+    assert outcome.ran and outcome.enqueued == 1
+    assert found_in_database(db, "13800138781", "联络员自己的测试号") == []
+    with Session(db) as session:
+        contact = session.get_one(Person, liaison.id)
+        assert (contact.erased_at, contact.display_name) == (None, "liaison")
+        assert session.scalars(
+            select(Identity.user_id).where(Identity.person_id == liaison.id)
+        ).all() == ["liaison"]
+        assert session.scalars(select(Role.role).where(Role.person_id == liaison.id)).all() == [
+            "unit_contact"
+        ]
+    again = runner.run("erasure", first + dt.timedelta(days=1))
+    assert again.ran and again.enqueued == 0

@@ -54,6 +54,7 @@ TABLES = {
     "daily_reports",
     "dialog_states",
     "enterprises",
+    "erased_marks",
     "group_subscriptions",
     "identities",
     "invitations",
@@ -111,7 +112,7 @@ def fresh_sqlite(tmp_path: Path) -> Iterator[Engine]:
 
 # ----- the schema -------------------------------------------------------------------------
 def test_one_head() -> None:
-    assert head() == HEAD == "0018_telegram_shown"
+    assert head() == HEAD == "0019_export"
 
 
 def test_fresh_sqlite_matches_the_models(fresh_sqlite: Engine) -> None:

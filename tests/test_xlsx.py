@@ -47,3 +47,41 @@ def test_a_sheet_past_the_last_row_goes_on_on_another(
     assert [sheet[:2] for sheet in got] == [[("导出", None), ("序号", "账号")]] * 3
     assert [row[0] for sheet in got for row in sheet[2:]] == list(range(1, 8))
     assert all(ws.freeze_panes == "A3" for ws in wb.worksheets)
+
+
+def test_cells_are_written_as_what_they_are(tmp_path: Path) -> None:
+    """Text that looks like a formula, a link or a number stays text; characters XML cannot
+    hold are dropped; text past Excel's limit is cut; a link opens its file; a datetime is
+    its text (an import's sheet is written back as it was read). The rows are written
+    through XlsxWriter's undecorated methods: what they write is checked here."""
+    stored = tmp_path / "a picture.jpg"
+    stored.write_bytes(b"x")
+    row = [
+        "=1+1",
+        "http://example.com/",
+        "13800138000",
+        "a\x01b",
+        "长" * 40_000,
+        xlsx.Link(stored.name, stored.resolve().as_uri()),
+        dt.datetime(2020, 11, 2, 10, 30),
+        True,
+        7,
+    ]
+    path = tmp_path / "cells.xlsx"
+    xlsx.write(path, [xlsx.Sheet("表", [], ["x"] * len(row), [row, ["ok"]])])
+    ws = load_workbook(path).active
+    assert ws is not None
+    got = [c.value for c in ws[2]]
+    assert got[:4] == ["=1+1", "http://example.com/", "13800138000", "ab"]
+    assert [c.data_type for c in ws[2]][:4] == ["s"] * 4
+    assert got[4] == "长" * 32_767
+    assert got[5] == stored.name
+    link = ws.cell(2, 6).hyperlink
+    assert link is not None and xlsx.local_path(link.target) == stored.resolve()
+    assert got[6:] == ["2020-11-02 10:30:00", True, 7]
+    assert ws.cell(3, 1).value == "ok"
+
+
+def test_an_unwritable_workbook_is_an_os_error(tmp_path: Path) -> None:
+    with pytest.raises(OSError):
+        xlsx.write(tmp_path / "gone" / "book.xlsx", [xlsx.Sheet("表", [], ["x"], [["y"]])])
