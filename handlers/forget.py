@@ -202,7 +202,7 @@ def retention(jc: JobCtx) -> None:
     if not people and not staff:
         return
     now = jc.clock.now()
-    extra, drafted = draft_values(jc, erasure.drafts_of(jc.session, people))
+    extra, drafted = draft_values(jc, erasure.drafts_of(jc.session, [*people, *staff]))
     # every stored message's text goes below: they are not searched one by one
     done = erasure.erase(jc.session, people, now, extra, messages=False, staff=staff)
     done.files |= drafted

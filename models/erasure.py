@@ -85,9 +85,18 @@ def due_for_retention(session: Session) -> list[int]:
 
 def staff_holding_data(session: Session) -> list[int]:
     """The office's own accounts (committee and unit-contact roles) that still hold a
-    registration or feedback of their own: the retention job erases those and keeps the
-    account (its identities, name, roles and conversation) that runs the office."""
+    registration, feedback or a draft of their own: the retention job erases those and keeps
+    the account (its identities, name, roles and conversation) that runs the office."""
     staff = select(Role.person_id)
+    drafting = {
+        int(person)
+        for person, data in session.execute(
+            select(Identity.person_id, DialogState.data)
+            .join(DialogState, DialogState.identity_id == Identity.id)
+            .where(Identity.person_id.in_(staff))
+        )
+        if _holds_answers(data)
+    }
     held = (
         select(Streamer.person_id)
         .where(Streamer.person_id.in_(staff), Streamer.phone != "")
@@ -99,7 +108,12 @@ def staff_holding_data(session: Session) -> list[int]:
         )
         .subquery()
     )
-    return ids_of(session, select(held.c[0]).order_by(held.c[0]))
+    return sorted(set(ids_of(session, select(held.c[0]))) | drafting)
+
+
+def _holds_answers(data: dict[str, Any] | None) -> bool:
+    """A conversation state with a form's answers in it: drafts, or a form under way."""
+    return bool(data and (data.get("drafts") or data.get("form")))
 
 
 def is_erased(session: Session, person_id: int) -> bool:
@@ -194,6 +208,7 @@ def erase(
         _enterprises(session, held, out)
         _feedback(session, held, out)
     _people(session, items, out, now)
+    _staff_drafts(session, theirs, out)
     # before the audit notes naming them are erased
     out.sheets = _sheets(session, items) + _sheets(session, theirs)
     _audit(session, items)
@@ -203,6 +218,17 @@ def erase(
     for kind, keys in out.marks.items():
         erased_marks.mark(session, kind, keys, now)
     return out
+
+
+def _staff_drafts(session: Session, items: _Items, out: Erased) -> None:
+    """The office accounts' drafts and forms under way (a phone typed into a half-done
+    registration): gone, with their pictures; the rest of the conversation stays."""
+    for state in _rows(session, DialogState, items.identities, DialogState.identity_id):
+        if _holds_answers(state.data):
+            out.files |= set(_stored_paths(state.data))
+            kept = {k: v for k, v in state.data.items() if k not in ("drafts", "form")}
+            state.flow, state.data = None, kept
+            state.version += 1  # a button shown for the form is stale now
 
 
 @dataclass

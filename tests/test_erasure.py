@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.channels.console import parse_line
 from bot.config import ConfigError, FestivalConfig, load_config, parse_config
 from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
@@ -751,3 +752,37 @@ def test_the_retention_job_erases_an_office_accounts_own_registration(
         ]
     again = runner.run("erasure", first + dt.timedelta(days=1))
     assert again.ran and again.enqueued == 0
+
+
+def test_the_retention_job_erases_an_office_accounts_half_typed_registration(
+    db: Engine, config: FestivalConfig, tmp_path: Path
+) -> None:
+    """A unit contact who began a streamer registration and never finished it: the phone
+    number typed into the form goes at the retention date; the account stays and talks on."""
+    sessions = sessionmaker(db, expire_on_commit=False)
+    with sessions() as session, session.begin():
+        data.admin(session, "boss")
+        liaison = data.contact(session, "liaison", "360302")
+    assert config.privacy is not None
+    start = dt.datetime.combine(config.privacy.erase_after, dt.time(3), config.calendar.tz)
+    core = Core(config, db, FixedClock(config.calendar.tz, dt.datetime(2020, 10, 15, 20)), ROUTES)
+    lines = flows.streamer_lines("联络员的半张表")
+    phone_at = lines.index("138 0013 8000")
+    try:
+        for line in lines[: phone_at + 1]:  # up to the phone number, then nothing more
+            inc = parse_line(line, "liaison")
+            assert inc is not None
+            core.process_sync(inc)
+        assert found_in_database(db, "13800138000") != []
+        clock = FixedClock(config.calendar.tz, start.replace(tzinfo=None))
+        outcome = JobRunner(sessions, config, clock, tmp_path / "boards").run("erasure", start)
+        assert outcome.ran
+        assert found_in_database(db, "13800138000", "联络员的半张表") == []
+        with Session(db) as session:
+            contact = session.get_one(Person, liaison.id)
+            assert (contact.erased_at, contact.display_name) == (None, "liaison")
+        inc = parse_line("/me", "liaison")
+        assert inc is not None
+        assert core.process_sync(inc)  # the office account still talks
+    finally:
+        core.executor.shutdown()
