@@ -491,6 +491,10 @@ class ExcelConfig(_Strict):
     max_import_rows: int = Field(default=5000, gt=0, le=100_000)  # per workbook
     max_import_mb: int = Field(default=10, gt=0, le=20)  # Telegram lets bots fetch 20 MB
     errors_in_message: int = Field(default=30, gt=0, le=200)  # the rest: in the sheet
+    # /export reports of more rows than this is written in the background: the chat is
+    # answered at once and the file follows (by the outbox) when written; a step writing it
+    # would hold everybody's steps meanwhile on SQLite (one step thread), and the person's.
+    background_rows: int = Field(default=20_000, ge=0, le=10_000_000)
 
 
 class PrivacyConfig(_Strict):

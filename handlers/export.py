@@ -7,7 +7,9 @@ folder; the scheduler removes them (handlers/jobs.py `exports_cleanup`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -18,10 +20,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.core.context import Ctx
+from sqlalchemy.orm import sessionmaker
+
+from bot.core.context import BACKGROUND, Ctx
 from bot.core.forms import Field
 from bot.core.i18n import fmt_local, mask_phone
 from bot.core.messages import Reply
+from bot.core.outbox import Outbox
 from bot.core.parsers import normalize
 from handlers import report, sheets, xlsx
 from handlers.fields import Kind, cell_of
@@ -58,6 +63,38 @@ def export(ctx: Ctx) -> list[Reply]:
         if len(ctx.scope.own_units) == 1:
             unit = ctx.session.get(Unit, ctx.scope.own_units[0])
     phones = sees_phones(ctx)  # the one rule of who reads phone numbers in full
+    later = ctx.services.get(BACKGROUND)
+    if (
+        kind == "reports"
+        and later is not None
+        and exports.report_count(ctx.session, unit_ids) > ctx.config.excel.background_rows
+    ):
+        # written on a thread of its own after this step commits: the step (and on SQLite
+        # everybody's, one thread) does not wait minutes for it; the file comes by the outbox
+        job = functools.partial(_in_background, ctx, kind, unit.id if unit else None, unit_ids)
+        ctx.after_commit.append(lambda: later(job))
+        return [ctx.reply("export.started", kind=ctx.t(f"export.kind.{kind}"))]
+    return [_written(ctx, kind, unit, unit_ids, phones)]
+
+
+def _in_background(ctx: Ctx, kind: str, unit_id: int | None, unit_ids: list[int] | None) -> None:
+    """The export of a step that answered "started", in a session of its own; the file (or
+    the reason there is none) goes to the person by the outbox."""
+    sessions = sessionmaker(ctx.session.get_bind(), expire_on_commit=False)
+    with sessions() as session, session.begin():
+        bg = dataclasses.replace(
+            ctx, session=session, outbox=Outbox(session, ctx.clock), after_commit=[], cache={}
+        )
+        unit = session.get(Unit, unit_id) if unit_id is not None else None
+        reply = _written(bg, kind, unit, unit_ids, sees_phones(bg))
+        key = f"export:{ctx.person_id}:{kind}:{secrets.token_hex(6)}"
+        bg.outbox.to_person(ctx.person_id, key, reply)
+
+
+def _written(
+    ctx: Ctx, kind: str, unit: Unit | None, unit_ids: list[int] | None, phones: bool
+) -> Reply:
+    """The export written: the reply carrying the file, or saying why there is none."""
     book = Book(ctx, phones, unit)
     counted: list[int] | None = None
     if kind == "reports":
@@ -71,14 +108,14 @@ def export(ctx: Ctx) -> list[Reply]:
         path = write_book(ctx, kind, book.sheets)
     except OSError:  # no safe folder, a full disk: say so, the step stores nothing else
         log.exception("export %s could not be written", kind)
-        return [ctx.reply("export.failed")]
+        return ctx.reply("export.failed")
     if counted is not None:
         n = counted[0]
     # the reports have no phone column: no warning about one
     done = "export.done_reports" if kind == "reports" else "export.done"
     if kind != "reports" and not phones:
         done = "export.done_masked"
-    return [Reply(ctx.t(done, kind=ctx.t(f"export.kind.{kind}"), n=n), document_path=str(path))]
+    return Reply(ctx.t(done, kind=ctx.t(f"export.kind.{kind}"), n=n), document_path=str(path))
 
 
 # A sheet's columns are the form's stored fields, in the form's order, headed by their

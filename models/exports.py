@@ -75,6 +75,16 @@ def enterprise_products(
     return list(session.execute(_PRODUCTS_OF, {"units": unit_ids}).tuples())
 
 
+def report_count(session: Session, unit_ids: list[int] | None) -> int:
+    """How many daily reports `report_rows` gives for these units (None: all)."""
+    stmt = select(func.count()).select_from(DailyReport)
+    if unit_ids is not None:
+        stmt = stmt.join(Streamer, Streamer.id == DailyReport.streamer_id).where(
+            Streamer.unit_id.in_(unit_ids)
+        )
+    return int(session.scalar(stmt) or 0)
+
+
 def report_rows(
     session: Session, unit_ids: list[int] | None, columns: list[str]
 ) -> Iterator[Sequence[Any]]:

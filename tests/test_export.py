@@ -259,3 +259,33 @@ def test_the_scheduler_removes_old_exports(tmp_path: Path, config: object) -> No
     spec = runner.specs["exports_cleanup"]
     spec.run(runner._ctx(None, spec, clock.now(), None))  # type: ignore[arg-type]
     assert not old.exists() and fresh.exists()
+
+
+def test_a_big_reports_export_is_written_in_the_background(chat: Chat) -> None:
+    """More report rows than excel.background_rows: the step answers at once (it would hold
+    everybody's steps on SQLite while writing), the file comes by the outbox once written,
+    the same sheet a step writes."""
+    from sqlalchemy import select
+
+    from models import OutboxMessage
+    from tests.catalog import said
+
+    sid = register(chat, "s", "小明的果园")
+    chat.say("admin", f"/approve streamer {sid}")
+    chat.run("s", [*report_lines(), "确认提交"])
+    config = chat.core.config
+    excel = config.excel.model_copy(update={"background_rows": 0})
+    chat.core.config = config.model_copy(update={"excel": excel})
+    started = chat.say("admin", "/export reports")
+    assert begins(started, "export.started", kind=label("export.kind.reports"))
+    assert [r.document_path for r in chat.last] == [None]
+    chat.core.background.submit(lambda: None).result(60)  # one thread, in order: done
+    with chat.core.sessions() as s:
+        [payload] = s.scalars(
+            select(OutboxMessage.payload).where(OutboxMessage.idempotency_key.like("export:%"))
+        ).all()
+    path = Path(payload["document_path"])
+    assert path.stat().st_mode & 0o077 == 0
+    data = values(load_workbook(path).active)
+    assert data[2][1:6] == ("小明的果园", "抖音", "萍乡市 安源区", 5000, 150)
+    assert said(chat.deliver(), "export.done_reports", n=1)

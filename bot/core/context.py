@@ -36,6 +36,11 @@ class State:
         self.data = {"drafts": drafts} if drafts else {}
 
 
+# ctx.services: runs a callable later, on a thread of its own (one, in order), after the step
+# (Core.later): work too long for a step, which tells the person itself when it is done
+BACKGROUND = "background"
+
+
 @dataclass
 class Ctx:
     session: Session

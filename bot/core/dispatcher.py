@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import FestivalConfig
 from bot.core.answers import ShownQuestions, typed_action
 from bot.core.clock import Clock
-from bot.core.context import Ctx, State
+from bot.core.context import BACKGROUND, Ctx, State
 from bot.core.engine import FormEngine
 from bot.core.i18n import translate
 from bot.core.messages import Incoming, Reply
@@ -73,7 +73,9 @@ class Core:
         self.shown = ShownQuestions()
         self.cache: dict[str, Any] = {}
         # handed to every step as ctx.services (see Ctx), filled in by the app's wiring
-        self.services: dict[str, Any] = {}
+        self.services: dict[str, Any] = {BACKGROUND: self.later}
+        # work a step hands on (a big export): one thread, so it never holds the steps'
+        self.background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="background")
         self._admins = {(a.channel, a.user_id) for a in config.committee.admins}
 
     async def process(self, inc: Incoming, record: Record | None = None) -> list[Reply]:
@@ -94,6 +96,18 @@ class Core:
         thread(s): SQLite has one writer, and a write queued beside the steps never waits on
         its lock."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    def later(self, work: Callable[[], None]) -> None:
+        """Runs `work` on the background thread (ctx.services[BACKGROUND]); a failure is
+        logged (the work tells the person itself)."""
+
+        def run() -> None:
+            try:
+                work()
+            except Exception:
+                log.exception("background work failed")
+
+        self.background.submit(run)
 
     def folder_refused(self, what: str, folder: Path) -> None:
         """A folder refused a write (a full or read-only disk): the person's step went on
