@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,3 +63,14 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
+
+
+def advisory_lock(conn: Connection, a: int, b: int) -> None:
+    """PostgreSQL: wait for the session-level advisory lock (a, b), held by `conn` until
+    advisory_unlock_all or its end."""
+    conn.execute(text("SELECT pg_advisory_lock(:a, :b)"), {"a": a, "b": b})
+    conn.commit()
+
+
+def advisory_unlock_all(conn: Connection) -> None:
+    conn.execute(text("SELECT pg_advisory_unlock_all()"))

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
+    Table,
     UniqueConstraint,
     bindparam,
     delete,
@@ -191,9 +192,8 @@ def splits_of(session: Session, report_id: int) -> dict[int, int]:
 
 
 # Built once, on the table: the ORM never holds split rows as objects (only columns are read)
-_DELETE_SPLITS = delete(ReportProductSale.__table__).where(
-    ReportProductSale.__table__.c.report_id == bindparam("report")
-)
+_SPLITS = cast(Table, ReportProductSale.__table__)
+_DELETE_SPLITS = delete(_SPLITS).where(_SPLITS.c.report_id == bindparam("report"))
 
 
 def replace_splits(

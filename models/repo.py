@@ -8,6 +8,7 @@ ORM changes; their callers run them before changing anything."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import CursorResult, Executable, bindparam, func, insert, select, update
@@ -206,3 +207,34 @@ def audit_now(
         .scalar_one()
     )
     return entry_id
+
+
+def person_of_registration(session: Session, kind: str, item_id: int) -> int | None:
+    """The person a streamer's or an enterprise's registration (`kind`) belongs to."""
+    table = Streamer if kind == "streamer" else Enterprise
+    return session.scalar(select(table.person_id).where(table.id == item_id))
+
+
+def registration_id_of(session: Session, kind: str, person_id: int) -> int | None:
+    """The id of the person's streamer or enterprise registration (`kind`), if any."""
+    table = Streamer if kind == "streamer" else Enterprise
+    return session.scalar(select(table.id).where(table.person_id == person_id))
+
+
+def move_registration(
+    session: Session, kind: str, item_id: int, placeholder: int, person_id: int, now: dt.datetime
+) -> bool:
+    """The registration passes from its placeholder person to `person_id`, unless another
+    step moved it first."""
+    table = Streamer if kind == "streamer" else Enterprise
+    stmt = (
+        update(table)
+        .where(table.id == item_id, table.person_id == placeholder)
+        .values(person_id=person_id, updated_at=now)
+    )
+    return changed_rows(session, stmt) == 1
+
+
+def enterprise_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    stmt = select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(list(ids)))
+    return dict(session.execute(stmt).tuples().all())

@@ -69,7 +69,7 @@ def other_reports_of(session: Session, streamer_id: int) -> list[ReportFigures]:
     """The streamer's reports that are not rejected (held ones included), their figures."""
     session.flush()  # as an ORM query would (autoflush): a change of this step counts
     rows = session.connection().execute(_OTHERS, {"streamer": streamer_id})
-    return list(rows)  # type: ignore[arg-type]
+    return list(rows)
 
 
 _PICKS_AOV = (
