@@ -111,13 +111,20 @@ def account_owner(session: Session, platform: str, account_name: str) -> int | N
     return None if found is None else int(found)
 
 
-_REPORT_OF = select(DailyReport).where(
-    DailyReport.account_id == bindparam("account"), DailyReport.report_date == bindparam("day")
+_R = DailyReport.__table__.c
+_REPORT_ID_OF = select(_R.id).where(
+    _R.account_id == bindparam("account"), _R.report_date == bindparam("day")
 )
 
 
 def report_of(session: Session, account_id: int, day: dt.date) -> DailyReport | None:
-    return session.scalars(_REPORT_OF, {"account": account_id, "day": day}).first()
+    """The account's report of the day. Asked at every report's figures and confirm, and
+    nearly always absent: its id is looked up on the connection first (a third of an ORM
+    query), the report loaded only when there is one."""
+    session.flush()  # as the ORM query's autoflush
+    found = session.connection().execute(_REPORT_ID_OF, {"account": account_id, "day": day})
+    report_id = found.scalar()
+    return None if report_id is None else session.get(DailyReport, report_id)
 
 
 def reports_of_streamer(session: Session, streamer_id: int, limit: int = 60) -> list[DailyReport]:
