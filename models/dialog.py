@@ -34,7 +34,7 @@ _LOAD = (
     .join(DialogState, DialogState.identity_id == Identity.id)
     .where(Identity.channel == bindparam("channel"), Identity.user_id == bindparam("user"))
 )
-_LOAD_KEYS = tuple(c.key for c in _LOAD.selected_columns)
+_LOAD_KEYS = tuple(str(c.key) for c in _LOAD.selected_columns)
 _STORE = (
     update(DialogState)
     .where(
