@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import text, update
 
+from benchmarks.common import pct, scratch_database
 from bot.app import prepare_database
 from bot.channels.console import parse_line
 from bot.config import load_config
@@ -38,11 +38,6 @@ from models.db import make_engine
 from tests.flows import REPORT_LINES, streamer_lines
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
 async def run(url: str, users: int) -> dict[str, float]:
@@ -125,16 +120,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         show("SQLite", asyncio.run(run(f"sqlite:///{tmp}/bench.db", args.users)))
     if args.pg:
-        name = f"festival_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(args.pg).set(database=name).render_as_string(hide_password=False)
+        with scratch_database(args.pg, "festival_bench") as url:
             show("PostgreSQL", asyncio.run(run(url, args.users)))
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
         print("PostgreSQL: skipped (pass --pg URL or set TEST_DATABASE_URL)")
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +35,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchmarks.common import cpu_seconds, peak_mb, scratch_database  # noqa: E402
 from benchmarks.plain_ptb_bot import QUESTIONS  # noqa: E402
 from tests.fake_telegram import FakeTelegram, Sent  # noqa: E402
 from tests.flows import streamer_lines  # noqa: E402
@@ -138,18 +138,6 @@ async def drive(
     return count, time.perf_counter() - started, latencies
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def run_one(name: str, users: int, db_url: str | None, work: Path) -> Result:
     with FakeTelegram() as fake:
         env = {
@@ -249,22 +237,14 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for users in args.users:
         for name in args.bots:
-            db_url, admin, scratch = None, None, ""
-            if name == "ours" and args.pg:
-                scratch = f"tgbench_{uuid.uuid4().hex[:8]}"
-                admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
-                with admin.connect() as conn:
-                    conn.execute(text(f'CREATE DATABASE "{scratch}"'))
-                db_url = make_url(args.pg).set(database=scratch).render_as_string(False)
-            try:
+            with contextlib.ExitStack() as stack:
+                db_url = None
+                if name == "ours" and args.pg:
+                    db_url = stack.enter_context(scratch_database(args.pg, "tgbench"))
                 result = run_one(name, users, db_url, work)
                 print(result.row(), flush=True)
                 if args.by_step:
                     print(result.by_step(), file=sys.stderr)
-            finally:
-                if admin is not None:
-                    with admin.connect() as conn:
-                        conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
     print(f"(logs in {work})")
 
 

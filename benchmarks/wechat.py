@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import socket
@@ -28,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from benchmarks.common import cpu_seconds, pct, scratch_database  # noqa: E402
 from tests.fake_wechat import (  # noqa: E402
     AES_KEY,
     APP_ID,
@@ -51,21 +52,10 @@ from tests.flows import streamer_lines  # noqa: E402
 DEADLINE = 5.0  # WeChat resends after 5 s
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """The process's CPU time so far (user + system), as the kernel counts it."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def bot_env(url: str, port: int, fake: FakeWeChat) -> dict[str, str]:
@@ -193,21 +183,14 @@ def main() -> None:
     parser.add_argument("--instant", action="store_true", help="no pauses between answers")
     parser.add_argument("--pg", help="PostgreSQL server URL (a scratch database is created)")
     args = parser.parse_args()
-    scratch: str | None = None
+    stack = contextlib.ExitStack()
     if args.pg:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        scratch = f"wechat_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{scratch}"'))
-        url = make_url(args.pg).set(database=scratch).render_as_string(hide_password=False)
+        url = stack.enter_context(scratch_database(args.pg, "wechat_bench"))
     else:
         work = Path(tempfile.mkdtemp(prefix="wxbench"))
         url = f"sqlite:///{work}/wechat_bench.db"
     port = free_port()
-    with FakeWeChat(quota=1000) as fake:
+    with stack, FakeWeChat(quota=1000) as fake:
         log = tempfile.NamedTemporaryFile("wb", prefix="wxbench_", suffix=".log", delete=False)
         # BENCH_BOT_PREFIX runs the bot under a profiler, e.g. "py-spy record -o x.svg --"
         prefix = os.environ.get("BENCH_BOT_PREFIX", "").split()
@@ -224,9 +207,6 @@ def main() -> None:
             child.terminate()
             child.wait(timeout=30)
             log.close()
-            if scratch:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
     db = "PostgreSQL" if args.pg else "SQLite"
     mode = "instant answers" if args.instant else "0.5-1.5 s pauses"
     print(

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
@@ -18,7 +18,7 @@ from bot.core.dispatcher import Core
 from bot.settings import Settings, data_dir_for
 from handlers import money
 from handlers.routes import ROUTES
-from models.db import make_engine, migrate, session_factory
+from models.db import advisory_lock, advisory_unlock_all, make_engine, migrate, session_factory
 from models.unit_directory import UnitRow, read_divisions, sync_units
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,8 @@ def prepare_database(engine: Engine, config: FestivalConfig, clock: Clock) -> No
     with contextlib.ExitStack() as stack:
         if engine.dialect.name == "postgresql":
             conn = stack.enter_context(engine.connect())
-            conn.execute(text("SELECT pg_advisory_lock(:a, :b)"), {"a": 72_042_020, "b": 2})
-            conn.commit()
-            stack.callback(conn.execute, text("SELECT pg_advisory_unlock_all()"))
+            advisory_lock(conn, 72_042_020, 2)
+            stack.callback(advisory_unlock_all, conn)
         migrate(engine)
         rows = read_divisions() + [UnitRow(u.code, u.name, u.kind) for u in config.units.extra]
         with session_factory(engine)() as session, session.begin():

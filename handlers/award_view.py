@@ -9,20 +9,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import FestivalConfig
 from bot.core.i18n import fmt_int, fmt_local, fmt_yuan, translate
 from handlers import award_image
-from models import Unit
 from models import board as boards
+from models import repo
 from models.award_lists import ORGANISATION, Awards, Win
 from models.award_rules import ORG_METRICS
 from models.awards import AwardList
-from models.enterprises import Enterprise
 from models.scoring import METRICS
-from models.units import unit_full_name
+from models.units import unit_full_name, units_by_id
 
 
 @dataclass
@@ -49,18 +47,12 @@ def names(session: Session, awards: Awards) -> Names:
     if awards.closest_enterprise:
         ids["enterprise"].add(awards.closest_enterprise[0])
     streamers = sorted(ids["streamer"])
-    units = session.scalars(select(Unit).where(Unit.id.in_(ids["organisation"])))
+    units = units_by_id(session, ids["organisation"])
     return Names(
         boards.account_names(session, streamers),
         boards.unit_names(session, streamers),
         {u.id: unit_full_name(session, u) for u in units},
-        dict(
-            session.execute(
-                select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids["enterprise"]))
-            )
-            .tuples()
-            .all()
-        ),
+        repo.enterprise_names(session, ids["enterprise"]),
     )
 
 

@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import FestivalConfig
@@ -25,11 +24,10 @@ from bot.core.messages import Reply
 from handlers import award_view
 from handlers import board as board_view
 from handlers.jobs import Sink, final_board_at, group_chats, publish_all
-from models import Person, Streamer, recipients
+from models import Person, recipients, repo
 from models import award_lists as lists
 from models import board as boards
 from models.awards import AwardList
-from models.enterprises import Enterprise
 from models.ranking import current
 from models.scoring import ScoringRules
 from models.units import unit_by_code, unit_full_name
@@ -109,10 +107,8 @@ def _locale(session: Session, config: FestivalConfig, person_id: int) -> str:
 
 def _recipients(session: Session, kind: str, subject_id: int) -> list[int]:
     """Who hears of an award: the streamer, the unit's contacts, the enterprise's contact."""
-    if kind == "streamer":
-        person = session.scalar(select(Streamer.person_id).where(Streamer.id == subject_id))
-    elif kind == "enterprise":
-        person = session.scalar(select(Enterprise.person_id).where(Enterprise.id == subject_id))
+    if kind in ("streamer", "enterprise"):
+        person = repo.person_of_registration(session, kind, subject_id)
     else:
         return [p for p, unit_id in recipients.unit_contacts(session) if unit_id == subject_id]
     return [person] if person is not None else []

@@ -18,7 +18,6 @@ import logging
 import time
 from pathlib import Path
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import FestivalConfig
@@ -32,6 +31,7 @@ from handlers import certificates as render
 from handlers.certificate_drawing import printable
 from models import Certificate, Person, repo
 from models import certificate_runs as runs
+from models.awards import certificate_subjects, certificates_by_id
 
 log = logging.getLogger(__name__)
 
@@ -143,11 +143,8 @@ def _draw(
 
 
 def _holders(session: Session, ids: list[int]) -> issue.Holders:
-    rows = session.execute(
-        select(Certificate.subject_kind, Certificate.subject_id).where(Certificate.id.in_(ids))
-    )
     chosen: dict[str, set[int]] = {"streamer": set(), "unit": set(), "enterprise": set()}
-    for kind, subject_id in rows.tuples():
+    for kind, subject_id in certificate_subjects(session, ids):
         chosen.setdefault(kind, set()).add(subject_id)
     return issue.Holders(
         streamers=frozenset(chosen["streamer"]),
@@ -201,16 +198,7 @@ def _finish(
             return
     now = clock.now()
     with sessions() as session, session.begin():
-        closed = session.execute(
-            update(runs.CertificateRun)
-            .where(runs.CertificateRun.id == run_id, runs.CertificateRun.status == runs.WAITING)
-            .values(
-                status=runs.DONE,
-                finished_at=now,
-                archive_path=str(archive) if archive else None,
-            )
-        )
-        if not closed.rowcount:  # type: ignore[attr-defined]
+        if not runs.close(session, run_id, now, str(archive) if archive else None):
             return  # another look finished it first
         run = session.get(runs.CertificateRun, run_id)
         assert run is not None
@@ -251,7 +239,7 @@ def _rendered(
     found: dict[int, render.RenderedCertificate] = {}
     for first in range(0, len(ids), 1_000):
         chunk = ids[first : first + 1_000]
-        for row in session.scalars(select(Certificate).where(Certificate.id.in_(chunk))):
+        for row in certificates_by_id(session, chunk):
             kind = {"unit": "organisation"}.get(row.subject_kind, row.subject_kind)
             holder = issue.winner_name(session, config, kind, row.subject_id, names) or ""
             found[row.id] = render.RenderedCertificate(

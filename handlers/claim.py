@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import bindparam, select, update
-
 from bot.core.context import Ctx
 from bot.core.i18n import fmt_list
 from bot.core.messages import Reply
 from handlers import notify
 from handlers.codes import CODE_LENGTH, blocked_for, clean_code, new_code, record_failure
 from models import Enterprise, Invitation, Streamer, committee, repo
-from models.repo import changed_rows
 
 KINDS: dict[str, type[Streamer] | type[Enterprise]] = {
     "streamer": Streamer,
@@ -64,26 +61,10 @@ def fresh_codes(ctx: Ctx, n: int) -> list[str]:
     return sorted(codes)
 
 
-_OPEN_CODE = (
-    select(Invitation.code)
-    .where(
-        Invitation.role == "claim",
-        Invitation.claim_kind == bindparam("kind"),
-        Invitation.claim_id == bindparam("item"),
-        Invitation.redeemed_at.is_(None),
-        Invitation.revoked_at.is_(None),
-        Invitation.expires_at > bindparam("now"),
-    )
-    .order_by(Invitation.id.desc())
-    .limit(1)
-)
-
-
 def open_code(ctx: Ctx, kind: str, item_id: int) -> str | None:
     """The registration's claim code while it can still be opened (a sheet imported again
     lists it again), else None."""
-    params = {"kind": kind, "item": item_id, "now": ctx.clock.now()}
-    return ctx.session.connection().execute(_OPEN_CODE, params).scalar()
+    return committee.open_claim_code(ctx.session, kind, item_id, ctx.clock.now())
 
 
 def redeem(ctx: Ctx, typed: str) -> Reply:
@@ -104,20 +85,15 @@ def redeem(ctx: Ctx, typed: str) -> Reply:
             key = "claim.already_yours"
         return ctx.reply(key)
     table = KINDS[inv.claim_kind]
-    mine = ctx.session.scalar(select(table.id).where(table.person_id == ctx.person_id))
-    if mine is not None:
+    if repo.registration_id_of(ctx.session, inv.claim_kind, ctx.person_id) is not None:
         return ctx.reply(f"claim.holds_{inv.claim_kind}")
     item: Streamer | Enterprise | None = ctx.session.get(table, inv.claim_id)  # type: ignore[assignment]
     if item is None or not committee.claim_invitation(ctx.session, inv.id, ctx.person_id, now):
         return ctx.reply("claim.used")
     placeholder = item.person_id
-    won = changed_rows(
-        ctx.session,
-        update(table)
-        .where(table.id == item.id, table.person_id == placeholder)
-        .values(person_id=ctx.person_id, updated_at=now),
-    )
-    if won != 1:
+    if not repo.move_registration(
+        ctx.session, inv.claim_kind, item.id, placeholder, ctx.person_id, now
+    ):
         return ctx.reply("claim.used")
     ctx.session.expire(item)
     after = {"person": ctx.person_id, "from_placeholder": placeholder}

@@ -391,6 +391,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
         held=bool(verdict.flags),
         flags=checks.stored_flags(verdict.flags),
     )
+    created = report is None
     if report is None:
         report = DailyReport(
             account_id=figures.account_id,
@@ -430,7 +431,7 @@ def on_confirm(ctx: Ctx, a: Answers) -> list[Reply]:
             after=_figures(report),
         )
         key = "report.corrected"
-    picks.replace_splits(ctx.session, report.id, split)
+    picks.replace_splits(ctx.session, report.id, split, new=created)
     if verdict.flags:
         checks.record_hold(ctx, report, verdict.flags)
     # The board reads maintained totals, so they move in this same transaction.

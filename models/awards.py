@@ -143,3 +143,13 @@ Index(
     sqlite_where=text("rejected"),
     postgresql_where=text("rejected"),
 )
+
+
+def certificate_subjects(session: Session, ids: list[int]) -> list[tuple[str, int]]:
+    """(subject kind, subject id) of the certificates `ids`."""
+    stmt = select(Certificate.subject_kind, Certificate.subject_id).where(Certificate.id.in_(ids))
+    return [(kind, int(subject)) for kind, subject in session.execute(stmt).tuples()]
+
+
+def certificates_by_id(session: Session, ids: list[int]) -> list[Certificate]:
+    return list(session.scalars(select(Certificate).where(Certificate.id.in_(ids))))

@@ -145,3 +145,13 @@ def left(session: Session, run_id: int) -> int:
         )
         or 0
     )
+
+
+def close(session: Session, run_id: int, now: dt.datetime, archive_path: str | None) -> bool:
+    """The waiting run is done (its archive written); False when another look closed it."""
+    closed = session.execute(
+        update(CertificateRun)
+        .where(CertificateRun.id == run_id, CertificateRun.status == WAITING)
+        .values(status=DONE, finished_at=now, archive_path=archive_path)
+    )
+    return bool(closed.rowcount)  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy import ForeignKey, String, UniqueConstraint, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, BigId, IdMixin
@@ -139,3 +139,26 @@ def failed_codes_since(session: Session, person_id: int, since: dt.datetime) -> 
             .order_by(JoinAttempt.at)
         )
     )
+
+
+# Built once: every registration listed in an exported sheet asks it
+_OPEN_CLAIM_CODE = (
+    select(Invitation.code)
+    .where(
+        Invitation.role == "claim",
+        Invitation.claim_kind == bindparam("kind"),
+        Invitation.claim_id == bindparam("item"),
+        Invitation.redeemed_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        Invitation.expires_at > bindparam("now"),
+    )
+    .order_by(Invitation.id.desc())
+    .limit(1)
+)
+
+
+def open_claim_code(session: Session, kind: str, item_id: int, now: dt.datetime) -> str | None:
+    """The registration's claim code while it can still be opened, else None."""
+    params = {"kind": kind, "item": item_id, "now": now}
+    code: str | None = session.connection().execute(_OPEN_CLAIM_CODE, params).scalar()
+    return code

@@ -79,3 +79,14 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
+
+
+def advisory_lock(conn: Connection, a: int, b: int) -> None:
+    """PostgreSQL: wait for the session-level advisory lock (a, b), held by `conn` until
+    advisory_unlock_all or its end."""
+    conn.execute(text("SELECT pg_advisory_lock(:a, :b)"), {"a": a, "b": b})
+    conn.commit()
+
+
+def advisory_unlock_all(conn: Connection) -> None:
+    conn.execute(text("SELECT pg_advisory_unlock_all()"))

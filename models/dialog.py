@@ -34,6 +34,7 @@ _LOAD = (
     .join(DialogState, DialogState.identity_id == Identity.id)
     .where(Identity.channel == bindparam("channel"), Identity.user_id == bindparam("user"))
 )
+_LOAD_KEYS = tuple(str(c.key) for c in _LOAD.selected_columns)
 _STORE = (
     update(DialogState)
     .where(
@@ -59,8 +60,8 @@ _SEEN_ON = (
 
 def load(conn: Connection, channel: str, user_id: str) -> dict[str, Any] | None:
     """The identity, its person and its conversation state; None for someone new."""
-    row = conn.execute(_LOAD, {"channel": channel, "user": user_id}).mappings().first()
-    return dict(row) if row is not None else None
+    row = conn.execute(_LOAD, {"channel": channel, "user": user_id}).first()
+    return dict(zip(_LOAD_KEYS, row, strict=True)) if row is not None else None  # no RowMapping
 
 
 def create(

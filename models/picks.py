@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
+    Table,
     UniqueConstraint,
     bindparam,
     delete,
@@ -137,7 +138,8 @@ _PICKED_IDS = (
 
 def picked_ids(session: Session, streamer_id: int) -> list[int]:
     """The streamer's picked products that can still be sold (approved), in pick order."""
-    return list(session.scalars(_PICKED_IDS, {"streamer": streamer_id}))
+    session.flush()  # on the connection, past the ORM layer, as its autoflush would
+    return list(session.connection().execute(_PICKED_IDS, {"streamer": streamer_id}).scalars())
 
 
 def picks_of(session: Session, streamer_id: int) -> list[CatalogueRow]:
@@ -189,9 +191,18 @@ def splits_of(session: Session, report_id: int) -> dict[int, int]:
     return {pid: int(fen) for pid, fen in rows}
 
 
-def replace_splits(session: Session, report_id: int, splits: dict[int, int]) -> None:
-    """The report's GMV split, replacing the one it had (a corrected report)."""
-    session.execute(delete(ReportProductSale).where(ReportProductSale.report_id == report_id))
+# Built once, on the table: the ORM never holds split rows as objects (only columns are read)
+_SPLITS = cast(Table, ReportProductSale.__table__)
+_DELETE_SPLITS = delete(_SPLITS).where(_SPLITS.c.report_id == bindparam("report"))
+
+
+def replace_splits(
+    session: Session, report_id: int, splits: dict[int, int], new: bool = False
+) -> None:
+    """The report's GMV split, replacing the one it had (a corrected report). A `new` report
+    has none yet: nothing to delete (every report's confirm step comes here)."""
+    if not new:
+        session.execute(_DELETE_SPLITS, {"report": report_id})
     rows = [
         {"report_id": report_id, "product_id": pid, "gmv_fen": fen}
         for pid, fen in splits.items()

@@ -134,13 +134,20 @@ def streamers_by_id(session: Session, ids: Iterable[int]) -> list[Streamer]:
     return found
 
 
-_REPORT_OF = select(DailyReport).where(
-    DailyReport.account_id == bindparam("account"), DailyReport.report_date == bindparam("day")
+_R = DailyReport.__table__.c
+_REPORT_ID_OF = select(_R.id).where(
+    _R.account_id == bindparam("account"), _R.report_date == bindparam("day")
 )
 
 
 def report_of(session: Session, account_id: int, day: dt.date) -> DailyReport | None:
-    return session.scalars(_REPORT_OF, {"account": account_id, "day": day}).first()
+    """The account's report of the day. Asked at every report's figures and confirm, and
+    nearly always absent: its id is looked up on the connection first (a third of an ORM
+    query), the report loaded only when there is one."""
+    session.flush()  # as the ORM query's autoflush
+    found = session.connection().execute(_REPORT_ID_OF, {"account": account_id, "day": day})
+    report_id = found.scalar()
+    return None if report_id is None else session.get(DailyReport, report_id)
 
 
 def reports_of_streamer(session: Session, streamer_id: int, limit: int = 60) -> list[DailyReport]:
@@ -230,3 +237,34 @@ def audit_now(
         .scalar_one()
     )
     return entry_id
+
+
+def person_of_registration(session: Session, kind: str, item_id: int) -> int | None:
+    """The person a streamer's or an enterprise's registration (`kind`) belongs to."""
+    table = Streamer if kind == "streamer" else Enterprise
+    return session.scalar(select(table.person_id).where(table.id == item_id))
+
+
+def registration_id_of(session: Session, kind: str, person_id: int) -> int | None:
+    """The id of the person's streamer or enterprise registration (`kind`), if any."""
+    table = Streamer if kind == "streamer" else Enterprise
+    return session.scalar(select(table.id).where(table.person_id == person_id))
+
+
+def move_registration(
+    session: Session, kind: str, item_id: int, placeholder: int, person_id: int, now: dt.datetime
+) -> bool:
+    """The registration passes from its placeholder person to `person_id`, unless another
+    step moved it first."""
+    table = Streamer if kind == "streamer" else Enterprise
+    stmt = (
+        update(table)
+        .where(table.id == item_id, table.person_id == placeholder)
+        .values(person_id=person_id, updated_at=now)
+    )
+    return changed_rows(session, stmt) == 1
+
+
+def enterprise_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    stmt = select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(list(ids)))
+    return dict(session.execute(stmt).tuples().all())

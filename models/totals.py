@@ -11,11 +11,25 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, Date, ForeignKey, bindparam, case, delete, func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Date,
+    ForeignKey,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.util import identity_key
 
 from models.base import Base, BigId
 from models.scoring import ScoringRules, day_contribution
@@ -58,7 +72,12 @@ def _rules(config: Any) -> ScoringRules:
 
 
 # refresh_day runs in every step that stores a report: its statements are built once
-# (building a statement costs more than running it).
+# (building a statement costs more than running it) and run on the step's connection, as
+# Core statements on the tables (the ORM's unit of work for two rows cost more than the rest
+# of the refresh); rows of these tables the session holds are expired after it.
+_TOTALS = cast(Table, StreamerTotal.__table__)
+_DAYS = cast(Table, StreamerDayTotal.__table__)
+_T, _D = _TOTALS.c, _DAYS.c
 _DAY_SUMS = select(
     func.count(DailyReport.id),
     func.coalesce(func.sum(DailyReport.gmv_fen), 0),
@@ -72,71 +91,92 @@ _DAY_SUMS = select(
     DailyReport.held.is_(False),  # waits for a reviewer (models/anomaly_rules.py)
 )
 _TOTALS_LOCKED = (
-    select(StreamerTotal)
-    .where(StreamerTotal.streamer_id == bindparam("streamer"))
+    select(*(_T[f] for f in FIELDS))
+    .where(_T.streamer_id == bindparam("streamer"))
     .with_for_update()
-    .execution_options(populate_existing=True)
 )
 _NEW_TOTALS = {
-    dialect: make(StreamerTotal)
+    dialect: make(_TOTALS)
     .values(streamer_id=bindparam("streamer"), **{f: 0 for f in FIELDS})
     .on_conflict_do_nothing(index_elements=["streamer_id"])
     for dialect, make in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
+_SET_TOTALS = (
+    update(_TOTALS)
+    .where(_T.streamer_id == bindparam("streamer"))
+    .values(**{f: bindparam(f"v_{f}") for f in FIELDS})
+)
+_DAY_ROW = select(_D.reports, _D.gmv_fen, _D.minutes, _D.viewers, _D.likes).where(
+    _D.streamer_id == bindparam("streamer"), _D.day == bindparam("d_day")
+)
+_DAY_VALUES = ("reports", "gmv_fen", "minutes", "viewers", "likes")
+_NEW_DAY = insert(_DAYS).values(
+    streamer_id=bindparam("streamer"),
+    day=bindparam("d_day"),
+    **{f: bindparam(f"v_{f}") for f in _DAY_VALUES},
+)
+_SET_DAY = (
+    update(_DAYS)
+    .where(_D.streamer_id == bindparam("streamer"), _D.day == bindparam("d_day"))
+    .values(**{f: bindparam(f"v_{f}") for f in _DAY_VALUES})
+)
+_DROP_DAY = delete(_DAYS).where(
+    _D.streamer_id == bindparam("streamer"), _D.day == bindparam("d_day")
+)
 
 
 def _day_sums(
-    session: Session, streamer_id: int, day: dt.date
+    conn: Connection, streamer_id: int, day: dt.date
 ) -> tuple[int, int, int, int, int] | None:
-    row = session.execute(_DAY_SUMS, {"streamer": streamer_id, "day": day}).one()
+    row = conn.execute(_DAY_SUMS, {"streamer": streamer_id, "day": day}).one()
     n, gmv, minutes, viewers, likes = (int(v) for v in row)
     return (n, gmv, minutes, viewers, likes) if n else None
 
 
-def _locked_totals(session: Session, streamer_id: int) -> StreamerTotal:
-    """The streamer's totals row, created if missing and locked (PostgreSQL) so two
+def _locked_totals(conn: Connection, streamer_id: int) -> dict[str, int]:
+    """The streamer's totals, the row created if missing and locked (PostgreSQL) so two
     concurrent refreshes of one streamer (a correction and a rejection) apply in turn."""
-    dialect = session.get_bind().dialect.name
-    session.execute(
+    dialect = conn.dialect.name
+    conn.execute(
         _NEW_TOTALS["postgresql" if dialect == "postgresql" else "sqlite"],
         {"streamer": streamer_id},
     )
-    return session.scalars(_TOTALS_LOCKED, {"streamer": streamer_id}).one()
+    row = conn.execute(_TOTALS_LOCKED, {"streamer": streamer_id}).one()
+    return {f: int(v) for f, v in zip(FIELDS, row, strict=True)}
 
 
 def refresh_day(session: Session, streamer_id: int, day: dt.date, config: Any) -> None:
     """Recompute one streamer-day from its counted reports and adjust the streamer's totals
     by the difference. `config` is the festival config (or ScoringRules)."""
     rules = _rules(config)
-    totals = _locked_totals(session, streamer_id)
-    session.flush()
-    sums = _day_sums(session, streamer_id, day) if rules.in_live_period(day) else None
-    old = session.get(StreamerDayTotal, (streamer_id, day), populate_existing=True)
-    before = _as_tuple(old)
+    session.flush()  # the step's report changes count in the sums
+    conn = session.connection()
+    totals = _locked_totals(conn, streamer_id)
+    sums = _day_sums(conn, streamer_id, day) if rules.in_live_period(day) else None
+    params: dict[str, Any] = {"streamer": streamer_id, "d_day": day}
+    found = conn.execute(_DAY_ROW, params).first()
+    before = (0, 0, 0, 0, 0) if found is None else tuple(int(v) for v in found)
     if sums is None:
-        if old is not None:
-            session.delete(old)
-        after = (0, 0, 0, 0, 0)
+        if found is not None:
+            conn.execute(_DROP_DAY, params)
+        after: tuple[int, ...] = (0, 0, 0, 0, 0)
     else:
-        if old is None:
-            old = StreamerDayTotal(streamer_id=streamer_id, day=day)
-            session.add(old)
-        old.reports, old.gmv_fen, old.minutes, old.viewers, old.likes = sums
+        values = {f"v_{f}": v for f, v in zip(_DAY_VALUES, sums, strict=True)}
+        conn.execute(_NEW_DAY if found is None else _SET_DAY, {**params, **values})
         after = sums
     b, a = day_contribution(before[2], rules), day_contribution(after[2], rules)
-    totals.reports += after[0] - before[0]
-    totals.gmv_fen += after[1] - before[1]
-    totals.viewers += after[3] - before[3]
-    totals.likes += after[4] - before[4]
-    totals.live_days += a.live_day - b.live_day
-    totals.live_minutes += a.live_minutes - b.live_minutes
-    session.flush()
-
-
-def _as_tuple(row: StreamerDayTotal | None) -> tuple[int, int, int, int, int]:
-    if row is None:
-        return (0, 0, 0, 0, 0)
-    return (row.reports, row.gmv_fen, row.minutes, row.viewers, row.likes)
+    totals["reports"] += after[0] - before[0]
+    totals["gmv_fen"] += after[1] - before[1]
+    totals["viewers"] += after[3] - before[3]
+    totals["likes"] += after[4] - before[4]
+    totals["live_days"] += a.live_day - b.live_day
+    totals["live_minutes"] += a.live_minutes - b.live_minutes
+    conn.execute(_SET_TOTALS, {"streamer": streamer_id, **{f"v_{f}": v for f, v in totals.items()}})
+    # what the session may hold of these rows is read again when next used
+    for cls, ident in ((StreamerTotal, (streamer_id,)), (StreamerDayTotal, (streamer_id, day))):
+        held = session.identity_map.get(identity_key(cls, ident))
+        if held is not None:
+            session.expire(held)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ and queries on them."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ForeignKey, String, bindparam, or_, select
@@ -64,6 +65,10 @@ def child_units(session: Session, parent_code: str) -> list[Unit]:
             .order_by(Unit.code)
         )
     )
+
+
+def units_by_id(session: Session, ids: Iterable[int]) -> list[Unit]:
+    return list(session.scalars(select(Unit).where(Unit.id.in_(list(ids)))))
 
 
 def unit_by_code(session: Session, code: str) -> Unit | None:

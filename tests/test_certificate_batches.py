@@ -49,6 +49,20 @@ def small_core(
     core.executor.shutdown()
 
 
+@pytest.fixture
+def sessions(db: Engine) -> sessionmaker[Session]:
+    """What certificate_batches.work takes: the scheduler's sessions."""
+    return sessionmaker(db, expire_on_commit=False)
+
+
+@pytest.fixture
+def started(small_core: Core, records: dict[str, int]) -> Chat:  # noqa: F811
+    """The committee's /certificates above the chat limit: a run waits for its batches."""
+    chat = Chat(small_core)
+    chat.say("boss", "/certificates")
+    return chat
+
+
 def one_batch_per_look(config: FestivalConfig) -> FestivalConfig:
     return small(config, work_seconds=0.001)
 
@@ -74,6 +88,7 @@ def test_above_the_chat_limit_a_run_starts_and_is_drawn_in_batches(
     records: dict[str, int],  # noqa: F811
     db: Engine,
     clock: FixedClock,
+    sessions: sessionmaker[Session],
 ) -> None:
     chat = Chat(small_core)
     started = chat.say("boss", "/certificates")
@@ -88,7 +103,6 @@ def test_above_the_chat_limit_a_run_starts_and_is_drawn_in_batches(
     assert said(chat.say("boss", "/certificates"), "cert.run_status", done=0, total=6, percent=0)
     assert said(chat.say("赣南小橙", "/certificates"), "err.not_allowed")
 
-    sessions = sessionmaker(db, expire_on_commit=False)
     config = one_batch_per_look(small_core.config)
     assert certificate_batches.work(sessions, config, clock) == 1
     assert said(chat.say("boss", "/certificates"), "cert.run_status", done=2, total=6, percent=33)
@@ -151,16 +165,16 @@ def test_the_scheduler_looks_for_the_work_and_a_large_zip_is_named_not_attached(
 def test_a_certificate_no_longer_issued_when_its_batch_comes_is_not_drawn(
     small_core: Core,
     records: dict[str, int],  # noqa: F811
+    started: Chat,
     db: Engine,
     clock: FixedClock,
+    sessions: sessionmaker[Session],
 ) -> None:
-    chat = Chat(small_core)
-    chat.say("boss", "/certificates")
+    chat = started
     with Session(db) as s, s.begin():  # the second streamer withdraws meanwhile
         other = s.scalars(select(Streamer).where(Streamer.id != records["star"])).first()
         assert other is not None
         other.status = "withdrawn"
-    sessions = sessionmaker(db, expire_on_commit=False)
     certificate_batches.work(sessions, small_core.config, clock)
     run = run_row(db)
     assert (run.status, run.drawn, run.not_drawn) == (runs.DONE, 5, 1)
@@ -170,14 +184,13 @@ def test_a_certificate_no_longer_issued_when_its_batch_comes_is_not_drawn(
 
 def test_a_disk_that_refuses_the_files_ends_the_run_and_says_so(
     small_core: Core,
-    records: dict[str, int],  # noqa: F811
+    started: Chat,
     db: Engine,
     clock: FixedClock,
+    sessions: sessionmaker[Session],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    chat = Chat(small_core)
-    chat.say("boss", "/certificates")
-    sessions = sessionmaker(db, expire_on_commit=False)
+    chat = started
     config = one_batch_per_look(small_core.config)
     certificate_batches.work(sessions, config, clock)
 
@@ -229,14 +242,13 @@ KILLED_IN_THE_SECOND_BATCH = textwrap.dedent(
 
 def test_killed_in_the_middle_it_resumes_without_drawing_anything_twice(
     small_core: Core,
-    records: dict[str, int],  # noqa: F811
+    started: Chat,
     db: Engine,
     clock: FixedClock,
+    sessions: sessionmaker[Session],
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    chat = Chat(small_core)
-    chat.say("boss", "/certificates")
     numbers = _numbers(db)
     killed = subprocess.run(
         [
@@ -268,7 +280,6 @@ def test_killed_in_the_middle_it_resumes_without_drawing_anything_twice(
         return draw(certs, *args, **kwargs)
 
     monkeypatch.setattr(certificates, "render_many", counting)
-    sessions = sessionmaker(db, expire_on_commit=False)
     certificate_batches.work(sessions, small_core.config, clock)  # the next look, "restarted"
     # what the committed batch drew is not drawn again; the rest once each
     assert set(drawn) == {numbers[c] for c in numbers if c not in first}

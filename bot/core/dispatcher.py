@@ -4,6 +4,9 @@ Each step is one transaction in one worker thread (one hop off the event loop): 
 writing and their state, route, run the handler, store the state with a version check, commit.
 Replies are returned only after the commit, so a reply that fails to send never leaves the
 stored state behind what the user saw.
+
+Longer than 300 lines on purpose: it is one step's path (entry, transaction, who is writing,
+then the routing rules in the order they apply), which reads best top to bottom in one place.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -110,6 +111,24 @@ def normalize(text: str) -> str:
     """NFKC, drop zero-width, control and format characters (Cc, Cf: direction overrides
     such as U+202E that would flip a name on a board, soft hyphens, BOMs), collapse
     whitespace, strip."""
+    if len(text) <= _CACHED_LEN:
+        return _normalize_short(text)
+    return _normalize(text)
+
+
+# Every step compares what was typed with the labels of the buttons shown, the navigation
+# words and the options, each normalized: the same few hundred short strings again and again.
+# Remembered (short ones only, a bounded number), they cost a lookup instead of a pass over
+# every character.
+_CACHED_LEN = 64
+
+
+@lru_cache(maxsize=4096)
+def _normalize_short(text: str) -> str:
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     kept = (
         ch
