@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
-
 from bot.core.context import Ctx
 from bot.core.forms import Answers, FieldError
 from handlers import claim, enterprise, sheets, xlsx
@@ -107,9 +105,7 @@ class EnterpriseRows:
         return apply
 
     def stored(self, name: str) -> Enterprise | None:
-        return self.imp.ctx.session.scalars(
-            select(Enterprise).where(func.lower(Enterprise.name) == name.lower()).limit(1)
-        ).first()
+        return repo.enterprise_named(self.imp.ctx.session, name)
 
     def erased(self, name: str, existing: Enterprise | None) -> bool:
         """An enterprise whose data was erased: its name kept (an award, a donation) under an

@@ -11,8 +11,6 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
-
 from bot.core.context import Ctx
 from bot.core.forms import Answers, Field
 from bot.core.parsers import ParseError
@@ -20,7 +18,7 @@ from handlers import enterprise, sheets
 from handlers import fields as f
 from handlers.import_outcome import Outcome, RowError
 from handlers.sheet_reader import DataSheet, Row
-from models import Person, repo
+from models import repo
 from models.units import Unit
 
 
@@ -160,8 +158,7 @@ class Importer:
 
     def placeholder(self, name: str) -> int:
         """The person an imported registration belongs to until someone claims it."""
-        params = {"display_name": name[:100], "created_at": self.now}
-        return int(self.ctx.session.connection().execute(_PLACEHOLDER, params).scalar_one())
+        return repo.placeholder_person(self.ctx.session, name, self.now)
 
     def audit(self, action: str, entity: str, entity_id: int, before: Any, after: Any) -> None:
         note = f"import {self.import_id}" if self.import_id else "import"
@@ -176,10 +173,6 @@ class Importer:
             after=_jsonable(after),
             note=f"{note}: {self.sheet.title} ({self.unit.code})",
         )
-
-
-# built once: an import stores a thousand rows
-_PLACEHOLDER = insert(Person).returning(Person.id)
 
 
 def _jsonable(data: Any) -> Any:

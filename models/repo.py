@@ -265,6 +265,22 @@ def move_registration(
     return changed_rows(session, stmt) == 1
 
 
+# built once: an import stores a thousand rows
+_PLACEHOLDER = insert(Person).returning(Person.id)
+
+
+def placeholder_person(session: Session, name: str, now: dt.datetime) -> int:
+    """The person an imported registration belongs to until someone claims it."""
+    params = {"display_name": name[:100], "created_at": now}
+    return int(session.connection().execute(_PLACEHOLDER, params).scalar_one())
+
+
+def enterprise_named(session: Session, name: str) -> Enterprise | None:
+    """The stored enterprise of this name (names compare without case)."""
+    found = select(Enterprise).where(func.lower(Enterprise.name) == name.lower()).limit(1)
+    return session.scalars(found).first()
+
+
 def enterprise_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
     stmt = select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(list(ids)))
     return dict(session.execute(stmt).tuples().all())
