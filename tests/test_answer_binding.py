@@ -247,3 +247,11 @@ def test_what_one_worker_knew_of_a_question_another_takes_over() -> None:
     other.restore("c", json.loads(json.dumps(snap)))
     assert other.early("c", 10**9)  # not shown yet: anything typed is early
     assert ShownQuestions().snapshot("c") is None
+
+
+def test_a_forgotten_chat_binds_nothing_early() -> None:
+    shown = ShownQuestions()
+    shown.withheld("c", "q1")
+    assert shown.early("c", 10)
+    shown.forget("c")
+    assert not shown.early("c", 10) and shown.snapshot("c") is None

@@ -185,6 +185,10 @@ class ShownQuestions:
             data["mark"] = None  # JSON has no infinity
         return data
 
+    def forget(self, chat: Hashable) -> None:
+        """Nothing is known of the chat's question (as after a restart)."""
+        self._at.pop(chat, None)
+
     def restore(self, chat: Hashable, data: dict[str, Any]) -> None:
         """Takes what another worker knew of the chat's latest question (`snapshot`): it
         sent the chat's latest replies, so it knows better than this worker's memory."""

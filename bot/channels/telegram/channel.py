@@ -238,6 +238,8 @@ class TelegramChannel:
         if found is not None:
             if found.get("shown"):
                 self.core.shown.restore((CHANNEL, chat_id), found["shown"])
+            else:  # nothing known (see _keep_shown): not this worker's older memory either
+                self.core.shown.forget((CHANNEL, chat_id))
             for message_id in found.get("ids") or ():
                 self.output.saw(chat_id, int(message_id))
         seen = adapter.private_message_id(payload)
@@ -245,8 +247,14 @@ class TelegramChannel:
             self.output.saw(*seen)
 
     async def _keep_shown(self, chat_id: str) -> None:
-        """Several workers: what this one now knows of the chat's question, for the next."""
+        """Several workers: what this one now knows of the chat's question, for the next. A
+        question withheld (its reply deferred to the outbox, Telegram unreachable) is stored
+        as nothing known: the leader's outbox sends it later, outside the person's turn, and
+        a next worker reading "withheld" would take the answer to it as one typed before it
+        (a correction of the question before); nothing known, it counts for the open one."""
         shown = self.core.shown.snapshot((CHANNEL, chat_id))
+        if shown is not None and shown["mark"] is None:
+            shown = None
         data = {"shown": shown, "ids": self.output.recent_ids(chat_id)}
         try:
             now = self.core.clock.now()
