@@ -9,6 +9,9 @@ final board's entries ranked again with the numpy ranking; units: counts, the sa
 products over the report splits, publicity; enterprises: one sum over the payments), the
 committee's text, and freezing (storing the list; messages to a dry-run sink). Loading the
 data, the totals and publishing the final board are reported, not what is measured.
+
+Longer than 300 lines on purpose: a benchmark script: one scenario, its set-up and its report,
+run as a script.
 """
 
 from __future__ import annotations

@@ -44,6 +44,9 @@ finished registration (an unfinished registration loses all nine).
 In every run (the no-fault ones too) people slip now and then (--typos, default 5%): a figure is
 first typed as something that is no number ("很多"), and typed right when the question is asked
 again with the error; a slip's answer can be lost like any other.
+
+Longer than 300 lines on purpose: a benchmark script: one scenario per fault and channel, its
+set-up and its report, run as a script.
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ multiplying GMV x3-x20 on 1-3 days (filed the next evening); and two no single r
 steady inflation x1.5 from day 1, and x2-x3 on 3 days. A cheat is caught when one of their
 manipulated reports is held. Reports are judged in the order they are filed; a held report
 stays held (no reviewer in the simulation), so it does not enter the streamer's median.
+
+Longer than 300 lines on purpose: a benchmark script: one simulation, its set-up and its report,
+run as a script.
 """
 
 from __future__ import annotations

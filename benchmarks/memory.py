@@ -27,6 +27,9 @@ and its VmRSS / VmHWM (/proc/PID/status) are sampled every 0.1 s:
    for a while, sampled too.
 
 Each phase's peak is measured apart (VmHWM is reset through /proc/PID/clear_refs before it).
+
+Longer than 300 lines on purpose: a benchmark script: one scenario, its set-up and its report,
+run as a script.
 """
 
 from __future__ import annotations

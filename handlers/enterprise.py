@@ -10,6 +10,9 @@ flowchart TD
   more -- done --> rules{the donation rule: 同意?} -- yes --> summary[summary: edit, add or delete products]
   summary --> confirm([确认: products 待审核])
 ```
+
+Longer than 300 lines on purpose: one form (附件1's fields with its products group, its diagram)
+with its confirmation: a form is data and reads best whole.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ flowchart TD
   confirm --> rules{anomaly rules}
   rules -- a rule fires --> held([held: waits for a check, the helpful evidence named])
 ```
+
+Longer than 300 lines on purpose: one form (the daily report's fields, its diagram) with its
+confirmation and its checks: a form is data and reads best whole.
 """
 
 from __future__ import annotations

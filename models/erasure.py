@@ -12,6 +12,11 @@ awards and the amounts. The person's row stays, anonymous (erased_at), so ids st
 
 Files are not touched here (models know no folders): `erase` returns the references of stored
 files that lost their last reference, and its caller removes them.
+
+Longer than 300 lines on purpose: one erasure: what goes and what stays is decided together, in
+one transaction (a name kept for a published board or an award decides whether its rows are
+blanked; the values collected from the registrations are what the copies are searched for); the
+search of the copies is apart, in models/erasure_copies.py.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ access tokens every process shares, and one-time codes that link two channel ide
 Everything here is in the database because several bot processes may serve the same Official
 Account: a resend may reach another process, and WeChat retires the previous access token on
 each refresh, so one process refreshing alone would break the others' calls.
+
+Longer than 300 lines on purpose: every statement of WeChat's shared tables (callbacks,
+followers' windows, tokens, link codes), built once because every message runs some of them: one
+area's tables and their queries, as DESIGN.md asks.
 """
 
 from __future__ import annotations

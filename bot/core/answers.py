@@ -18,6 +18,9 @@ that answered a person leaves what it knows of the chat's question in the databa
 (`snapshot`, models/telegram.py TelegramShown) for the next holder of the person's turn
 (`restore`). A WeChat follower is routed to one worker (the proxy hashes the openid), whose
 memory is then all there is to know.
+
+Longer than 300 lines on purpose: one state per chat (`_Shown`) and its transitions, every
+channel's events on it side by side.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ goes once to their other linked channel. A message asking a question that a late
 queued to the same chat asks too is not sent (superseded: late replies to a person's message
 and to its retype, only the later shown); a sender may refuse one likewise (its question is
 no longer the open one), and it is recorded, not retried.
+
+Longer than 300 lines on purpose: one loop (claim, send, record) whose parts share the batch's
+lease, the chats held back by a failure and each chat's order across batches.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ the channel's `record` hook marks the update processed, with the replies still t
 that same transaction, so a killed process neither loses an update nor applies one twice, and
 replies a crash kept from leaving are sent at the next start. Then the replies are sent
 (`output.py`), still in the person's turn, so one person's replies leave in order.
+
+Longer than 300 lines on purpose: one update's life (stored, taken in the person's turn in this
+process or across workers, stepped, answered, resent after a crash), whose parts share the turn
+and the store; sending is output.py, chats chats.py, menus menus.py.
 """
 
 from __future__ import annotations
