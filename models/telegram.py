@@ -246,7 +246,17 @@ class UpdateStore:
 
     def prune(self, before: dt.datetime, chunk: int = 5_000) -> int:
         """Deletes updates handled before `before`, a chunk per transaction (SQLite's one
-        write lock is never held for long); unhandled ones are never deleted."""
+        write lock is never held for long); unhandled ones are never deleted. What a chat was
+        last shown goes too when it is that old (nothing known: the next answer counts for
+        the open question, as after a restart)."""
+        while True:
+            with self.sessions() as session, session.begin():
+                old = select(TelegramShown.id).where(TelegramShown.updated_at < before)
+                result = session.execute(
+                    delete(TelegramShown).where(TelegramShown.id.in_(old.limit(chunk)))
+                )
+            if int(getattr(result, "rowcount", 0) or 0) < chunk:
+                break
         total = 0
         while True:
             with self.sessions() as session, session.begin():

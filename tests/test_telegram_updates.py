@@ -51,6 +51,14 @@ def test_prune_deletes_only_old_handled_updates(db: Engine, clock: FixedClock) -
     assert stored(db) == [(2, False), (3, True)]
     assert store.prune(t0 + dt.timedelta(days=30)) == 1
     assert stored(db) == [(2, False)]
+    # what a chat was last shown (several workers) goes once it is as old
+    from models.telegram import keep_shown, shown_of
+
+    keep_shown(sessionmaker(db), "c1", {"shown": None, "ids": [1]}, t0)
+    keep_shown(sessionmaker(db), "c2", {"shown": None, "ids": [2]}, t0 + dt.timedelta(days=40))
+    store.prune(t0 + dt.timedelta(days=30))
+    assert shown_of(sessionmaker(db), "c1") is None
+    assert shown_of(sessionmaker(db), "c2") == {"shown": None, "ids": [2]}
     # a pruned update_id arriving again (it cannot after days, but) is simply new
     assert store.save([update(1)], t0, chat_key) == [update(1)]
 

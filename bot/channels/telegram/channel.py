@@ -42,6 +42,9 @@ from models.telegram import UpdateStore, keep_shown, shown_of
 log = logging.getLogger(__name__)
 
 
+SHARED_IDS = 32  # a chat's latest message ids kept for the next worker (`_keep_shown`)
+
+
 class HandledElsewhere(Exception):
     """The update was marked handled by another step first (another worker drained it): this
     step is rolled back whole, so no update is ever applied twice."""
@@ -259,7 +262,8 @@ class TelegramChannel:
         shown = self.core.shown.snapshot((CHANNEL, chat_id))
         if shown is not None and shown["mark"] is None:
             shown = None
-        data = {"shown": shown, "ids": self.output.recent_ids(chat_id)}
+        # the ids a retried send's window can hold are the latest few (a row per chat)
+        data = {"shown": shown, "ids": self.output.recent_ids(chat_id)[-SHARED_IDS:]}
         try:
             now = self.core.clock.now()
             await self.core.offload(keep_shown, self.core.sessions, chat_id, data, now)
