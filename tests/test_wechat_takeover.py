@@ -277,8 +277,10 @@ def test_the_followers_next_message_finishes_the_held_one_first(
 
 def superseded_rows(db: Engine) -> list[str]:
     with Session(db) as session:
-        found = select(OutboxMessage.idempotency_key).where(
-            OutboxMessage.status == OutboxStatus.SUPERSEDED.value
+        found = (
+            select(OutboxMessage.idempotency_key)
+            .where(OutboxMessage.status == OutboxStatus.SUPERSEDED.value)
+            .order_by(OutboxMessage.id)
         )
         return list(session.scalars(found))
 
