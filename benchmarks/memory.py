@@ -47,7 +47,6 @@ import tempfile
 import threading
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,10 +56,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from benchmarks.common import scratch_database  # noqa: E402
 from bot.app import prepare_database  # noqa: E402
 from bot.config import FestivalConfig, load_config  # noqa: E402
 from bot.core.clock import FixedClock  # noqa: E402
@@ -555,16 +554,8 @@ def main() -> int:
     if not args.pg:
         run(f"sqlite:///{work / 'bench.db'}", args, work)
         return 0
-    name = f"bench_memory_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        run(make_url(args.pg).set(database=name).render_as_string(False), args, work)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(args.pg, "bench_memory") as url:
+        run(url, args, work)
     return 0
 
 

@@ -24,7 +24,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchmarks.common import scratch_database  # noqa: E402
 from benchmarks.telegram import cpu_seconds, drive, ours_script  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
 from tests.worker_procs import Worker  # noqa: E402
@@ -95,13 +95,8 @@ def check(db_url: str, users: int) -> dict[str, int]:
 
 
 def run(pg: str, workers: int, users: int, kill: bool, work: Path) -> str:
-    scratch = f"workers_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{scratch}"'))
-    db_url = make_url(pg).set(database=scratch, drivername="postgresql+psycopg")
-    url = db_url.render_as_string(hide_password=False)
-    try:
+    with scratch_database(pg, "workers") as url:
+        scratch = make_url(url).database
         with FakeTelegram() as fake:
             procs = [Worker(url, fake, work / f"{scratch}-w{i}.log") for i in range(workers)]
             try:
@@ -136,10 +131,6 @@ def run(pg: str, workers: int, users: int, kill: bool, work: Path) -> str:
                 for proc in procs:
                     proc.stop()
         checks = check(url, users)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
-        admin.dispose()
     lat = sorted(latency for _i, latency in latencies)
     p50 = statistics.median(lat)
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
