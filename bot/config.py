@@ -701,6 +701,9 @@ class WorkersConfig(_Strict):
     leader_retry_seconds: float = Field(default=2.0, gt=0, le=300)
     # a stored update nobody has handled this long (its worker died) is taken by another
     orphan_after_seconds: float = Field(default=20.0, gt=0, le=3600)
+    # how often each worker reads the chats Telegram asked the bot to leave alone (a 429 one
+    # worker got): within this, no worker sends into another's pause
+    pause_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
 
 class FestivalConfig(_Strict):

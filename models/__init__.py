@@ -24,6 +24,7 @@ from models.outbox import OutboxMessage, OutboxStatus
 from models.people import AuditEntry, DialogState, Identity, Person, Role
 from models.picks import ProductPick, ReportProductSale
 from models.posters import WeChatQrCode
+from models.send_pauses import SendPause
 from models.streamers import DailyReport, LiveAccount, Streamer
 from models.telegram import TelegramShown, TelegramUpdate
 from models.totals import StreamerDayTotal, StreamerTotal
@@ -66,6 +67,7 @@ __all__ = [
     "ReportProductSale",
     "ReviewStatus",
     "Role",
+    "SendPause",
     "SheetImport",
     "Streamer",
     "StreamerDayTotal",

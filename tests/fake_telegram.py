@@ -61,6 +61,7 @@ class Sent:
     edits: int = 0
     media: Any = None  # sendPhoto/sendDocument: an upload ({file_name, size}) or a file id
     answer_lost: bool = False  # sent by a call executed but answered 502 (or cut off)
+    at: float = field(default_factory=time.monotonic)  # when the fake executed the call
 
     def buttons(self) -> list[dict[str, Any]]:
         rows = (self.markup or {}).get("inline_keyboard") or []

@@ -70,6 +70,7 @@ TABLES = {
     "feedback",
     "streamer_day_totals",
     "streamer_totals",
+    "send_pauses",
     "streamers",
     "telegram_shown",
     "telegram_updates",
@@ -112,7 +113,7 @@ def fresh_sqlite(tmp_path: Path) -> Iterator[Engine]:
 
 # ----- the schema -------------------------------------------------------------------------
 def test_one_head() -> None:
-    assert head() == HEAD == "0019_export"
+    assert head() == HEAD == "0020_send_pauses"
 
 
 def test_fresh_sqlite_matches_the_models(fresh_sqlite: Engine) -> None:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -303,3 +306,69 @@ def test_a_worker_wakes_the_leaders_outbox(db: Engine, database_url: str) -> Non
             await asyncio.gather(task, return_exceptions=True)
 
     assert asyncio.run(scenario()) == 1
+
+
+def post_next(fake: FakeTelegram, worker: Worker) -> None:
+    """The oldest pending update, POSTed to this worker's webhook (which worker gets what is
+    chosen, not left to the round-robin)."""
+    with fake._lock:
+        update = fake.pending.pop(0)
+    request = urllib.request.Request(
+        worker.url, data=json.dumps(update).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+
+
+def test_a_429_one_worker_is_told_holds_every_worker(
+    db: Engine, database_url: str, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    """Two people type /register in one group, one update on each worker. Telegram answers
+    the first worker's reply 429, retry after 3 s. The second worker, handling the other
+    person a moment later, must not send into that wait (Telegram would answer it with a
+    longer one): both replies reach the group after it. Without the shared pauses the second
+    worker answered at once (TEST_WORKERS_UNSHARED_PAUSES shows it)."""
+    shipped = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    assert "pause_poll_seconds: 1 " in shipped
+    poll = 0.2 if os.environ.get("TEST_WORKERS_UNSHARED_PAUSES") is None else 60
+    config = tmp_path / "config.yaml"
+    config.write_text(shipped.replace("pause_poll_seconds: 1 ", f"pause_poll_seconds: {poll} "))
+    group = fake_telegram.group(-5_001, "主播群")
+    first, second = fake_telegram.user(9_001, "a"), fake_telegram.user(9_002, "b")
+    workers = [
+        Worker(
+            database_url, fake_telegram, tmp_path / f"w{i}.log", True, {"BOT_CONFIG": str(config)}
+        )
+        for i in range(2)
+    ]
+    wait = 3
+    fake_telegram.faults.append(
+        Fault("429", "sendMessage", retry_after=wait, only=lambda p: str(p["chat_id"]) == "-5001")
+    )
+    try:
+        for worker in workers:
+            worker.wait_ready()
+        first.text("/register", chat=group.chat())
+        post_next(fake_telegram, workers[0])
+        fake_telegram.wait(lambda: fake_telegram.stats.faults.get("429") == 1)
+        told = time.monotonic()
+
+        def held() -> bool:
+            with db.connect() as conn:
+                return bool(
+                    conn.execute(
+                        text("select count(*) from send_pauses where chat_id = '-5001'")
+                    ).scalar_one()
+                )
+
+        fake_telegram.wait(held)
+        # every worker reads the held chats every pause_poll_seconds: two of them have passed
+        time.sleep(2 * min(poll, 1.0))
+        second.text("/register", chat=group.chat())
+        post_next(fake_telegram, workers[1])
+        fake_telegram.wait(lambda: len(group.inbox) == 2, timeout=30)
+        logs = "\n".join(w.tail() for w in workers)
+    finally:
+        for worker in workers:
+            worker.stop()
+    assert [round(m.at - told, 1) >= wait - 0.1 for m in group.inbox] == [True, True], logs

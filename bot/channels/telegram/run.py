@@ -15,6 +15,7 @@ from telegram import Bot
 
 from bot.channels.file_links import FileLinks
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.pauses import SharedPauses
 from bot.channels.telegram.polling import ALLOWED_UPDATES, poll
 from bot.channels.telegram.transport import AiohttpRequest
 from bot.channels.telegram.webhook import PATH, webhook_route
@@ -22,6 +23,7 @@ from bot.config import TelegramConfig
 from bot.core.dispatcher import Core
 from bot.runner import ChannelParts
 from bot.settings import Settings
+from models.send_pauses import PauseStore
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +81,23 @@ async def start(core: Core, settings: Settings) -> AsyncIterator[ChannelParts]:
         parts.leader_loops.append(lambda: prune_updates(channel))
         if core.shared:  # a dead worker's updates and unsent replies
             parts.leader_loops.append(channel.sweep_orphans_forever)
+            parts.loops.append(share_pauses(core, channel).follow_forever)
         parts.loops.append(channel.record_answered_forever)
         yield parts
         await channel.idle()  # a normal stop: let the steps in flight finish
         await channel.flush_answered()
+
+
+def share_pauses(core: Core, channel: TelegramChannel) -> SharedPauses:
+    """Several workers: a 429's wait one of them is told holds for all (pauses.py)."""
+    pauses = SharedPauses(
+        core.sessions,
+        PauseStore(core.db),
+        channel.sender,
+        core.config.workers.pause_poll_seconds,
+    )
+    channel.sender.on_retry_after = pauses.note
+    return pauses
 
 
 def export_links(core: Core, settings: Settings) -> FileLinks | None:

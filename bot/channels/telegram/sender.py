@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 import warnings
@@ -42,6 +43,14 @@ from bot.core.outbox import PermanentFailure, TemporaryFailure
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class ChatPaused(Exception):
+    """The chat is held by a 429's wait longer than a call may wait (max_retry_after_seconds)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"chat paused for {seconds:.0f} s more after a 429")
+        self.seconds = math.ceil(seconds)
 
 
 class Pace:
@@ -75,6 +84,9 @@ class Sender:
         self._global = Pace(limits.global_per_second, limits.global_burst)
         self._chats: dict[str, Pace] = {}
         self.deliver: Callable[[Outgoing], Awaitable[None]] | None = None  # set by the channel
+        # Told of every wait a 429 asked for (chat, seconds): with several workers, the shared
+        # pauses (pauses.py) make every worker hold that chat too.
+        self.on_retry_after: Callable[[str, float], Awaitable[None]] | None = None
         self.counts: dict[str, int] = {}
         # At most as many calls in flight as the HTTP pool has connections: httpcore rescans
         # its whole queue of waiting requests on every release, which costs more CPU than
@@ -99,11 +111,7 @@ class Sender:
         error once the attempts are used up."""
         attempts = attempts or self.limits.max_attempts
         for attempt in range(1, attempts + 1):
-            if chat_id in self._paused_until:
-                paused = self._paused_until[chat_id] - time.monotonic()
-                if paused > 0:
-                    await asyncio.sleep(paused)
-                self._paused_until.pop(chat_id, None)
+            await self._wait_pause(chat_id)
             try:
                 async with self._low_slots if low else self._slots:
                     return await fn(chat_id)
@@ -112,7 +120,9 @@ class Sender:
                 wait = retry_after(exc)
                 if wait > self.limits.max_retry_after_seconds or attempt == attempts:
                     raise
-                self._paused_until[chat_id] = time.monotonic() + wait
+                self.hold(chat_id, wait)
+                if self.on_retry_after is not None:
+                    await self.on_retry_after(chat_id, wait)
             except ChatMigrated as exc:
                 new_id = str(exc.new_chat_id)
                 if self.on_migrated is not None:
@@ -138,6 +148,25 @@ class Sender:
                 await asyncio.sleep(backoff * (0.5 + random.random() / 2))
         raise AssertionError("unreachable")
 
+    def hold(self, chat_id: str, seconds: float) -> None:
+        """Nothing goes to this chat for `seconds` (a 429's wait, this worker's or, through
+        the shared pauses, another's); a shorter wait never shortens a longer one."""
+        until = time.monotonic() + seconds
+        if until > self._paused_until.get(chat_id, 0.0):
+            self._paused_until[chat_id] = until
+
+    async def _wait_pause(self, chat_id: str) -> None:
+        """Waits out the chat's pause; one longer than a call may wait raises RetryAfter
+        (a reply then goes to the outbox, an outbox message is retried after it)."""
+        while chat_id in self._paused_until:
+            paused = self._paused_until[chat_id] - time.monotonic()
+            if paused <= 0:
+                del self._paused_until[chat_id]
+                return
+            if paused > self.limits.max_retry_after_seconds:
+                raise ChatPaused(paused)
+            await asyncio.sleep(paused)  # a longer wait set meanwhile is waited out too
+
     # ----- the outbox path ------------------------------------------------------------------
     def _chat_pace(self, chat_id: str) -> Pace:
         pace = self._chats.get(chat_id)
@@ -154,6 +183,10 @@ class Sender:
 
     async def send(self, message: Outgoing) -> None:
         """OutboxDispatcher's sender: paced, and failures in the outbox's terms."""
+        try:
+            await self._wait_pause(message.chat_id)  # before taking a pacing slot
+        except ChatPaused as exc:
+            raise TemporaryFailure(str(exc), exc.seconds) from exc
         wait = max(self._chat_pace(message.chat_id).reserve(), self._global.reserve())
         if wait > 0:
             await asyncio.sleep(wait)
@@ -166,6 +199,8 @@ class Sender:
             raise PermanentFailure(f"bad request: {exc}") from exc
         except RetryAfter as exc:
             raise TemporaryFailure(str(exc), retry_after(exc)) from exc
+        except ChatPaused as exc:
+            raise TemporaryFailure(str(exc), exc.seconds) from exc
         except TelegramError as exc:
             raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
 
