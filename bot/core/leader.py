@@ -11,7 +11,9 @@ a job nor sends a message twice, whatever the leader was doing.
 Why one sending process: Telegram's limits (30 messages/s overall, 1/s per chat, 20/min per
 group) and WeChat's are the bot's, not a worker's; one process pacing the outbox keeps them
 without a shared rate limiter, and keeps each chat's outbox messages in order. Direct replies
-(one per message a person sent) are sent by the worker that handled the message, as before.
+(one per message a person sent) are sent by the worker that handled the message, as before:
+their rate is the people's, not the workers'. What one worker learns of a chat's limit (a 429's
+wait) every worker holds (bot/channels/telegram/pauses.py).
 
 The leader's connection also LISTENs on OUTBOX_CHANNEL: a worker that leaves something urgent
 in the outbox (a late WeChat reply) NOTIFYs it, so the leader sends it at once instead of at
