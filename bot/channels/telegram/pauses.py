@@ -67,7 +67,9 @@ class SharedPauses:
         held = await asyncio.to_thread(self._read, prune)
         now = wall_now()
         for chat_id, until in held.items():
-            self.sender.hold(chat_id, (until - now).total_seconds())
+            seconds = (until - now).total_seconds()
+            if self.sender.hold(chat_id, seconds):
+                log.info("chat %s held for %.1f s (a 429's wait)", chat_id, seconds)
         return len(held)
 
     async def follow_forever(self) -> None:

@@ -148,12 +148,14 @@ class Sender:
                 await asyncio.sleep(backoff * (0.5 + random.random() / 2))
         raise AssertionError("unreachable")
 
-    def hold(self, chat_id: str, seconds: float) -> None:
+    def hold(self, chat_id: str, seconds: float) -> bool:
         """Nothing goes to this chat for `seconds` (a 429's wait, this worker's or, through
-        the shared pauses, another's); a shorter wait never shortens a longer one."""
+        the shared pauses, another's); a shorter wait never shortens a longer one (False)."""
         until = time.monotonic() + seconds
-        if until > self._paused_until.get(chat_id, 0.0):
-            self._paused_until[chat_id] = until
+        if until <= self._paused_until.get(chat_id, 0.0) + 0.5:  # known (read again)
+            return False
+        self._paused_until[chat_id] = until
+        return True
 
     async def _wait_pause(self, chat_id: str) -> None:
         """Waits out the chat's pause; one longer than a call may wait raises RetryAfter
