@@ -1,5 +1,5 @@
 """The festival's scheduler: an APScheduler 3 AsyncIOScheduler with the jobs of
-handlers/jobs.py at the times of handlers/calendar.py (from config.yaml, Asia/Shanghai).
+handlers/calendar.py at their times (from config.yaml, Asia/Shanghai).
 
 APScheduler 3 recomputes a job's next run from "now" whenever the jobs are built, so runs
 missed while the process was down would be dropped silently, and it has no clock we could

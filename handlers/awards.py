@@ -23,7 +23,8 @@ from bot.core.i18n import fmt_yuan, translate
 from bot.core.messages import Reply
 from handlers import award_view
 from handlers import board as board_view
-from handlers.jobs import Sink, final_board_at, group_chats, publish_all
+from handlers.board_jobs import final_board_at, publish_all
+from handlers.jobs import Sink, group_chats
 from models import Person, recipients, repo
 from models import award_lists as lists
 from models import board as boards
