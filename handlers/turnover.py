@@ -27,6 +27,7 @@ from handlers import money, notify
 from handlers.reasons import REASON_MAX, typed_reason
 from models import Enterprise, Turnover, TurnoverStatus, ledger, recipients, repo
 from models.donation_rules import DonationRules, donation
+from models.sales import reported_sales_by_enterprise
 
 FLOW = "turnover_review"
 
@@ -196,7 +197,7 @@ def _evidence(ctx: Ctx, row: Turnover) -> list[Reply]:
 def card_text(ctx: Ctx, row: Turnover) -> str:
     ent = ctx.session.get(Enterprise, row.enterprise_id)
     cal = ctx.config.calendar
-    sales = ledger.reported_sales_by_enterprise(
+    sales = reported_sales_by_enterprise(
         ctx.session, cal.live_start, cal.live_end, [row.enterprise_id]
     ).get(row.enterprise_id, 0)
     due = donation(row.amount_fen, DonationRules.of(ctx.config))

@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import audits, ledger, repo, trust
+from models import audits, ledger, repo, sales, trust
 from models.award_rules import (
     ORG_METRICS,
     Cut,
@@ -207,8 +207,8 @@ def unit_figures(
 
 
 def product_sales(session: Session, start: dt.date, end: dt.date) -> dict[int, int]:
-    """Fen sold per product in counted reports (models/ledger.py: the one definition)."""
-    return ledger.reported_sales_by_product(session, start, end)
+    """Fen sold per product in counted reports (models/sales.py: the one definition)."""
+    return sales.reported_sales_by_product(session, start, end)
 
 
 def received_by_enterprise(session: Session, until: dt.date) -> dict[int, int]:
