@@ -32,8 +32,9 @@ from handlers.reasons import REASON_MAX, typed_reason
 from handlers.report_review import reject
 from models import DailyReport, LiveAccount, Streamer, audits
 from models import award_lists as lists
-from models.board import account_names, final_board
+from models.board import final_board
 from models.reconcile_rules import Threshold
+from models.streamer_names import account_names
 
 FLOW = "audit"
 

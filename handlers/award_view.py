@@ -15,7 +15,7 @@ from bot.config import FestivalConfig
 from bot.core.i18n import fmt_int, fmt_local, fmt_yuan, translate
 from handlers import award_image
 from models import board as boards
-from models import repo
+from models import repo, streamer_names
 from models.award_lists import ORGANISATION, Awards, Win
 from models.award_rules import ORG_METRICS
 from models.awards import AwardList
@@ -49,8 +49,8 @@ def names(session: Session, awards: Awards) -> Names:
     streamers = sorted(ids["streamer"])
     units = units_by_id(session, ids["organisation"])
     return Names(
-        boards.account_names(session, streamers),
-        boards.unit_names(session, streamers),
+        streamer_names.account_names(session, streamers),
+        streamer_names.unit_names(session, streamers),
         {u.id: unit_full_name(session, u) for u in units},
         repo.enterprise_names(session, ids["enterprise"]),
     )

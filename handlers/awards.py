@@ -25,7 +25,7 @@ from handlers import award_view
 from handlers import board as board_view
 from handlers.board_jobs import final_board_at, publish_all
 from handlers.jobs import Sink, group_chats
-from models import Person, recipients, repo
+from models import Person, recipients, repo, streamer_names
 from models import award_lists as lists
 from models import board as boards
 from models.awards import AwardList
@@ -328,7 +328,7 @@ def ambassador(ctx: Ctx) -> list[Reply]:
         return [_no_board(ctx)]
     if not off and streamer_id not in {w.subject_id for w in computed.streamers}:
         return [ctx.reply("awards.ambassador_not_winner", id=streamer_id)]
-    account = boards.account_names(ctx.session, [streamer_id]).get(streamer_id, "?")
+    account = streamer_names.account_names(ctx.session, [streamer_id]).get(streamer_id, "?")
     changed = lists.mark_ambassador(
         ctx.session, streamer_id, not off, ctx.person_id, ctx.clock.now()
     )

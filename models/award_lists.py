@@ -42,9 +42,9 @@ from models.award_rules import (
 from models.awards import AmbassadorMark, AwardEntry, AwardList, UnitPublicity
 from models.base import ReviewStatus
 from models.board import Board, BoardEntry, final_board
-from models.board import account_names as boards_account_names
 from models.enterprises import Enterprise, Product
 from models.scoring import METRICS, Columns, Ranking, ScoringRules, rank_columns
+from models.streamer_names import account_names
 from models.streamers import Streamer
 from models.units import Unit
 
@@ -74,7 +74,7 @@ def open_items(session: Session, config: Any) -> list[OpenItem]:
         done = audits.progress(session, scope, cal.live_start, cal.live_end)
         if done.waiting:
             left = done.open_streamers
-            names = boards_account_names(session, left[:AUDIT_NAMES_SHOWN])
+            names = account_names(session, left[:AUDIT_NAMES_SHOWN])
             shown = " · ".join(names.get(sid, f"#{sid}") for sid in left[:AUDIT_NAMES_SHOWN])
             if len(left) > AUDIT_NAMES_SHOWN:
                 shown += "…"

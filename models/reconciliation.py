@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import audits
-from models.board import account_names
 from models.donations import Turnover
 from models.enterprises import Enterprise
 from models.reconcile_rules import Threshold, percent_of
 from models.sales import reported_sales_by_enterprise
+from models.streamer_names import account_names
 
 
 @dataclass(frozen=True)
