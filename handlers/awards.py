@@ -26,6 +26,7 @@ from handlers import board as board_view
 from handlers.board_jobs import final_board_at, publish_all
 from handlers.jobs import Sink, group_chats
 from models import Person, recipients, repo, streamer_names
+from models import award_decisions as decisions
 from models import award_lists as lists
 from models import board as boards
 from models.awards import AwardList
@@ -68,7 +69,7 @@ def freeze(
     items = lists.open_items(session, config)
     if items:
         return Frozen(awards, items)
-    done = lists.freeze(session, awards, clock.now(), actor)
+    done = decisions.freeze(session, awards, clock.now(), actor)
     if done is None:
         return Frozen(awards, unchanged=lists.current_list(session))
     new, previous = done
@@ -329,7 +330,7 @@ def ambassador(ctx: Ctx) -> list[Reply]:
     if not off and streamer_id not in {w.subject_id for w in computed.streamers}:
         return [ctx.reply("awards.ambassador_not_winner", id=streamer_id)]
     account = streamer_names.account_names(ctx.session, [streamer_id]).get(streamer_id, "?")
-    changed = lists.mark_ambassador(
+    changed = decisions.mark_ambassador(
         ctx.session, streamer_id, not off, ctx.person_id, ctx.clock.now()
     )
     if off:
@@ -364,9 +365,9 @@ def publicity(ctx: Ctx) -> list[Reply]:
         return [ctx.reply("awards.publicity_range", value=raw)]
     score = int(raw)
     name = unit_full_name(ctx.session, unit)
-    current = lists.publicity_of(ctx.session, unit.id)
+    current = decisions.publicity_of(ctx.session, unit.id)
     if current == score:
         return [ctx.reply("awards.publicity_same", unit=name, score=score)]
-    before = lists.set_publicity(ctx.session, unit.id, score, ctx.person_id, ctx.clock.now())
+    before = decisions.set_publicity(ctx.session, unit.id, score, ctx.person_id, ctx.clock.now())
     shown = str(before) if before is not None else ctx.t("awards.publicity_none_before")
     return [ctx.reply("awards.publicity_set", unit=name, score=score, before=shown)]

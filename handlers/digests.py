@@ -101,11 +101,11 @@ def unit_digest(jc: JobCtx) -> None:
 
 def _unit_places(jc: JobCtx) -> dict[int, tuple[int, int]]:
     """Each taking-part unit's place (1-based) among them by the organisation award's rule."""
-    from models import award_lists, award_rules  # the award modules: only for this job
+    from models import award_figures, award_rules  # the award modules: only for this job
 
     w = jc.config.awards.organisation_weights
     weights = {m: float(getattr(w, m)) for m in award_rules.ORG_METRICS}
     scored = award_rules.organisation_scores(
-        award_lists.unit_figures(jc.session, jc.config, {}), weights
+        award_figures.unit_figures(jc.session, jc.config, {}), weights
     )
     return {s.figures.unit_id: (i + 1, len(scored)) for i, s in enumerate(scored)}
