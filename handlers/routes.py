@@ -33,6 +33,7 @@ from handlers import (
     roles,
     streamer,
     turnover,
+    turnover_review,
 )
 from models import subscriptions
 
@@ -92,7 +93,7 @@ ROUTES = Routes(
         "direct": direct.direct,
         "share": donations.share,
         "donations": donations.donations,
-        "turnovers": turnover.turnovers,
+        "turnovers": turnover_review.turnovers,
         "payment": payments.payment,
         "donation_cert": payments.donation_cert,
         # 反馈期: streamers and unit contacts fill it in, the committee reads it
@@ -106,7 +107,7 @@ ROUTES = Routes(
         "products": products.products_flow,
         "review": review.review_flow,
         "report_review": report_review.report_review_flow,
-        "turnover_review": turnover.turnover_review_flow,
+        turnover_review.FLOW: turnover_review.turnover_review_flow,
         audit.FLOW: audit.audit_flow,
         "money_rules": money.agreement_flow,
         "announce": announce.announce_flow,
