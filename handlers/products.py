@@ -10,6 +10,11 @@ flowchart LR
   home -- ✅ --> drop[dropped] --> home
   home -- 完成 --> done([picks kept; the daily report splits GMV across them])
 ```
+
+Longer than 300 lines on purpose: one state machine, the flow above (home, list, categories,
+tags, search, and the pr: buttons that move between them or pick and drop), whose views and
+picks share its state; an enterprise contact's /products (its products' pick counts and
+sales) is the same command's other answer, the last 20 lines.
 """
 
 from __future__ import annotations
