@@ -16,7 +16,8 @@ import sys
 from bot.app import build
 from bot.config import ConfigError
 from handlers.calendar import REPEATING
-from scheduler import JobRunner, image_dir_for
+from handlers.job_runner import JobRunner
+from scheduler import image_dir_for
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -27,13 +27,14 @@ from bot.core.i18n import fmt_int, fmt_minutes, fmt_yuan
 from bot.core.messages import Reply
 from bot.core.parsers import ParseError, parse_money_fen
 from handlers import awards as awarding
-from handlers.jobs import final_board_at
+from handlers.board_jobs import final_board_at
 from handlers.reasons import REASON_MAX, typed_reason
 from handlers.report_review import reject
 from models import DailyReport, LiveAccount, Streamer, audits
 from models import award_lists as lists
-from models.board import account_names, final_board
+from models.board import final_board
 from models.reconcile_rules import Threshold
+from models.streamer_names import account_names
 
 FLOW = "audit"
 

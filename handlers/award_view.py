@@ -1,22 +1,21 @@
-"""The award list as people read it: the committee's text with every winner's breakdown (why
-they are there: metric values and percentiles; what the next one lacks), the groups' short
-text and picture, and the winners' notices. Names only (account names, units, enterprise
-names), never a phone number."""
+"""The award list as the committee reads it: every winner's breakdown (why they are there:
+metric values and percentiles; what the next one lacks), and the names and tier labels every
+text of the list uses (the groups' text and picture and the winners' notices are
+handlers/award_notices.py). Names only (account names, units, enterprise names), never a
+phone number."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.config import FestivalConfig
 from bot.core.i18n import fmt_int, fmt_local, fmt_yuan, translate
-from handlers import award_image
 from models import board as boards
-from models import repo
-from models.award_lists import ORGANISATION, Awards, Win
+from models import repo, streamer_names
+from models.award_lists import Awards
 from models.award_rules import ORG_METRICS
 from models.awards import AwardList
 from models.scoring import METRICS
@@ -49,8 +48,8 @@ def names(session: Session, awards: Awards) -> Names:
     streamers = sorted(ids["streamer"])
     units = units_by_id(session, ids["organisation"])
     return Names(
-        boards.account_names(session, streamers),
-        boards.unit_names(session, streamers),
+        streamer_names.account_names(session, streamers),
+        streamer_names.unit_names(session, streamers),
         {u.id: unit_full_name(session, u) for u in units},
         repo.enterprise_names(session, ids["enterprise"]),
     )
@@ -291,103 +290,3 @@ def _enterprise_lines(config: FestivalConfig, locale: str, awards: Awards, who: 
             )
         )
     return lines
-
-
-# ----- the groups' text and picture --------------------------------------------------------
-def group_text(
-    config: FestivalConfig, locale: str, awards: Awards, who: Names, version: int
-) -> str:
-    sep = translate(locale, "awards.name_sep")
-    lines = [
-        translate(
-            locale, "awards.group_title", festival=config.festival.name_in(locale), version=version
-        )
-    ]
-    by_tier: dict[str, list[Win]] = {}
-    for w in awards.streamers:
-        by_tier.setdefault(w.tier, []).append(w)
-    for tier, wins in by_tier.items():
-        shown = sep.join(
-            translate(
-                locale,
-                "awards.group_name_streamer",
-                account=who.accounts.get(w.subject_id, "?"),
-                unit=who.streamer_units.get(w.subject_id, ""),
-            )
-            for w in wins
-        )
-        lines.append(
-            translate(
-                locale,
-                "awards.group_tier",
-                tier=tier_label(config, locale, "streamer", tier),
-                names=shown,
-            )
-        )
-    ambassadors = [who.accounts.get(w.subject_id, "?") for w in awards.streamers if w.ambassador]
-    if ambassadors:
-        lines.append(translate(locale, "awards.group_ambassador", names=sep.join(ambassadors)))
-    if awards.organisations:
-        units = sep.join(who.units.get(w.subject_id, "?") for w in awards.organisations)
-        lines.append(
-            translate(
-                locale,
-                "awards.group_tier",
-                tier=tier_label(config, locale, ORGANISATION, ""),
-                names=units,
-            )
-        )
-    by_ent: dict[str, list[str]] = {}
-    for w in awards.enterprises:
-        by_ent.setdefault(w.tier, []).append(who.enterprises.get(w.subject_id, "?"))
-    for tier, shown_names in by_ent.items():
-        lines.append(
-            translate(
-                locale,
-                "awards.group_enterprise_tier",
-                tier=tier_label(config, locale, "enterprise", tier),
-                names=sep.join(shown_names),
-            )
-        )
-    return "\n".join(lines)
-
-
-def draw(config: FestivalConfig, awards: Awards, who: Names, version: int, path: Path) -> Path:
-    """The list as a picture (the festival's default language: one picture for everybody)."""
-    locale = config.locale.default
-    sections: list[award_image.Section] = []
-    for w in awards.streamers:
-        title = translate(
-            locale, "awards.section_streamer", tier=tier_label(config, locale, "streamer", w.tier)
-        )
-        if not sections or sections[-1].title != title:
-            sections.append(award_image.Section(title, []))
-        account = who.accounts.get(w.subject_id, "?") + ("⭐" if w.ambassador else "")
-        sections[-1].rows.append(
-            (str(w.place), account, who.streamer_units.get(w.subject_id, ""), f"{w.score or 0:.1f}")
-        )
-    if awards.organisations:
-        title = translate(locale, "awards.section_org", n=config.awards.organisation_count)
-        rows = [
-            (str(w.place), who.units.get(w.subject_id, "?"), "", f"{w.score or 0:.1f}")
-            for w in awards.organisations
-        ]
-        sections.append(award_image.Section(title, rows))
-    for w in awards.enterprises:
-        label = tier_label(config, locale, "enterprise", w.tier)
-        title = translate(locale, "awards.section_enterprise_tier", tier=label)
-        if not sections or sections[-1].title != title:
-            sections.append(award_image.Section(title, []))
-        received = fmt_yuan(w.breakdown["received_fen"])
-        sections[-1].rows.append(
-            (str(w.place), who.enterprises.get(w.subject_id, "?"), "", received)
-        )
-    headers = tuple(
-        translate(locale, f"awards.col_{c}") for c in ("place", "name", "unit", "score")
-    )
-    title = translate(
-        locale, "awards.group_title", festival=config.festival.name_in(locale), version=version
-    )
-    return award_image.render(
-        title, (headers[0], headers[1], headers[2], headers[3]), sections, path
-    )

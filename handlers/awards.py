@@ -1,6 +1,7 @@
 """/awards (committee): the provisional award list from the final board, each winner with
-their breakdown; `/awards final` freezes it (a new version of award_lists, audited), tells the
-winners through the outbox and sends the list to the groups as text and picture.
+their breakdown (handlers/award_view.py); `/awards final` freezes it (a new version of
+award_lists, audited), tells the winners through the outbox and sends the list to the groups
+as text and picture (handlers/award_notices.py).
 /ambassador marks 江西青年电商扶贫大使 among the streamer winners; /publicity enters a unit's
 publicity score. `python -m bot awards` (bot/awards_cli.py) runs the same functions.
 
@@ -10,7 +11,6 @@ board is published again as a new version and a frozen list is recomputed from i
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,20 +19,20 @@ from sqlalchemy.orm import Session
 from bot.config import FestivalConfig
 from bot.core.clock import Clock
 from bot.core.context import Ctx
-from bot.core.i18n import fmt_yuan, translate
+from bot.core.i18n import translate
 from bot.core.messages import Reply
-from handlers import award_view
+from handlers import award_notices, award_view
 from handlers import board as board_view
-from handlers.jobs import Sink, final_board_at, group_chats, publish_all
-from models import Person, recipients, repo
+from handlers.board_jobs import final_board_at, publish_all
+from handlers.jobs import Sink, group_chats
+from models import award_decisions as decisions
 from models import award_lists as lists
 from models import board as boards
+from models import streamer_names
 from models.awards import AwardList
 from models.ranking import current
 from models.scoring import ScoringRules
 from models.units import unit_by_code, unit_full_name
-
-log = logging.getLogger(__name__)
 
 FINAL_WORDS = ("final", "定稿")
 OFF_WORDS = ("off", "取消", "撤销")
@@ -67,154 +67,12 @@ def freeze(
     items = lists.open_items(session, config)
     if items:
         return Frozen(awards, items)
-    done = lists.freeze(session, awards, clock.now(), actor)
+    done = decisions.freeze(session, awards, clock.now(), actor)
     if done is None:
         return Frozen(awards, unchanged=lists.current_list(session))
     new, previous = done
-    announce(session, config, clock, sink, image_dir, awards, new, previous)
+    award_notices.announce(session, config, clock, sink, image_dir, awards, new, previous)
     return Frozen(awards, new=new, previous=previous)
-
-
-def announce(
-    session: Session,
-    config: FestivalConfig,
-    clock: Clock,
-    sink: Sink,
-    image_dir: Path | None,
-    awards: lists.Awards,
-    new: AwardList,
-    previous: AwardList | None,
-) -> None:
-    """Winners told (one message per award: keyed by kind, subject and tier, so a new version
-    tells only those whose award is new), those dropped since the previous version told, and
-    the list (text and picture) sent to the groups."""
-    who = award_view.names(session, awards)
-    _tell_winners(session, config, sink, awards, who)
-    if previous is not None:
-        _tell_withdrawn(session, config, sink, previous, new, awards)
-    picture = _picture(session, config, clock, sink, image_dir, awards, who, new.version)
-    locale = config.locale.default
-    text = award_view.group_text(config, locale, awards, who, new.version)
-    for channel, chat_id in group_chats(session, config):
-        key = f"awards:v{new.version}:{channel}:{chat_id}"
-        sink.to_chat(channel, chat_id, key, Reply(text, image_path=picture))
-
-
-def _locale(session: Session, config: FestivalConfig, person_id: int) -> str:
-    person = session.get(Person, person_id)
-    return (person.locale if person else None) or config.locale.default
-
-
-def _recipients(session: Session, kind: str, subject_id: int) -> list[int]:
-    """Who hears of an award: the streamer, the unit's contacts, the enterprise's contact."""
-    if kind in ("streamer", "enterprise"):
-        person = repo.person_of_registration(session, kind, subject_id)
-    else:
-        return [p for p, unit_id in recipients.unit_contacts(session) if unit_id == subject_id]
-    return [person] if person is not None else []
-
-
-def _tell_winners(
-    session: Session,
-    config: FestivalConfig,
-    sink: Sink,
-    awards: lists.Awards,
-    who: award_view.Names,
-) -> None:
-    for w in awards.all():
-        for person_id in _recipients(session, w.kind, w.subject_id):
-            loc = _locale(session, config, person_id)
-            festival = config.festival.name_in(loc)
-            tier = award_view.tier_label(config, loc, w.kind, w.tier)
-            score = f"{w.score or 0:.1f}"
-            if w.kind == "streamer":
-                text = translate(
-                    loc,
-                    "awards.notice_streamer",
-                    festival=festival,
-                    tier=tier,
-                    place=w.place,
-                    score=score,
-                )
-            elif w.kind == "organisation":
-                unit = who.units.get(w.subject_id, "")
-                text = translate(
-                    loc,
-                    "awards.notice_unit",
-                    unit=unit,
-                    festival=festival,
-                    place=w.place,
-                    score=score,
-                )
-            else:
-                text = translate(
-                    loc,
-                    "awards.notice_enterprise",
-                    name=who.enterprises.get(w.subject_id, ""),
-                    festival=festival,
-                    tier=tier,
-                    received=fmt_yuan(w.breakdown["received_fen"]),
-                )
-            key = f"award:{w.kind}:{w.subject_id}:{w.tier}:p{person_id}"
-            sink.to_person(person_id, key, Reply(text))
-            if w.ambassador:
-                text = translate(loc, "awards.notice_ambassador", festival=festival)
-                sink.to_person(person_id, f"award:ambassador:{w.subject_id}", Reply(text))
-
-
-def _tell_withdrawn(
-    session: Session,
-    config: FestivalConfig,
-    sink: Sink,
-    previous: AwardList,
-    new: AwardList,
-    awards: lists.Awards,
-) -> None:
-    now_won = {(w.kind, w.subject_id) for w in awards.all()}
-    gone = [e for e in lists.winners(session, previous.id) if (e.kind, e.subject_id) not in now_won]
-    if not gone:
-        return
-    old = lists.as_awards(session, previous)
-    who = award_view.names(session, old)
-    for e in gone:
-        for person_id in _recipients(session, e.kind, e.subject_id):
-            loc = _locale(session, config, person_id)
-            text = translate(
-                loc,
-                "awards.notice_withdrawn",
-                version=new.version,
-                name=who.of(e.kind, e.subject_id),
-                tier=award_view.tier_label(config, loc, e.kind, e.tier),
-            )
-            key = f"award-withdrawn:{e.kind}:{e.subject_id}:v{new.version}:p{person_id}"
-            sink.to_person(person_id, key, Reply(text))
-
-
-def _picture(
-    session: Session,
-    config: FestivalConfig,
-    clock: Clock,
-    sink: Sink,
-    image_dir: Path | None,
-    awards: lists.Awards,
-    who: award_view.Names,
-    version: int,
-) -> str | None:
-    """The list's picture, or None (no data directory, or a disk that refuses it: the list
-    then goes out as text and the committee is told, once a day)."""
-    if image_dir is None:
-        return None
-    try:
-        return str(
-            award_view.draw(config, awards, who, version, image_dir / f"awards-v{version}.png")
-        )
-    except OSError as exc:
-        log.error("award list picture v%s not written to %s: %r", version, image_dir, exc)
-        day = clock.now().astimezone(config.calendar.tz).date()
-        note = translate(config.locale.default, "awards.picture_failed", folder=str(image_dir))
-        for admin in recipients.admins(session):
-            sink.to_person(admin, f"awards-picture-failed:{day}:{admin}", Reply(note))
-        return None
 
 
 # ----- a report rejected after the final board ---------------------------------------------
@@ -327,8 +185,8 @@ def ambassador(ctx: Ctx) -> list[Reply]:
         return [_no_board(ctx)]
     if not off and streamer_id not in {w.subject_id for w in computed.streamers}:
         return [ctx.reply("awards.ambassador_not_winner", id=streamer_id)]
-    account = boards.account_names(ctx.session, [streamer_id]).get(streamer_id, "?")
-    changed = lists.mark_ambassador(
+    account = streamer_names.account_names(ctx.session, [streamer_id]).get(streamer_id, "?")
+    changed = decisions.mark_ambassador(
         ctx.session, streamer_id, not off, ctx.person_id, ctx.clock.now()
     )
     if off:
@@ -341,8 +199,8 @@ def ambassador(ctx: Ctx) -> list[Reply]:
     if not changed:
         return [ctx.reply("awards.ambassador_already", account=account)]
     if lists.current_list(ctx.session) is not None:  # announced already: tell them now
-        for person_id in _recipients(ctx.session, "streamer", streamer_id):
-            loc = _locale(ctx.session, ctx.config, person_id)
+        for person_id in award_notices.recipients_of(ctx.session, "streamer", streamer_id):
+            loc = award_notices.locale_of(ctx.session, ctx.config, person_id)
             text = translate(
                 loc, "awards.notice_ambassador", festival=ctx.config.festival.name_in(loc)
             )
@@ -363,9 +221,9 @@ def publicity(ctx: Ctx) -> list[Reply]:
         return [ctx.reply("awards.publicity_range", value=raw)]
     score = int(raw)
     name = unit_full_name(ctx.session, unit)
-    current = lists.publicity_of(ctx.session, unit.id)
+    current = decisions.publicity_of(ctx.session, unit.id)
     if current == score:
         return [ctx.reply("awards.publicity_same", unit=name, score=score)]
-    before = lists.set_publicity(ctx.session, unit.id, score, ctx.person_id, ctx.clock.now())
+    before = decisions.set_publicity(ctx.session, unit.id, score, ctx.person_id, ctx.clock.now())
     shown = str(before) if before is not None else ctx.t("awards.publicity_none_before")
     return [ctx.reply("awards.publicity_set", unit=name, score=score, before=shown)]

@@ -23,6 +23,7 @@ from models import ReviewStatus, ranking, repo
 from models import board as boards
 from models.recipients import admins
 from models.scoring import METRICS, Ranking, ScoringRules, gap_to, next_tier, tier_of, tiers
+from models.streamer_names import account_names, unit_names
 from models.totals import recompute_all
 from models.units import units_of_kind
 
@@ -41,7 +42,7 @@ def board_text(
     """The published board's top N (or `limit`) as text lines."""
     top = boards.entries(session, board.id, limit or config.leaderboard.top_n)
     ids = [e.streamer_id for e in top]
-    names, units = boards.account_names(session, ids), boards.unit_names(session, ids)
+    names, units = account_names(session, ids), unit_names(session, ids)
     day = board.published_at.astimezone(config.calendar.tz).date()
     lines = [
         translate(

@@ -6,7 +6,12 @@ longest content, account names cut with … only when truly long, the top 3 set 
 Two variants: landscape (1600 wide, the unit in its own column: for group chats) and
 portrait (1080 wide, the unit under the name, up to 30 rows: for phones). The layout is
 computed first (every text's box and the cell it must fit), then drawn: tests check the boxes.
-Text is drawn run by run with the font that covers it (handlers/glyph_runs.py)."""
+Text is drawn run by run with the font that covers it (handlers/glyph_runs.py).
+
+Longer than 300 lines on purpose: one drawing: the layout places every text and fill of one
+picture in the variant's measures and the drawing paints exactly those, so they read best
+together (the layout alone is about 130 lines). Its palette, `font` and `save_png` are the
+festival's picture style, borrowed by the award list, certificates and posters."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from bot.core.i18n import fmt_int, fmt_yuan, translate
 from handlers import board_image
 from models import board as boards
 from models.scoring import METRICS, ScoringRules
+from models.streamer_names import account_names, unit_names
 from models.units import unit_by_code
 
 COLUMNS = board_image.KEYS  # the headers, in the order the picture shows them
@@ -84,7 +85,7 @@ def content(
     """The board's top `rows` and everything around them, as the picture shows them."""
     top = boards.entries(session, board.id, rows)
     ids = [e.streamer_id for e in top]
-    names, units = boards.account_names(session, ids), boards.unit_names(session, ids)
+    names, units = account_names(session, ids), unit_names(session, ids)
     cal = config.calendar
     day = board.published_at.astimezone(cal.tz).date()
     if board.period.startswith(boards.FINAL):

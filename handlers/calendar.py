@@ -1,7 +1,8 @@
 """The festival's calendar: which job runs when, from config.yaml (`schedule:` with the dates of
 `calendar.*` and the weekday of `leaderboard.*`, local times in calendar.timezone), as
 APScheduler triggers. scheduler.py runs them; tests walk them with `fire_times` and a fixed
-clock. What each job sends is handlers/jobs.py.
+clock. What each job sends is handlers/reminders.py, handlers/digests.py, handlers/board_jobs.py
+and the modules named below (handlers/jobs.py: what they share).
 """
 
 from __future__ import annotations
@@ -19,25 +20,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import FestivalConfig
 from bot.core.clock import Clock
 from handlers import certificate_batches
-from handlers.jobs import (
-    JobFn,
-    digest,
+from handlers.board_jobs import final_board, final_board_at, weekly_board
+from handlers.digests import digest, live_digest, unit_digest
+from handlers.export import exports_cleanup
+from handlers.jobs import JobFn
+from handlers.qr import prepare_wechat_qr, renew_wechat_qr
+from handlers.reminders import (
     evening_nudge,
-    exports_cleanup,
     feedback_reminder,
-    final_board,
-    final_board_at,
     last_report,
     launch_eve,
     launch_soon,
-    live_digest,
     registration_reminder,
     stale_drafts,
-    unit_digest,
     warmup,
-    weekly_board,
 )
-from handlers.qr import prepare_wechat_qr, renew_wechat_qr
 
 
 @dataclass(frozen=True)

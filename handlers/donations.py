@@ -1,33 +1,28 @@
-"""The donation ledger in the chat: the enterprise's directed part (`/direct`, a form), the
-committee's payments (`/payment`) and the foundation's certificate numbers
-(`/donation_cert`), `/donations` (committee: every enterprise, sortable, paged or as a
-spreadsheet; an enterprise contact: its own statement) and the streamer's informational
-revenue share (`/share`). `python -m bot donations` prints `ledger_lines`, the same code."""
+"""The donation ledger as it is read in the chat: an enterprise's statement (due, directed,
+received, outstanding; also in /me and after each change), `/donations` (committee: every
+enterprise, sortable, paged or as a spreadsheet; an enterprise contact: its own statement) and
+the streamer's informational revenue share (`/share`). `python -m bot donations` prints
+`ledger_lines`, the same code. What changes the ledger: `/direct` (handlers/direct.py),
+`/payment` and `/donation_cert` (handlers/payments.py), `/turnover` (handlers/turnover.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from bot.config import FestivalConfig
 from bot.core.context import Ctx
-from bot.core.forms import Answers, Field, FieldError, Form
-from bot.core.i18n import fmt_list, fmt_local, fmt_typed, fmt_yuan, translate
+from bot.core.i18n import fmt_list, fmt_local, fmt_yuan, translate
 from bot.core.messages import Reply
-from bot.core.parsers import ParseError, normalize, parse_date, parse_money_fen, parse_text
-from handlers import export, money, notify, xlsx
-from handlers import fields as f
-from models import Enterprise, StreamerTotal, ledger, repo
-from models.donation_rules import DonationRules, direction_refusal, donation, streamer_share_fen
+from bot.core.parsers import normalize
+from handlers import export, money, xlsx
+from models import StreamerTotal, ledger, repo
+from models.donation_rules import DonationRules, streamer_share_fen
 from models.ledger import LedgerRow
 
 log = logging.getLogger(__name__)
 
-NOTE_MAX = 200
-CERT_MAX = 100
-PROJECT_MAX = 100
 SORTS: dict[str, Callable[[LedgerRow], Any]] = {
     "name": lambda r: (r.name, r.enterprise_id),
     "due": lambda r: (-r.due_fen, r.enterprise_id),
@@ -210,211 +205,6 @@ def _export(ctx: Ctx) -> list[Reply]:
         log.exception("the donation ledger could not be written")
         return [ctx.reply("export.failed")]
     return [Reply(ctx.t("donations.exported", n=len(rows)), document_path=str(path))]
-
-
-# ----- /payment and /donation_cert (committee) ----------------------------------------------
-def _enterprise_arg(ctx: Ctx, raw: str) -> Enterprise | None:
-    raw = normalize(raw)
-    if not raw.isdigit() or len(raw) > 18:
-        return None
-    return ctx.session.get(Enterprise, int(raw))
-
-
-def payment(ctx: Ctx) -> list[Reply]:
-    """/payment ENTERPRISE_ID AMOUNT [DATE] [NOTE]: a payment received by the foundation."""
-    parts = ctx.incoming.args.split(maxsplit=3)
-    if len(parts) < 2:
-        return [ctx.reply("payment.usage")]
-    ent = _enterprise_arg(ctx, parts[0])
-    if ent is None:
-        return [ctx.reply("donations.no_enterprise", id=fmt_typed(parts[0]))]
-    try:
-        amount = parse_money_fen(parts[1], max_yuan=ctx.config.turnover.max_yuan)
-    except ParseError as err:
-        return [ctx.reply(err.key, **err.params), ctx.reply("payment.usage")]
-    if amount <= 0:
-        return [ctx.reply("payment.not_positive"), ctx.reply("payment.usage")]
-    today = ctx.clock.today()
-    received_on, rest = today, parts[2:]
-    if rest:
-        try:
-            received_on = parse_date(rest[0], today=today)
-            rest = rest[1:]
-        except ParseError as err:
-            if err.key == "err.future_date":  # said of a payment, not of a daily report
-                return [ctx.reply("payment.future_date"), ctx.reply("payment.usage")]
-    note = None
-    if rest:
-        try:
-            note = parse_text(" ".join(rest), max_len=NOTE_MAX)
-        except ParseError as err:
-            return [ctx.reply(err.key, **err.params), ctx.reply("payment.usage")]
-    if _same_payment(ctx, ent.id, amount, received_on, note):
-        return [ctx.reply("payment.duplicate", amount=fmt_yuan(amount), date=received_on)]
-    now = ctx.clock.now()
-    row = ledger.add_payment(ctx.session, ent.id, amount, received_on, ctx.person_id, now, note)
-    repo.audit(
-        ctx.session,
-        now,
-        ctx.person_id,
-        "payment",
-        "enterprise",
-        ent.id,
-        after={"payment_id": row.id, "amount_fen": amount, "received_on": str(received_on)},
-        note=note,
-    )
-    statement = row_of(ctx, ent.id)
-    assert statement is not None
-    tell_statement(
-        ctx,
-        statement,
-        f"payment:{row.id}",
-        "notice.payment_recorded",
-        amount=fmt_yuan(amount),
-        date=received_on,
-    )
-    return [
-        ctx.reply("payment.recorded", name=ent.name, amount=fmt_yuan(amount), date=received_on),
-        Reply(statement_text(ctx.locale, statement)),
-    ]
-
-
-def _same_payment(
-    ctx: Ctx, enterprise_id: int, amount: int, day: dt.date, note: str | None
-) -> bool:
-    """The same command sent twice records one payment: a second payment of the same amount
-    on the same day needs a note that tells them apart."""
-    return any(
-        (p.amount_fen, p.received_on, p.note) == (amount, day, note)
-        for p in ledger.payments_of(ctx.session, enterprise_id)
-    )
-
-
-def donation_cert(ctx: Ctx) -> list[Reply]:
-    """/donation_cert ENTERPRISE_ID NUMBER: the foundation's invoice / certificate number."""
-    parts = ctx.incoming.args.split(maxsplit=1)
-    if len(parts) < 2:
-        return [ctx.reply("cert.usage")]
-    ent = _enterprise_arg(ctx, parts[0])
-    if ent is None:
-        return [ctx.reply("donations.no_enterprise", id=fmt_typed(parts[0]))]
-    try:
-        number = parse_text(parts[1], max_len=CERT_MAX)
-    except ParseError as err:
-        return [ctx.reply(err.key, **err.params), ctx.reply("cert.usage")]
-    if number in ledger.certificates_by_enterprise(ctx.session, [ent.id]).get(ent.id, []):
-        return [ctx.reply("cert.already", number=number, name=ent.name)]
-    now = ctx.clock.now()
-    ledger.add_certificate(ctx.session, ent.id, number, ctx.person_id, now)
-    repo.audit(
-        ctx.session,
-        now,
-        ctx.person_id,
-        "donation_cert",
-        "enterprise",
-        ent.id,
-        after={"number": number},
-    )
-    notify.to_person(
-        ctx,
-        ent.person_id,
-        f"donation_cert:{ent.id}:{number}",
-        "notice.donation_cert",
-        number=number,
-    )
-    return [ctx.reply("cert.recorded", number=number, name=ent.name)]
-
-
-# ----- /direct (enterprise): the directed part, a form ----------------------------------------
-def _bound(ctx: Ctx) -> LedgerRow | None:
-    if "direct_row" not in ctx.extra:
-        ent = repo.enterprise_of_person(ctx.session, ctx.person_id)
-        ctx.extra["direct_row"] = row_of(ctx, ent.id) if ent else None
-    found: LedgerRow | None = ctx.extra["direct_row"]
-    return found
-
-
-def _within_bound(value: int, ctx: Ctx, _a: Answers) -> None:
-    row = _bound(ctx)
-    if row is None or not row.confirmed:
-        raise ParseError("direct.no_turnover")
-    why = direction_refusal(value, donation(row.turnover_fen or 0, DonationRules.of(ctx.config)))
-    if why is not None:
-        raise ParseError(f"direct.refused_{why}", max=fmt_yuan(row.directed_max_fen))
-
-
-def _amount_prompt(ctx: Ctx, _a: Answers) -> dict[str, object]:
-    row = _bound(ctx)
-    return {"max": fmt_yuan(row.directed_max_fen if row else 0)}
-
-
-DIRECT_FIELDS = (
-    Field("project", "ask.direct_project", "label.direct_project", parse=f.text(PROJECT_MAX)),
-    Field(
-        "amount_fen",
-        "ask.direct_amount",
-        "label.direct_amount",
-        parse=f.Money().then(_within_bound),
-        show=f.show_yuan,
-        prompt_params=_amount_prompt,
-    ),
-)
-
-
-def direct(ctx: Ctx) -> list[Reply]:
-    """/direct: the project and amount of the directed part, within the rules' bound."""
-    ent = repo.enterprise_of_person(ctx.session, ctx.person_id)
-    if ent is None:
-        return [ctx.reply("donations.not_enterprise")]
-    gate = money.refusal_unless_agreed(ctx, ent)
-    if gate is not None:
-        return gate
-    row = _bound(ctx)
-    if row is None or not row.confirmed:
-        return [ctx.reply("direct.no_turnover")]
-    if row.directed_max_fen <= 0:
-        return [ctx.reply("direct.refused_none_allowed"), *_explain(ctx, row)]
-    return ctx.forms.start(ctx, DIRECT_FORM)
-
-
-def _explain(ctx: Ctx, row: LedgerRow) -> list[Reply]:
-    return [Reply(statement_text(ctx.locale, row))]
-
-
-def _on_direct(ctx: Ctx, a: Answers) -> list[Reply]:
-    """Stores the directed part (the bound checked again: the turnover may have changed)."""
-    row = _bound(ctx)
-    try:
-        _within_bound(int(a["amount_fen"]), ctx, a)
-    except ParseError as err:
-        if row is None or not row.confirmed:
-            ctx.state.clear()
-            return [ctx.reply(err.key, **err.params)]
-        raise FieldError("amount_fen", err.key, **err.params) from err
-    assert row is not None
-    now = ctx.clock.now()
-    old = ledger.direction_of(ctx.session, row.enterprise_id)
-    before = {"project": old.project, "amount_fen": old.amount_fen} if old else None
-    ledger.set_direction(ctx.session, row.enterprise_id, a["project"], int(a["amount_fen"]), now)
-    repo.audit(
-        ctx.session,
-        now,
-        ctx.person_id,
-        "direct",
-        "enterprise",
-        row.enterprise_id,
-        before=before,
-        after={"project": a["project"], "amount_fen": int(a["amount_fen"])},
-    )
-    updated = row_of(ctx, row.enterprise_id)
-    assert updated is not None
-    return [
-        ctx.reply("direct.saved", project=a["project"], amount=fmt_yuan(int(a["amount_fen"]))),
-        Reply(statement_text(ctx.locale, updated)),
-    ]
-
-
-DIRECT_FORM = Form("direct", "direct.summary_title", DIRECT_FIELDS, _on_direct)
 
 
 # ----- /share (streamer) --------------------------------------------------------------------

@@ -30,7 +30,7 @@ from bot.core.context import Ctx
 from bot.core.i18n import fmt_yuan, translate
 from bot.core.messages import Reply
 from bot.core.outbox import Outbox
-from models import Enterprise, Person, ledger, repo
+from models import Enterprise, Person, money_agreement, repo
 from models.donation_rules import FEN_PER_YUAN
 
 FLOW = "money_rules"
@@ -76,13 +76,13 @@ def help_text(ctx: Ctx) -> str:
 # ----- the agreement of enterprises registered before the rule was shown -------------------
 def pending_enterprise(ctx: Ctx) -> Enterprise | None:
     """The person's enterprise if it has not agreed to the money rules yet."""
-    return ledger.unagreed_enterprise_of(ctx.session, ctx.person_id)
+    return money_agreement.unagreed_enterprise_of(ctx.session, ctx.person_id)
 
 
 def _asked_today(ctx: Ctx, ent: Enterprise) -> bool:
     """Said 暂不 today already (recorded in the audit log): not asked again until tomorrow."""
     start = dt.datetime.combine(ctx.clock.today(), dt.time(0), ctx.clock.tz)
-    return ledger.put_off_since(ctx.session, ent.id, start)
+    return money_agreement.put_off_since(ctx.session, ent.id, start)
 
 
 def gate(ctx: Ctx) -> list[Reply] | None:
@@ -163,7 +163,7 @@ def refusal_unless_agreed(ctx: Ctx, ent: Enterprise) -> list[Reply] | None:
 def notify_unagreed(session: Session, config: FestivalConfig, clock: Clock) -> int:
     """Enqueues the rule to each enterprise that has not agreed to it, once per enterprise
     (the outbox key); returns how many are pending."""
-    pending = ledger.unagreed_enterprises(session)
+    pending = money_agreement.unagreed_enterprises(session)
     outbox = Outbox(session, clock, batch=True)
     for enterprise_id, person_id, name in pending:
         person = session.get(Person, person_id)

@@ -9,6 +9,7 @@ from handlers import (
     awards,
     board,
     certificate_issue,
+    direct,
     donations,
     enterprise,
     export,
@@ -22,6 +23,7 @@ from handlers import (
     me,
     menu,
     money,
+    payments,
     products,
     progress,
     reconcile,
@@ -31,6 +33,7 @@ from handlers import (
     roles,
     streamer,
     turnover,
+    turnover_review,
 )
 from models import subscriptions
 
@@ -87,12 +90,12 @@ ROUTES = Routes(
         # (/turnovers, /payment, /donation_cert); /donations: the ledger for the committee,
         # an enterprise contact's own statement
         "turnover": turnover.start,
-        "direct": donations.direct,
+        "direct": direct.direct,
         "share": donations.share,
         "donations": donations.donations,
-        "turnovers": turnover.turnovers,
-        "payment": donations.payment,
-        "donation_cert": donations.donation_cert,
+        "turnovers": turnover_review.turnovers,
+        "payment": payments.payment,
+        "donation_cert": payments.donation_cert,
         # 反馈期: streamers and unit contacts fill it in, the committee reads it
         "feedback": feedback.feedback,
     },
@@ -104,7 +107,7 @@ ROUTES = Routes(
         "products": products.products_flow,
         "review": review.review_flow,
         "report_review": report_review.report_review_flow,
-        "turnover_review": turnover.turnover_review_flow,
+        turnover_review.FLOW: turnover_review.turnover_review_flow,
         audit.FLOW: audit.audit_flow,
         "money_rules": money.agreement_flow,
         "announce": announce.announce_flow,
@@ -118,7 +121,7 @@ ROUTES = Routes(
             report.FORM,
             invite.FORM,
             turnover.FORM,
-            donations.DIRECT_FORM,
+            direct.DIRECT_FORM,
             feedback.STREAMER_FORM,
             feedback.UNIT_FORM,
         )

@@ -1,37 +1,32 @@
-"""The award lists from the database: the figures the rules of models/award_rules.py take (the
-final board's entries, each unit's streamers, products, sales and publicity, each enterprise's
-payments received), the computed list with every winner's breakdown, and the frozen lists
-(award_lists + award_entries) that certificates and notices are made from.
+"""The award lists: the one computed from the latest final board (`compute`: every winner's
+breakdown and, after each tier, who comes next and what they lack), what still holds its
+freeze (`open_items`; the top-N audit's scope, `audit_scope`), and the frozen lists
+(award_lists + award_entries) that certificates and notices are made from: `current_list`
+(None before the first `/awards final`) and `winners(session, list_id)` (kind, tier, subject
+id, place, score, ambassador, breakdown; best first within each kind).
 
-Streamer awards read only the latest final board (models/board.py `final_board`): its stored
-totals are ranked again by the score rule (`scoring.rank_columns`), in the board's order, so
-ranks, scores and percentiles are the board's own, whatever changed in the totals since. A
-report rejected afterwards republishes the final board (handlers/awards.py `republish_final`).
-
-For the certificates: `current_list(session)` is the frozen list in force (None before the
-first `/awards final`), `winners(session, list_id)` its entries (kind, tier, subject id,
-place, score, ambassador, breakdown), best first within each kind.
+The figures the rules take (the final board ranked again by the score rule) are
+models/award_figures.py; freezing a list and the committee's other inputs,
+models/award_decisions.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, NamedTuple
 
-import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import audits, ledger, repo, trust
+from models import audits, trust
+from models.award_figures import board_ranking, received_by_enterprise, unit_figures
+from models.award_figures import product_sales as product_sales  # the tests read it here
 from models.award_rules import (
     ORG_METRICS,
     Cut,
     EnterpriseTier,
     ScoredUnit,
     StreamerCandidate,
-    UnitFigures,
     enterprise_awards,
     enterprise_next,
     enterprise_tier,
@@ -39,16 +34,12 @@ from models.award_rules import (
     organisation_awards,
     streamer_awards,
 )
-from models.awards import AmbassadorMark, AwardEntry, AwardList, UnitPublicity
-from models.base import ReviewStatus
-from models.board import Board, BoardEntry, final_board
-from models.board import account_names as boards_account_names
-from models.enterprises import Enterprise, Product
-from models.scoring import METRICS, Columns, Ranking, ScoringRules, rank_columns
+from models.awards import AmbassadorMark, AwardEntry, AwardList
+from models.board import Board, final_board
+from models.scoring import METRICS, ScoringRules
+from models.streamer_names import account_names
 from models.streamers import Streamer
-from models.units import Unit
 
-APPROVED = ReviewStatus.APPROVED.value
 ORGANISATION = "organisation"  # the tier key of 优秀组织奖 (one tier)
 KINDS = ("streamer", "organisation", "enterprise")
 
@@ -74,7 +65,7 @@ def open_items(session: Session, config: Any) -> list[OpenItem]:
         done = audits.progress(session, scope, cal.live_start, cal.live_end)
         if done.waiting:
             left = done.open_streamers
-            names = boards_account_names(session, left[:AUDIT_NAMES_SHOWN])
+            names = account_names(session, left[:AUDIT_NAMES_SHOWN])
             shown = " · ".join(names.get(sid, f"#{sid}") for sid in left[:AUDIT_NAMES_SHOWN])
             if len(left) > AUDIT_NAMES_SHOWN:
                 shown += "…"
@@ -111,110 +102,6 @@ def audit_scope(session: Session, config: Any) -> list[int] | None:
     return (
         [s.totals.streamer_id for s in ranked.top(min(n, ranked.ranked))] if ranked.ranked else []
     )
-
-
-# ----- the figures -----------------------------------------------------------------------
-_ENTRY_COLUMNS = (
-    BoardEntry.streamer_id,
-    func.coalesce(BoardEntry.reports, 0),
-    BoardEntry.gmv_fen,
-    func.coalesce(BoardEntry.viewers, 0),
-    func.coalesce(BoardEntry.likes, 0),
-    BoardEntry.live_days,
-    func.coalesce(BoardEntry.live_minutes, 0),
-)
-
-
-def board_ranking(session: Session, board: Board, rules: ScoringRules) -> Ranking:
-    """The board's entries ranked again by the score rule. Given in the board's rank order,
-    the rule's last tie-break (the earlier registration, by row) is the board's own order,
-    which already held it when the board was published: the ranking is the board's."""
-    stmt = (
-        select(*_ENTRY_COLUMNS)
-        .where(BoardEntry.board_id == int(board.id))
-        .order_by(BoardEntry.rank)
-    )
-    conn = session.connection()
-    # a DBAPI cursor, as models/ranking.py: plain tuples into one array (the only value is
-    # our own integer id, rendered inline)
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql)
-        table = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, len(Columns._fields))
-    finally:
-        cursor.close()
-    return rank_columns(Columns(*table.T), rules)
-
-
-def unit_figures(
-    session: Session, config: Any, winners_by_unit: dict[int, int]
-) -> list[UnitFigures]:
-    """Every unit taking part (an approved streamer or product, or a publicity score)."""
-    cal = config.calendar
-    streamers = dict(
-        session.execute(
-            select(Streamer.unit_id, func.count())
-            .where(Streamer.status == APPROVED)
-            .group_by(Streamer.unit_id)
-        )
-        .tuples()
-        .all()
-    )
-    products = dict(
-        session.execute(
-            select(Enterprise.unit_id, func.count())
-            .join(Product, Product.enterprise_id == Enterprise.id)
-            .where(Product.status == APPROVED)
-            .group_by(Enterprise.unit_id)
-        )
-        .tuples()
-        .all()
-    )
-    unit_of_product = dict(
-        session.execute(
-            select(Product.id, Enterprise.unit_id)
-            .join(Enterprise, Enterprise.id == Product.enterprise_id)
-            .where(Product.status == APPROVED)
-        )
-        .tuples()
-        .all()
-    )
-    sales: dict[int, int] = {}
-    for product_id, fen in product_sales(session, cal.live_start, cal.live_end).items():
-        unit_id = unit_of_product.get(product_id)
-        if unit_id is not None:
-            sales[unit_id] = sales.get(unit_id, 0) + fen
-    publicity = dict(
-        session.execute(select(UnitPublicity.unit_id, UnitPublicity.score)).tuples().all()
-    )
-    taking_part = set(streamers) | set(products) | set(publicity)
-    codes = dict(
-        session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(taking_part))).tuples().all()
-    )
-    return [
-        UnitFigures(
-            unit_id,
-            codes[unit_id],
-            streamers.get(unit_id, 0),
-            products.get(unit_id, 0),
-            int(sales.get(unit_id) or 0),
-            winners_by_unit.get(unit_id, 0),
-            publicity.get(unit_id, 0),
-        )
-        for unit_id in sorted(taking_part, key=lambda u: codes[u])
-    ]
-
-
-def product_sales(session: Session, start: dt.date, end: dt.date) -> dict[int, int]:
-    """Fen sold per product in counted reports (models/ledger.py: the one definition)."""
-    return ledger.reported_sales_by_product(session, start, end)
-
-
-def received_by_enterprise(session: Session, until: dt.date) -> dict[int, int]:
-    """Fen received from each enterprise (every payment, the directed part included) up to
-    `until` (awards.enterprise_tiers_until): the ledger's own sum."""
-    return ledger.received_by_enterprise(session, until=until)
 
 
 # ----- the computed list -----------------------------------------------------------------
@@ -391,117 +278,6 @@ def winners(session: Session, list_id: int, kind: str | None = None) -> list[Awa
         stmt = stmt.where(AwardEntry.kind == kind)
     entries = list(session.scalars(stmt))
     return sorted(entries, key=lambda e: (KINDS.index(e.kind), e.place))
-
-
-def _signature(
-    wins: list[tuple[str, str, int, int, bool]],
-) -> list[tuple[str, str, int, int, bool]]:
-    return sorted(wins)
-
-
-def freeze(
-    session: Session, awards: Awards, now: dt.datetime, actor: int | None
-) -> tuple[AwardList, AwardList | None] | None:
-    """Store the computed list as the next version (the one in force is superseded), audited:
-    (new list, the list it replaces). None: the list in force is the same (same final board,
-    same winners in the same places and tiers), so nothing is stored."""
-    before = current_list(session)
-    if before is not None and before.board_id == awards.board.id:
-        stored = [
-            (e.kind, e.tier, e.subject_id, e.place, e.ambassador)
-            for e in winners(session, before.id)
-        ]
-        computed = [(w.kind, w.tier, w.subject_id, w.place, w.ambassador) for w in awards.all()]
-        if _signature(stored) == _signature(computed):
-            return None
-    version = (session.scalar(select(func.max(AwardList.version))) or 0) + 1
-    if before is not None:
-        session.execute(
-            update(AwardList).where(AwardList.superseded_at.is_(None)).values(superseded_at=now)
-        )
-    new = AwardList(version=version, board_id=awards.board.id, frozen_at=now, frozen_by=actor)
-    session.add(new)
-    session.flush()
-    session.add_all(
-        AwardEntry(
-            list_id=new.id,
-            kind=w.kind,
-            tier=w.tier,
-            subject_id=w.subject_id,
-            place=w.place,
-            score=None if w.score is None else Decimal(f"{w.score:.3f}"),
-            ambassador=w.ambassador,
-            breakdown=w.breakdown,
-        )
-        for w in awards.all()
-    )
-    session.flush()
-    counts = {k: sum(1 for w in awards.all() if w.kind == k) for k in KINDS}
-    repo.audit(
-        session,
-        now,
-        actor,
-        "freeze_awards",
-        "award_list",
-        new.id,
-        before={"version": before.version} if before else None,
-        after={"version": version, "board_id": awards.board.id, **counts},
-    )
-    return new, before
-
-
-# ----- the committee's inputs ------------------------------------------------------------
-def publicity_of(session: Session, unit_id: int) -> int | None:
-    row = session.get(UnitPublicity, unit_id)
-    return row.score if row else None
-
-
-def set_publicity(
-    session: Session, unit_id: int, score: int, actor: int | None, now: dt.datetime
-) -> int | None:
-    """宣传工作 score 0-100 of a unit (audited); the score it had (None: none yet)."""
-    row = session.get(UnitPublicity, unit_id)
-    previous = row.score if row else None
-    if row is None:
-        session.add(UnitPublicity(unit_id=unit_id, score=score, set_by=actor, set_at=now))
-    else:
-        row.score, row.set_by, row.set_at = score, actor, now
-    repo.audit(
-        session, now, actor, "set_publicity", "unit", unit_id,
-        before={"publicity": previous} if previous is not None else None,
-        after={"publicity": score},
-    )  # fmt: skip
-    return previous
-
-
-def mark_ambassador(
-    session: Session, streamer_id: int, on: bool, actor: int | None, now: dt.datetime
-) -> bool:
-    """Mark (or unmark) a streamer 江西青年电商扶贫大使, audited; also on the list in force.
-    False: nothing changed (already so)."""
-    row = session.get(AmbassadorMark, streamer_id)
-    if (row is not None) == on:
-        return False
-    if on:
-        session.add(AmbassadorMark(streamer_id=streamer_id, marked_by=actor, marked_at=now))
-    else:
-        session.delete(row)
-    frozen = current_list(session)
-    if frozen is not None:
-        session.execute(
-            update(AwardEntry)
-            .where(
-                AwardEntry.list_id == frozen.id,
-                AwardEntry.kind == "streamer",
-                AwardEntry.subject_id == streamer_id,
-            )
-            .values(ambassador=on)
-        )
-    repo.audit(
-        session, now, actor, "mark_ambassador" if on else "unmark_ambassador", "streamer",
-        streamer_id, after={"ambassador": on},
-    )  # fmt: skip
-    return True
 
 
 def as_awards(session: Session, award_list: AwardList) -> Awards:

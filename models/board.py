@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 from models.base import Base, BigId, IdMixin
 from models.ranking import current
 from models.scoring import Ranking, ScoringRules
-from models.streamers import LiveAccount, Streamer
+from models.streamers import Streamer
 from models.units import Unit
 
 UNIVERSITY_KINDS = ("provincial_university", "other_university")
@@ -262,30 +262,6 @@ def holds(session: Session, board_id: int, ranked: Ranking) -> bool:
 def entries(session: Session, board_id: int, limit: int | None = None) -> list[BoardEntry]:
     stmt = select(BoardEntry).where(BoardEntry.board_id == board_id).order_by(BoardEntry.rank)
     return list(session.scalars(stmt.limit(limit) if limit else stmt))
-
-
-# ----- who is who (for display: account names, never a phone number) -------------------
-def account_names(session: Session, streamer_ids: list[int]) -> dict[int, str]:
-    names: dict[int, str] = {}
-    for sid, name in session.execute(
-        select(LiveAccount.streamer_id, LiveAccount.account_name)
-        .where(LiveAccount.streamer_id.in_(streamer_ids))
-        .order_by(LiveAccount.id)
-    ):
-        names.setdefault(sid, name)
-    return names
-
-
-def unit_names(session: Session, streamer_ids: list[int]) -> dict[int, str]:
-    """'赣州市 瑞金市' for a county's streamer, the unit's own name otherwise."""
-    parent = Unit.__table__.alias("parent")
-    rows = session.execute(
-        select(Streamer.id, Unit.name, parent.c.name)
-        .join(Unit, Unit.id == Streamer.unit_id)
-        .outerjoin(parent, parent.c.id == Unit.parent_id)
-        .where(Streamer.id.in_(streamer_ids))
-    )
-    return {sid: f"{p} {u}" if p else u for sid, u, p in rows}
 
 
 # ----- the final board: published once after the last reports, again (a new version) when

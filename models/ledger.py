@@ -1,14 +1,11 @@
 """Queries of the donation ledger (tables in models/donations.py, rules in
 models/donation_rules.py): turnovers and their review, the directed part, payments, the
-foundation's certificate numbers, what streamers reported per product and per enterprise,
-and the ledger of all enterprises. Money in fen.
+foundation's certificate numbers, and the ledger of all enterprises. Money in fen.
 
 For other parts of the bot (awards, certificates):
 - `received_by_enterprise(session, until=...)`: payments received per enterprise;
-- `reported_sales_by_product` / `reported_sales_by_enterprise`: the GMV streamers assigned
-  to products in counted daily reports (not rejected, inside the live period, of an approved
-  streamer): the one definition, also behind the awards' 入选产品总体销量 and /reconcile;
-- `ledger(session, rules, ...)`: one `LedgerRow` per enterprise.
+- `ledger(session, rules, ...)`: one `LedgerRow` per enterprise, with what streamers reported
+  selling for its products (models/sales.py: the one definition of the sales that count).
 """
 
 from __future__ import annotations
@@ -17,10 +14,9 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, bindparam, func, select, text, union, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
-from models.base import ReviewStatus
 from models.donation_rules import DonationRules, Statement, donation
 from models.donations import (
     DonationCertificate,
@@ -29,140 +25,12 @@ from models.donations import (
     Turnover,
     TurnoverStatus,
 )
-from models.enterprises import Enterprise, Product
-from models.people import AuditEntry
-from models.picks import ReportProductSale
-from models.streamers import DailyReport, Streamer
+from models.enterprises import Enterprise
+from models.sales import reported_sales_by_enterprise
+from models.sales import reported_sales_by_product as reported_sales_by_product
 
-# ----- what streamers reported for products ----------------------------------------------
-# The one definition of the sales that count, for the ledger, /turnovers, /products, the
-# awards (入选产品总体销量) and /reconcile: the product splits of counted reports: not
-# rejected nor held (issue 15), dated inside the live period, of an approved streamer (as on
-# the board).
-APPROVED = ReviewStatus.APPROVED.value
-
-
-def _counted_sales(
-    group: InstrumentedAttribute[int], live_start: dt.date, live_end: dt.date
-) -> Select[tuple[int, int]]:
-    """(group, sum of the assigned GMV) over counted reports' product splits, joined: for a
-    few products or enterprises."""
-    return (
-        select(group, func.sum(ReportProductSale.gmv_fen))
-        .select_from(ReportProductSale)
-        .join(DailyReport, DailyReport.id == ReportProductSale.report_id)
-        .join(Streamer, Streamer.id == DailyReport.streamer_id)
-        .where(
-            DailyReport.rejected.is_(False),
-            DailyReport.held.is_(False),
-            DailyReport.report_date >= live_start,
-            DailyReport.report_date <= live_end,
-            Streamer.status == APPROVED,
-        )
-    )
-
-
-def _all_product_sales(session: Session, start: dt.date, end: dt.date) -> dict[int, int]:
-    """Fen sold per product, every product at once: all splits summed from one index, minus
-    the splits of the few reports that do not count (each found through an index): joining
-    1,500,000 splits to their reports one by one took seconds."""
-    rps = ReportProductSale
-    total = session.execute(select(rps.product_id, func.sum(rps.gmv_fen)).group_by(rps.product_id))
-    sums = {int(pid): int(fen) for pid, fen in total.tuples()}
-    not_approved = select(Streamer.id).where(Streamer.status != APPROVED)
-    excluded = union(
-        # written as the partial index's own predicate (SQLAlchemy renders "rejected = 1" on
-        # SQLite, which SQLite does not match with the index's "WHERE rejected")
-        select(DailyReport.id).where(text("daily_reports.rejected")),
-        select(DailyReport.id).where(text("daily_reports.held")),  # models/trust.py's index
-        select(DailyReport.id).where(DailyReport.report_date < start),
-        select(DailyReport.id).where(DailyReport.report_date > end),
-        select(DailyReport.id).where(DailyReport.streamer_id.in_(not_approved)),
-    )
-    minus = session.execute(
-        select(rps.product_id, func.sum(rps.gmv_fen))
-        .where(rps.report_id.in_(select(excluded.subquery().c.id)))
-        .group_by(rps.product_id)
-    )
-    for pid, fen in minus.tuples():
-        sums[int(pid)] -= int(fen)
-    return {pid: fen for pid, fen in sums.items() if fen}
-
-
-def reported_sales_by_product(
-    session: Session,
-    live_start: dt.date,
-    live_end: dt.date,
-    product_ids: Collection[int] | None = None,
-) -> dict[int, int]:
-    """Product id → GMV (fen) streamers assigned to it in counted reports. Products without
-    sales are absent."""
-    if product_ids is None:
-        return _all_product_sales(session, live_start, live_end)
-    stmt = _counted_sales(ReportProductSale.product_id, live_start, live_end)
-    stmt = stmt.where(ReportProductSale.product_id.in_(list(product_ids)))
-    stmt = stmt.group_by(ReportProductSale.product_id)
-    return {int(pid): int(total) for pid, total in session.execute(stmt) if total}
-
-
-def reported_sales_by_enterprise(
-    session: Session,
-    live_start: dt.date,
-    live_end: dt.date,
-    enterprise_ids: Collection[int] | None = None,
-) -> dict[int, int]:
-    """Enterprise id → GMV (fen) streamers assigned to its products in counted reports.
-    Enterprises without sales are absent."""
-    if enterprise_ids is None:
-        owner = dict(session.execute(select(Product.id, Product.enterprise_id)).tuples().all())
-        found: dict[int, int] = {}
-        for pid, fen in _all_product_sales(session, live_start, live_end).items():
-            eid = int(owner[pid])
-            found[eid] = found.get(eid, 0) + fen
-        return {eid: fen for eid, fen in found.items() if fen}
-    stmt = _counted_sales(Product.enterprise_id, live_start, live_end).join(
-        Product, Product.id == ReportProductSale.product_id
-    )
-    stmt = stmt.where(Product.enterprise_id.in_(list(enterprise_ids)))
-    stmt = stmt.group_by(Product.enterprise_id)
-    return {int(eid): int(total) for eid, total in session.execute(stmt) if total}
-
-
-# Built once, on the table: the money gate asks it at every command step outside a form, and
-# nearly always finds nothing (a Core query of one column costs a third of an ORM one).
-_ENT = Enterprise.__table__.c
-_UNAGREED_OF = select(_ENT.id).where(
-    _ENT.person_id == bindparam("person"), _ENT.money_rules_agreed_at.is_(None)
-)
-
-
-def unagreed_enterprise_of(session: Session, person_id: int) -> Enterprise | None:
-    """The person's enterprise if it has not agreed to the money rules yet."""
-    session.flush()  # as the ORM query did (autoflush): a change of this step counts
-    found = session.connection().execute(_UNAGREED_OF, {"person": person_id}).first()
-    return None if found is None else session.get(Enterprise, found[0])
-
-
-def put_off_since(session: Session, enterprise_id: int, start: dt.datetime) -> bool:
-    """Whether the enterprise said 暂不 to the money rules since `start` (the audit log)."""
-    stmt = select(AuditEntry.id).where(
-        AuditEntry.entity == "enterprise",
-        AuditEntry.entity_id == enterprise_id,
-        AuditEntry.action == "money_rules_later",
-        AuditEntry.at >= start,
-    )
-    return session.scalars(stmt.limit(1)).first() is not None
-
-
-def unagreed_enterprises(session: Session) -> list[tuple[int, int, str]]:
-    """(enterprise id, contact person id, name) of enterprises that have not agreed to the
-    money rules (registered before they were shown)."""
-    stmt = (
-        select(Enterprise.id, Enterprise.person_id, Enterprise.name)
-        .where(Enterprise.money_rules_agreed_at.is_(None))
-        .order_by(Enterprise.id)
-    )
-    return [(int(e), int(p), n) for e, p, n in session.execute(stmt)]
+# The sales that count are models/sales.py's; `reported_sales_by_product` is named here as well
+# because the tests of the ledger's figures read both kinds of sales through this module.
 
 
 # ----- turnovers ---------------------------------------------------------------------------

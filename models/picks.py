@@ -181,7 +181,7 @@ def pickers_of_enterprise(session: Session, enterprise_id: int) -> dict[int, int
     return {pid: int(n) for pid, n in rows}
 
 
-# ----- report splits (sales per product and enterprise: models/ledger.py) -----------------
+# ----- report splits (sales per product and enterprise: models/sales.py) ------------------
 def splits_of(session: Session, report_id: int) -> dict[int, int]:
     rows = session.execute(
         select(ReportProductSale.product_id, ReportProductSale.gmv_fen).where(

@@ -1,6 +1,6 @@
 """/reconcile's figures (issue 15 part 4): two figures that should agree, side by side.
 
-- Per enterprise: the sales streamers reported for its products (models/ledger.py, the one
+- Per enterprise: the sales streamers reported for its products (models/sales.py, the one
   definition of counted sales) against the festival turnover it reported (the latest
   revision, whatever its review status: waiting, confirmed or asked again).
 - Per streamer: the GMV of its counted reports against the GMV the platform backend
@@ -20,11 +20,12 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import audits, ledger
-from models.board import account_names
+from models import audits
 from models.donations import Turnover
 from models.enterprises import Enterprise
 from models.reconcile_rules import Threshold, percent_of
+from models.sales import reported_sales_by_enterprise
+from models.streamer_names import account_names
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Enterprises:
 def enterprises(
     session: Session, start: dt.date, end: dt.date, threshold: Threshold
 ) -> Enterprises:
-    sales = ledger.reported_sales_by_enterprise(session, start, end)
+    sales = reported_sales_by_enterprise(session, start, end)
     turnovers = {
         int(eid): (int(fen), status)
         for eid, fen, status in session.execute(

@@ -16,7 +16,8 @@ from bot.core.clock import FixedClock
 from bot.core.dispatcher import Core
 from bot.core.outbox import Outbox
 from handlers import awards as award_handlers
-from handlers.jobs import DryRun, final_board_at
+from handlers.board_jobs import final_board_at
+from handlers.jobs import DryRun
 from handlers.routes import ROUTES
 from models import AuditEntry, DailyReport, OutboxMessage, Streamer, totals
 from models import award_lists as lists

@@ -18,7 +18,8 @@ from bot.core.context import Ctx
 from bot.core.forms import Field
 from bot.core.i18n import translate
 from bot.core.parsers import ParseError
-from handlers import enterprise, export, report, schemas, streamer
+from handlers import enterprise, report, schemas, streamer
+from handlers import export_book as export
 from handlers import fields as f
 
 
