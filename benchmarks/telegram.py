@@ -3,7 +3,11 @@
 step committed before its reply) side by side with a plain PTB ConversationHandler +
 PicklePersistence bot (benchmarks/plain_ptb_bot.py) in the same run.
 
-    .venv/bin/python benchmarks/telegram.py [--users 50 200] [--pg URL]
+    .venv/bin/python benchmarks/telegram.py [--users 50 200] [--pg URL] [--tree DIR]
+
+`--tree DIR` runs our bot from another checkout (a `git worktree` of an older commit: its
+directory is the bot's working directory and first on its PYTHONPATH), driven by this script and
+this fake, so that only the bot differs between two runs.
 
 Prints, per bot and user count: updates/s, reply latency p50/p99 (from the update being
 available to the step's answer arriving at the fake) and the bot process's peak memory.
@@ -138,7 +142,9 @@ async def drive(
     return count, time.perf_counter() - started, latencies
 
 
-def run_one(name: str, users: int, db_url: str | None, work: Path) -> Result:
+def run_one(
+    name: str, users: int, db_url: str | None, work: Path, tree: Path = ROOT
+) -> Result:
     with FakeTelegram() as fake:
         env = {
             **os.environ,
@@ -149,6 +155,9 @@ def run_one(name: str, users: int, db_url: str | None, work: Path) -> Result:
         env.pop("TELEGRAM_WEBHOOK_URL", None)
         if name == "ours":
             env["DATABASE_URL"] = db_url or f"sqlite:///{work / f'ours{users}.db'}"
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(tree), os.environ.get("PYTHONPATH")) if p
+            )
             cmd = [sys.executable, "-m", "bot"]
             script = ours_script
         else:
@@ -161,7 +170,8 @@ def run_one(name: str, users: int, db_url: str | None, work: Path) -> Result:
         log = (work / f"{name}{users}.log").open("wb")
         # BENCH_BOT_PREFIX runs the bot under a profiler, e.g. "py-spy record -o x.svg --"
         prefix = os.environ.get("BENCH_BOT_PREFIX", "").split()
-        proc = subprocess.Popen([*prefix, *cmd], cwd=ROOT, env=env, stdout=log, stderr=log)
+        cwd = tree if name == "ours" else ROOT
+        proc = subprocess.Popen([*prefix, *cmd], cwd=cwd, env=env, stdout=log, stderr=log)
         try:
             fake.wait(lambda: fake.stats.calls.get("getUpdates", 0) > 0, timeout=60)
             assert fake._loop is not None
@@ -213,6 +223,12 @@ def main() -> None:
     parser.add_argument("--bots", nargs="+", default=["ours", "plain"], choices=["ours", "plain"])
     parser.add_argument("--by-step", action="store_true", help="also print reply p50/p99 per step")
     parser.add_argument(
+        "--tree",
+        type=Path,
+        default=ROOT,
+        help="run our bot from this checkout (e.g. a worktree of an older commit)",
+    )
+    parser.add_argument(
         "--faults",
         type=float,
         help="instead: a fault run, this share of Bot API calls answering 502 (half of them "
@@ -241,7 +257,7 @@ def main() -> None:
                 db_url = None
                 if name == "ours" and args.pg:
                     db_url = stack.enter_context(scratch_database(args.pg, "tgbench"))
-                result = run_one(name, users, db_url, work)
+                result = run_one(name, users, db_url, work, args.tree.resolve())
                 print(result.row(), flush=True)
                 if args.by_step:
                     print(result.by_step(), file=sys.stderr)
