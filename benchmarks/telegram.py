@@ -91,7 +91,7 @@ class Result:
         return (
             f"| {self.bot} | {self.users} | {self.updates} | {self.updates / self.seconds:,.0f} "
             f"| {p50:,.0f} ms | {p99:,.0f} ms | {self.peak_mb:,.0f} MB | {self.stored} "
-            f"| {self.calls / self.updates:.2f} | {self.cpu_seconds / self.updates * 1000:.1f} ms |"
+            f"| {self.calls / self.updates:.2f} | {self.cpu_seconds / self.updates * 1000:.2f} ms |"
         )
 
 
@@ -142,6 +142,17 @@ async def drive(
     return count, time.perf_counter() - started, latencies
 
 
+def thread_cpu(pid: int) -> dict[int, float]:
+    """Each thread's CPU time so far (user + system), by thread id; the main thread's id is
+    the process's."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            out[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
 def run_one(
     name: str, users: int, db_url: str | None, work: Path, tree: Path = ROOT
 ) -> Result:
@@ -176,14 +187,26 @@ def run_one(
             fake.wait(lambda: fake.stats.calls.get("getUpdates", 0) > 0, timeout=60)
             assert fake._loop is not None
             cpu_before = cpu_seconds(proc.pid)
+            threads_before = thread_cpu(proc.pid)
             calls_before = sum(fake.stats.calls.values()) - fake.stats.calls["getUpdates"]
             count, seconds, latencies = asyncio.run_coroutine_threadsafe(
                 drive(fake, users, script), fake._loop
             ).result()
             memory = peak_mb(proc.pid)
             cpu = cpu_seconds(proc.pid) - cpu_before
+            threads = thread_cpu(proc.pid)
             calls = sum(fake.stats.calls.values()) - fake.stats.calls["getUpdates"] - calls_before
             print(f"  ({name}: {fake.stats.calls['getUpdates']} getUpdates calls)", file=sys.stderr)
+            # The event loop (the main thread: the channel, the Bot API calls) apart from the
+            # other threads (the steps, the stores): which side a difference in CPU is on.
+            spent = {t: c - threads_before.get(t, 0.0) for t, c in threads.items()}
+            loop_ms = spent.pop(proc.pid, 0.0) / max(count, 1) * 1000
+            rest_ms = sum(spent.values()) / max(count, 1) * 1000
+            print(
+                f"  ({name}: CPU per update {loop_ms:.2f} ms in the event loop's thread, "
+                f"{rest_ms:.2f} ms in the others)",
+                file=sys.stderr,
+            )
         finally:
             proc.terminate()
             proc.wait(30)
