@@ -153,9 +153,7 @@ def thread_cpu(pid: int) -> dict[int, float]:
     return out
 
 
-def run_one(
-    name: str, users: int, db_url: str | None, work: Path, tree: Path = ROOT
-) -> Result:
+def run_one(name: str, users: int, db_url: str | None, work: Path, tree: Path = ROOT) -> Result:
     with FakeTelegram() as fake:
         env = {
             **os.environ,
