@@ -3,7 +3,11 @@
 step committed before its reply) side by side with a plain PTB ConversationHandler +
 PicklePersistence bot (benchmarks/plain_ptb_bot.py) in the same run.
 
-    .venv/bin/python benchmarks/telegram.py [--users 50 200] [--pg URL]
+    .venv/bin/python benchmarks/telegram.py [--users 50 200] [--pg URL] [--tree DIR]
+
+`--tree DIR` runs our bot from another checkout (a `git worktree` of an older commit: its
+directory is the bot's working directory and first on its PYTHONPATH), driven by this script and
+this fake, so that only the bot differs between two runs.
 
 Prints, per bot and user count: updates/s, reply latency p50/p99 (from the update being
 available to the step's answer arriving at the fake) and the bot process's peak memory.
@@ -87,7 +91,7 @@ class Result:
         return (
             f"| {self.bot} | {self.users} | {self.updates} | {self.updates / self.seconds:,.0f} "
             f"| {p50:,.0f} ms | {p99:,.0f} ms | {self.peak_mb:,.0f} MB | {self.stored} "
-            f"| {self.calls / self.updates:.2f} | {self.cpu_seconds / self.updates * 1000:.1f} ms |"
+            f"| {self.calls / self.updates:.2f} | {self.cpu_seconds / self.updates * 1000:.2f} ms |"
         )
 
 
@@ -138,7 +142,18 @@ async def drive(
     return count, time.perf_counter() - started, latencies
 
 
-def run_one(name: str, users: int, db_url: str | None, work: Path) -> Result:
+def thread_cpu(pid: int) -> dict[int, float]:
+    """Each thread's CPU time so far (user + system), by thread id; the main thread's id is
+    the process's."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            out[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def run_one(name: str, users: int, db_url: str | None, work: Path, tree: Path = ROOT) -> Result:
     with FakeTelegram() as fake:
         env = {
             **os.environ,
@@ -149,6 +164,9 @@ def run_one(name: str, users: int, db_url: str | None, work: Path) -> Result:
         env.pop("TELEGRAM_WEBHOOK_URL", None)
         if name == "ours":
             env["DATABASE_URL"] = db_url or f"sqlite:///{work / f'ours{users}.db'}"
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(tree), os.environ.get("PYTHONPATH")) if p
+            )
             cmd = [sys.executable, "-m", "bot"]
             script = ours_script
         else:
@@ -161,19 +179,32 @@ def run_one(name: str, users: int, db_url: str | None, work: Path) -> Result:
         log = (work / f"{name}{users}.log").open("wb")
         # BENCH_BOT_PREFIX runs the bot under a profiler, e.g. "py-spy record -o x.svg --"
         prefix = os.environ.get("BENCH_BOT_PREFIX", "").split()
-        proc = subprocess.Popen([*prefix, *cmd], cwd=ROOT, env=env, stdout=log, stderr=log)
+        cwd = tree if name == "ours" else ROOT
+        proc = subprocess.Popen([*prefix, *cmd], cwd=cwd, env=env, stdout=log, stderr=log)
         try:
             fake.wait(lambda: fake.stats.calls.get("getUpdates", 0) > 0, timeout=60)
             assert fake._loop is not None
             cpu_before = cpu_seconds(proc.pid)
+            threads_before = thread_cpu(proc.pid)
             calls_before = sum(fake.stats.calls.values()) - fake.stats.calls["getUpdates"]
             count, seconds, latencies = asyncio.run_coroutine_threadsafe(
                 drive(fake, users, script), fake._loop
             ).result()
             memory = peak_mb(proc.pid)
             cpu = cpu_seconds(proc.pid) - cpu_before
+            threads = thread_cpu(proc.pid)
             calls = sum(fake.stats.calls.values()) - fake.stats.calls["getUpdates"] - calls_before
             print(f"  ({name}: {fake.stats.calls['getUpdates']} getUpdates calls)", file=sys.stderr)
+            # The event loop (the main thread: the channel, the Bot API calls) apart from the
+            # other threads (the steps, the stores): which side a difference in CPU is on.
+            spent = {t: c - threads_before.get(t, 0.0) for t, c in threads.items()}
+            loop_ms = spent.pop(proc.pid, 0.0) / max(count, 1) * 1000
+            rest_ms = sum(spent.values()) / max(count, 1) * 1000
+            print(
+                f"  ({name}: CPU per update {loop_ms:.2f} ms in the event loop's thread, "
+                f"{rest_ms:.2f} ms in the others)",
+                file=sys.stderr,
+            )
         finally:
             proc.terminate()
             proc.wait(30)
@@ -213,6 +244,12 @@ def main() -> None:
     parser.add_argument("--bots", nargs="+", default=["ours", "plain"], choices=["ours", "plain"])
     parser.add_argument("--by-step", action="store_true", help="also print reply p50/p99 per step")
     parser.add_argument(
+        "--tree",
+        type=Path,
+        default=ROOT,
+        help="run our bot from this checkout (e.g. a worktree of an older commit)",
+    )
+    parser.add_argument(
         "--faults",
         type=float,
         help="instead: a fault run, this share of Bot API calls answering 502 (half of them "
@@ -241,7 +278,7 @@ def main() -> None:
                 db_url = None
                 if name == "ours" and args.pg:
                     db_url = stack.enter_context(scratch_database(args.pg, "tgbench"))
-                result = run_one(name, users, db_url, work)
+                result = run_one(name, users, db_url, work, args.tree.resolve())
                 print(result.row(), flush=True)
                 if args.by_step:
                     print(result.by_step(), file=sys.stderr)

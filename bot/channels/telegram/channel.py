@@ -9,7 +9,7 @@ replies a crash kept from leaving are sent at the next start. Then the replies a
 
 Longer than 300 lines on purpose: one update's life (stored, taken in the person's turn in this
 process or across workers, stepped, answered, resent after a crash), whose parts share the turn
-and the store; sending is output.py, chats chats.py, menus menus.py.
+and the store; sending is output.py (one reply's calls replies.py), chats chats.py, menus menus.py.
 """
 
 from __future__ import annotations
