@@ -26,7 +26,8 @@ from models.picks import ProductPick, ReportProductSale
 from models.posters import WeChatQrCode
 from models.send_pauses import SendPause
 from models.streamers import DailyReport, LiveAccount, Streamer
-from models.telegram import TelegramShown, TelegramUpdate
+from models.telegram import TelegramUpdate
+from models.telegram_shown import TelegramShown
 from models.totals import StreamerDayTotal, StreamerTotal
 from models.units import Unit
 from models.wechat import LinkCode, WeChatFollower, WeChatInbound, WeChatToken

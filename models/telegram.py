@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from models.base import Base, IdMixin
+from models.telegram_shown import prune_shown
 
 
 class TelegramUpdate(IdMixin, Base):
@@ -249,14 +250,7 @@ class UpdateStore:
         write lock is never held for long); unhandled ones are never deleted. What a chat was
         last shown goes too when it is that old (nothing known: the next answer counts for
         the open question, as after a restart)."""
-        while True:
-            with self.sessions() as session, session.begin():
-                old = select(TelegramShown.id).where(TelegramShown.updated_at < before)
-                result = session.execute(
-                    delete(TelegramShown).where(TelegramShown.id.in_(old.limit(chunk)))
-                )
-            if int(getattr(result, "rowcount", 0) or 0) < chunk:
-                break
+        prune_shown(self.sessions, before, chunk)
         total = 0
         while True:
             with self.sessions() as session, session.begin():
@@ -270,40 +264,3 @@ class UpdateStore:
             total += done
             if done < chunk:
                 return total
-
-
-class TelegramShown(IdMixin, Base):
-    """Several workers (BOT_WORKERS=shared): which question each private chat was last shown
-    and from which message id (bot/core/answers.py), with the chat's recent message ids, as
-    the worker that sent it left them; the next holder of the person's turn, another worker
-    maybe, reads it before the step, so an answer typed before the question showed answers
-    the question before on every worker. Written in the person's turn only."""
-
-    __tablename__ = "telegram_shown"
-
-    chat_key: Mapped[str] = mapped_column(String(40), unique=True)
-    data: Mapped[dict[str, Any]]
-    updated_at: Mapped[dt.datetime]
-
-
-_SHOWN = select(TelegramShown.data).where(TelegramShown.chat_key == bindparam("key"))
-_KEEP_SHOWN = text(
-    """INSERT INTO telegram_shown (chat_key, data, updated_at) VALUES (:key, :data, :now)
-    ON CONFLICT (chat_key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"""
-).bindparams(
-    bindparam("data", type_=TelegramShown.__table__.c.data.type),
-    bindparam("now", type_=TelegramShown.__table__.c.updated_at.type),
-)
-
-
-def shown_of(sessions: sessionmaker[Session], chat_key: str) -> dict[str, Any] | None:
-    with sessions() as session:
-        found = session.execute(_SHOWN, {"key": chat_key}).scalar()
-        return dict(found) if found else None
-
-
-def keep_shown(
-    sessions: sessionmaker[Session], chat_key: str, data: dict[str, Any], now: dt.datetime
-) -> None:
-    with sessions() as session, session.begin():
-        session.execute(_KEEP_SHOWN, {"key": chat_key, "data": data, "now": now})

@@ -52,7 +52,7 @@ def test_prune_deletes_only_old_handled_updates(db: Engine, clock: FixedClock) -
     assert store.prune(t0 + dt.timedelta(days=30)) == 1
     assert stored(db) == [(2, False)]
     # what a chat was last shown (several workers) goes once it is as old
-    from models.telegram import keep_shown, shown_of
+    from models.telegram_shown import keep_shown, shown_of
 
     keep_shown(sessionmaker(db), "c1", {"shown": None, "ids": [1]}, t0)
     keep_shown(sessionmaker(db), "c2", {"shown": None, "ids": [2]}, t0 + dt.timedelta(days=40))

@@ -15,7 +15,7 @@ question that is open, as before. Several workers serving one person each know o
 sent: whether a late reply is superseded is therefore also stored with the WeChat follower
 (models/wechat.py asked_by) and read by whichever worker sends it, and on Telegram the worker
 that answered a person leaves what it knows of the chat's question in the database
-(`snapshot`, models/telegram.py TelegramShown) for the next holder of the person's turn
+(`snapshot`, models/telegram_shown.py TelegramShown) for the next holder of the person's turn
 (`restore`). A WeChat follower is routed to one worker (the proxy hashes the openid), whose
 memory is then all there is to know.
 
@@ -179,7 +179,7 @@ class ShownQuestions:
 
     def snapshot(self, chat: Hashable) -> dict[str, object] | None:
         """What is known of the chat's latest question, as plain JSON values (several
-        workers share it: see models/telegram.py TelegramShown); None: nothing."""
+        workers share it: see models/telegram_shown.py TelegramShown); None: nothing."""
         known = self._at.get(chat)
         if known is None:
             return None

@@ -37,7 +37,8 @@ from bot.config import TelegramConfig
 from bot.core.dispatcher import Core
 from bot.core.i18n import translate
 from bot.core.messages import Incoming, Reply
-from models.telegram import UpdateStore, keep_shown, shown_of
+from models.telegram import UpdateStore
+from models.telegram_shown import keep_shown, shown_of
 
 log = logging.getLogger(__name__)
 
