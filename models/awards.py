@@ -129,7 +129,7 @@ def issued(
     return cert
 
 
-# ----- indexes the award queries need on other tables (models/award_lists.py
+# ----- indexes the award queries need on other tables (models/award_figures.py
 # `product_sales`): the sales per product read from an index alone (1,500,000 splits in a
 # few tenths of a second), and the few rejected reports found without reading all reports.
 Index(
