@@ -27,7 +27,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from models.base import Base, IdMixin
@@ -78,18 +77,18 @@ class UpdateStore:
         self.sessions = sessions
         # Built once: both run for every update, and building a statement costs more than
         # executing it.
-        make = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        self._insert = (
-            make(TelegramUpdate)
-            .values(
-                update_id=bindparam("uid"),
-                payload=bindparam("payload", type_=_table.c.payload.type),
-                received_at=bindparam("now", type_=_when),
-                chat_key=bindparam("chat"),
-                order_key=bindparam("person"),
-            )
-            .on_conflict_do_nothing(index_elements=["update_id"])
-            .returning(TelegramUpdate.update_id)  # a row back: stored now, not seen before
+        # Written as text: SQLAlchemy 2.0 never caches a dialect's ON CONFLICT insert
+        # (postgresql/sqlite Insert has inherit_cache = False), so the ORM form was compiled
+        # again for every update (~0.25 ms of CPU each); a text() statement is compiled once.
+        self._insert = text(
+            "INSERT INTO telegram_updates "
+            "(update_id, payload, received_at, chat_key, order_key, starts) "
+            "VALUES (:uid, :payload, :now, :chat, :person, 0) "
+            "ON CONFLICT (update_id) DO NOTHING "
+            "RETURNING update_id"  # a row back: stored now, not seen before
+        ).bindparams(
+            bindparam("payload", type_=_table.c.payload.type),
+            bindparam("now", type_=_when),
         )
         self._mark = (
             update(TelegramUpdate)
