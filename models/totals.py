@@ -25,9 +25,9 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.util import identity_key
 
@@ -95,12 +95,13 @@ _TOTALS_LOCKED = (
     .where(_T.streamer_id == bindparam("streamer"))
     .with_for_update()
 )
-_NEW_TOTALS = {
-    dialect: make(_TOTALS)
-    .values(streamer_id=bindparam("streamer"), **{f: 0 for f in FIELDS})
-    .on_conflict_do_nothing(index_elements=["streamer_id"])
-    for dialect, make in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+# As SQL: SQLAlchemy 2.0 never caches a dialect's ON CONFLICT insert (it would be compiled at
+# every report's refresh); this text is the same on SQLite and PostgreSQL and compiled once.
+_NEW_TOTALS = text(
+    f"INSERT INTO {_TOTALS.name} (streamer_id, {', '.join(FIELDS)}) "
+    f"VALUES (:streamer, {', '.join('0' for _ in FIELDS)}) "
+    "ON CONFLICT (streamer_id) DO NOTHING"
+)
 _SET_TOTALS = (
     update(_TOTALS)
     .where(_T.streamer_id == bindparam("streamer"))
@@ -136,11 +137,7 @@ def _day_sums(
 def _locked_totals(conn: Connection, streamer_id: int) -> dict[str, int]:
     """The streamer's totals, the row created if missing and locked (PostgreSQL) so two
     concurrent refreshes of one streamer (a correction and a rejection) apply in turn."""
-    dialect = conn.dialect.name
-    conn.execute(
-        _NEW_TOTALS["postgresql" if dialect == "postgresql" else "sqlite"],
-        {"streamer": streamer_id},
-    )
+    conn.execute(_NEW_TOTALS, {"streamer": streamer_id})
     row = conn.execute(_TOTALS_LOCKED, {"streamer": streamer_id}).one()
     return {f: int(v) for f, v in zip(FIELDS, row, strict=True)}
 
