@@ -93,3 +93,29 @@ def test_a_429_is_told_to_the_shared_pauses_and_waited_out(config: FestivalConfi
     assert asyncio.run(sender.call("1001", fn)) == "sent"
     assert told == [("1001", 1.0)]
     assert "1001" not in sender._paused_until  # waited out, then forgotten
+
+
+def test_a_429_too_long_to_wait_in_a_call_still_holds_the_chat(config: FestivalConfig) -> None:
+    """Telegram asks for longer than a call may wait: the call gives up (the reply goes to the
+    outbox), but the chat stays held here and is told to the other workers, so nothing else
+    is sent into that wait."""
+    limits = config.telegram
+    sender = Sender(limits)
+    told: list[tuple[str, float]] = []
+    long = limits.max_retry_after_seconds + 60
+    with warnings.catch_warnings():  # PTB 22 warns that retry_after's type will change
+        warnings.simplefilter("ignore")
+        flood = RetryAfter(dt.timedelta(seconds=long))
+
+    async def note(chat: str, seconds: float) -> None:
+        told.append((chat, seconds))
+
+    async def fn(chat: str) -> str:
+        raise flood
+
+    sender.on_retry_after = note
+    with pytest.raises(RetryAfter):
+        asyncio.run(sender.call("-100123", fn))
+    assert told == [("-100123", float(long))]
+    with pytest.raises(ChatPaused):  # the next send to that chat does not call Telegram
+        asyncio.run(sender.call("-100123", fn))

@@ -118,11 +118,13 @@ class Sender:
             except RetryAfter as exc:
                 self._count("retry_after")
                 wait = retry_after(exc)
-                if wait > self.limits.max_retry_after_seconds or attempt == attempts:
-                    raise
+                # held (and shared) even when not waited here: a wait too long for a call is
+                # the one every other send to the chat must not run into either
                 self.hold(chat_id, wait)
                 if self.on_retry_after is not None:
                     await self.on_retry_after(chat_id, wait)
+                if wait > self.limits.max_retry_after_seconds or attempt == attempts:
+                    raise
             except ChatMigrated as exc:
                 new_id = str(exc.new_chat_id)
                 if self.on_migrated is not None:
